@@ -1,0 +1,45 @@
+# Stowage: `make run` serves, `make test` runs the whole suite.
+# Both install the Debian packages they need when missing (root or sudo).
+
+PORT ?= 8080
+STOWAGE_DATA ?= $(CURDIR)/var
+EXTRA_CONF ?=
+export PORT STOWAGE_DATA EXTRA_CONF
+
+CARGO ?= cargo
+LIB := target/release/libstowage.so
+SHIM := build/mod_stowage.so
+
+.PHONY: all deps lib shim run test test-unit test-abi test-e2e bench clean
+
+all: lib shim
+
+deps:
+	@scripts/deps.sh
+
+lib:
+	$(CARGO) build --release
+
+shim: lib
+	@scripts/build-shim.sh
+
+run: deps all
+	@scripts/run.sh
+
+test: deps all test-unit test-abi test-e2e
+
+test-unit:
+	$(CARGO) test --release
+
+test-abi: lib
+	@tests/abi/run.sh
+
+test-e2e: all
+	@tests/e2e/run.sh
+
+bench: deps all
+	@bench/run.sh
+
+clean:
+	$(CARGO) clean
+	rm -rf build

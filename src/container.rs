@@ -1,0 +1,140 @@
+//! The container processor: PUT (create), HEAD, GET (object listing), POST
+//! (metadata), DELETE (only when empty).
+
+use crate::account::metadata_update;
+use crate::constraints::CONTAINER_LISTING_LIMIT;
+use crate::http::{Host, Request, Response, Segment};
+use crate::listing::{self, Format};
+use crate::query::{listing_query, Query};
+use crate::router::internal_error;
+use crate::store::catalog::{ContainerInfo, CreateOutcome, DeleteOutcome};
+use crate::store::Timestamp;
+use crate::vhost::Vhost;
+
+pub fn handle(
+    vh: &Vhost,
+    req: &Request<'_>,
+    q: &Query,
+    account: &str,
+    container: &str,
+    host: &mut dyn Host,
+) -> Response {
+    match req.method {
+        "PUT" => put(vh, req, account, container, host),
+        "HEAD" | "GET" => read(vh, req, q, account, container, host),
+        "POST" => post(vh, req, account, container, host),
+        "DELETE" => delete(vh, account, container, host),
+        _ => Response::error(405, ""),
+    }
+}
+
+fn put(
+    vh: &Vhost,
+    req: &Request<'_>,
+    account: &str,
+    container: &str,
+    host: &mut dyn Host,
+) -> Response {
+    let (set, _remove) = match metadata_update(req, "container") {
+        Ok(m) => m,
+        Err(msg) => return Response::error(400, &msg),
+    };
+    match vh
+        .catalog
+        .container_create(account, container, Timestamp::now(), &set)
+    {
+        Ok(CreateOutcome::Created) => Response::new(201),
+        Ok(CreateOutcome::Existed) => Response::new(202),
+        Err(e) => internal_error(host, &e),
+    }
+}
+
+fn read(
+    vh: &Vhost,
+    req: &Request<'_>,
+    q: &Query,
+    account: &str,
+    container: &str,
+    host: &mut dyn Host,
+) -> Response {
+    let info = match vh.catalog.container_info(account, container) {
+        Ok(Some(i)) => i,
+        Ok(None) => return Response::error(404, ""),
+        Err(e) => return internal_error(host, &e),
+    };
+    let format = Format::choose(q.get("format"), req.header("Accept"));
+    if req.is_head() {
+        let mut r = Response::new(204);
+        stat_headers(&mut r, &info);
+        r.header("Content-Type", listing::content_type(format));
+        return r;
+    }
+    let lq = match listing_query(q, CONTAINER_LISTING_LIMIT) {
+        Ok(l) => l,
+        Err(msg) => return Response::error(412, &msg),
+    };
+    let entries = match vh.catalog.list_objects(account, container, &lq) {
+        Ok(Some(e)) => e,
+        Ok(None) => return Response::error(404, ""),
+        Err(e) => return internal_error(host, &e),
+    };
+    let mut r = Response::new(if entries.is_empty() && format == Format::Plain {
+        204
+    } else {
+        200
+    });
+    stat_headers(&mut r, &info);
+    r.header("Content-Type", listing::content_type(format));
+    if r.status == 200 {
+        r.body.push(Segment::Bytes(listing::render_objects(
+            container, &entries, format,
+        )));
+    }
+    r
+}
+
+fn stat_headers(r: &mut Response, info: &ContainerInfo) {
+    r.header("X-Container-Object-Count", info.object_count.to_string())
+        .header("X-Container-Bytes-Used", info.bytes_used.to_string())
+        .header("X-Timestamp", info.created_at.normal())
+        .header("X-Put-Timestamp", info.put_timestamp.normal());
+    for (name, value) in &info.metadata {
+        r.header(name, value.clone());
+    }
+}
+
+fn post(
+    vh: &Vhost,
+    req: &Request<'_>,
+    account: &str,
+    container: &str,
+    host: &mut dyn Host,
+) -> Response {
+    let (set, remove) = match metadata_update(req, "container") {
+        Ok(m) => m,
+        Err(msg) => return Response::error(400, &msg),
+    };
+    match vh
+        .catalog
+        .container_update_meta(account, container, &set, &remove, Timestamp::now())
+    {
+        Ok(true) => Response::new(204),
+        Ok(false) => Response::error(404, ""),
+        Err(e) => internal_error(host, &e),
+    }
+}
+
+fn delete(vh: &Vhost, account: &str, container: &str, host: &mut dyn Host) -> Response {
+    match vh
+        .catalog
+        .container_delete(account, container, Timestamp::now())
+    {
+        Ok(DeleteOutcome::Deleted) => Response::new(204),
+        Ok(DeleteOutcome::NotFound) => Response::error(404, ""),
+        Ok(DeleteOutcome::NotEmpty) => Response::error(
+            409,
+            "There was a conflict when trying to complete your request.",
+        ),
+        Err(e) => internal_error(host, &e),
+    }
+}

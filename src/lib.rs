@@ -1,0 +1,31 @@
+//! Stowage: OpenStack-Swift-compatible object storage that runs inside a
+//! stock web server. The host (Apache, through `ffi/apache/mod_stowage.c`)
+//! owns connections, threads and logs; this library owns the storage and is
+//! reached only through the C ABI in `ffi/stowage.h` (see `abi`).
+//!
+//! Processors never see C types: `abi` converts the host's views into
+//! `http::Request` and a `http::Host` implementation, and everything below
+//! works on those.
+
+pub mod abi;
+pub mod account;
+pub mod auth;
+pub mod config;
+pub mod constraints;
+pub mod container;
+pub mod debug;
+pub mod http;
+pub mod info;
+pub mod listing;
+pub mod names;
+pub mod object;
+pub mod os;
+pub mod query;
+pub mod range;
+pub mod router;
+pub mod store;
+pub mod test_hooks;
+pub mod vhost;
+
+#[cfg(test)]
+mod router_tests;

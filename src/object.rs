@@ -1,0 +1,309 @@
+//! The object processor: PUT (streamed, verified), GET/HEAD (send-file,
+//! ranges), POST (replace metadata), DELETE (tombstone).
+
+use crate::constraints::{check_metadata, MAX_FILE_SIZE};
+use crate::http::{BodyReader, Host, LogLevel, Request, Response, Segment};
+use crate::range::{self, ByteRange, RangeOutcome};
+use crate::router::internal_error;
+use crate::store::catalog::ObjectRecord;
+use crate::store::objects::{NewObject, ObjectMeta, PutError};
+use crate::store::Timestamp;
+use crate::vhost::Vhost;
+use std::sync::Arc;
+
+/// Headers besides `X-Object-Meta-*` that Swift stores with an object and
+/// returns on GET/HEAD.
+const KEPT_HEADERS: &[&str] = &["content-disposition", "content-encoding"];
+
+pub fn handle(
+    vh: &Vhost,
+    req: &Request<'_>,
+    account: &str,
+    container: &str,
+    object: &str,
+    host: &mut dyn Host,
+) -> Response {
+    match req.method {
+        "GET" | "HEAD" => get(vh, req, account, container, object, host),
+        "PUT" => put(vh, req, account, container, object, host),
+        "POST" => post(vh, req, account, container, object, host),
+        "DELETE" => delete(vh, account, container, object, host),
+        _ => Response::error(405, ""),
+    }
+}
+
+fn get(
+    vh: &Vhost,
+    req: &Request<'_>,
+    account: &str,
+    container: &str,
+    object: &str,
+    host: &mut dyn Host,
+) -> Response {
+    let obj = match vh.objects.open(account, container, object) {
+        Ok(Some(o)) => o,
+        Ok(None) => return Response::error(404, ""),
+        Err(e) => return internal_error(host, &e),
+    };
+    let meta = obj.meta;
+    let file = Arc::new(obj.file);
+    let mut r = match range::evaluate(req.header("Range"), meta.size) {
+        RangeOutcome::Whole => {
+            let mut r = Response::new(200);
+            r.header("Content-Type", meta.content_type.clone());
+            r.body.push(Segment::File {
+                file,
+                offset: 0,
+                len: meta.size,
+            });
+            r
+        }
+        RangeOutcome::Unsatisfiable => {
+            let mut r = Response::error(416, "");
+            r.header("Content-Range", format!("bytes */{}", meta.size));
+            return with_object_headers(r, &meta);
+        }
+        RangeOutcome::Partial(ranges) if ranges.len() == 1 => {
+            let br = ranges[0];
+            let mut r = Response::new(206);
+            r.header("Content-Type", meta.content_type.clone());
+            r.header("Content-Range", content_range(br, meta.size));
+            r.body.push(Segment::File {
+                file,
+                offset: br.start,
+                len: br.len(),
+            });
+            r
+        }
+        RangeOutcome::Partial(ranges) => multipart(&ranges, &meta, file),
+    };
+    r.header("Accept-Ranges", "bytes");
+    with_object_headers(r, &meta)
+}
+
+fn content_range(br: ByteRange, size: u64) -> String {
+    format!("bytes {}-{}/{size}", br.start, br.end - 1)
+}
+
+/// A multipart/byteranges body: each part is framed by a small header and
+/// still sent from the file through the host.
+fn multipart(ranges: &[ByteRange], meta: &ObjectMeta, file: Arc<std::fs::File>) -> Response {
+    let mut raw = [0u8; 16];
+    let _ = getrandom::fill(&mut raw);
+    let boundary = crate::debug::hex(&raw);
+    let mut r = Response::new(206);
+    r.header(
+        "Content-Type",
+        format!("multipart/byteranges;boundary={boundary}"),
+    );
+    for (i, br) in ranges.iter().enumerate() {
+        let lead = if i == 0 { "" } else { "\r\n" };
+        let head = format!(
+            "{lead}--{boundary}\r\nContent-Type: {}\r\nContent-Range: {}\r\n\r\n",
+            meta.content_type,
+            content_range(*br, meta.size)
+        );
+        r.body.push(Segment::Bytes(head.into_bytes()));
+        r.body.push(Segment::File {
+            file: Arc::clone(&file),
+            offset: br.start,
+            len: br.len(),
+        });
+    }
+    r.body
+        .push(Segment::Bytes(format!("\r\n--{boundary}--").into_bytes()));
+    r
+}
+
+fn with_object_headers(mut r: Response, meta: &ObjectMeta) -> Response {
+    r.header("ETag", meta.etag.clone())
+        .header(
+            "Last-Modified",
+            meta.timestamp.max(meta.meta_timestamp).http_date(),
+        )
+        .header("X-Timestamp", meta.timestamp.normal());
+    for (name, value) in &meta.meta {
+        r.header(name, value.clone());
+    }
+    r
+}
+
+/// The metadata a PUT or POST stores: `X-Object-Meta-*` plus kept headers.
+fn stored_metadata(req: &Request<'_>) -> Result<Vec<(String, String)>, String> {
+    let mut meta = check_metadata(
+        req.headers.iter().map(|(n, v)| (n.as_ref(), v.as_ref())),
+        "object",
+    )?;
+    for name in KEPT_HEADERS {
+        if let Some(v) = req.header(name) {
+            meta.push((name.to_string(), v.to_string()));
+        }
+    }
+    Ok(meta)
+}
+
+fn put(
+    vh: &Vhost,
+    req: &Request<'_>,
+    account: &str,
+    container: &str,
+    object: &str,
+    host: &mut dyn Host,
+) -> Response {
+    if req.content_length.is_none() && !req.chunked {
+        return Response::error(411, "");
+    }
+    if req.content_length.is_some_and(|n| n > MAX_FILE_SIZE) {
+        return Response::error(413, "Your request is too large.");
+    }
+    let meta = match stored_metadata(req) {
+        Ok(m) => m,
+        Err(msg) => return Response::error(400, &msg),
+    };
+    match vh.catalog.container_info(account, container) {
+        Ok(Some(_)) => {}
+        Ok(None) => return Response::error(404, ""),
+        Err(e) => return internal_error(host, &e),
+    }
+    let content_type = match req.header("Content-Type").filter(|ct| !ct.is_empty()) {
+        Some(ct) if !req.header("X-Detect-Content-Type").is_some_and(is_true) => ct.to_string(),
+        _ => guess_content_type(object).to_string(),
+    };
+    let new = NewObject {
+        timestamp: Timestamp::now(),
+        content_type,
+        meta,
+        expected_etag: req.header("ETag").map(str::to_string),
+        max_size: MAX_FILE_SIZE,
+    };
+    let stored = {
+        let mut body = BodyReader::new(host);
+        vh.objects.put(account, container, object, &mut body, &new)
+    };
+    let stored = match stored {
+        Ok(m) => m,
+        Err(e) => return put_error(host, e),
+    };
+    let rec = ObjectRecord {
+        name: object.to_string(),
+        timestamp: stored.timestamp,
+        size: stored.size,
+        content_type: stored.content_type.clone(),
+        etag: stored.etag.clone(),
+    };
+    match vh.catalog.object_put(account, container, &rec) {
+        Ok(true) => {}
+        Ok(false) => {
+            // The container was deleted while we wrote: take the object back.
+            let _ = vh
+                .objects
+                .delete(account, container, object, Timestamp::now());
+            return Response::error(404, "");
+        }
+        Err(e) => return internal_error(host, &e),
+    }
+    let mut r = Response::new(201);
+    r.header("ETag", stored.etag.clone())
+        .header("Last-Modified", stored.timestamp.http_date())
+        .header("X-Timestamp", stored.timestamp.normal());
+    r
+}
+
+fn put_error(host: &mut dyn Host, e: PutError) -> Response {
+    match e {
+        PutError::EtagMismatch { .. } => {
+            Response::error(422, "The provided ETag does not match the data received.")
+        }
+        PutError::TooLarge => Response::error(413, "Your request is too large."),
+        PutError::Conflict => Response::error(409, ""),
+        PutError::BodyRead(err) => {
+            host.log(
+                LogLevel::Info,
+                &format!("client disconnected or timed out while sending the body: {err}"),
+            );
+            Response::error(499, "")
+        }
+        PutError::Store(err) => internal_error(host, &err),
+    }
+}
+
+fn post(
+    vh: &Vhost,
+    req: &Request<'_>,
+    account: &str,
+    container: &str,
+    object: &str,
+    host: &mut dyn Host,
+) -> Response {
+    let meta = match stored_metadata(req) {
+        Ok(m) => m,
+        Err(msg) => return Response::error(400, &msg),
+    };
+    let content_type = req.header("Content-Type").filter(|ct| !ct.is_empty());
+    match vh.objects.post(
+        account,
+        container,
+        object,
+        Timestamp::now(),
+        content_type,
+        &meta,
+    ) {
+        Ok(Some(_)) => Response::new(202),
+        Ok(None) => Response::error(404, ""),
+        Err(e) => put_error(host, e),
+    }
+}
+
+fn delete(
+    vh: &Vhost,
+    account: &str,
+    container: &str,
+    object: &str,
+    host: &mut dyn Host,
+) -> Response {
+    let ts = Timestamp::now();
+    match vh.objects.delete(account, container, object, ts) {
+        Ok(Some(_)) => {}
+        Ok(None) => return Response::error(404, ""),
+        Err(e) => return put_error(host, e),
+    }
+    match vh.catalog.object_delete(account, container, object, ts) {
+        Ok(_) => Response::new(204),
+        Err(e) => internal_error(host, &e),
+    }
+}
+
+fn is_true(v: &str) -> bool {
+    matches!(
+        v.to_ascii_lowercase().as_str(),
+        "true" | "1" | "yes" | "on" | "t" | "y"
+    )
+}
+
+/// Swift guesses a missing Content-Type from the name's extension.
+fn guess_content_type(name: &str) -> &'static str {
+    let ext = name
+        .rsplit_once('.')
+        .map(|(_, e)| e.to_ascii_lowercase())
+        .unwrap_or_default();
+    match ext.as_str() {
+        "txt" | "text" | "log" => "text/plain",
+        "html" | "htm" => "text/html",
+        "css" => "text/css",
+        "csv" => "text/csv",
+        "js" => "text/javascript",
+        "json" => "application/json",
+        "xml" => "application/xml",
+        "pdf" => "application/pdf",
+        "zip" => "application/zip",
+        "gz" | "tgz" => "application/gzip",
+        "tar" => "application/x-tar",
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "gif" => "image/gif",
+        "svg" => "image/svg+xml",
+        "mp4" => "video/mp4",
+        "mp3" => "audio/mpeg",
+        _ => "application/octet-stream",
+    }
+}

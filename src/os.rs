@@ -1,0 +1,41 @@
+//! The few OS calls std does not offer, each behind a safe function.
+
+use std::ffi::CString;
+use std::fs::File;
+use std::io;
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::io::AsRawFd;
+use std::path::Path;
+
+/// The process's real user and group ids.
+pub fn ids() -> (u32, u32) {
+    // SAFETY: getuid/getgid take no arguments, cannot fail and only read the
+    // process's credentials.
+    unsafe { (libc::getuid(), libc::getgid()) }
+}
+
+/// Gives a name to a file opened with O_TMPFILE. Until this succeeds the
+/// file has no name, so a crash mid-write can never leave a visible or
+/// leaked partial file. Fails with EEXIST if `dest` exists.
+pub fn link_anonymous(file: &File, dest: &Path) -> io::Result<()> {
+    let src = CString::new(format!("/proc/self/fd/{}", file.as_raw_fd()))
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+    let dst = CString::new(dest.as_os_str().as_bytes())
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+    // SAFETY: both pointers are valid NUL-terminated strings that outlive the
+    // call; linkat does not keep them.
+    let rc = unsafe {
+        libc::linkat(
+            libc::AT_FDCWD,
+            src.as_ptr(),
+            libc::AT_FDCWD,
+            dst.as_ptr(),
+            libc::AT_SYMLINK_FOLLOW,
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}

@@ -1,0 +1,85 @@
+//! Maps a request to its processor: health check, info, auth, then
+//! account / container / object under `/v1`, after the token check.
+
+use crate::http::{Host, LogLevel, Request, Response};
+use crate::names::{self, Target};
+use crate::query::Query;
+use crate::vhost::Vhost;
+use crate::{account, auth, container, info, object};
+use std::fmt::Display;
+
+pub fn handle(vh: &Vhost, req: &Request<'_>, host: &mut dyn Host) -> Response {
+    let trans_id = trans_id();
+    host.set_note("stowage-trans-id", &trans_id);
+    let mut resp = route(vh, req, host);
+    resp.header("X-Trans-Id", trans_id.clone());
+    resp.header("X-Openstack-Request-Id", trans_id);
+    resp
+}
+
+fn route(vh: &Vhost, req: &Request<'_>, host: &mut dyn Host) -> Response {
+    let path = names::strip_authority(req.uri);
+    match path {
+        "/healthcheck" => return Response::text(200, "OK"),
+        "/info" => return info::handle(req),
+        "/auth/v1.0" | "/auth/v1.0/" | "/auth/v1" | "/auth/v1/" => {
+            return auth::handle_auth(vh, req, host)
+        }
+        _ => {}
+    }
+    let decoded = match names::decode_path(path) {
+        Ok(p) => p,
+        Err(e) => return Response::error(e.status, &e.message),
+    };
+    let Some(rest) = decoded
+        .strip_prefix("/v1/")
+        .or_else(|| decoded.strip_prefix("/v1.0/"))
+    else {
+        return Response::error(404, "");
+    };
+    let target = match names::split_target(rest) {
+        Ok(t) => t,
+        Err(e) => return Response::error(e.status, &e.message),
+    };
+    let query = match Query::parse(req.query) {
+        Ok(q) => q,
+        Err(msg) => return Response::error(400, &msg),
+    };
+    let who = match auth::authenticate(vh, req, host) {
+        Ok(who) => who,
+        Err(resp) => return resp,
+    };
+    if let Err(resp) = auth::authorize(&who, target.account()) {
+        return resp;
+    }
+    match &target {
+        Target::Account { account } => account::handle(vh, req, &query, account, host),
+        Target::Container { account, container } => {
+            container::handle(vh, req, &query, account, container, host)
+        }
+        Target::Object {
+            account,
+            container,
+            object,
+        } => object::handle(vh, req, account, container, object, host),
+    }
+}
+
+/// Logs a storage failure and answers 500 without details for the client.
+pub fn internal_error(host: &mut dyn Host, e: &dyn Display) -> Response {
+    host.log(LogLevel::Error, &format!("storage error: {e}"));
+    Response::error(500, "")
+}
+
+/// Swift-style transaction id: "tx" + 21 random hex digits + "-" + hex time.
+fn trans_id() -> String {
+    let mut raw = [0u8; 11];
+    // Without OS randomness the id is still unique enough to read logs by.
+    let _ = getrandom::fill(&mut raw);
+    let hex = crate::debug::hex(&raw);
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    format!("tx{}-{secs:010x}", &hex[..21])
+}

@@ -1,0 +1,448 @@
+//! One container's DB: its info row (timestamps, stats, metadata, change
+//! counter) and its object rows. Every write is one IMMEDIATE transaction,
+//! so the existence check and the change it guards are atomic across
+//! processes: an object PUT that commits after a container DELETE sees the
+//! container gone.
+
+use std::path::Path;
+
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
+
+use super::meta::Meta;
+use super::schema::CONTAINER_SCHEMA;
+use super::walk;
+use super::{
+    ContainerInfo, CreateOutcome, DeleteOutcome, ListingEntry, ListingQuery, ObjectRecord,
+};
+use crate::store::db::{col_ts, col_u64, DbFail, DbPool, PooledConn, U64};
+use crate::store::error::StoreError;
+use crate::store::timestamp::Timestamp;
+
+/// A container's state as pushed to its account row; `seq` orders them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Snapshot {
+    pub put_timestamp: Timestamp,
+    pub delete_timestamp: Timestamp,
+    pub object_count: u64,
+    pub bytes_used: u64,
+    pub seq: u64,
+}
+
+impl Snapshot {
+    /// Swift's rule: deleted when the delete is newer than the last PUT.
+    pub fn deleted(&self) -> bool {
+        self.delete_timestamp > self.put_timestamp
+    }
+}
+
+/// What a write did, for the account DB.
+#[derive(Debug)]
+pub(super) enum Change {
+    NoContainer,
+    /// Nothing the account DB shows moved.
+    Unchanged,
+    Changed(Snapshot),
+}
+
+struct Info {
+    created_at: Timestamp,
+    put_timestamp: Timestamp,
+    delete_timestamp: Timestamp,
+    object_count: u64,
+    bytes_used: u64,
+    metadata: String,
+}
+
+impl Info {
+    fn live(&self) -> bool {
+        self.delete_timestamp <= self.put_timestamp
+    }
+
+    fn meta(&self) -> Result<Meta, DbFail> {
+        Meta::parse(&self.metadata).map_err(DbFail::Corrupt)
+    }
+}
+
+/// The info row, checked to belong to this container (a different name
+/// means an md5 collision or a misplaced file: never merge the two).
+fn read_info(conn: &Connection, account: &str, container: &str) -> Result<Option<Info>, DbFail> {
+    let row = conn
+        .prepare_cached(
+            "SELECT account, container, created_at, put_timestamp, delete_timestamp,
+                    object_count, bytes_used, metadata
+             FROM container_info WHERE id = 1",
+        )?
+        .query_row([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                Info {
+                    created_at: col_ts(r, 2)?,
+                    put_timestamp: col_ts(r, 3)?,
+                    delete_timestamp: col_ts(r, 4)?,
+                    object_count: col_u64(r, 5)?,
+                    bytes_used: col_u64(r, 6)?,
+                    metadata: r.get(7)?,
+                },
+            ))
+        })
+        .optional()?;
+    match row {
+        None => Ok(None),
+        Some((a, c, info)) if a == account && c == container => Ok(Some(info)),
+        Some((a, c, _)) => Err(DbFail::Corrupt(format!(
+            "DB belongs to {a}/{c}, not {account}/{container}"
+        ))),
+    }
+}
+
+/// Bumps the change counter and returns the new snapshot.
+fn bump(conn: &Connection) -> Result<Snapshot, DbFail> {
+    Ok(conn
+        .prepare_cached(
+            "UPDATE container_info SET stats_seq = stats_seq + 1 WHERE id = 1
+             RETURNING put_timestamp, delete_timestamp, object_count, bytes_used, stats_seq",
+        )?
+        .query_row([], |r| {
+            Ok(Snapshot {
+                put_timestamp: col_ts(r, 0)?,
+                delete_timestamp: col_ts(r, 1)?,
+                object_count: col_u64(r, 2)?,
+                bytes_used: col_u64(r, 3)?,
+                seq: col_u64(r, 4)?,
+            })
+        })?)
+}
+
+fn open<'p>(
+    pool: &'p DbPool,
+    path: &Path,
+    create: bool,
+) -> Result<Option<PooledConn<'p>>, StoreError> {
+    pool.get(path, &CONTAINER_SCHEMA, create)
+}
+
+pub(super) fn create(
+    pool: &DbPool,
+    path: &Path,
+    account: &str,
+    container: &str,
+    put_ts: Timestamp,
+    set: &[(String, String)],
+) -> Result<(CreateOutcome, Change), StoreError> {
+    let Some(mut conn) = open(pool, path, true)? else {
+        return Err(StoreError::corrupt(
+            path,
+            "container DB vanished while being created",
+        ));
+    };
+    create_in(&mut conn, account, container, put_ts, set)
+        .map_err(|e| e.into_store(&format!("create container {account}/{container}"), path))
+}
+
+fn create_in(
+    conn: &mut Connection,
+    account: &str,
+    container: &str,
+    put_ts: Timestamp,
+    set: &[(String, String)],
+) -> Result<(CreateOutcome, Change), DbFail> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let result = match read_info(&tx, account, container)? {
+        Some(info) if info.live() => {
+            let mut meta = info.meta()?;
+            meta.apply(set, &[], put_ts);
+            let newer = put_ts.max(info.put_timestamp);
+            tx.prepare_cached(
+                "UPDATE container_info SET put_timestamp = ?1, metadata = ?2 WHERE id = 1",
+            )?
+            .execute((U64::from(newer), meta.to_json()))?;
+            let change = if newer > info.put_timestamp {
+                Change::Changed(bump(&tx)?)
+            } else {
+                Change::Unchanged
+            };
+            (CreateOutcome::Existed, change)
+        }
+        // Deleted later than this PUT: the newer record wins.
+        Some(info) if info.delete_timestamp > put_ts => (CreateOutcome::Existed, Change::Unchanged),
+        Some(_) => {
+            // Recreate. Delete purged the rows already; purging again keeps
+            // the stats a function of the rows whatever happened since.
+            tx.prepare_cached("DELETE FROM object")?.execute([])?;
+            let mut meta = Meta::default();
+            meta.apply(set, &[], put_ts);
+            tx.prepare_cached(
+                "UPDATE container_info
+                 SET created_at = ?1, put_timestamp = ?2, metadata = ?3 WHERE id = 1",
+            )?
+            .execute((
+                U64::from(Timestamp::now()),
+                U64::from(put_ts),
+                meta.to_json(),
+            ))?;
+            (CreateOutcome::Created, Change::Changed(bump(&tx)?))
+        }
+        None => {
+            let mut meta = Meta::default();
+            meta.apply(set, &[], put_ts);
+            tx.prepare_cached(
+                "INSERT INTO container_info
+                     (id, account, container, created_at, put_timestamp, metadata)
+                 VALUES (1, ?1, ?2, ?3, ?4, ?5)",
+            )?
+            .execute((
+                account,
+                container,
+                U64::from(Timestamp::now()),
+                U64::from(put_ts),
+                meta.to_json(),
+            ))?;
+            (CreateOutcome::Created, Change::Changed(bump(&tx)?))
+        }
+    };
+    tx.commit()?;
+    Ok(result)
+}
+
+pub(super) fn info(
+    pool: &DbPool,
+    path: &Path,
+    account: &str,
+    container: &str,
+) -> Result<Option<ContainerInfo>, StoreError> {
+    let Some(conn) = open(pool, path, false)? else {
+        return Ok(None);
+    };
+    info_in(&conn, account, container)
+        .map_err(|e| e.into_store(&format!("read container {account}/{container}"), path))
+}
+
+fn info_in(
+    conn: &Connection,
+    account: &str,
+    container: &str,
+) -> Result<Option<ContainerInfo>, DbFail> {
+    let Some(info) = read_info(conn, account, container)?.filter(Info::live) else {
+        return Ok(None);
+    };
+    Ok(Some(ContainerInfo {
+        object_count: info.object_count,
+        bytes_used: info.bytes_used,
+        created_at: info.created_at,
+        put_timestamp: info.put_timestamp,
+        metadata: info.meta()?.visible(),
+    }))
+}
+
+pub(super) fn update_meta(
+    pool: &DbPool,
+    path: &Path,
+    account: &str,
+    container: &str,
+    set: &[(String, String)],
+    remove: &[String],
+    at: Timestamp,
+) -> Result<bool, StoreError> {
+    let Some(mut conn) = open(pool, path, false)? else {
+        return Ok(false);
+    };
+    update_meta_in(&mut conn, account, container, set, remove, at).map_err(|e| {
+        e.into_store(
+            &format!("update metadata of container {account}/{container}"),
+            path,
+        )
+    })
+}
+
+fn update_meta_in(
+    conn: &mut Connection,
+    account: &str,
+    container: &str,
+    set: &[(String, String)],
+    remove: &[String],
+    at: Timestamp,
+) -> Result<bool, DbFail> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let Some(info) = read_info(&tx, account, container)?.filter(Info::live) else {
+        return Ok(false);
+    };
+    let mut meta = info.meta()?;
+    meta.apply(set, remove, at);
+    tx.prepare_cached("UPDATE container_info SET metadata = ?1 WHERE id = 1")?
+        .execute([meta.to_json()])?;
+    tx.commit()?;
+    Ok(true)
+}
+
+pub(super) fn delete(
+    pool: &DbPool,
+    path: &Path,
+    account: &str,
+    container: &str,
+    at: Timestamp,
+) -> Result<(DeleteOutcome, Change), StoreError> {
+    let Some(mut conn) = open(pool, path, false)? else {
+        return Ok((DeleteOutcome::NotFound, Change::NoContainer));
+    };
+    delete_in(&mut conn, account, container, at)
+        .map_err(|e| e.into_store(&format!("delete container {account}/{container}"), path))
+}
+
+fn delete_in(
+    conn: &mut Connection,
+    account: &str,
+    container: &str,
+    at: Timestamp,
+) -> Result<(DeleteOutcome, Change), DbFail> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let Some(info) = read_info(&tx, account, container)?.filter(Info::live) else {
+        return Ok((DeleteOutcome::NotFound, Change::NoContainer));
+    };
+    if info.object_count > 0 {
+        return Ok((DeleteOutcome::NotEmpty, Change::Unchanged));
+    }
+    if at <= info.put_timestamp {
+        return Ok((DeleteOutcome::NotEmpty, Change::Unchanged));
+    }
+    // Only tombstones are left; a recreated container starts empty.
+    tx.prepare_cached("DELETE FROM object")?.execute([])?;
+    let mut meta = info.meta()?;
+    meta.clear(at);
+    tx.prepare_cached(
+        "UPDATE container_info SET delete_timestamp = ?1, metadata = ?2 WHERE id = 1",
+    )?
+    .execute((U64::from(at), meta.to_json()))?;
+    let snapshot = bump(&tx)?;
+    tx.commit()?;
+    Ok((DeleteOutcome::Deleted, Change::Changed(snapshot)))
+}
+
+pub(super) fn list(
+    pool: &DbPool,
+    path: &Path,
+    account: &str,
+    container: &str,
+    q: &ListingQuery,
+) -> Result<Option<Vec<ListingEntry<ObjectRecord>>>, StoreError> {
+    let Some(mut conn) = open(pool, path, false)? else {
+        return Ok(None);
+    };
+    list_in(&mut conn, account, container, q)
+        .map_err(|e| e.into_store(&format!("list container {account}/{container}"), path))
+}
+
+fn list_in(
+    conn: &mut Connection,
+    account: &str,
+    container: &str,
+    q: &ListingQuery,
+) -> Result<Option<Vec<ListingEntry<ObjectRecord>>>, DbFail> {
+    // One read transaction: every batch sees the same snapshot.
+    let tx = conn.transaction()?;
+    if read_info(&tx, account, container)?
+        .filter(Info::live)
+        .is_none()
+    {
+        return Ok(None);
+    }
+    let entries = walk::list(
+        &tx,
+        "object",
+        "name, created_at, size, content_type, etag",
+        q,
+        |row, name| {
+            Ok(ObjectRecord {
+                name,
+                timestamp: col_ts(row, 1)?,
+                size: col_u64(row, 2)?,
+                content_type: row.get(3)?,
+                etag: row.get(4)?,
+            })
+        },
+    )?;
+    tx.commit()?;
+    Ok(Some(entries))
+}
+
+pub(super) fn put_object(
+    pool: &DbPool,
+    path: &Path,
+    account: &str,
+    container: &str,
+    rec: &ObjectRecord,
+) -> Result<Change, StoreError> {
+    let Some(mut conn) = open(pool, path, false)? else {
+        return Ok(Change::NoContainer);
+    };
+    write_object(&mut conn, account, container, rec, false).map_err(|e| {
+        e.into_store(
+            &format!("put object {account}/{container}/{}", rec.name),
+            path,
+        )
+    })
+}
+
+pub(super) fn delete_object(
+    pool: &DbPool,
+    path: &Path,
+    account: &str,
+    container: &str,
+    tombstone: &ObjectRecord,
+) -> Result<Change, StoreError> {
+    let Some(mut conn) = open(pool, path, false)? else {
+        return Ok(Change::NoContainer);
+    };
+    write_object(&mut conn, account, container, tombstone, true).map_err(|e| {
+        e.into_store(
+            &format!("delete object {account}/{container}/{}", tombstone.name),
+            path,
+        )
+    })
+}
+
+/// Replaces the object's row with `rec` unless the stored row is as new or
+/// newer; the triggers move the container's stats in the same transaction.
+fn write_object(
+    conn: &mut Connection,
+    account: &str,
+    container: &str,
+    rec: &ObjectRecord,
+    deleted: bool,
+) -> Result<Change, DbFail> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let Some(before) = read_info(&tx, account, container)?.filter(Info::live) else {
+        return Ok(Change::NoContainer);
+    };
+    let stored: Option<Timestamp> = tx
+        .prepare_cached("SELECT created_at FROM object WHERE name = ?1")?
+        .query_row([&rec.name], |r| col_ts(r, 0))
+        .optional()?;
+    if stored.is_some_and(|t| t >= rec.timestamp) {
+        return Ok(Change::Unchanged);
+    }
+    tx.prepare_cached("DELETE FROM object WHERE name = ?1")?
+        .execute([&rec.name])?;
+    tx.prepare_cached(
+        "INSERT INTO object (name, created_at, size, content_type, etag, deleted)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?
+    .execute((
+        &rec.name,
+        U64::from(rec.timestamp),
+        U64(rec.size),
+        &rec.content_type,
+        &rec.etag,
+        deleted,
+    ))?;
+    let (count, bytes): (u64, u64) = tx
+        .prepare_cached("SELECT object_count, bytes_used FROM container_info WHERE id = 1")?
+        .query_row([], |r| Ok((col_u64(r, 0)?, col_u64(r, 1)?)))?;
+    let change = if (count, bytes) == (before.object_count, before.bytes_used) {
+        Change::Unchanged
+    } else {
+        Change::Changed(bump(&tx)?)
+    };
+    tx.commit()?;
+    Ok(change)
+}

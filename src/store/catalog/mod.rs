@@ -1,0 +1,341 @@
+//! The account and container catalog: one SQLite DB per account and one per
+//! container, as Swift keeps them (so a gate per DB serialises exactly the
+//! requests that contend for one file).
+//!
+//! Paths are `<root>/accounts/<h[..3]>/<h>.db` with `h = md5(account)` and
+//! `<root>/containers/<h[..3]>/<h>.db` with `h = md5(account/container)`:
+//! names never reach the filesystem unhashed. Each DB also stores the names
+//! it belongs to, so a hash collision is detected rather than merged.
+//!
+//! The container DB is the source of truth for its objects and stats. After
+//! every change that moves its stats, the container's absolute snapshot
+//! (timestamps, count, bytes) is pushed to its row in the account DB, tagged
+//! with the container's change counter; the account DB keeps only the
+//! highest-numbered snapshot, so writers racing from different processes
+//! cannot leave an older one behind. (A crash between the two commits leaves
+//! the account row one change behind until the container's next change or
+//! re-PUT, as Swift's asynchronous container updates do.)
+
+mod account_db;
+mod container_db;
+mod meta;
+mod schema;
+mod walk;
+
+#[cfg(test)]
+mod tests;
+#[cfg(test)]
+mod tests_listing;
+
+use std::path::{Path, PathBuf};
+
+use md5::{Digest, Md5};
+
+use super::db::{ensure_dir, DbPool};
+use super::error::StoreError;
+use super::timestamp::Timestamp;
+
+use container_db::Change;
+
+/// One object's row in its container's listing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectRecord {
+    pub name: String,
+    pub timestamp: Timestamp,
+    pub size: u64,
+    pub content_type: String,
+    pub etag: String,
+}
+
+/// One container's row in its account's listing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContainerRecord {
+    pub name: String,
+    pub object_count: u64,
+    pub bytes_used: u64,
+    /// The container's put timestamp (what Swift lists as last_modified).
+    pub last_modified: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AccountInfo {
+    pub container_count: u64,
+    pub object_count: u64,
+    pub bytes_used: u64,
+    pub created_at: Timestamp,
+    pub put_timestamp: Timestamp,
+    /// `(lowercase header name, value)`, sorted by name.
+    pub metadata: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContainerInfo {
+    pub object_count: u64,
+    pub bytes_used: u64,
+    pub created_at: Timestamp,
+    pub put_timestamp: Timestamp,
+    /// `(lowercase header name, value)`, sorted by name.
+    pub metadata: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CreateOutcome {
+    /// New, or recreated after a delete (Swift: 201).
+    Created,
+    /// Already there; the request's metadata was merged in (Swift: 202).
+    /// Also: deleted at a timestamp newer than this PUT's, so the PUT was
+    /// ignored and nothing exists (Swift would answer 409; only a clock
+    /// stepping back, or client-given X-Timestamps, can get here).
+    Existed,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeleteOutcome {
+    /// Swift: 204.
+    Deleted,
+    /// Never created, or already deleted (Swift: 404).
+    NotFound,
+    /// Still has objects, or was PUT at a timestamp not older than this
+    /// DELETE's, so it stays (both Swift's 409).
+    NotEmpty,
+}
+
+/// A listing request, with Swift's meaning of each parameter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListingQuery {
+    pub prefix: String,
+    pub delimiter: Option<char>,
+    /// Exclusive lower bound ("" = none); the upper bound when `reverse`.
+    pub marker: String,
+    /// Exclusive upper bound ("" = none); the lower bound when `reverse`.
+    pub end_marker: String,
+    /// Subdirs and items together count against it.
+    pub limit: usize,
+    pub reverse: bool,
+}
+
+impl Default for ListingQuery {
+    /// Everything, forward, up to Swift's default listing limit.
+    fn default() -> Self {
+        ListingQuery {
+            prefix: String::new(),
+            delimiter: None,
+            marker: String::new(),
+            end_marker: String::new(),
+            limit: 10_000,
+            reverse: false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ListingEntry<T> {
+    Item(T),
+    /// `prefix + part up to and including the delimiter`.
+    Subdir(String),
+}
+
+/// The catalog of one storage root (one vhost).
+pub struct Catalog {
+    accounts: PathBuf,
+    containers: PathBuf,
+    pool: DbPool,
+}
+
+impl Catalog {
+    /// Creates `accounts/` and `containers/` under `root`; opens no DB, so
+    /// it is safe to call before the host forks.
+    pub fn new(root: &Path) -> Result<Catalog, StoreError> {
+        let accounts = root.join("accounts");
+        let containers = root.join("containers");
+        ensure_dir(&accounts)?;
+        ensure_dir(&containers)?;
+        Ok(Catalog {
+            accounts,
+            containers,
+            pool: DbPool::new(),
+        })
+    }
+
+    /// Drops connections inherited from the parent; call in each child.
+    pub fn after_fork(&self) {
+        self.pool.clear();
+    }
+
+    // ---- accounts (implicit, as with Swift's account_autocreate) ----
+
+    /// An account never written to reads as all zeros.
+    pub fn account_info(&self, account: &str) -> Result<AccountInfo, StoreError> {
+        account_db::info(&self.pool, &self.account_path(account), account)
+    }
+
+    pub fn account_update_meta(
+        &self,
+        account: &str,
+        set: &[(String, String)],
+        remove: &[String],
+        ts: Timestamp,
+    ) -> Result<(), StoreError> {
+        let path = self.account_path(account);
+        ensure_parent(&path)?;
+        account_db::update_meta(&self.pool, &path, account, set, remove, ts)
+    }
+
+    pub fn list_containers(
+        &self,
+        account: &str,
+        q: &ListingQuery,
+    ) -> Result<Vec<ListingEntry<ContainerRecord>>, StoreError> {
+        account_db::list(&self.pool, &self.account_path(account), account, q)
+    }
+
+    // ---- containers ----
+
+    pub fn container_create(
+        &self,
+        account: &str,
+        container: &str,
+        ts: Timestamp,
+        meta: &[(String, String)],
+    ) -> Result<CreateOutcome, StoreError> {
+        let path = self.container_path(account, container);
+        ensure_parent(&path)?;
+        let (outcome, change) =
+            container_db::create(&self.pool, &path, account, container, ts, meta)?;
+        self.propagate(account, container, change, ts)?;
+        Ok(outcome)
+    }
+
+    /// None: never created, or deleted.
+    pub fn container_info(
+        &self,
+        account: &str,
+        container: &str,
+    ) -> Result<Option<ContainerInfo>, StoreError> {
+        container_db::info(
+            &self.pool,
+            &self.container_path(account, container),
+            account,
+            container,
+        )
+    }
+
+    /// Returns false when there is no such container.
+    pub fn container_update_meta(
+        &self,
+        account: &str,
+        container: &str,
+        set: &[(String, String)],
+        remove: &[String],
+        ts: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let path = self.container_path(account, container);
+        container_db::update_meta(&self.pool, &path, account, container, set, remove, ts)
+    }
+
+    pub fn container_delete(
+        &self,
+        account: &str,
+        container: &str,
+        ts: Timestamp,
+    ) -> Result<DeleteOutcome, StoreError> {
+        let path = self.container_path(account, container);
+        let (outcome, change) = container_db::delete(&self.pool, &path, account, container, ts)?;
+        self.propagate(account, container, change, ts)?;
+        Ok(outcome)
+    }
+
+    /// None: no such container.
+    pub fn list_objects(
+        &self,
+        account: &str,
+        container: &str,
+        q: &ListingQuery,
+    ) -> Result<Option<Vec<ListingEntry<ObjectRecord>>>, StoreError> {
+        container_db::list(
+            &self.pool,
+            &self.container_path(account, container),
+            account,
+            container,
+            q,
+        )
+    }
+
+    /// Records an object version. False: no such container. A record not
+    /// newer than the stored one for that name is ignored (still true).
+    pub fn object_put(
+        &self,
+        account: &str,
+        container: &str,
+        rec: &ObjectRecord,
+    ) -> Result<bool, StoreError> {
+        let path = self.container_path(account, container);
+        let change = container_db::put_object(&self.pool, &path, account, container, rec)?;
+        self.propagate(account, container, change, rec.timestamp)
+    }
+
+    /// Records a deletion as a tombstone row (as Swift does). False: no such
+    /// container.
+    pub fn object_delete(
+        &self,
+        account: &str,
+        container: &str,
+        name: &str,
+        ts: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let path = self.container_path(account, container);
+        let tombstone = ObjectRecord {
+            name: name.to_string(),
+            timestamp: ts,
+            size: 0,
+            content_type: String::new(),
+            etag: String::new(),
+        };
+        let change =
+            container_db::delete_object(&self.pool, &path, account, container, &tombstone)?;
+        self.propagate(account, container, change, ts)
+    }
+
+    /// Pushes a container's changed stats to its account row. Returns
+    /// whether the container was there.
+    fn propagate(
+        &self,
+        account: &str,
+        container: &str,
+        change: Change,
+        ts: Timestamp,
+    ) -> Result<bool, StoreError> {
+        match change {
+            Change::NoContainer => Ok(false),
+            Change::Unchanged => Ok(true),
+            Change::Changed(snapshot) => {
+                let path = self.account_path(account);
+                ensure_parent(&path)?;
+                account_db::apply_snapshot(&self.pool, &path, account, container, &snapshot, ts)?;
+                Ok(true)
+            }
+        }
+    }
+
+    fn account_path(&self, account: &str) -> PathBuf {
+        hashed_path(&self.accounts, account)
+    }
+
+    fn container_path(&self, account: &str, container: &str) -> PathBuf {
+        hashed_path(&self.containers, &format!("{account}/{container}"))
+    }
+}
+
+/// `<dir>/<md5[..3]>/<md5>.db`, md5 in lowercase hex.
+fn hashed_path(dir: &Path, name: &str) -> PathBuf {
+    let digest = Md5::digest(name.as_bytes());
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    dir.join(&hex[..3]).join(format!("{hex}.db"))
+}
+
+fn ensure_parent(path: &Path) -> Result<(), StoreError> {
+    match path.parent() {
+        Some(dir) => ensure_dir(dir),
+        None => Ok(()),
+    }
+}

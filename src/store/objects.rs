@@ -1,0 +1,619 @@
+//! Object files on disk, in Swift's shape: one directory per object, named by
+//! the hash of its full name, holding timestamped files. The newest of
+//! `<ts>.data` (content + metadata trailer) and `<ts>.ts` (tombstone) decides
+//! whether the object exists; a `<ts>.meta` newer than the data replaces its
+//! user metadata (POST).
+//!
+//! ```text
+//! <root>/objects/<hash[29..32]>/<hash>/1700000000.12345.data
+//! <root>/tmp/                      (O_TMPFILE files: never visible, never leaked)
+//! ```
+//! A `.data` file is the object's bytes followed by a JSON metadata block, its
+//! length (u32 LE) and the magic `STOWAGE1`, so a reader needs one open, one
+//! fstat and one pread before handing the byte range to the host's sendfile.
+
+use super::{StoreError, Timestamp};
+use md5::{Digest, Md5};
+use serde_json::{json, Value};
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read, Write};
+use std::os::unix::fs::{FileExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+const MAGIC: &[u8; 8] = b"STOWAGE1";
+const TRAILER_LEN: u64 = 12;
+/// One pread at the end of the file usually covers the whole metadata block.
+const TAIL_READ: u64 = 8192;
+const COPY_BUF: usize = 64 * 1024;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectMeta {
+    /// When the data was written.
+    pub timestamp: Timestamp,
+    /// When the metadata was last replaced (== timestamp without a POST).
+    pub meta_timestamp: Timestamp,
+    pub content_type: String,
+    pub etag: String,
+    pub size: u64,
+    /// `x-object-meta-*` and the other headers Swift keeps, lowercase names.
+    pub meta: Vec<(String, String)>,
+}
+
+pub struct OpenObject {
+    pub file: File,
+    pub meta: ObjectMeta,
+}
+
+/// What a PUT stores besides the bytes.
+pub struct NewObject {
+    pub timestamp: Timestamp,
+    pub content_type: String,
+    pub meta: Vec<(String, String)>,
+    /// The client's ETag header: the upload is refused when the MD5 differs.
+    pub expected_etag: Option<String>,
+    pub max_size: u64,
+}
+
+#[derive(Debug)]
+pub enum PutError {
+    Store(StoreError),
+    /// The body could not be read from the client.
+    BodyRead(io::Error),
+    EtagMismatch {
+        computed: String,
+    },
+    TooLarge,
+    /// A newer version (or tombstone) is already stored.
+    Conflict,
+}
+
+impl From<StoreError> for PutError {
+    fn from(e: StoreError) -> Self {
+        PutError::Store(e)
+    }
+}
+
+pub struct ObjectStore {
+    objects: PathBuf,
+    tmp: PathBuf,
+    /// Set once `objects/` and `tmp/` exist. They are made by the first
+    /// write in a worker, not when the vhost is built: the host builds it in
+    /// its parent process, which may run as another user than its workers.
+    dirs_ready: OnceLock<()>,
+}
+
+/// The files of an object's current version.
+struct Current {
+    /// Newest `.data` (None when absent or deleted).
+    data: Option<(Timestamp, PathBuf)>,
+    /// Newest `.meta` newer than that data.
+    meta: Option<PathBuf>,
+    /// Timestamp of the newest `.data` or `.ts`.
+    latest: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Kind {
+    Data,
+    Tombstone,
+    Meta,
+}
+
+impl ObjectStore {
+    /// Touches nothing on disk (see `dirs_ready`).
+    pub fn new(root: &Path) -> ObjectStore {
+        ObjectStore {
+            objects: root.join("objects"),
+            tmp: root.join("tmp"),
+            dirs_ready: OnceLock::new(),
+        }
+    }
+
+    fn ensure_dirs(&self) -> Result<(), StoreError> {
+        if self.dirs_ready.get().is_none() {
+            for dir in [&self.objects, &self.tmp] {
+                fs::create_dir_all(dir).map_err(|e| StoreError::io("creating", dir, e))?;
+            }
+            let _ = self.dirs_ready.set(());
+        }
+        Ok(())
+    }
+
+    fn object_dir(&self, account: &str, container: &str, object: &str) -> PathBuf {
+        let hash = name_hash(&[account, container, object]);
+        self.objects.join(&hash[29..]).join(hash)
+    }
+
+    /// The newest version's file of each kind, by timestamp.
+    fn scan(dir: &Path) -> Result<Vec<(Timestamp, Kind, PathBuf)>, StoreError> {
+        let entries = match fs::read_dir(dir) {
+            Ok(e) => e,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(StoreError::io("listing", dir, e)),
+        };
+        let mut found = Vec::new();
+        for entry in entries {
+            let entry = entry.map_err(|e| StoreError::io("listing", dir, e))?;
+            let name = entry.file_name();
+            let Some(name) = name.to_str() else { continue };
+            let Some((ts, ext)) = name.rsplit_once('.') else {
+                continue;
+            };
+            let kind = match ext {
+                "data" => Kind::Data,
+                "ts" => Kind::Tombstone,
+                "meta" => Kind::Meta,
+                _ => continue,
+            };
+            if let Some(ts) = Timestamp::parse(ts) {
+                found.push((ts, kind, entry.path()));
+            }
+        }
+        found.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        Ok(found)
+    }
+
+    /// Which files make up the current version of an object.
+    fn current(dir: &Path) -> Result<Current, StoreError> {
+        let files = Self::scan(dir)?;
+        let newest = files.iter().find(|f| f.1 != Kind::Meta);
+        let latest_any = newest.map(|f| f.0);
+        let data = match newest {
+            Some((ts, Kind::Data, path)) => Some((*ts, path.clone())),
+            _ => None,
+        };
+        let meta = data.as_ref().and_then(|(dts, _)| {
+            files
+                .iter()
+                .find(|f| f.1 == Kind::Meta && f.0 > *dts)
+                .map(|f| f.2.clone())
+        });
+        Ok(Current {
+            data,
+            meta,
+            latest: latest_any,
+        })
+    }
+
+    /// Opens the current version. A concurrent PUT may remove the file we
+    /// picked between listing and opening: then we look again.
+    pub fn open(
+        &self,
+        account: &str,
+        container: &str,
+        object: &str,
+    ) -> Result<Option<OpenObject>, StoreError> {
+        let dir = self.object_dir(account, container, object);
+        for _ in 0..5 {
+            let Current {
+                data,
+                meta: meta_path,
+                ..
+            } = Self::current(&dir)?;
+            let Some((_, path)) = data else {
+                return Ok(None);
+            };
+            let file = match File::open(&path) {
+                Ok(f) => f,
+                Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(StoreError::io("opening", &path, e)),
+            };
+            let mut meta = read_trailer(&file, &path)?;
+            if let Some(mp) = meta_path {
+                match fs::read(&mp) {
+                    Ok(bytes) => apply_meta_file(&mut meta, &bytes, &mp)?,
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+                    Err(e) => return Err(StoreError::io("reading", &mp, e)),
+                }
+            }
+            return Ok(Some(OpenObject { file, meta }));
+        }
+        Err(StoreError::corrupt(
+            dir,
+            "object kept changing while being opened",
+        ))
+    }
+
+    /// Streams `body` into a new version: temp file, MD5 on the way, fsync,
+    /// link into place, fsync the directory, then drop older versions.
+    pub fn put(
+        &self,
+        account: &str,
+        container: &str,
+        object: &str,
+        body: &mut dyn Read,
+        new: &NewObject,
+    ) -> Result<ObjectMeta, PutError> {
+        let dir = self.object_dir(account, container, object);
+        if let Some(latest) = Self::current(&dir)?.latest {
+            if latest >= new.timestamp {
+                return Err(PutError::Conflict);
+            }
+        }
+        let mut file = self.temp_file()?;
+        let mut md5 = Md5::new();
+        let mut size: u64 = 0;
+        let mut buf = vec![0u8; COPY_BUF];
+        loop {
+            let n = match body.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(PutError::BodyRead(e)),
+            };
+            size += n as u64;
+            if size > new.max_size {
+                return Err(PutError::TooLarge);
+            }
+            md5.update(&buf[..n]);
+            file.write_all(&buf[..n])
+                .map_err(|e| StoreError::io("writing temp file in", &self.tmp, e))?;
+        }
+        let etag = crate::debug::hex(&md5.finalize());
+        if let Some(expected) = &new.expected_etag {
+            if !expected.trim_matches('"').eq_ignore_ascii_case(&etag) {
+                return Err(PutError::EtagMismatch { computed: etag });
+            }
+        }
+        let meta = ObjectMeta {
+            timestamp: new.timestamp,
+            meta_timestamp: new.timestamp,
+            content_type: new.content_type.clone(),
+            etag,
+            size,
+            meta: new.meta.clone(),
+        };
+        let block = serde_json::to_vec(&trailer_json(&meta))
+            .map_err(|e| StoreError::corrupt(&dir, format!("encoding metadata: {e}")))?;
+        let len = u32::try_from(block.len())
+            .map_err(|_| StoreError::corrupt(&dir, "metadata too large"))?;
+        let mut tail = block;
+        tail.extend_from_slice(&len.to_le_bytes());
+        tail.extend_from_slice(MAGIC);
+        file.write_all(&tail)
+            .map_err(|e| StoreError::io("writing temp file in", &self.tmp, e))?;
+        file.sync_all()
+            .map_err(|e| StoreError::io("syncing temp file in", &self.tmp, e))?;
+        let dest = dir.join(format!("{}.data", new.timestamp.normal()));
+        self.publish(&file, &dir, &dest)?;
+        cleanup_older(
+            &dir,
+            new.timestamp,
+            &[Kind::Data, Kind::Tombstone, Kind::Meta],
+        );
+        Ok(meta)
+    }
+
+    /// Replaces the user metadata (and optionally the content type) of the
+    /// current version with a `.meta` file. Returns the updated metadata, or
+    /// None when the object does not exist.
+    pub fn post(
+        &self,
+        account: &str,
+        container: &str,
+        object: &str,
+        ts: Timestamp,
+        content_type: Option<&str>,
+        meta: &[(String, String)],
+    ) -> Result<Option<ObjectMeta>, PutError> {
+        let Some(current) = self.open(account, container, object)? else {
+            return Ok(None);
+        };
+        if current.meta.meta_timestamp >= ts {
+            return Err(PutError::Conflict);
+        }
+        let dir = self.object_dir(account, container, object);
+        let mut doc = json!({ "ts": ts.normal(), "meta": meta });
+        if let Some(ct) = content_type {
+            doc["content_type"] = json!(ct);
+        }
+        let bytes = serde_json::to_vec(&doc)
+            .map_err(|e| StoreError::corrupt(&dir, format!("encoding metadata: {e}")))?;
+        let mut file = self.temp_file()?;
+        file.write_all(&bytes)
+            .map_err(|e| StoreError::io("writing temp file in", &self.tmp, e))?;
+        file.sync_all()
+            .map_err(|e| StoreError::io("syncing temp file in", &self.tmp, e))?;
+        self.publish(&file, &dir, &dir.join(format!("{}.meta", ts.normal())))?;
+        cleanup_older(&dir, ts, &[Kind::Meta]);
+        let mut updated = current.meta;
+        apply_meta_file(&mut updated, &bytes, &dir)?;
+        Ok(Some(updated))
+    }
+
+    /// Writes a tombstone. Returns the metadata of the version it deleted,
+    /// or None when there was nothing to delete (no tombstone is written).
+    pub fn delete(
+        &self,
+        account: &str,
+        container: &str,
+        object: &str,
+        ts: Timestamp,
+    ) -> Result<Option<ObjectMeta>, PutError> {
+        let Some(current) = self.open(account, container, object)? else {
+            return Ok(None);
+        };
+        if current.meta.timestamp >= ts {
+            return Err(PutError::Conflict);
+        }
+        let dir = self.object_dir(account, container, object);
+        let file = self.temp_file()?;
+        self.publish(&file, &dir, &dir.join(format!("{}.ts", ts.normal())))?;
+        cleanup_older(&dir, ts, &[Kind::Data, Kind::Tombstone, Kind::Meta]);
+        Ok(Some(current.meta))
+    }
+
+    /// An unnamed file on the storage filesystem: if we crash before
+    /// `publish`, the kernel frees it and nothing is left behind.
+    fn temp_file(&self) -> Result<File, StoreError> {
+        self.ensure_dirs()?;
+        OpenOptions::new()
+            .read(true)
+            .write(true)
+            .mode(0o640)
+            .custom_flags(libc::O_TMPFILE)
+            .open(&self.tmp)
+            .map_err(|e| StoreError::io("creating an O_TMPFILE file in", &self.tmp, e))
+    }
+
+    /// Links the finished temp file at `dest` and makes the name durable.
+    fn publish(&self, file: &File, dir: &Path, dest: &Path) -> Result<(), StoreError> {
+        let created = !dir.exists();
+        if created {
+            fs::create_dir_all(dir).map_err(|e| StoreError::io("creating", dir, e))?;
+        }
+        crate::os::link_anonymous(file, dest).map_err(|e| StoreError::io("linking", dest, e))?;
+        sync_dir(dir)?;
+        if created {
+            if let Some(parent) = dir.parent() {
+                sync_dir(parent)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Hex MD5 of "/a/c/o": spreads objects evenly and keeps every name, however
+/// odd, away from the filesystem.
+pub fn name_hash(parts: &[&str]) -> String {
+    let mut md5 = Md5::new();
+    for p in parts {
+        md5.update(b"/");
+        md5.update(p.as_bytes());
+    }
+    crate::debug::hex(&md5.finalize())
+}
+
+fn sync_dir(dir: &Path) -> Result<(), StoreError> {
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| StoreError::io("syncing directory", dir, e))
+}
+
+/// Removes files of the given kinds older than `ts`. Best effort: a reader
+/// that raced us retries, and a leftover is ignored by the newest-wins rule.
+fn cleanup_older(dir: &Path, ts: Timestamp, kinds: &[Kind]) {
+    if let Ok(files) = ObjectStore::scan(dir) {
+        for (fts, kind, path) in files {
+            if fts < ts && kinds.contains(&kind) {
+                let _ = fs::remove_file(path);
+            }
+        }
+    }
+}
+
+fn trailer_json(m: &ObjectMeta) -> Value {
+    json!({
+        "ts": m.timestamp.normal(),
+        "content_type": m.content_type,
+        "etag": m.etag,
+        "size": m.size,
+        "meta": m.meta,
+    })
+}
+
+fn read_trailer(file: &File, path: &Path) -> Result<ObjectMeta, StoreError> {
+    let io_err = |e| StoreError::io("reading", path, e);
+    let file_len = file.metadata().map_err(io_err)?.len();
+    if file_len < TRAILER_LEN {
+        return Err(StoreError::corrupt(path, "shorter than its trailer"));
+    }
+    let tail_len = file_len.min(TAIL_READ);
+    let mut tail = vec![0u8; tail_len as usize];
+    file.read_exact_at(&mut tail, file_len - tail_len)
+        .map_err(io_err)?;
+    let t = tail.len();
+    if &tail[t - 8..] != MAGIC {
+        return Err(StoreError::corrupt(path, "missing trailer magic"));
+    }
+    let mut len_bytes = [0u8; 4];
+    len_bytes.copy_from_slice(&tail[t - 12..t - 8]);
+    let block_len = u64::from(u32::from_le_bytes(len_bytes));
+    if block_len + TRAILER_LEN > file_len {
+        return Err(StoreError::corrupt(path, "metadata length beyond the file"));
+    }
+    let block = if block_len + TRAILER_LEN <= tail_len {
+        tail[t - 12 - block_len as usize..t - 12].to_vec()
+    } else {
+        let mut b = vec![0u8; block_len as usize];
+        file.read_exact_at(&mut b, file_len - TRAILER_LEN - block_len)
+            .map_err(io_err)?;
+        b
+    };
+    let v: Value = serde_json::from_slice(&block)
+        .map_err(|e| StoreError::corrupt(path, format!("metadata: {e}")))?;
+    let ts = v["ts"]
+        .as_str()
+        .and_then(Timestamp::parse)
+        .ok_or_else(|| StoreError::corrupt(path, "bad ts"))?;
+    let size = v["size"]
+        .as_u64()
+        .ok_or_else(|| StoreError::corrupt(path, "bad size"))?;
+    if size + block_len + TRAILER_LEN != file_len {
+        return Err(StoreError::corrupt(
+            path,
+            "size does not match the file length",
+        ));
+    }
+    Ok(ObjectMeta {
+        timestamp: ts,
+        meta_timestamp: ts,
+        content_type: v["content_type"]
+            .as_str()
+            .unwrap_or("application/octet-stream")
+            .to_string(),
+        etag: v["etag"]
+            .as_str()
+            .ok_or_else(|| StoreError::corrupt(path, "bad etag"))?
+            .to_string(),
+        size,
+        meta: pairs(&v["meta"]),
+    })
+}
+
+fn apply_meta_file(meta: &mut ObjectMeta, bytes: &[u8], path: &Path) -> Result<(), StoreError> {
+    let v: Value = serde_json::from_slice(bytes)
+        .map_err(|e| StoreError::corrupt(path, format!("metadata: {e}")))?;
+    meta.meta_timestamp = v["ts"]
+        .as_str()
+        .and_then(Timestamp::parse)
+        .ok_or_else(|| StoreError::corrupt(path, "bad ts"))?;
+    meta.meta = pairs(&v["meta"]);
+    if let Some(ct) = v["content_type"].as_str() {
+        meta.content_type = ct.to_string();
+    }
+    Ok(())
+}
+
+fn pairs(v: &Value) -> Vec<(String, String)> {
+    v.as_array()
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|p| {
+                    Some((
+                        p.get(0)?.as_str()?.to_string(),
+                        p.get(1)?.as_str()?.to_string(),
+                    ))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn new_obj(ts: u64) -> NewObject {
+        NewObject {
+            timestamp: Timestamp::from_units(ts),
+            content_type: "text/plain".into(),
+            meta: vec![("x-object-meta-a".into(), "1".into())],
+            expected_etag: None,
+            max_size: 1 << 30,
+        }
+    }
+
+    fn read_all(o: &OpenObject) -> Vec<u8> {
+        let mut b = vec![0; o.meta.size as usize];
+        o.file.read_exact_at(&mut b, 0).unwrap();
+        b
+    }
+
+    #[test]
+    fn put_open_post_delete() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = ObjectStore::new(dir.path());
+        assert!(s.open("a", "c", "o").unwrap().is_none());
+        let m = s
+            .put("a", "c", "o", &mut &b"hello"[..], &new_obj(100))
+            .unwrap();
+        assert_eq!(m.etag, "5d41402abc4b2a76b9719d911017c592");
+        let o = s.open("a", "c", "o").unwrap().unwrap();
+        assert_eq!(read_all(&o), b"hello");
+        assert_eq!(
+            o.meta.meta,
+            vec![("x-object-meta-a".to_string(), "1".to_string())]
+        );
+
+        // An older PUT is refused; a newer one replaces.
+        assert!(matches!(
+            s.put("a", "c", "o", &mut &b"x"[..], &new_obj(50)),
+            Err(PutError::Conflict)
+        ));
+        s.put("a", "c", "o", &mut &b"bigger body"[..], &new_obj(200))
+            .unwrap();
+        let o = s.open("a", "c", "o").unwrap().unwrap();
+        assert_eq!(read_all(&o), b"bigger body");
+
+        let meta = vec![("x-object-meta-b".to_string(), "2".to_string())];
+        let posted = s
+            .post("a", "c", "o", Timestamp::from_units(300), None, &meta)
+            .unwrap()
+            .unwrap();
+        assert_eq!(posted.meta, meta);
+        let o = s.open("a", "c", "o").unwrap().unwrap();
+        assert_eq!(o.meta.meta, meta);
+        assert_eq!(o.meta.timestamp, Timestamp::from_units(200));
+        assert_eq!(read_all(&o), b"bigger body");
+
+        assert!(s
+            .delete("a", "c", "o", Timestamp::from_units(400))
+            .unwrap()
+            .is_some());
+        assert!(s.open("a", "c", "o").unwrap().is_none());
+        assert!(s
+            .delete("a", "c", "o", Timestamp::from_units(500))
+            .unwrap()
+            .is_none());
+        // Only the tombstone is left in the object's directory.
+        let odir = s.object_dir("a", "c", "o");
+        assert_eq!(fs::read_dir(odir).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn etag_mismatch_and_size_limit_leave_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = ObjectStore::new(dir.path());
+        let mut n = new_obj(100);
+        n.expected_etag = Some("\"00000000000000000000000000000000\"".into());
+        assert!(matches!(
+            s.put("a", "c", "o", &mut &b"hello"[..], &n),
+            Err(PutError::EtagMismatch { .. })
+        ));
+        n.expected_etag = None;
+        n.max_size = 3;
+        assert!(matches!(
+            s.put("a", "c", "o", &mut &b"hello"[..], &n),
+            Err(PutError::TooLarge)
+        ));
+        assert!(s.open("a", "c", "o").unwrap().is_none());
+        assert_eq!(fs::read_dir(dir.path().join("tmp")).unwrap().count(), 0);
+        assert_eq!(fs::read_dir(dir.path().join("objects")).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn large_metadata_needs_a_second_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = ObjectStore::new(dir.path());
+        let mut n = new_obj(100);
+        n.meta = (0..60)
+            .map(|i| (format!("x-object-meta-k{i}"), "v".repeat(200)))
+            .collect();
+        s.put("a", "c", "o", &mut &b"0123456789"[..], &n).unwrap();
+        let o = s.open("a", "c", "o").unwrap().unwrap();
+        assert_eq!(o.meta.meta.len(), 60);
+        assert_eq!(read_all(&o), b"0123456789");
+    }
+
+    #[test]
+    fn empty_object() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = ObjectStore::new(dir.path());
+        let m = s.put("a", "c", "o", &mut &b""[..], &new_obj(1)).unwrap();
+        assert_eq!(m.etag, "d41d8cd98f00b204e9800998ecf8427e");
+        assert_eq!(s.open("a", "c", "o").unwrap().unwrap().meta.size, 0);
+    }
+}
