@@ -10,6 +10,7 @@
 pub mod abi;
 pub mod account;
 pub mod auth;
+pub mod conditional;
 pub mod config;
 pub mod constraints;
 pub mod container;

@@ -1,6 +1,7 @@
 //! The object processor: PUT (streamed, verified), GET/HEAD (send-file,
 //! ranges), POST (replace metadata), DELETE (tombstone).
 
+use crate::conditional::{self, Outcome};
 use crate::constraints::{check_metadata, MAX_FILE_SIZE};
 use crate::http::{BodyReader, Host, LogLevel, Request, Response, Segment};
 use crate::range::{self, ByteRange, RangeOutcome};
@@ -46,6 +47,12 @@ fn get(
         Err(e) => return internal_error(host, &e),
     };
     let meta = obj.meta;
+    let last_modified = meta.timestamp.max(meta.meta_timestamp).http_time();
+    match conditional::evaluate(req, &meta.etag, last_modified) {
+        Outcome::Proceed => {}
+        Outcome::NotModified => return with_object_headers(Response::new(304), &meta),
+        Outcome::PreconditionFailed => return with_object_headers(Response::error(412, ""), &meta),
+    }
     let file = Arc::new(obj.file);
     let mut r = match range::evaluate(req.header("Range"), meta.size) {
         RangeOutcome::Whole => {
@@ -164,6 +171,15 @@ fn put(
         Ok(Some(_)) => {}
         Ok(None) => return Response::error(404, ""),
         Err(e) => return internal_error(host, &e),
+    }
+    match req.header("If-None-Match").map(str::trim) {
+        None => {}
+        Some("*") => match vh.objects.open(account, container, object) {
+            Ok(None) => {}
+            Ok(Some(_)) => return Response::error(412, ""),
+            Err(e) => return internal_error(host, &e),
+        },
+        Some(_) => return Response::error(400, "If-None-Match only supports *"),
     }
     let content_type = match req.header("Content-Type").filter(|ct| !ct.is_empty()) {
         Some(ct) if !req.header("X-Detect-Content-Type").is_some_and(is_true) => ct.to_string(),

@@ -68,8 +68,8 @@ mod tests {
 use crate::store::catalog::ListingQuery;
 
 /// The listing parameters of an account or container GET, checked as Swift
-/// checks them: `limit` above the maximum and a delimiter longer than one
-/// character (or above U+00FE) are 412s; a non-numeric limit is ignored.
+/// checks them: `limit` above the maximum is a 412; a non-numeric limit is
+/// ignored; a delimiter may be any non-empty string.
 pub fn listing_query(q: &Query, max_limit: usize) -> Result<ListingQuery, String> {
     let mut limit = max_limit;
     if let Some(given) = q.get("limit") {
@@ -80,16 +80,10 @@ pub fn listing_query(q: &Query, max_limit: usize) -> Result<ListingQuery, String
             };
         }
     }
-    let delimiter = match q.get("delimiter").filter(|d| !d.is_empty()) {
-        None => None,
-        Some(d) => {
-            let mut chars = d.chars();
-            match (chars.next(), chars.next()) {
-                (Some(c), None) if (c as u32) <= 254 => Some(c),
-                _ => return Err("Bad delimiter".into()),
-            }
-        }
-    };
+    let delimiter = q
+        .get("delimiter")
+        .filter(|d| !d.is_empty())
+        .map(str::to_string);
     Ok(ListingQuery {
         prefix: q.get("prefix").unwrap_or_default().to_string(),
         delimiter,
@@ -109,7 +103,10 @@ mod listing_tests {
         let q = Query::parse("limit=5&delimiter=/&prefix=a&marker=m&end_marker=z&reverse=true")
             .unwrap();
         let l = listing_query(&q, 10_000).unwrap();
-        assert_eq!((l.limit, l.delimiter, l.reverse), (5, Some('/'), true));
+        assert_eq!(
+            (l.limit, l.delimiter.as_deref(), l.reverse),
+            (5, Some("/"), true)
+        );
         assert_eq!(
             (l.prefix.as_str(), l.marker.as_str(), l.end_marker.as_str()),
             ("a", "m", "z")
@@ -121,7 +118,7 @@ mod listing_tests {
                 .limit,
             10_000
         );
-        assert!(listing_query(&Query::parse("delimiter=ab").unwrap(), 10_000).is_err());
-        assert!(listing_query(&Query::parse("delimiter=%E2%98%83").unwrap(), 10_000).is_err());
+        let multi = listing_query(&Query::parse("delimiter=--").unwrap(), 10_000).unwrap();
+        assert_eq!(multi.delimiter.as_deref(), Some("--"));
     }
 }

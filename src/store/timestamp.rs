@@ -80,8 +80,12 @@ impl Timestamp {
     /// rounds the timestamp up so that If-Modified-Since with the returned
     /// value matches.
     pub fn http_date(self) -> String {
-        let secs = self.0.div_ceil(UNITS_PER_SEC);
-        httpdate::fmt_http_date(UNIX_EPOCH + Duration::from_secs(secs))
+        httpdate::fmt_http_date(self.http_time())
+    }
+
+    /// The instant Last-Modified announces: rounded up to whole seconds.
+    pub fn http_time(self) -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(self.0.div_ceil(UNITS_PER_SEC))
     }
 }
 

@@ -104,7 +104,8 @@ pub enum DeleteOutcome {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ListingQuery {
     pub prefix: String,
-    pub delimiter: Option<char>,
+    /// Swift allows delimiters of any length.
+    pub delimiter: Option<String>,
     /// Exclusive lower bound ("" = none); the upper bound when `reverse`.
     pub marker: String,
     /// Exclusive upper bound ("" = none); the lower bound when `reverse`.

@@ -25,7 +25,7 @@ fn q(
 ) -> ListingQuery {
     ListingQuery {
         prefix: prefix.into(),
-        delimiter,
+        delimiter: delimiter.map(String::from),
         marker: marker.into(),
         end_marker: end_marker.into(),
         limit,
@@ -75,10 +75,11 @@ fn model(names: &[&str], q: &ListingQuery) -> Vec<String> {
             break;
         }
         let rest = &n[q.prefix.len()..];
-        match q.delimiter.and_then(|d| {
-            rest.find(d)
-                .map(|i| &n[..q.prefix.len() + i + d.len_utf8()])
-        }) {
+        match q
+            .delimiter
+            .as_deref()
+            .and_then(|d| rest.find(d).map(|i| &n[..q.prefix.len() + i + d.len()]))
+        {
             Some(dir) => {
                 let shown = format!("D:{dir}");
                 if dir != lo.as_str() && !out.contains(&shown) {

@@ -172,10 +172,10 @@ impl<'q, T> Walk<'q, T> {
     /// `prefix + part up to and including the delimiter`, if the name has
     /// the delimiter after the prefix.
     fn subdir_of(&self, name: &str) -> Option<String> {
-        let delim = self.q.delimiter?;
+        let delim = self.q.delimiter.as_deref()?;
         let rest = name.strip_prefix(self.q.prefix.as_str())?;
         let at = rest.find(delim)?;
-        let end = self.q.prefix.len() + at + delim.len_utf8();
+        let end = self.q.prefix.len() + at + delim.len();
         Some(name[..end].to_string())
     }
 }
