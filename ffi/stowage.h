@@ -100,11 +100,13 @@ typedef struct stowage_host_ops {
     /* Read up to len bytes of the request body, already de-chunked by the
      * host. Returns the number of bytes read (> 0), 0 at the end of the body,
      * or -1 when the body cannot be read (client gone, timeout, malformed
-     * chunking, host body limit). */
+     * chunking, host body limit). A request with content_length == -1 and
+     * body_chunked == 0 may still have a body (HTTP/2): read until 0. */
     int64_t (*read_body)(void *ctx, uint8_t *buf, size_t len);
     void (*set_status)(void *ctx, int status);
     /* Add a response header. "Content-Type" and "Content-Length" are
-     * recognised by the host and set through its own mechanisms. */
+     * recognised by the host and set through its own mechanisms. Values never
+     * contain CR or LF. */
     void (*add_header)(void *ctx, stowage_str name, stowage_str value);
     /* Send body bytes. Returns 0, or -1 when the client is gone. */
     int (*write)(void *ctx, const uint8_t *buf, size_t len);
@@ -123,7 +125,9 @@ typedef struct stowage_host_ops {
 /* A configured virtual host: its storage root, users, limits. Opaque. */
 typedef struct stowage_vhost stowage_vhost;
 
-/* The library's entry points, one table per ABI version. */
+/* The library's entry points, one table per ABI version. abi_version and
+ * lib_version stay the first two fields in every version, so a host can name
+ * both sides' versions when they do not match. */
 typedef struct stowage_api {
     uint32_t abi_version;      /* == STOWAGE_ABI_VERSION */
     stowage_str lib_version;   /* the library's own version, e.g. "0.1.0" */
@@ -136,8 +140,11 @@ typedef struct stowage_api {
 
     /* Build a virtual host from all of its directives. Validates the set as
      * a whole and prepares the storage root, but opens no database and
-     * starts no thread, so it may be called before the host forks. On
-     * failure returns NULL with a message in err. log/log_data receive
+     * starts no thread, so it may be called before the host forks (Apache:
+     * in its parent, possibly more than once for the same directives, and a
+     * vhost may be freed without ever serving a request). It creates nothing
+     * on disk: workers create what they need on first use, as their own
+     * user. On failure returns NULL with a message in err. log/log_data receive
      * messages that belong to this vhost but to no request; both must stay
      * valid until vhost_free. */
     stowage_vhost *(*vhost_new)(const stowage_directive *directives, size_t count,
@@ -154,7 +161,9 @@ typedef struct stowage_api {
     int (*handle)(stowage_vhost *vhost, int handler, const stowage_request *request,
                   const stowage_host_ops *ops, void *ctx);
 
-    /* Release process-wide resources; no call may follow. */
+    /* Release process-wide resources; no call may follow. Optional for the
+     * host (Apache children may exit without reaching a safe point to call
+     * it) and idempotent. */
     void (*shutdown)(void);
 } stowage_api;
 

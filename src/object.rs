@@ -10,6 +10,7 @@ use crate::store::catalog::ObjectRecord;
 use crate::store::objects::{NewObject, ObjectMeta, PutError};
 use crate::store::Timestamp;
 use crate::vhost::Vhost;
+use std::io::{self, Read};
 use std::sync::Arc;
 
 /// Headers besides `X-Object-Meta-*` that Swift stores with an object and
@@ -193,11 +194,16 @@ fn put(
         max_size: MAX_FILE_SIZE,
     };
     let stored = {
-        let mut body = BodyReader::new(host);
+        let mut body = ExactBody {
+            inner: BodyReader::new(host),
+            remaining: req.content_length,
+        };
         vh.objects.put(account, container, object, &mut body, &new)
     };
     let stored = match stored {
         Ok(m) => m,
+        // A newer (or same-timestamp) version won: Swift's proxy answers 202.
+        Err(PutError::Conflict) => return Response::new(202),
         Err(e) => return put_error(host, e),
     };
     let rec = ObjectRecord {
@@ -223,6 +229,43 @@ fn put(
         .header("Last-Modified", stored.timestamp.http_date())
         .header("X-Timestamp", stored.timestamp.normal());
     r
+}
+
+/// The request body, held to its Content-Length: a body that ends early is
+/// an error (Swift: 499), never a shorter object.
+struct ExactBody<R> {
+    inner: R,
+    /// Bytes still promised by Content-Length (None: chunked).
+    remaining: Option<u64>,
+}
+
+impl<R: Read> Read for ExactBody<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let want = match self.remaining {
+            // Still ask the host, so it sees the end of the body (Apache
+            // needs that to keep the connection alive).
+            Some(0) => {
+                let mut probe = [0u8; 1];
+                return match self.inner.read(&mut probe)? {
+                    0 => Ok(0),
+                    _ => Err(io::Error::new(io::ErrorKind::InvalidData, "body longer than its Content-Length")),
+                };
+            }
+            Some(n) => buf.len().min(usize::try_from(n).unwrap_or(usize::MAX)),
+            None => buf.len(),
+        };
+        let n = self.inner.read(&mut buf[..want])?;
+        if let Some(rem) = self.remaining.as_mut() {
+            if n == 0 {
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    format!("body ended {rem} bytes short"),
+                ));
+            }
+            *rem -= n as u64;
+        }
+        Ok(n)
+    }
 }
 
 fn put_error(host: &mut dyn Host, e: PutError) -> Response {

@@ -929,24 +929,46 @@ static void settle_request_body(req_ctx *ctx)
  * already normalised the path by now: "." and ".." segments are resolved
  * in r->uri (not in what the library gets), and a malformed escape ("%zz")
  * or ".." above the root is refused with 400 before any module runs. */
-static int stowage_pre_translate_name(request_rec *r)
+/* Whether the configuration merged so far binds r to one of our handlers. */
+static int is_stowage_request(request_rec *r)
 {
     core_dir_config *d;
     const char *handler, *err = NULL;
 
     if (r->main || r->proxyreq || !r->parsed_uri.path) {
-        return DECLINED;
+        return 0;
     }
     d = ap_get_core_module_config(r->per_dir_config);
     if (!d || !d->expr_handler) {
-        return DECLINED;
+        return 0;
     }
     handler = ap_expr_str_exec(r, d->expr_handler, &err);
-    if (err || !handler
-        || (strcmp(handler, HANDLER_SWIFT) && strcmp(handler, HANDLER_DEBUG))) {
+    return !err && handler
+        && (!strcmp(handler, HANDLER_SWIFT) || !strcmp(handler, HANDLER_DEBUG));
+}
+
+/* Marks (in r->request_config) a request bound to one of our handlers. */
+static const char stowage_marker = 1;
+
+static int stowage_pre_translate_name(request_rec *r)
+{
+    if (!is_stowage_request(r)) {
         return DECLINED;
     }
+    ap_set_module_config(r->request_config, &stowage_module,
+                         (void *)&stowage_marker);
     return DONE;
+}
+
+/* Our requests name no file: skip the directory and file walk (which would
+ * stat the path and look for .htaccess files in every parent directory on
+ * each request), as mod_proxy does for proxied requests. <Location>
+ * sections still apply. Apache resets per_dir_config to the server defaults
+ * before this hook, so the mark set while translating decides. */
+static int stowage_map_to_storage(request_rec *r)
+{
+    return ap_get_module_config(r->request_config, &stowage_module)
+        ? OK : DECLINED;
 }
 
 static int stowage_request_handler(request_rec *r)
@@ -1067,6 +1089,8 @@ static void stowage_register_hooks(apr_pool_t *p)
     ap_hook_child_init(stowage_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_pre_translate_name(stowage_pre_translate_name, NULL, NULL,
                                APR_HOOK_MIDDLE);
+    ap_hook_map_to_storage(stowage_map_to_storage, NULL, NULL,
+                           APR_HOOK_FIRST);
     ap_hook_handler(stowage_request_handler, NULL, NULL, APR_HOOK_MIDDLE);
 }
 

@@ -266,16 +266,35 @@ fn open(path: &Path, schema: &Schema, create: bool) -> Result<Connection, StoreE
     }
     let mut conn = Connection::open_with_flags(path, flags)
         .map_err(|e| StoreError::db(format!("open {}", schema.kind), path, e))?;
-    configure(&conn).map_err(|e| e.into_store(&format!("configure {}", schema.kind), path))?;
+    configure(&mut conn).map_err(|e| e.into_store(&format!("configure {}", schema.kind), path))?;
     ensure_schema(&mut conn, schema)
         .map_err(|e| e.into_store(&format!("create schema of {}", schema.kind), path))?;
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     Ok(conn)
 }
 
-fn configure(conn: &Connection) -> Result<(), DbFail> {
+/// Waits for another writer in short sleeps, for up to BUSY_TIMEOUT.
+/// SQLite's own busy_timeout backs off to 100 ms sleeps, which turns brief
+/// lock waits between Apache's processes into latency tails of seconds.
+fn busy_wait(attempt: i32) -> bool {
+    const FAST_TRIES: u64 = 40;
+    const FAST: Duration = Duration::from_micros(250);
+    const SLOW: Duration = Duration::from_millis(1);
+    let attempt = u64::try_from(attempt).unwrap_or(0);
+    let slow_tries = BUSY_TIMEOUT.as_millis() as u64;
+    if attempt < FAST_TRIES {
+        std::thread::sleep(FAST);
+    } else if attempt < FAST_TRIES + slow_tries {
+        std::thread::sleep(SLOW);
+    } else {
+        return false;
+    }
+    true
+}
+
+fn configure(conn: &mut Connection) -> Result<(), DbFail> {
     // First, so that every later statement waits for other writers.
-    conn.busy_timeout(BUSY_TIMEOUT)?;
+    conn.busy_handler(Some(busy_wait))?;
     // WAL: readers never block the writer, and a commit is one append.
     let mode: String =
         conn.pragma_update_and_check(None, "journal_mode", "wal", |row| row.get(0))?;

@@ -358,12 +358,18 @@ impl ObjectStore {
     }
 
     /// Links the finished temp file at `dest` and makes the name durable.
-    fn publish(&self, file: &File, dir: &Path, dest: &Path) -> Result<(), StoreError> {
+    /// A file of the same timestamp already there means a concurrent write
+    /// got the same timestamp: that is a Conflict, as in Swift.
+    fn publish(&self, file: &File, dir: &Path, dest: &Path) -> Result<(), PutError> {
         let created = !dir.exists();
         if created {
             fs::create_dir_all(dir).map_err(|e| StoreError::io("creating", dir, e))?;
         }
-        crate::os::link_anonymous(file, dest).map_err(|e| StoreError::io("linking", dest, e))?;
+        match crate::os::link_anonymous(file, dest) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => return Err(PutError::Conflict),
+            Err(e) => return Err(StoreError::io("linking", dest, e).into()),
+        }
         sync_dir(dir)?;
         if created {
             if let Some(parent) = dir.parent() {
