@@ -30,7 +30,8 @@ extern "C" {
 #endif
 
 /* Bump on any incompatible change to a type or to stowage_api below. */
-#define STOWAGE_ABI_VERSION 1u
+/* 2: the status entry and STOWAGE_HANDLER_STATUS (admission gates). */
+#define STOWAGE_ABI_VERSION 2u
 
 /* A borrowed byte string. ptr may be NULL only when len == 0. */
 typedef struct stowage_str {
@@ -58,8 +59,20 @@ typedef enum stowage_log_level {
 /* Which processor a host location is bound to (Apache: SetHandler). */
 typedef enum stowage_handler {
     STOWAGE_HANDLER_SWIFT = 0, /* "stowage": the Swift v1 API, auth, info */
-    STOWAGE_HANDLER_DEBUG = 1  /* "stowage-debug": echo the request, count the body */
+    STOWAGE_HANDLER_DEBUG = 1, /* "stowage-debug": echo the request, count the body */
+    STOWAGE_HANDLER_STATUS = 2 /* "stowage-status": the vhost's gate figures as JSON */
 } stowage_handler;
+
+/* Renderings of stowage_api.status. */
+typedef enum stowage_status_format {
+    STOWAGE_STATUS_HTML = 0,   /* a section for the host's status page */
+    STOWAGE_STATUS_TEXT = 1,   /* "Key: value" lines (mod_status ?auto) */
+    STOWAGE_STATUS_JSON = 2    /* one JSON object */
+} stowage_status_format;
+
+/* Output sink for stowage_api.status: called any number of times with
+ * borrowed bytes. */
+typedef void (*stowage_write_fn)(void *ctx, stowage_str bytes);
 
 /* Host log sink for messages that belong to no request (configuration,
  * start-up). host_data is whatever the host passed along with it. */
@@ -165,6 +178,15 @@ typedef struct stowage_api {
      * host (Apache children may exit without reaching a safe point to call
      * it) and idempotent. */
     void (*shutdown)(void);
+
+    /* Write the node-wide figures of the vhost's admission gates (limit,
+     * in flight, queued, admitted, shed, timed out, wait percentiles) in
+     * `format` (a stowage_status_format) through write(ctx, ...). `index`
+     * numbers the vhost in the host's list, so TEXT keys stay unique.
+     * Call only in a worker process (after child_init). Returns STOWAGE_OK,
+     * STOWAGE_ERR_ARGUMENT for a NULL vhost/write or an unknown format. */
+    int (*status)(stowage_vhost *vhost, int format, unsigned index,
+                  stowage_write_fn write, void *ctx);
 } stowage_api;
 
 /* The one exported symbol. Returns the table for abi_version, or NULL when

@@ -13,6 +13,8 @@
 #   EXTRA_SERVER_CONF=FILE   included at server level, outside the vhost
 #                            (e.g. a second Listen + <VirtualHost>)
 #   STOWAGE_USER=a:u STOWAGE_KEY=k   the test user (default test:tester / testing)
+#   STOWAGE_SHIM=FILE        the mod_stowage.so to load (default build/mod_stowage.so;
+#                            tests/e2e uses a test-hooks build)
 # EXTRA_CONF_FILE (4th argument) is included inside the Stowage vhost.
 set -euo pipefail
 
@@ -32,7 +34,7 @@ EXTRA_SERVER_CONF="${EXTRA_SERVER_CONF:-}"
 STOWAGE_USER="${STOWAGE_USER:-test:tester}"
 STOWAGE_KEY="${STOWAGE_KEY:-testing}"
 MODDIR=/usr/lib/apache2/modules
-SHIM="$REPO/build/mod_stowage.so"
+SHIM="${STOWAGE_SHIM:-$REPO/build/mod_stowage.so}"
 
 case "$PORT" in ''|*[!0-9]*) echo "apache-config: PORT must be a number, got '$PORT'" >&2; exit 2 ;; esac
 [ "$PORT" -ge 1 ] && [ "$PORT" -le 65535 ] || { echo "apache-config: PORT out of range: $PORT" >&2; exit 2; }
@@ -104,6 +106,8 @@ LoadModule authn_core_module $MODDIR/mod_authn_core.so
 LoadModule auth_basic_module $MODDIR/mod_auth_basic.so
 LoadModule authn_file_module $MODDIR/mod_authn_file.so
 LoadModule authz_user_module $MODDIR/mod_authz_user.so
+LoadModule authz_host_module $MODDIR/mod_authz_host.so
+LoadModule reqtimeout_module $MODDIR/mod_reqtimeout.so
 LoadModule status_module $MODDIR/mod_status.so
 LoadModule stowage_module $SHIM
 
@@ -113,8 +117,10 @@ LogLevel $LOGLEVEL
 # same id as in the access log and as libstowage's request_id.
 ErrorLogFormat "[%{u}t] [%-m:%l] [pid %P:tid %{g}T] [id %-L] %7F: %E: [client\\ %a] %M% ,\\ referer\\ %{Referer}i"
 # %D: microseconds taken, %{stowage-wait-us}n: time queued at a Stowage gate,
-# %L: the request's log id (the id libstowage logs with).
-LogFormat "%h %l %u %t \"%r\" %>s %b \"%{Referer}i\" \"%{User-Agent}i\" %D %{stowage-wait-us}n %L" stowage
+# %L: the request's log id (the id libstowage logs with),
+# %{stowage-trans-id}n: the X-Trans-Id the client got (also in Stowage's error lines;
+# kept before %D so the last fields stay where tests/e2e/test_gates.py reads them).
+LogFormat "%h %l %u %t \"%r\" %>s %b \"%{Referer}i\" \"%{User-Agent}i\" %{stowage-trans-id}n %D %{stowage-wait-us}n %L" stowage
 CustomLog "$OUTDIR/access.log" stowage
 
 DocumentRoot "$OUTDIR/htdocs"
@@ -124,6 +130,12 @@ MergeSlashes Off
 # Swift enforces its own maximum object size.
 LimitRequestBody 0
 EnableSendfile On
+# Client timeouts (Swift's client_timeout is 60 s): no socket read or write
+# may stall longer than Timeout, and a request body must keep arriving at
+# 500 bytes/s or more after its first 20 s, so a client trickling its body
+# cannot hold a gate permit for long (docs/gates.md).
+Timeout 60
+RequestReadTimeout header=20-40,MinRate=500 body=20,MinRate=500
 
 $server_include
 
@@ -139,8 +151,15 @@ $server_include
     <Location /debug>
         SetHandler stowage-debug
     </Location>
+    # Apache's status page with a Stowage section, and the gates as JSON:
+    # loopback clients only.
     <Location /server-status>
         SetHandler server-status
+        Require ip 127.0.0.1
+    </Location>
+    <Location /stowage-status>
+        SetHandler stowage-status
+        Require ip 127.0.0.1
     </Location>
 $vhost_include
 </VirtualHost>

@@ -7,7 +7,8 @@ set -euo pipefail
 REPO="$(cd "$(dirname "$0")/.." && pwd)"
 SRC="$REPO/ffi/apache/mod_stowage.c"
 LIBDIR="${STOWAGE_LIBDIR:-$REPO/target/release}"   # override only for testing
-OUT="$REPO/build/mod_stowage.so"
+# STOWAGE_SHIM_OUT: another output path (the test-hooks shim of tests/e2e).
+OUT="${STOWAGE_SHIM_OUT:-$REPO/build/mod_stowage.so}"
 
 APXS="${APXS:-$(command -v apxs || command -v apxs2 || true)}"
 if [ -z "$APXS" ]; then
@@ -19,7 +20,10 @@ if [ ! -f "$LIBDIR/libstowage.so" ]; then
     exit 1
 fi
 
-mkdir -p "$REPO/build"
+# The build runs in a scratch directory: make both paths absolute.
+LIBDIR="$(cd "$LIBDIR" && pwd)"
+case "$OUT" in /*) ;; *) OUT="$PWD/$OUT" ;; esac
+mkdir -p "$REPO/build" "$(dirname "$OUT")"
 # apxs/libtool litter goes to a private directory (builds may run at once).
 WORK="$(mktemp -d "$REPO/build/shim.XXXXXX")"
 trap 'rm -rf "$WORK"' EXIT

@@ -55,6 +55,7 @@ static API: ApiTable = ApiTable(stowage_api {
     child_init: Some(child_init),
     handle: Some(handle),
     shutdown: Some(shutdown),
+    status: Some(status),
 });
 
 /// The one exported symbol: the table for `abi_version`, or NULL.
@@ -253,6 +254,43 @@ unsafe extern "C" fn child_init() {
 
 unsafe extern "C" fn shutdown() {}
 
+unsafe extern "C" fn status(
+    vhost: *mut stowage_vhost,
+    format: c_int,
+    index: u32,
+    write: stowage_write_fn,
+    ctx: *mut c_void,
+) -> c_int {
+    use crate::gate::status::Format;
+    // SAFETY: a non-NULL vhost came from vhost_new and is not yet freed.
+    let (Some(vh), Some(write)) = (unsafe { (vhost as *const VhostHandle).as_ref() }, write) else {
+        return STOWAGE_ERR_ARGUMENT as c_int;
+    };
+    let format = match format as u32 {
+        STOWAGE_STATUS_HTML => Format::Html,
+        STOWAGE_STATUS_TEXT => Format::Text,
+        STOWAGE_STATUS_JSON => Format::Json,
+        _ => return STOWAGE_ERR_ARGUMENT as c_int,
+    };
+    let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
+        let text = crate::gate::status::render(&vh.vhost, format, index as usize, &mut |m| {
+            vh.log(LogLevel::Error, m)
+        });
+        // SAFETY: the view borrows `text` for the call; ctx is the host's.
+        unsafe { write(ctx, view(&text)) };
+    }));
+    match outcome {
+        Ok(()) => STOWAGE_OK as c_int,
+        Err(_) => {
+            vh.log(
+                LogLevel::Error,
+                &format!("stowage: status panicked: {}", take_panic_message()),
+            );
+            STOWAGE_ERR_PANIC as c_int
+        }
+    }
+}
+
 /// The host's per-request callbacks as a `Host`.
 struct CHost<'a> {
     ops: &'a stowage_host_ops,
@@ -435,7 +473,8 @@ fn dispatch(
     match (handler as u32, vh) {
         (STOWAGE_HANDLER_DEBUG, _) => crate::debug::handle(req, host),
         (STOWAGE_HANDLER_SWIFT, Some(vh)) => crate::router::handle(&vh.vhost, req, host),
-        (STOWAGE_HANDLER_SWIFT, None) => {
+        (STOWAGE_HANDLER_STATUS, Some(vh)) => crate::gate::status::respond(&vh.vhost, req, host),
+        (STOWAGE_HANDLER_SWIFT | STOWAGE_HANDLER_STATUS, None) => {
             host.log(
                 LogLevel::Error,
                 "stowage handler without a configured vhost (StowageRoot missing)",

@@ -2,6 +2,8 @@
 //! (metadata). Accounts exist implicitly for their users, as with Swift's
 //! account_autocreate.
 
+use crate::access::ACCOUNT_ACL_KEY;
+use crate::acl::AccountAcl;
 use crate::constraints::{check_metadata, ACCOUNT_LISTING_LIMIT};
 use crate::http::{Host, Request, Response, Segment};
 use crate::listing::{self, Format};
@@ -75,10 +77,18 @@ fn stat_headers(r: &mut Response, info: &AccountInfo) {
 }
 
 fn post(vh: &Vhost, req: &Request<'_>, account: &str, host: &mut dyn Host) -> Response {
-    let (set, remove) = match metadata_update(req, "account") {
+    let (mut set, mut remove) = match metadata_update(req, "account") {
         Ok(m) => m,
         Err(msg) => return Response::error(400, &msg),
     };
+    // Validated by the access check already; stored in canonical form.
+    if let Some(data) = req.header(ACCOUNT_ACL_KEY) {
+        match AccountAcl::parse(data) {
+            Ok(Some(acl)) => set.push((ACCOUNT_ACL_KEY.to_string(), acl.format())),
+            Ok(None) => remove.push(ACCOUNT_ACL_KEY.to_string()),
+            Err(why) => return Response::error(400, &why),
+        }
+    }
     match vh
         .catalog
         .account_update_meta(account, &set, &remove, Timestamp::now())

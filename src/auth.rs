@@ -5,6 +5,8 @@
 //! under `<root>/tokens/`, named by the SHA-256 of the token (the token
 //! itself is never written down), with a per-process cache in front.
 
+use crate::access::Caller;
+use crate::apache_auth::Mode;
 use crate::config::UserEntry;
 use crate::http::{Host, Request, Response};
 use crate::store::{StoreError, Timestamp};
@@ -26,6 +28,23 @@ pub struct Identity {
 }
 
 impl Identity {
+    /// Tempauth's groups, which ACLs name: the account without its prefix
+    /// (all its users), the login, and the full account name for admins.
+    pub fn groups(&self) -> Vec<String> {
+        let short = self
+            .account
+            .strip_prefix(crate::config::RESELLER_PREFIX)
+            .unwrap_or(&self.account);
+        let mut groups = vec![short.to_string(), self.login.clone()];
+        if self.admin {
+            groups.push(self.account.clone());
+        }
+        if self.reseller_admin {
+            groups.push(".reseller_admin".to_string());
+        }
+        groups
+    }
+
     fn of(user: &UserEntry) -> Identity {
         Identity {
             account: user.account.clone(),
@@ -147,6 +166,9 @@ pub fn handle_auth(vh: &Vhost, req: &Request<'_>, host: &mut dyn Host) -> Respon
     if !matches!(req.method, "GET" | "HEAD") {
         return Response::error(405, "");
     }
+    if !vh.config.apache_auth.tokens_allowed() {
+        return Response::error(401, "");
+    }
     let login = req
         .header("X-Auth-User")
         .or_else(|| req.header("X-Storage-User"));
@@ -180,21 +202,37 @@ pub fn handle_auth(vh: &Vhost, req: &Request<'_>, host: &mut dyn Host) -> Respon
     resp
 }
 
-/// Resolves the request's token to an identity: Err(401) without a valid one.
+/// Resolves the request to a caller: by its token; else by the user the
+/// host authenticated, when StowageApacheAuth is on (403 if unmapped); else
+/// anonymous. Err(401) for a token that is unknown, expired or whose user
+/// is gone.
 pub fn authenticate(
     vh: &Vhost,
     req: &Request<'_>,
+    account: &str,
     host: &mut dyn Host,
-) -> Result<Identity, Response> {
-    let Some(token) = req
+) -> Result<Caller, Response> {
+    let apache = &vh.config.apache_auth;
+    let token = req
         .header("X-Auth-Token")
         .or_else(|| req.header("X-Storage-Token"))
-    else {
-        return Err(Response::error(401, ""));
+        .filter(|_| apache.tokens_allowed());
+    let Some(token) = token else {
+        if apache.mode == Mode::Off || req.remote_user.is_empty() {
+            return Ok(Caller::Anonymous);
+        }
+        return apache
+            .identity(req.remote_user)
+            .map(Caller::User)
+            .ok_or_else(|| Response::error(403, ""));
+    };
+    let unauthorized = || {
+        Response::error(401, "")
+            .with_header("Www-Authenticate", format!("Swift realm=\"{account}\""))
     };
     let login = match vh.tokens.lookup(token) {
         Ok(Some(login)) => login,
-        Ok(None) => return Err(Response::error(401, "")),
+        Ok(None) => return Err(unauthorized()),
         Err(e) => return Err(crate::router::internal_error(host, &e)),
     };
     // A user removed from the configuration loses access with their tokens.
@@ -202,18 +240,8 @@ pub fn authenticate(
         .users
         .iter()
         .find(|u| u.login == login)
-        .map(Identity::of)
-        .ok_or_else(|| Response::error(401, ""))
-}
-
-/// Whether `who` may act on `account`. Without ACLs (not yet implemented)
-/// only the account's admins and reseller admins may.
-pub fn authorize(who: &Identity, account: &str) -> Result<(), Response> {
-    if who.reseller_admin || (who.admin && who.account == account) {
-        Ok(())
-    } else {
-        Err(Response::error(403, ""))
-    }
+        .map(|u| Caller::User(Identity::of(u)))
+        .ok_or_else(unauthorized)
 }
 
 #[cfg(test)]

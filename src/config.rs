@@ -40,6 +40,10 @@ pub struct VhostConfig {
     pub users: Vec<UserEntry>,
     /// Lifetime of issued tokens, in seconds (tempauth's token_life).
     pub token_life: u64,
+    /// Users authenticated by the host (StowageApacheAuth/-User).
+    pub apache_auth: crate::apache_auth::ApacheAuthConfig,
+    /// Admission gates (StowageGate).
+    pub gates: crate::gate::settings::GateConfig,
 }
 
 /// One parsed directive.
@@ -48,10 +52,20 @@ enum Directive {
     Root(PathBuf),
     User(UserEntry),
     TokenLife(u64),
+    ApacheAuth(crate::apache_auth::Mode),
+    ApacheUser(crate::apache_auth::ApacheUser),
+    Gate(crate::gate::Kind, crate::gate::settings::GateSettings),
 }
 
 /// Names of every directive this library understands, for the host's table.
-pub const DIRECTIVES: &[&str] = &["StowageRoot", "StowageUser", "StowageTokenLife"];
+pub const DIRECTIVES: &[&str] = &[
+    "StowageRoot",
+    "StowageUser",
+    "StowageTokenLife",
+    "StowageApacheAuth",
+    "StowageApacheUser",
+    "StowageGate",
+];
 
 /// Checks one directive (argv[0] is its name) on its own.
 pub fn check_directive(argv: &[&str]) -> Result<(), ConfigError> {
@@ -66,6 +80,15 @@ fn parse_directive(argv: &[&str]) -> Result<Directive, ConfigError> {
         "StowageRoot" => parse_root(args),
         "StowageUser" => parse_user(args),
         "StowageTokenLife" => parse_token_life(args),
+        "StowageApacheAuth" => crate::apache_auth::parse_mode(args)
+            .map(Directive::ApacheAuth)
+            .map_err(ConfigError),
+        "StowageApacheUser" => crate::apache_auth::parse_user(args)
+            .map(Directive::ApacheUser)
+            .map_err(ConfigError),
+        "StowageGate" => crate::gate::settings::parse(args)
+            .map(|(k, s)| Directive::Gate(k, s))
+            .map_err(ConfigError),
         _ => err(format!("unknown directive {name}")),
     }
 }
@@ -142,6 +165,8 @@ pub fn build(directives: &[Vec<&str>]) -> Result<VhostConfig, ConfigError> {
     let mut root = None;
     let mut users: Vec<UserEntry> = Vec::new();
     let mut token_life = 86_400;
+    let mut apache_auth = crate::apache_auth::ApacheAuthConfig::default();
+    let mut gates = crate::gate::settings::GateConfig::default();
     for argv in directives {
         match parse_directive(argv)? {
             Directive::Root(p) => root = Some(p),
@@ -152,6 +177,9 @@ pub fn build(directives: &[Vec<&str>]) -> Result<VhostConfig, ConfigError> {
                 users.push(u);
             }
             Directive::TokenLife(n) => token_life = n,
+            Directive::ApacheAuth(mode) => apache_auth.mode = mode,
+            Directive::ApacheUser(u) => apache_auth.add(u),
+            Directive::Gate(k, s) => gates.set(k, s),
         }
     }
     let Some(root) = root else {
@@ -161,6 +189,8 @@ pub fn build(directives: &[Vec<&str>]) -> Result<VhostConfig, ConfigError> {
         root,
         users,
         token_life,
+        apache_auth,
+        gates,
     })
 }
 

@@ -1,7 +1,8 @@
 //! The container processor: PUT (create), HEAD, GET (object listing), POST
 //! (metadata), DELETE (only when empty).
 
-use crate::account::metadata_update;
+use crate::account::{metadata_update, MetadataUpdate};
+use crate::acl::clean_container_acl;
 use crate::constraints::CONTAINER_LISTING_LIMIT;
 use crate::http::{Host, Request, Response, Segment};
 use crate::listing::{self, Format};
@@ -35,7 +36,7 @@ fn put(
     container: &str,
     host: &mut dyn Host,
 ) -> Response {
-    let (set, _remove) = match metadata_update(req, "container") {
+    let (set, _remove) = match container_update(req) {
         Ok(m) => m,
         Err(msg) => return Response::error(400, &msg),
     };
@@ -110,7 +111,7 @@ fn post(
     container: &str,
     host: &mut dyn Host,
 ) -> Response {
-    let (set, remove) = match metadata_update(req, "container") {
+    let (set, remove) = match container_update(req) {
         Ok(m) => m,
         Err(msg) => return Response::error(400, &msg),
     };
@@ -122,6 +123,25 @@ fn post(
         Ok(false) => Response::error(404, ""),
         Err(e) => internal_error(host, &e),
     }
+}
+
+/// User metadata plus the container ACLs, cleaned as Swift stores them (an
+/// empty ACL, or `X-Remove-Container-Read`, removes it). Only owners get
+/// here with ACL headers: the router drops them from others' requests.
+fn container_update(req: &Request<'_>) -> Result<MetadataUpdate, String> {
+    let (mut set, mut remove) = metadata_update(req, "container")?;
+    for name in ["x-container-read", "x-container-write"] {
+        if let Some(value) = req.header(name) {
+            match clean_container_acl(name, value)? {
+                cleaned if cleaned.is_empty() => remove.push(name.to_string()),
+                cleaned => set.push((name.to_string(), cleaned)),
+            }
+        }
+        if req.header(&format!("x-remove-{}", &name[2..])).is_some() {
+            remove.push(name.to_string());
+        }
+    }
+    Ok((set, remove))
 }
 
 fn delete(vh: &Vhost, account: &str, container: &str, host: &mut dyn Host) -> Response {

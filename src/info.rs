@@ -26,7 +26,9 @@ pub fn handle(req: &Request<'_>) -> Response {
             "valid_api_versions": VALID_API_VERSIONS,
             "account_autocreate": true,
         },
-        "tempauth": {},
+        // Account ACLs (X-Account-Access-Control) work; copy and expiry are
+        // core behaviour here, not middleware. No dlo/slo: not implemented.
+        "tempauth": { "account_acls": true },
     });
     let mut r = Response::new(200);
     r.header("Content-Type", "application/json; charset=UTF-8");

@@ -8,13 +8,19 @@
 //! works on those.
 
 pub mod abi;
+pub mod access;
 pub mod account;
+pub mod acl;
+pub mod apache_auth;
 pub mod auth;
 pub mod conditional;
 pub mod config;
 pub mod constraints;
 pub mod container;
+pub mod copy;
 pub mod debug;
+pub mod expiry;
+pub mod gate;
 pub mod http;
 pub mod info;
 pub mod listing;
@@ -23,6 +29,7 @@ pub mod object;
 pub mod os;
 pub mod query;
 pub mod range;
+pub mod request_log;
 pub mod router;
 pub mod store;
 pub mod test_hooks;

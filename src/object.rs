@@ -3,19 +3,25 @@
 
 use crate::conditional::{self, Outcome};
 use crate::constraints::{check_metadata, MAX_FILE_SIZE};
+use crate::expiry;
 use crate::http::{BodyReader, Host, LogLevel, Request, Response, Segment};
 use crate::range::{self, ByteRange, RangeOutcome};
 use crate::router::internal_error;
 use crate::store::catalog::ObjectRecord;
-use crate::store::objects::{NewObject, ObjectMeta, PutError};
-use crate::store::Timestamp;
+use crate::store::objects::{NewObject, ObjectMeta, OpenObject, PutError};
+use crate::store::{StoreError, Timestamp};
 use crate::vhost::Vhost;
 use std::io::{self, Read};
 use std::sync::Arc;
 
 /// Headers besides `X-Object-Meta-*` that Swift stores with an object and
-/// returns on GET/HEAD.
-const KEPT_HEADERS: &[&str] = &["content-disposition", "content-encoding"];
+/// returns on GET/HEAD. Like Swift's, a POST replaces all of them.
+/// (`X-Object-Manifest` is only kept: DLO reads are not implemented.)
+const KEPT_HEADERS: &[&str] = &[
+    "content-disposition",
+    "content-encoding",
+    "x-object-manifest",
+];
 
 pub fn handle(
     vh: &Vhost,
@@ -42,7 +48,7 @@ fn get(
     object: &str,
     host: &mut dyn Host,
 ) -> Response {
-    let obj = match vh.objects.open(account, container, object) {
+    let obj = match open_live(vh, account, container, object) {
         Ok(Some(o)) => o,
         Ok(None) => return Response::error(404, ""),
         Err(e) => return internal_error(host, &e),
@@ -136,8 +142,23 @@ fn with_object_headers(mut r: Response, meta: &ObjectMeta) -> Response {
     r
 }
 
-/// The metadata a PUT or POST stores: `X-Object-Meta-*` plus kept headers.
-fn stored_metadata(req: &Request<'_>) -> Result<Vec<(String, String)>, String> {
+/// The current version of an object, unless it has expired: an expired
+/// object reads as absent at once, before the sweep reclaims it.
+pub(crate) fn open_live(
+    vh: &Vhost,
+    account: &str,
+    container: &str,
+    object: &str,
+) -> Result<Option<OpenObject>, StoreError> {
+    Ok(vh
+        .objects
+        .open(account, container, object)?
+        .filter(|o| !expiry::is_expired(&o.meta)))
+}
+
+/// The metadata a PUT or POST stores: `X-Object-Meta-*`, kept headers and
+/// the expiry time. Err is Swift's 400 message.
+pub(crate) fn stored_metadata(req: &Request<'_>) -> Result<Vec<(String, String)>, String> {
     let mut meta = check_metadata(
         req.headers.iter().map(|(n, v)| (n.as_ref(), v.as_ref())),
         "object",
@@ -147,7 +168,27 @@ fn stored_metadata(req: &Request<'_>) -> Result<Vec<(String, String)>, String> {
             meta.push((name.to_string(), v.to_string()));
         }
     }
+    if let Some(m) = req.header("X-Object-Manifest") {
+        check_manifest(m)?;
+    }
+    if let Some(at) = expiry::requested_delete_at(req, expiry::now_secs())? {
+        meta.push((expiry::DELETE_AT.to_string(), at.to_string()));
+    }
     Ok(meta)
+}
+
+/// Swift's DLO check of the value's shape: `<container>/<prefix>`.
+fn check_manifest(value: &str) -> Result<(), String> {
+    let decoded = percent_encoding::percent_decode_str(value).decode_utf8_lossy();
+    let ok = match decoded.split_once('/') {
+        Some((c, p)) => !c.is_empty() && !p.is_empty() && !p.starts_with('/'),
+        None => false,
+    };
+    if ok && !value.contains(['?', '&']) {
+        Ok(())
+    } else {
+        Err("X-Object-Manifest must be in the format container/prefix".into())
+    }
 }
 
 fn put(
@@ -175,7 +216,7 @@ fn put(
     }
     match req.header("If-None-Match").map(str::trim) {
         None => {}
-        Some("*") => match vh.objects.open(account, container, object) {
+        Some("*") => match open_live(vh, account, container, object) {
             Ok(None) => {}
             Ok(Some(_)) => return Response::error(412, ""),
             Err(e) => return internal_error(host, &e),
@@ -193,18 +234,53 @@ fn put(
         expected_etag: req.header("ETag").map(str::to_string),
         max_size: MAX_FILE_SIZE,
     };
-    let stored = {
-        let mut body = ExactBody {
-            inner: BodyReader::new(host),
-            remaining: req.content_length,
-        };
-        vh.objects.put(account, container, object, &mut body, &new)
+    let target = (account, container, object);
+    match store(vh, target, &new, Source::Client(req.content_length), host) {
+        Ok(stored) => created(&stored),
+        Err(resp) => resp,
+    }
+}
+
+/// Where a new object's bytes come from.
+pub(crate) enum Source<'f> {
+    /// The request body, with its Content-Length (None: chunked).
+    Client(Option<u64>),
+    /// The first `len` bytes of an open object file (server-side copy).
+    File(&'f std::fs::File, u64),
+}
+
+/// Writes a new version and records it in its container (and in the expiry
+/// index when it expires). The container must exist.
+pub(crate) fn store(
+    vh: &Vhost,
+    (account, container, object): (&str, &str, &str),
+    new: &NewObject,
+    source: Source<'_>,
+    host: &mut dyn Host,
+) -> Result<ObjectMeta, Response> {
+    if let Some(at) = new_delete_at(&new.meta) {
+        if let Err(e) = vh.expiring.add(at, account, container, object) {
+            return Err(internal_error(host, &e));
+        }
+    }
+    let stored = match source {
+        Source::Client(len) => {
+            let mut body = ExactBody {
+                inner: BodyReader::new(host),
+                remaining: len,
+            };
+            vh.objects.put(account, container, object, &mut body, new)
+        }
+        Source::File(file, len) => {
+            let mut body = file.take(len);
+            vh.objects.put(account, container, object, &mut body, new)
+        }
     };
     let stored = match stored {
         Ok(m) => m,
         // A newer (or same-timestamp) version won: Swift's proxy answers 202.
-        Err(PutError::Conflict) => return Response::new(202),
-        Err(e) => return put_error(host, e),
+        Err(PutError::Conflict) => return Err(Response::new(202)),
+        Err(e) => return Err(put_error(host, e)),
     };
     let rec = ObjectRecord {
         name: object.to_string(),
@@ -220,10 +296,21 @@ fn put(
             let _ = vh
                 .objects
                 .delete(account, container, object, Timestamp::now());
-            return Response::error(404, "");
+            return Err(Response::error(404, ""));
         }
-        Err(e) => return internal_error(host, &e),
+        Err(e) => return Err(internal_error(host, &e)),
     }
+    Ok(stored)
+}
+
+fn new_delete_at(meta: &[(String, String)]) -> Option<u64> {
+    meta.iter()
+        .find(|(n, _)| n == expiry::DELETE_AT)
+        .and_then(|(_, v)| v.parse().ok())
+}
+
+/// Swift's answer to a successful PUT.
+pub(crate) fn created(stored: &ObjectMeta) -> Response {
     let mut r = Response::new(201);
     r.header("ETag", stored.etag.clone())
         .header("Last-Modified", stored.timestamp.http_date())
@@ -248,7 +335,10 @@ impl<R: Read> Read for ExactBody<R> {
                 let mut probe = [0u8; 1];
                 return match self.inner.read(&mut probe)? {
                     0 => Ok(0),
-                    _ => Err(io::Error::new(io::ErrorKind::InvalidData, "body longer than its Content-Length")),
+                    _ => Err(io::Error::new(
+                        io::ErrorKind::InvalidData,
+                        "body longer than its Content-Length",
+                    )),
                 };
             }
             Some(n) => buf.len().min(usize::try_from(n).unwrap_or(usize::MAX)),
@@ -268,7 +358,7 @@ impl<R: Read> Read for ExactBody<R> {
     }
 }
 
-fn put_error(host: &mut dyn Host, e: PutError) -> Response {
+pub(crate) fn put_error(host: &mut dyn Host, e: PutError) -> Response {
     match e {
         PutError::EtagMismatch { .. } => {
             Response::error(422, "The provided ETag does not match the data received.")
@@ -298,6 +388,18 @@ fn post(
         Ok(m) => m,
         Err(msg) => return Response::error(400, &msg),
     };
+    // An expired object is gone for POST too (and its expiry cannot be
+    // lifted): Swift answers 404.
+    match open_live(vh, account, container, object) {
+        Ok(Some(_)) => {}
+        Ok(None) => return Response::error(404, ""),
+        Err(e) => return internal_error(host, &e),
+    }
+    if let Some(at) = new_delete_at(&meta) {
+        if let Err(e) = vh.expiring.add(at, account, container, object) {
+            return internal_error(host, &e);
+        }
+    }
     let content_type = req.header("Content-Type").filter(|ct| !ct.is_empty());
     match vh.objects.post(
         account,
@@ -321,12 +423,14 @@ fn delete(
     host: &mut dyn Host,
 ) -> Response {
     let ts = Timestamp::now();
-    match vh.objects.delete(account, container, object, ts) {
-        Ok(Some(_)) => {}
+    let expired = match vh.objects.delete(account, container, object, ts) {
+        Ok(Some(old)) => expiry::is_expired(&old),
         Ok(None) => return Response::error(404, ""),
         Err(e) => return put_error(host, e),
-    }
+    };
     match vh.catalog.object_delete(account, container, object, ts) {
+        // Deleting an expired object reclaims it, but it was already gone.
+        Ok(_) if expired => Response::error(404, ""),
         Ok(_) => Response::new(204),
         Err(e) => internal_error(host, &e),
     }

@@ -4,14 +4,17 @@
 use crate::http::{Host, LogLevel, Request, Response};
 use crate::names::{self, Target};
 use crate::query::Query;
+use crate::request_log::TransHost;
 use crate::vhost::Vhost;
-use crate::{account, auth, container, info, object};
+use crate::{access, account, auth, container, copy, expiry, gate, info, object};
 use std::fmt::Display;
 
 pub fn handle(vh: &Vhost, req: &Request<'_>, host: &mut dyn Host) -> Response {
     let trans_id = trans_id();
     host.set_note("stowage-trans-id", &trans_id);
-    let mut resp = route(vh, req, host);
+    let mut host = TransHost::new(host, &trans_id);
+    let mut resp = route(vh, req, &mut host);
+    expiry::maybe_sweep(vh, &mut host);
     resp.header("X-Trans-Id", trans_id.clone());
     resp.header("X-Openstack-Request-Id", trans_id);
     resp
@@ -45,24 +48,48 @@ fn route(vh: &Vhost, req: &Request<'_>, host: &mut dyn Host) -> Response {
         Ok(q) => q,
         Err(msg) => return Response::error(400, &msg),
     };
-    let who = match auth::authenticate(vh, req, host) {
-        Ok(who) => who,
+    let caller = match auth::authenticate(vh, req, target.account(), host) {
+        Ok(c) => c,
         Err(resp) => return resp,
     };
-    if let Err(resp) = auth::authorize(&who, target.account()) {
-        return resp;
+    if copy::is_copy(req, &target) {
+        return gate::admission::serve(vh, req, gate::Kind::Object, host, |host| {
+            copy::handle(vh, req, &target, &caller, host)
+        });
     }
-    match &target {
-        Target::Account { account } => account::handle(vh, req, &query, account, host),
+    let grant = match access::check(vh, req, &target, &caller, host) {
+        Ok(g) => g,
+        Err(resp) => return resp,
+    };
+    if grant.owner {
+        return dispatch(vh, req, &query, &target, host);
+    }
+    let mut resp = dispatch(vh, &access::strip_request(req), &query, &target, host);
+    access::strip_response(&mut resp);
+    resp
+}
+
+fn dispatch(
+    vh: &Vhost,
+    req: &Request<'_>,
+    query: &Query,
+    target: &Target,
+    host: &mut dyn Host,
+) -> Response {
+    // Admission after authentication: an unauthenticated request never
+    // takes a permit.
+    let kind = gate::admission::kind_of(target);
+    gate::admission::serve(vh, req, kind, host, |host| match target {
+        Target::Account { account } => account::handle(vh, req, query, account, host),
         Target::Container { account, container } => {
-            container::handle(vh, req, &query, account, container, host)
+            container::handle(vh, req, query, account, container, host)
         }
         Target::Object {
             account,
             container,
             object,
         } => object::handle(vh, req, account, container, object, host),
-    }
+    })
 }
 
 /// Logs a storage failure and answers 500 without details for the client.

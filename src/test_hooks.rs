@@ -1,6 +1,6 @@
 //! Fault injection for tests, compiled only with the `test-hooks` cargo
 //! feature (never in a release build): lets the ABI tests prove that a panic
-//! stays on this side of the boundary.
+//! stays on this side of the boundary, and the gate tests hold permits.
 
 use crate::http::Request;
 
@@ -14,3 +14,19 @@ pub fn before_request(req: &Request<'_>) {
 #[cfg(not(feature = "test-hooks"))]
 #[inline(always)]
 pub fn before_request(_req: &Request<'_>) {}
+
+/// Sleeps while holding a gate permit for `X-Stowage-Test-Delay-Ms: N`
+/// (capped at 60 s): lets the end-to-end tests keep permits busy.
+#[cfg(feature = "test-hooks")]
+pub fn while_admitted(req: &Request<'_>) {
+    if let Some(ms) = req
+        .header("X-Stowage-Test-Delay-Ms")
+        .and_then(|v| v.trim().parse::<u64>().ok())
+    {
+        std::thread::sleep(std::time::Duration::from_millis(ms.min(60_000)));
+    }
+}
+
+#[cfg(not(feature = "test-hooks"))]
+#[inline(always)]
+pub fn while_admitted(_req: &Request<'_>) {}

@@ -4,7 +4,9 @@
 
 use crate::auth::TokenStore;
 use crate::config::VhostConfig;
+use crate::gate::Gates;
 use crate::store::catalog::Catalog;
+use crate::store::expiring::ExpiringIndex;
 use crate::store::objects::ObjectStore;
 use crate::store::StoreError;
 
@@ -13,6 +15,10 @@ pub struct Vhost {
     pub objects: ObjectStore,
     pub catalog: Catalog,
     pub tokens: TokenStore,
+    /// Objects with an X-Delete-At, for the expiry sweep.
+    pub expiring: ExpiringIndex,
+    /// Admission gates; their shared state is mapped on first use.
+    pub gates: Gates,
 }
 
 impl Vhost {
@@ -25,6 +31,8 @@ impl Vhost {
             objects: ObjectStore::new(root),
             catalog: Catalog::new(root)?,
             tokens: TokenStore::new(root, config.token_life),
+            expiring: ExpiringIndex::new(root),
+            gates: Gates::new(root, &config.gates),
             config,
         })
     }

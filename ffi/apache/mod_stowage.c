@@ -41,11 +41,13 @@
 #include "http_config.h"
 #include "http_core.h"
 #include "http_log.h"
+#include "http_main.h"
 #include "http_protocol.h"
 #include "http_request.h"
 #include "ap_expr.h"
 #include "util_filter.h"
 #include "unixd.h"
+#include "mod_status.h"
 
 #include "apr_buckets.h"
 #include "apr_file_io.h"
@@ -72,6 +74,7 @@ static const stowage_api *api;
 
 #define HANDLER_SWIFT "stowage"
 #define HANDLER_DEBUG "stowage-debug"
+#define HANDLER_STATUS "stowage-status"
 
 /* Room for a library error message (check_directive, vhost_new). */
 #define ERR_BUF_LEN 1024
@@ -251,6 +254,15 @@ static const command_rec stowage_cmds[] = {
     AP_INIT_RAW_ARGS("StowageUser", set_raw_args, SECRET_ARG(2), RSRC_CONF,
                      "StowageUser <account:user> <key> [.admin] "
                      "[.reseller_admin]: a TempAuth-style user"),
+    AP_INIT_RAW_ARGS("StowageGate", set_raw_args, NULL, RSRC_CONF,
+                     "StowageGate object|container|account off | [limit=N] "
+                     "[queue=N] [wait=DURATION]: a processor's admission gate"),
+    AP_INIT_RAW_ARGS("StowageApacheAuth", set_raw_args, NULL, RSRC_CONF,
+                     "StowageApacheAuth Off|On|Only: act on the user Apache's "
+                     "own authentication established (Only: ignore tokens)"),
+    AP_INIT_RAW_ARGS("StowageApacheUser", set_raw_args, NULL, RSRC_CONF,
+                     "StowageApacheUser <apache-user> <account> [.admin] "
+                     "[.reseller_admin]: map an Apache user to a Swift account"),
     /* Future directives: AP_INIT_RAW_ARGS("StowageXxx", set_raw_args,
      * NULL, RSRC_CONF, "help"), */
     {NULL}
@@ -991,6 +1003,9 @@ static int stowage_request_handler(request_rec *r)
     else if (!strcmp(r->handler, HANDLER_DEBUG)) {
         which = STOWAGE_HANDLER_DEBUG;
     }
+    else if (!strcmp(r->handler, HANDLER_STATUS)) {
+        which = STOWAGE_HANDLER_STATUS;
+    }
     else {
         return DECLINED;
     }
@@ -1004,7 +1019,7 @@ static int stowage_request_handler(request_rec *r)
     conf = ap_get_module_config(r->server->module_config, &stowage_module);
     inst = conf ? conf->inst : NULL;
     vhost = inst ? inst->vhost : NULL;
-    if (which == STOWAGE_HANDLER_SWIFT && !vhost) {
+    if (which != STOWAGE_HANDLER_DEBUG && !vhost) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
                       "SetHandler stowage in %s, but StowageRoot is missing "
                       "there (and in the main server)",
@@ -1080,9 +1095,46 @@ static int stowage_request_handler(request_rec *r)
     return OK;
 }
 
+/* ------------------------------------------------------------------------ */
+/* mod_status section                                                       */
+/* ------------------------------------------------------------------------ */
+
+static void status_write(void *ctx, stowage_str bytes)
+{
+    request_rec *r = ctx;
+    if (bytes.ptr && bytes.len) {
+        ap_rwrite(bytes.ptr, clamp_int(bytes.len), r);
+    }
+}
+
+/* The admission gates of every storage instance, node-wide figures from
+ * the library; "Key: value" lines for ?auto (AP_STATUS_SHORT). */
+static int stowage_status_hook(request_rec *r, int flags)
+{
+    server_rec *s;
+    unsigned index = 0;
+    int format = (flags & AP_STATUS_SHORT) ? STOWAGE_STATUS_TEXT
+                                           : STOWAGE_STATUS_HTML;
+
+    if (!api) {
+        return OK;
+    }
+    for (s = ap_server_conf; s; s = s->next) {
+        stowage_server_conf *conf =
+            ap_get_module_config(s->module_config, &stowage_module);
+        if (conf && conf->inst && conf->inst->defined_in == s
+            && conf->inst->vhost) {
+            api->status(conf->inst->vhost, format, index++, status_write, r);
+        }
+    }
+    return OK;
+}
+
 static void stowage_register_hooks(apr_pool_t *p)
 {
     (void)p;
+    APR_OPTIONAL_HOOK(ap, status_hook, stowage_status_hook, NULL, NULL,
+                      APR_HOOK_MIDDLE);
     ap_hook_pre_config(stowage_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_check_config(stowage_check_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(stowage_post_config, NULL, NULL, APR_HOOK_MIDDLE);

@@ -5,6 +5,7 @@
 pub mod catalog;
 pub mod db;
 pub mod error;
+pub mod expiring;
 pub mod objects;
 pub mod timestamp;
 

@@ -1,0 +1,466 @@
+#!/usr/bin/env python3
+"""Admission-gate benchmarks (driven by bench/sweep.sh and bench/overload.sh).
+
+  sweep     for each processor, sweep the concurrency limit under a saturating
+            wrk load; print throughput, p50, p99 per limit and the knee; write
+            TSV + PNG.
+  overload  4 KiB object PUT and GET, 1..1024 client connections, gates on
+            (the shipped defaults) and off (unbounded) side by side in one
+            Apache; then the separation check (container listing / HEAD p99
+            under a PUT flood versus unloaded). TSV + PNG.
+
+Everything runs against private Apaches on 127.0.0.1 (release build), each
+started and stopped by PID. Latency of admitted (2xx) and shed (503)
+requests comes from the access log (%D, server side); throughput and overall
+percentiles from wrk.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+REPO = BENCH.parent
+RESULTS = BENCH / "results"
+STAMP = time.strftime("%Y%m%d-%H%M%S")
+DURATION = os.environ.get("DURATION", "5s")
+WRK_THREADS = os.environ.get("WRK_THREADS", "2")
+
+# Enough workers that Apache itself never bounds concurrency below the
+# client's connection count: only the gates do (or nothing, gates off).
+BIG_MPM = """
+<IfModule mpm_event_module>
+    ServerLimit 16
+    ThreadsPerChild 64
+    ThreadLimit 64
+    MaxRequestWorkers 1024
+    StartServers 16
+    MinSpareThreads 64
+    MaxSpareThreads 1024
+</IfModule>
+ListenBacklog 4096
+"""
+
+OFF_VHOST = """
+Listen 127.0.0.1:{port}
+<VirtualHost 127.0.0.1:{port}>
+    ServerName 127.0.0.1
+    AllowEncodedSlashes NoDecode
+    MergeSlashes Off
+    StowageRoot "{root}"
+    StowageUser test:tester testing .admin
+    StowageGate object off
+    StowageGate container off
+    StowageGate account off
+    CustomLog "{log}" stowage
+    <Location />
+        SetHandler stowage
+    </Location>
+    <Location /stowage-status>
+        SetHandler stowage-status
+    </Location>
+</VirtualHost>
+"""
+
+
+def free_port() -> int:
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+class Apache:
+    def __init__(self, tmp: Path, vhost_conf: str = "", server_conf: str = ""):
+        self.tmp, self.port = tmp, free_port()
+        self.out, self.data = tmp / "run", tmp / "data"
+        tmp.mkdir(parents=True, exist_ok=True)
+        os.chmod(tmp, 0o755)
+        (tmp / "vhost.conf").write_text(vhost_conf or "# none\n")
+        (tmp / "server.conf").write_text(BIG_MPM + server_conf)
+        env = dict(os.environ, EXTRA_SERVER_CONF=str(tmp / "server.conf"), MPM="event")
+        env.pop("STOWAGE_SHIM", None)
+        res = subprocess.run([str(REPO / "scripts/apache-config.sh"), str(self.out),
+                              str(self.port), str(self.data), str(tmp / "vhost.conf")],
+                             env=env, capture_output=True, text=True, check=True)
+        self.conf = res.stdout.split()[-1]
+        self.proc = subprocess.Popen(["apache2", "-f", self.conf, "-DFOREGROUND"],
+                                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL, start_new_session=True)
+        self.wait_healthy(self.port)
+
+    def wait_healthy(self, port: int):
+        for _ in range(200):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthcheck", timeout=1).read()
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError(f"Apache on {port} did not come up; see {self.out}/error.log")
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+
+
+def request(port, method, path, token=None, body=None, headers=None):
+    h = dict(headers or {})
+    if token:
+        h["X-Auth-Token"] = token
+    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=body, method=method,
+                                 headers=h)
+    with urllib.request.urlopen(req, timeout=30) as r:
+        return r.status, dict(r.headers), r.read()
+
+
+def token(port) -> str:
+    _, h, _ = request(port, "GET", "/auth/v1.0",
+                      headers={"X-Auth-User": "test:tester", "X-Auth-Key": "testing"})
+    return h["X-Auth-Token"]
+
+
+def prepare(port, tok):
+    """Containers and objects every workload uses."""
+    for c in ("bench-put", "bench-get", "bench-list", "bench-flood"):
+        request(port, "PUT", f"/v1/AUTH_test/{c}", tok)
+    request(port, "PUT", "/v1/AUTH_test/bench-get/o4k", tok, body=b"g" * 4096)
+    for i in range(200):
+        request(port, "PUT", f"/v1/AUTH_test/bench-list/o{i:04d}", tok, body=b"l" * 64)
+    for i in range(20):
+        request(port, "PUT", f"/v1/AUTH_test/bench-acct-{i:02d}", tok)
+
+
+def settle(status_port, timeout=120):
+    """Waits until no request of an earlier run is still running: wrk stops
+    sending, but what Apache already accepted goes on (with gates off, a
+    1024-connection PUT flood takes many seconds to drain). mod_status's
+    BusyWorkers counts the whole server, both vhosts; 1 is this request."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            text = request(status_port, "GET", "/server-status?auto")[2].decode()
+            m = re.search(r"^BusyWorkers: (\d+)", text, re.M)
+            if m and int(m.group(1)) <= 1:
+                break
+        except OSError:
+            pass
+        time.sleep(0.2)
+    time.sleep(0.5)
+
+
+def unit_ms(v: str) -> float:
+    m = re.match(r"([\d.]+)(us|ms|s|m)$", v)
+    if not m:
+        return float("nan")
+    return float(m.group(1)) * {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 6e4}[m.group(2)]
+
+
+def wrk(port, path, conns, tok, script=None, env=None, duration=DURATION) -> dict:
+    args = ["wrk", "-t", str(min(int(WRK_THREADS), conns)), "-c", str(conns), "-d", duration,
+            "--latency", "--timeout", "30s"]
+    if script:
+        args += ["-s", str(BENCH / script)]
+    e = dict(os.environ, STOWAGE_TOKEN=tok, **(env or {}))
+    out = subprocess.run(args + [f"http://127.0.0.1:{port}{path}"], env=e,
+                         capture_output=True, text=True).stdout
+    r = {"rps": 0.0, "p50": float("nan"), "p99": float("nan"), "non2xx": 0, "errors": 0}
+    if m := re.search(r"Requests/sec:\s+([\d.]+)", out):
+        r["rps"] = float(m.group(1))
+    for q in ("50", "99"):
+        if m := re.search(rf"^\s+{q}%\s+(\S+)", out, re.M):
+            r[f"p{q}"] = unit_ms(m.group(1))
+    if m := re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out):
+        r["non2xx"] = int(m.group(1))
+    if m := re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out):
+        r["errors"] = sum(int(x) for x in m.groups())
+    return r
+
+
+# ... "request" status bytes "referer" "agent" [trans-id] %D wait log-id
+LOG_RE = re.compile(r'" (\d{3}) \S+ "[^"]*" "[^"]*" (?:\S+ )?(\d+) (\S+) \S+$')
+
+
+class LogWindow:
+    """Access-log lines written between start() and stats()."""
+
+    def __init__(self, path: Path):
+        self.path, self.offset = path, 0
+
+    def start(self):
+        self.offset = self.path.stat().st_size if self.path.exists() else 0
+
+    def stats(self) -> dict:
+        with open(self.path, "rb") as f:
+            f.seek(self.offset)
+            lines = f.read().decode("latin-1").splitlines()
+        ok, shed = [], []
+        for ln in lines:
+            if m := LOG_RE.search(ln):
+                (ok if m.group(1).startswith("2") else shed if m.group(1) == "503" else []).append(
+                    int(m.group(2)) / 1000)
+        return {"ok_p99": pct(ok, 0.99), "ok_p50": pct(ok, 0.5), "shed": len(shed),
+                "shed_p99": pct(shed, 0.99), "n": len(ok)}
+
+
+def pct(xs, q):
+    if not xs:
+        return float("nan")
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(q * len(xs)))]
+
+
+def write_tsv(name, header, rows) -> Path:
+    RESULTS.mkdir(exist_ok=True)
+    p = RESULTS / f"{name}-{STAMP}.tsv"
+    with open(p, "w") as f:
+        f.write("\t".join(header) + "\n")
+        for r in rows:
+            f.write("\t".join(f"{v:.3f}" if isinstance(v, float) else str(v) for v in r) + "\n")
+    return p
+
+
+def plot(name, panels) -> Path | None:
+    """panels: [(title, xlabel, [(label, xs, ys_rps, ys_p99)])] -> PNG."""
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("(matplotlib missing: no PNG; bench/sweep.sh installs it into .venv-bench)")
+        return None
+    fig, axes = plt.subplots(2, len(panels), figsize=(5 * len(panels), 7), squeeze=False)
+    for col, (title, xlabel, series) in enumerate(panels):
+        for label, xs, rps, p99 in series:
+            axes[0][col].plot(xs, rps, marker="o", label=label)
+            axes[1][col].plot(xs, p99, marker="o", label=label)
+        for row, yl in enumerate(("throughput (req/s)", "p99 latency (ms)")):
+            ax = axes[row][col]
+            ax.set_xscale("log", base=2)
+            ax.set_xlabel(xlabel)
+            ax.set_ylabel(yl)
+            ax.grid(True, alpha=0.3)
+            ax.legend(fontsize=8)
+        axes[0][col].set_title(title)
+        axes[1][col].set_yscale("log")
+    fig.tight_layout()
+    p = RESULTS / f"{name}-{STAMP}.png"
+    fig.savefig(p, dpi=90)
+    return p
+
+
+# --------------------------------------------------------------------------
+
+WORKLOADS = {
+    # workload: (gate, path, wrk script, env, what). The object gate serves
+    # both PUT (disk-bound: fsync) and GET (CPU-bound: page cache), so it is
+    # swept with both and its default is the larger knee.
+    "object": ("object", "/", "put.lua", {"PUT_PREFIX": "/v1/AUTH_test/bench-put/s-", "PUT_SIZE": "4096"},
+               "4 KiB object PUT"),
+    "object-get": ("object", "/v1/AUTH_test/bench-get/o4k", "token.lua", {}, "4 KiB object GET"),
+    "container": ("container", "/v1/AUTH_test/bench-list?format=json&limit=100", "token.lua", {},
+                  "container listing GET (100 of 200 rows, JSON)"),
+    "account": ("account", "/v1/AUTH_test?format=json", "token.lua", {}, "account listing GET (JSON)"),
+}
+
+
+def sweep(args):
+    limits = [int(x) for x in args.limits.split(",")]
+    tmp = Path(tempfile.mkdtemp(prefix="stowage-sweep-", dir=args.tmpdir))
+    os.chmod(tmp, 0o755)  # www-data children traverse it
+    rows, panels, knees = [], [], {}
+    try:
+        for proc in args.processors.split(","):
+            gate, path, script, env, what = WORKLOADS[proc]
+            print(f"\n== {gate} gate: {what}, {args.conns} connections, {DURATION} per point")
+            print(f"{'limit':>6} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'non2xx':>7}")
+            pts = []
+            for lim in limits:
+                conf = f"StowageGate {gate} limit={lim} queue={1024 - lim} wait=60s\n"
+                ap = Apache(tmp / "srv", conf)
+                try:
+                    tok = token(ap.port)
+                    if not (tmp / "prepared").exists():
+                        prepare(ap.port, tok)
+                        (tmp / "prepared").touch()
+                    wrk(ap.port, path, args.conns, tok, script, env, duration="2s")  # warm up
+                    r = wrk(ap.port, path, args.conns, tok, script, env)
+                finally:
+                    ap.stop()
+                pts.append((lim, r))
+                rows.append((proc, lim, args.conns, r["rps"], r["p50"], r["p99"], r["non2xx"]))
+                print(f"{lim:>6} {r['rps']:>9.0f} {r['p50']:>8.2f} {r['p99']:>8.2f} {r['non2xx']:>7}")
+            peak = max(r["rps"] for _, r in pts)
+            knee = next(lim for lim, r in pts if r["rps"] >= 0.95 * peak)
+            knees[proc] = knee
+            kp = dict(pts)[knee]
+            print(f"knee ({proc}): limit {knee} — {kp['rps']:.0f} req/s = "
+                  f"{kp['rps'] / peak:.0%} of peak {peak:.0f}, p99 {kp['p99']:.1f} ms "
+                  f"(smallest limit within 5% of peak throughput)")
+            panels.append((f"{proc}: {what}", "concurrency limit",
+                           [(proc, [l for l, _ in pts], [r["rps"] for _, r in pts],
+                             [r["p99"] for _, r in pts])]))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    tsv = write_tsv("sweep", ["processor", "limit", "connections", "rps", "p50_ms", "p99_ms",
+                              "non2xx"], rows)
+    png = plot("sweep", panels)
+    print("\nrecommended limits: " + ", ".join(f"{k} {v}" for k, v in knees.items()))
+    print(f"TSV: {tsv}" + (f"\nPNG: {png}" if png else ""))
+
+
+def overload(args):
+    conns_list = [int(x) for x in args.conns.split(",")]
+    tmp = Path(tempfile.mkdtemp(prefix="stowage-overload-", dir=args.tmpdir))
+    off_port = free_port()
+    root_b = tmp / "data-off"
+    root_b.mkdir(parents=True)
+    if os.geteuid() == 0:
+        shutil.chown(root_b, "www-data", "www-data")
+    server = OFF_VHOST.format(port=off_port, root=root_b, log=tmp / "run" / "access-off.log")
+    ap = Apache(tmp, "", server)
+    rows = []
+    try:
+        ap.wait_healthy(off_port)
+        sides = {"on": ap.port, "off": off_port}
+        logs = {"on": LogWindow(ap.out / "access.log"),
+                "off": LogWindow(ap.out / "access-off.log")}
+        toks = {s: token(p) for s, p in sides.items()}
+        for s, p in sides.items():
+            prepare(p, toks[s])
+        print(f"\n== overload: gates on (shipped defaults, port {ap.port}) vs off "
+              f"(unbounded, port {off_port}), {DURATION} per point")
+        print("(req/s and p99 from wrk, all responses; 2xx p99 and shed p99 from the access "
+              "log, server side, ms; err = wrk socket errors)")
+        print(f"{'op':>4} {'conns':>6} | {'on req/s':>9} {'p99':>7} {'2xx p99':>8} {'shed':>6} "
+              f"{'shed p99':>8} {'err':>5} | {'off req/s':>9} {'p99':>7} {'2xx p99':>8} "
+              f"{'err':>5} | on/off")
+        results = {}
+        for op in ("PUT", "GET"):
+            for c in conns_list:
+                line = {}
+                for s in ("on", "off"):
+                    if op == "PUT":
+                        env = {"PUT_PREFIX": f"/v1/AUTH_test/bench-put/{c}-", "PUT_SIZE": "4096"}
+                        script, path = "put.lua", "/"
+                    else:
+                        env, script, path = {}, "token.lua", "/v1/AUTH_test/bench-get/o4k"
+                    settle(sides["on"])
+                    logs[s].start()
+                    r = wrk(sides[s], path, c, toks[s], script, env)
+                    r.update(logs[s].stats())
+                    line[s] = r
+                    rows.append((op, c, s, r["rps"], r["p50"], r["p99"], r["ok_p99"], r["shed"],
+                                 r["shed_p99"], r["errors"]))
+                results[(op, c)] = line
+                on, off = line["on"], line["off"]
+                ratio = on["rps"] / off["rps"] if off["rps"] else float("nan")
+                print(f"{op:>4} {c:>6} | {on['rps']:>9.0f} {on['p99']:>7.1f} {on['ok_p99']:>8.1f} "
+                      f"{on['shed']:>6} {on['shed_p99']:>8.2f} {on['errors']:>5} | "
+                      f"{off['rps']:>9.0f} {off['p99']:>7.1f} {off['ok_p99']:>8.1f} "
+                      f"{off['errors']:>5} | {ratio:5.2f}")
+        targets(results, conns_list, args.knee)
+        separation(sides, toks, logs)
+    finally:
+        ap.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+    tsv = write_tsv("overload", ["op", "connections", "gates", "rps", "p50_ms", "p99_ms",
+                                 "admitted_p99_ms", "shed", "shed_p99_ms", "sock_errors"], rows)
+    panels = []
+    for op in ("PUT", "GET"):
+        series = []
+        for s in ("on", "off"):
+            pts = [r for r in rows if r[0] == op and r[2] == s]
+            series.append((f"gates {s}", [r[1] for r in pts], [r[3] for r in pts],
+                           [r[5] for r in pts]))
+        panels.append((f"4 KiB object {op}", "client connections", series))
+    png = plot("overload", panels)
+    print(f"TSV: {tsv}" + (f"\nPNG: {png}" if png else ""))
+
+
+def targets(results, conns_list, knee):
+    """The issue's targets, for the gates-on side, as measured above."""
+    print("\n== targets (gates on); knee taken as", knee, "connections")
+    for op in ("PUT", "GET"):
+        pts = {c: results[(op, c)]["on"] for c in conns_list}
+        peak = max(p["rps"] for p in pts.values())
+        k = min(conns_list, key=lambda c: abs(c - knee))
+        hi = min(conns_list, key=lambda c: abs(c - 16 * knee))
+        tp = pts[hi]["rps"] / peak if peak else float("nan")
+        lat = pts[hi]["ok_p99"] / pts[k]["ok_p99"] if pts[k]["ok_p99"] else float("nan")
+        shed = max((p["shed_p99"] for p in pts.values() if p["shed"]), default=float("nan"))
+        print(f"{op}: throughput at {hi} conns = {tp:.0%} of peak (target >= 90%) "
+              f"{'OK' if tp >= 0.9 else 'MISSED'}; admitted p99 at {hi} / at {k} = {lat:.2f}x "
+              f"(target <= 3x) {'OK' if lat <= 3 else 'MISSED'}; shed p99 (server) = "
+              f"{shed:.2f} ms (target < 5 ms) "
+              f"{'OK' if shed < 5 else ('MISSED' if shed == shed else 'n/a: nothing shed')}")
+
+
+def separation(sides, toks, logs):
+    print("\n== separation: container listing / HEAD p99 under a 4 KiB PUT flood "
+          "(256 connections) vs unloaded, 2 probe connections")
+    print(f"{'gates':>5} {'probe':>8} {'unloaded p99':>13} {'loaded p99':>11} {'ratio':>6}")
+    probes = {"listing": "/v1/AUTH_test/bench-list?format=json&limit=100",
+              "HEAD": "/v1/AUTH_test/bench-list"}
+    for s, port in sides.items():
+        settle(sides["on"])
+        base = {}
+        for name, path in probes.items():
+            base[name] = wrk(port, path, 2, toks[s], "token.lua" if name == "listing" else
+                             "head.lua")["p99"]
+        flood = subprocess.Popen(
+            ["wrk", "-t", "1", "-c", "256", "-d", "60s", "-s", str(BENCH / "put.lua"),
+             f"http://127.0.0.1:{port}/"],
+            env=dict(os.environ, STOWAGE_TOKEN=toks[s], PUT_SIZE="4096",
+                     PUT_PREFIX="/v1/AUTH_test/bench-flood/f-"),
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            time.sleep(2)
+            for name, path in probes.items():
+                loaded = wrk(port, path, 2, toks[s], "token.lua" if name == "listing" else
+                             "head.lua")["p99"]
+                ratio = loaded / base[name] if base[name] else float("nan")
+                print(f"{s:>5} {name:>8} {base[name]:>11.2f}ms {loaded:>9.2f}ms {ratio:>5.2f}x"
+                      f"{'  (target <= 2x)' if s == 'on' else ''}")
+        finally:
+            flood.send_signal(signal.SIGINT)
+            flood.wait(timeout=30)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    s = sub.add_parser("sweep")
+    s.add_argument("--processors", default="object,object-get,container,account")
+    s.add_argument("--limits", default="1,2,4,8,16,32,64")
+    s.add_argument("--conns", type=int, default=256)
+    s.add_argument("--tmpdir", default=None)
+    o = sub.add_parser("overload")
+    o.add_argument("--conns", default="1,4,16,64,256,1024")
+    o.add_argument("--knee", type=int, default=8, help="knee from bench/sweep (object gate)")
+    o.add_argument("--tmpdir", default=None)
+    args = ap.parse_args()
+    if not shutil.which("wrk"):
+        sys.exit("wrk is not installed (scripts/deps.sh)")
+    sweep(args) if args.cmd == "sweep" else overload(args)
+
+
+if __name__ == "__main__":
+    main()

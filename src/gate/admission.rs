@@ -1,0 +1,80 @@
+//! Where the router meets the gates: after authentication, around the
+//! processor call. The permit covers the processor's work only; the
+//! response body (file buckets for GET) goes out after it is released, so a
+//! slow reader never pins a disk permit.
+
+use super::prefetch::Prefetched;
+use super::semaphore::Refusal;
+use super::Kind;
+use crate::http::{Host, LogLevel, Request, Response};
+use crate::names::Target;
+use crate::vhost::Vhost;
+use std::time::Duration;
+
+/// The request note with the time spent queued (`%{stowage-wait-us}n`).
+pub const WAIT_NOTE: &str = "stowage-wait-us";
+/// Seconds a shed client is asked to wait before retrying.
+pub const RETRY_AFTER_SECS: u32 = 1;
+
+/// Runs `process` under `kind`'s gate, or answers 503 without it.
+pub fn serve(
+    vh: &Vhost,
+    req: &Request<'_>,
+    kind: Kind,
+    host: &mut dyn Host,
+    process: impl FnOnce(&mut dyn Host) -> Response,
+) -> Response {
+    let mut host = Prefetched::new(req, host);
+    let mut problems = Vec::new();
+    let admitted = vh
+        .gates
+        .acquire(kind, &mut |msg: &str| problems.push(msg.to_string()));
+    for p in problems {
+        host.log(LogLevel::Error, &p);
+    }
+    let permit = match admitted {
+        Ok(p) => p,
+        Err(refusal) => return refuse(&mut host, kind, refusal),
+    };
+    host.set_note(WAIT_NOTE, &permit.waited.as_micros().to_string());
+    crate::test_hooks::while_admitted(req);
+    let resp = process(&mut host);
+    drop(permit);
+    resp
+}
+
+fn refuse(host: &mut dyn Host, kind: Kind, refusal: Refusal) -> Response {
+    let (waited, why) = match refusal {
+        Refusal::QueueFull => (Duration::ZERO, "queue full"),
+        Refusal::TimedOut(w) => (w, "waited too long"),
+        Refusal::Broken(e) => {
+            host.log(
+                LogLevel::Error,
+                &format!("admission gate {} is broken: {e}", kind.name()),
+            );
+            (Duration::ZERO, "gate unavailable")
+        }
+    };
+    host.set_note(WAIT_NOTE, &waited.as_micros().to_string());
+    host.log(
+        LogLevel::Info,
+        &format!(
+            "shed by the {} gate ({why}) after {} us",
+            kind.name(),
+            waited.as_micros()
+        ),
+    );
+    let mut r = Response::error(503, "");
+    r.header("Retry-After", RETRY_AFTER_SECS.to_string());
+    r
+}
+
+/// Which gate a request for `target` passes: objects by device, accounts
+/// and containers by database.
+pub fn kind_of(target: &Target) -> Kind {
+    match target {
+        Target::Account { .. } => Kind::Account,
+        Target::Container { .. } => Kind::Container,
+        Target::Object { .. } => Kind::Object,
+    }
+}

@@ -1,0 +1,137 @@
+//! Admission gates: each processor admits only as many concurrent requests
+//! as its resource serves well, queues a bounded number more in FIFO order
+//! for a bounded time, and sheds the rest with 503. Gates are node-wide:
+//! their state lives in `<root>/run/gates-v1.shm`, shared by every process
+//! of the web server. See docs/gates.md.
+//!
+//! Rooms: `settings` (the directive), `limiter` (the limit, behind a trait),
+//! `table` (the algorithm on the shared state), `shm` (the OS layer: mapping,
+//! robust lock, futex), `liveness` (dead-owner detection), `hist` (wait-time
+//! percentiles), `semaphore` (one gate), `admission` (the router's hook),
+//! `prefetch` (small bodies read before admission), `status` (figures).
+
+pub mod admission;
+pub mod hist;
+pub mod limiter;
+pub mod liveness;
+pub mod prefetch;
+pub mod semaphore;
+pub mod settings;
+pub mod shm;
+pub mod status;
+pub mod table;
+
+use limiter::Fixed;
+use semaphore::{Gate, Permit, Refusal};
+use settings::GateConfig;
+use shm::Region;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+/// The processors that have a gate. Objects: one gate per device (one
+/// storage root is one device for now). Accounts and containers: one gate
+/// per vhost's database directory (see docs/gates.md for why not per DB).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Object,
+    Container,
+    Account,
+}
+
+pub const KINDS: [Kind; 3] = [Kind::Object, Kind::Container, Kind::Account];
+
+impl Kind {
+    pub fn index(self) -> usize {
+        match self {
+            Kind::Object => 0,
+            Kind::Container => 1,
+            Kind::Account => 2,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Object => "object",
+            Kind::Container => "container",
+            Kind::Account => "account",
+        }
+    }
+}
+
+/// The gates of one vhost. The shared region is mapped lazily, in the
+/// worker process that first needs it and as that process's user: the
+/// vhost itself is built before the host forks, possibly as root.
+pub struct Gates {
+    run_dir: PathBuf,
+    gates: [Gate; 3],
+    region: OnceLock<Mapped>,
+}
+
+struct Mapped {
+    region: Option<Region>,
+    /// Why the shared file could not be used (reported once).
+    problem: Option<String>,
+}
+
+impl Gates {
+    pub fn new(root: &Path, config: &GateConfig) -> Gates {
+        let gate = |k: Kind| {
+            let s = config.get(k);
+            Gate::new(k, s, Box::new(Fixed(s.limit.unwrap_or(u32::MAX))))
+        };
+        Gates {
+            run_dir: root.join("run"),
+            gates: KINDS.map(gate),
+            region: OnceLock::new(),
+        }
+    }
+
+    pub fn gate(&self, kind: Kind) -> &Gate {
+        &self.gates[kind.index()]
+    }
+
+    /// The shared region; on first use in a process, maps it. If the file
+    /// cannot be used, a process-private region stands in (limits then hold
+    /// per process, not per node) and `report` hears why, once.
+    pub fn region(&self, report: &mut dyn FnMut(&str)) -> Option<&Region> {
+        let mut first = false;
+        let m = self.region.get_or_init(|| {
+            first = true;
+            match Region::open(&self.run_dir, KINDS.len()) {
+                Ok(r) => Mapped {
+                    region: Some(r),
+                    problem: None,
+                },
+                Err(e) => Mapped {
+                    region: Region::anonymous(KINDS.len()).ok(),
+                    problem: Some(format!(
+                        "admission gates: cannot use {}: {e}; limits hold per process only",
+                        self.run_dir.display()
+                    )),
+                },
+            }
+        });
+        if first {
+            if let Some(p) = &m.problem {
+                report(p);
+            }
+        }
+        m.region.as_ref()
+    }
+
+    /// Admission to `kind`'s processor. Without any region (mapping failed
+    /// twice), requests pass ungated rather than fail.
+    pub fn acquire(&self, kind: Kind, report: &mut dyn FnMut(&str)) -> Result<Permit<'_>, Refusal> {
+        let gate = self.gate(kind);
+        if gate.settings.limit.is_none() {
+            return Ok(Permit::unbounded());
+        }
+        match self.region(report) {
+            Some(r) => gate.acquire(r),
+            None => Ok(Permit::unbounded()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,188 @@
+//! One gate: a node-wide counting semaphore with a FIFO queue, a queue
+//! bound and a maximum wait, on a slot of the shared region. A `Permit`
+//! gives its place back when dropped (also when the request panics).
+
+use super::limiter::{Limiter, Sample};
+use super::liveness::{self, Prober};
+use super::settings::GateSettings;
+use super::shm::{monotonic_ns, Locked, Region};
+use super::table::{Enter, Params, Woken, WAITING};
+use super::Kind;
+use std::io;
+use std::time::{Duration, Instant};
+
+/// How often dead owners are looked for while a gate is full (and how long
+/// a waiter sleeps at most between looks): a killed child's permits come
+/// back within about this long.
+pub const RECLAIM_EVERY: Duration = Duration::from_millis(250);
+
+#[derive(Debug)]
+pub enum Refusal {
+    /// The queue is at its bound: shed at once.
+    QueueFull,
+    /// Waited the configured maximum without getting a permit.
+    TimedOut(Duration),
+    /// The shared state cannot be locked (should never happen).
+    Broken(io::Error),
+}
+
+pub struct Gate {
+    pub kind: Kind,
+    pub settings: GateSettings,
+    limiter: Box<dyn Limiter>,
+}
+
+/// The right to run one request through a processor.
+pub struct Permit<'a> {
+    /// Given back when the permit drops.
+    _held: Option<Held<'a>>,
+    /// Time spent queued before admission.
+    pub waited: Duration,
+}
+
+struct Held<'a> {
+    gate: &'a Gate,
+    region: &'a Region,
+    entry: usize,
+    since: Instant,
+    in_flight: u32,
+}
+
+impl Permit<'_> {
+    /// For a gate that is off: admits at once, holds nothing.
+    pub fn unbounded() -> Self {
+        Permit {
+            _held: None,
+            waited: Duration::ZERO,
+        }
+    }
+}
+
+impl Drop for Held<'_> {
+    fn drop(&mut self) {
+        let g = self.gate;
+        if let Ok(mut st) = g.lock(self.region) {
+            let woken = st.leave(self.entry, monotonic_ns(), g.params());
+            drop(st);
+            g.wake(self.region, &woken);
+        }
+        g.limiter.on_release(Sample {
+            held: self.since.elapsed(),
+            in_flight: self.in_flight,
+        });
+    }
+}
+
+impl Gate {
+    pub fn new(kind: Kind, settings: GateSettings, limiter: Box<dyn Limiter>) -> Gate {
+        Gate {
+            kind,
+            settings,
+            limiter,
+        }
+    }
+
+    pub fn params(&self) -> Params {
+        Params {
+            limit: self.limiter.limit(),
+            queue: self.settings.queue,
+        }
+    }
+
+    fn lock<'r>(&self, region: &'r Region) -> io::Result<Locked<'r>> {
+        let mut st = region.lock(self.kind.index())?;
+        if st.recovered {
+            st.repair();
+        }
+        st.wait_max_ms = self.settings.wait.as_millis() as u64;
+        Ok(st)
+    }
+
+    fn wake(&self, region: &Region, woken: &[usize]) {
+        for &i in woken {
+            region.wake(self.kind.index(), i);
+        }
+    }
+
+    /// Frees entries of dead processes when the gate is busy and the last
+    /// look is old enough; returns the waiters this admitted.
+    fn reclaim_if_due(&self, st: &mut Locked<'_>, now: u64) -> Woken {
+        let p = self.params();
+        let busy = st.holding >= p.limit || st.waiting > 0;
+        let due = now.saturating_sub(st.last_reclaim_ns) >= RECLAIM_EVERY.as_nanos() as u64;
+        if !busy || !due {
+            return Vec::new();
+        }
+        st.last_reclaim_ns = now;
+        let mut prober = Prober::new();
+        if st.reclaim(|o| prober.dead(o)) == 0 {
+            return Vec::new();
+        }
+        st.promote(now, p)
+    }
+
+    /// Waits for a permit in FIFO order, at most the configured wait.
+    pub fn acquire<'a>(&'a self, region: &'a Region) -> Result<Permit<'a>, Refusal> {
+        if self.settings.limit.is_none() {
+            return Ok(Permit::unbounded());
+        }
+        let start = Instant::now();
+        let who = liveness::me();
+        let mut st = self.lock(region).map_err(Refusal::Broken)?;
+        let now = monotonic_ns();
+        let woken = self.reclaim_if_due(&mut st, now);
+        let entered = st.enter(who, now, self.params());
+        let in_flight = st.holding;
+        drop(st);
+        self.wake(region, &woken);
+        let entry = match entered {
+            Enter::Holding(i) => return Ok(self.permit(region, i, start, in_flight)),
+            Enter::Shed => return Err(Refusal::QueueFull),
+            Enter::Waiting(i) => i,
+        };
+        let deadline = start + self.settings.wait;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if !left.is_zero() {
+                region.wait(self.kind.index(), entry, WAITING, left.min(RECLAIM_EVERY));
+            }
+            let mut st = self.lock(region).map_err(Refusal::Broken)?;
+            let woken = self.reclaim_if_due(&mut st, monotonic_ns());
+            let in_flight = st.holding;
+            let outcome = if st.is_holding(entry) {
+                Some(true)
+            } else if left.is_zero() {
+                st.cancel(entry);
+                Some(false)
+            } else {
+                None
+            };
+            drop(st);
+            self.wake(region, &woken);
+            match outcome {
+                Some(true) => return Ok(self.permit(region, entry, start, in_flight)),
+                Some(false) => return Err(Refusal::TimedOut(start.elapsed())),
+                None => {}
+            }
+        }
+    }
+
+    fn permit<'a>(
+        &'a self,
+        region: &'a Region,
+        entry: usize,
+        start: Instant,
+        in_flight: u32,
+    ) -> Permit<'a> {
+        Permit {
+            waited: start.elapsed(),
+            _held: Some(Held {
+                gate: self,
+                region,
+                entry,
+                since: Instant::now(),
+                in_flight,
+            }),
+        }
+    }
+}

@@ -1,0 +1,187 @@
+//! Gate behaviour with real threads on a real shared file.
+
+use super::liveness::Owner;
+use super::semaphore::{Gate, Refusal, RECLAIM_EVERY};
+use super::settings::{GateConfig, GateSettings};
+use super::shm::{monotonic_ns, Region};
+use super::table::Enter;
+use super::{Gates, Kind};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+fn settings(limit: u32, queue: u32, wait_ms: u64) -> GateSettings {
+    GateSettings {
+        limit: Some(limit),
+        queue,
+        wait: Duration::from_millis(wait_ms),
+    }
+}
+
+fn gates(dir: &std::path::Path, s: GateSettings) -> Arc<Gates> {
+    let mut cfg = GateConfig::default();
+    cfg.set(Kind::Object, s);
+    Arc::new(Gates::new(dir, &cfg))
+}
+
+fn queued(g: &Gates) -> u32 {
+    let r = g.region(&mut |_| {}).unwrap();
+    r.lock(Kind::Object.index()).unwrap().waiting
+}
+
+#[test]
+fn never_more_than_the_limit_in_flight() {
+    let dir = tempfile::tempdir().unwrap();
+    let g = gates(dir.path(), settings(3, 100, 10_000));
+    let now = Arc::new(AtomicU32::new(0));
+    let peak = Arc::new(AtomicU32::new(0));
+    let threads: Vec<_> = (0..12)
+        .map(|_| {
+            let (g, now, peak) = (g.clone(), now.clone(), peak.clone());
+            thread::spawn(move || {
+                for _ in 0..20 {
+                    let p = g.acquire(Kind::Object, &mut |_| {}).unwrap();
+                    let n = now.fetch_add(1, Ordering::SeqCst) + 1;
+                    peak.fetch_max(n, Ordering::SeqCst);
+                    thread::sleep(Duration::from_micros(300));
+                    now.fetch_sub(1, Ordering::SeqCst);
+                    drop(p);
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    assert_eq!(peak.load(Ordering::SeqCst), 3);
+    let figs = super::status::figures(&g, &mut |_| {});
+    assert_eq!(figs[0].admitted, 240);
+    assert_eq!((figs[0].in_flight, figs[0].queued), (0, 0));
+}
+
+#[test]
+fn waiters_are_admitted_in_arrival_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let g = gates(dir.path(), settings(1, 100, 10_000));
+    let first = g.acquire(Kind::Object, &mut |_| {}).unwrap();
+    let order = Arc::new(Mutex::new(Vec::new()));
+    let mut threads = vec![];
+    for i in 0..8 {
+        let (g2, order) = (g.clone(), order.clone());
+        threads.push(thread::spawn(move || {
+            let p = g2.acquire(Kind::Object, &mut |_| {}).unwrap();
+            order.lock().unwrap().push(i);
+            thread::sleep(Duration::from_millis(2));
+            drop(p);
+        }));
+        // The next thread starts only once this one is queued.
+        while queued(&g) != i + 1 {
+            thread::sleep(Duration::from_millis(1));
+        }
+    }
+    drop(first);
+    for t in threads {
+        t.join().unwrap();
+    }
+    assert_eq!(*order.lock().unwrap(), (0..8).collect::<Vec<_>>());
+}
+
+#[test]
+fn sheds_over_the_queue_depth_and_times_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let g = gates(dir.path(), settings(1, 1, 150));
+    let held = g.acquire(Kind::Object, &mut |_| {}).unwrap();
+    let g2 = g.clone();
+    let waiter = thread::spawn(move || {
+        let t = Instant::now();
+        let r = g2.acquire(Kind::Object, &mut |_| {});
+        (r.err().map(|e| format!("{e:?}")), t.elapsed())
+    });
+    while queued(&g) != 1 {
+        thread::sleep(Duration::from_millis(1));
+    }
+    let t = Instant::now();
+    assert!(matches!(
+        g.acquire(Kind::Object, &mut |_| {}),
+        Err(Refusal::QueueFull)
+    ));
+    assert!(t.elapsed() < Duration::from_millis(50));
+    let (err, waited) = waiter.join().unwrap();
+    assert!(err.unwrap_or_default().starts_with("TimedOut"));
+    assert!(waited >= Duration::from_millis(150), "{waited:?}");
+    drop(held);
+    let figs = super::status::figures(&g, &mut |_| {});
+    assert_eq!((figs[0].shed, figs[0].timed_out), (1, 1));
+    assert_eq!((figs[0].in_flight, figs[0].queued), (0, 0));
+}
+
+#[test]
+fn a_dead_owners_permits_come_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let g = gates(dir.path(), settings(2, 10, 5_000));
+    let region = g.region(&mut |_| {}).unwrap();
+    // A "killed child" holds both permits: a pid that does not exist.
+    let ghost = Owner {
+        pid: u32::MAX - 7,
+        start: 1,
+    };
+    {
+        let mut st = region.lock(Kind::Object.index()).unwrap();
+        let p = g.gate(Kind::Object).params();
+        for _ in 0..2 {
+            assert!(matches!(
+                st.enter(ghost, monotonic_ns(), p),
+                Enter::Holding(_)
+            ));
+        }
+    }
+    let t = Instant::now();
+    let p = g.acquire(Kind::Object, &mut |_| {}).unwrap();
+    assert!(t.elapsed() < RECLAIM_EVERY * 4, "{:?}", t.elapsed());
+    drop(p);
+    let figs = super::status::figures(&g, &mut |_| {});
+    assert_eq!(figs[0].reclaimed, 2);
+    assert_eq!(figs[0].in_flight, 0);
+}
+
+#[test]
+fn the_file_is_shared_between_mappings() {
+    // Two Gates on one root stand for two processes: one limit holds.
+    let dir = tempfile::tempdir().unwrap();
+    let a = gates(dir.path(), settings(1, 0, 100));
+    let b = gates(dir.path(), settings(1, 0, 100));
+    let held = a.acquire(Kind::Object, &mut |_| {}).unwrap();
+    assert!(matches!(
+        b.acquire(Kind::Object, &mut |_| {}),
+        Err(Refusal::QueueFull)
+    ));
+    drop(held);
+    assert!(b.acquire(Kind::Object, &mut |_| {}).is_ok());
+    assert!(dir.path().join("run/gates-v1.shm").exists());
+}
+
+#[test]
+fn an_unusable_root_falls_back_to_a_private_region() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("not-a-dir");
+    std::fs::write(&file, b"x").unwrap();
+    let g = gates(&file, settings(1, 0, 100));
+    let mut said = vec![];
+    let held = g
+        .acquire(Kind::Object, &mut |m| said.push(m.to_string()))
+        .unwrap();
+    assert_eq!(said.len(), 1, "{said:?}");
+    assert!(g.acquire(Kind::Object, &mut |_| {}).is_err());
+    drop(held);
+}
+
+#[test]
+fn an_off_gate_admits_everyone() {
+    let mut s = settings(1, 0, 100);
+    s.limit = None;
+    let gate = Gate::new(Kind::Object, s, Box::new(super::limiter::Fixed(1)));
+    let r = Region::anonymous(3).unwrap();
+    let _a = gate.acquire(&r).unwrap();
+    let _b = gate.acquire(&r).unwrap();
+}

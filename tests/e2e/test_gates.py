@@ -1,0 +1,296 @@
+"""Admission gates end to end: node-wide limits across Apache children,
+FIFO queue bounds, 503 + Retry-After on overflow and timeout, a shed PUT
+leaving the connection clean, permits of a SIGKILLed child coming back.
+
+Permits are kept busy with the test-hooks build (X-Stowage-Test-Delay-Ms),
+see gates_support.py; the release build is never used for that."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from pathlib import Path
+
+import pytest
+
+from gates_support import Held, gate_status, start_gated, stop_server, wait_for
+from harness import ConnectionClosed, RawConnection, build_request, chunked, unique
+
+pytestmark = pytest.mark.apache
+
+PIDLOG = ('LogFormat "%P %{begin:msec}t %D %{stowage-wait-us}n %>s %m %U" gatelog\n'
+          'CustomLog "{log}" gatelog\n')
+
+
+def pidlog_conf(ctx) -> str:
+    return PIDLOG.replace("{log}", str(ctx.tmp / "run" / "gates.log"))
+
+
+def read_pidlog(srv) -> list:
+    rows = []
+    for line in (srv.outdir / "gates.log").read_text().splitlines():
+        pid, begin_ms, dur_us, wait, status, method, path = line.split(" ", 6)
+        rows.append(dict(pid=int(pid), begin=int(begin_ms) / 1000, dur=int(dur_us) / 1e6,
+                         wait=0 if wait == "-" else int(wait) / 1e6, status=int(status),
+                         method=method, path=path))
+    return rows
+
+
+def max_overlap(intervals) -> int:
+    events = sorted([(a, 1) for a, _ in intervals] + [(b, -1) for _, b in intervals])
+    cur = best = 0
+    for _, d in events:
+        cur += d
+        best = max(best, cur)
+    return best
+
+
+@pytest.fixture
+def gated():
+    started = []
+
+    def start(**kw):
+        srv = start_gated(**kw)
+        started.append(srv)
+        return srv
+
+    yield start
+    for srv in started:
+        crashes = stop_server(srv)
+        assert not crashes, "\n".join(crashes)
+
+
+def new_container(srv) -> tuple:
+    client = srv.client()
+    name = unique("g")
+    client.put_container(name)
+    return client, f"{client.account_path}/{name}"
+
+
+# --------------------------------------------------------------------------
+# Node-wide limit across processes
+# --------------------------------------------------------------------------
+
+# Enough idle workers up front that held requests never wait for a spawn,
+# spread over several processes.
+MANY_CHILDREN = {
+    "prefork": "StartServers 12\nMinSpareServers 10\nMaxSpareServers 20\n",
+    "event": "ThreadsPerChild 2\nStartServers 8\nMinSpareThreads 8\nMaxSpareThreads 24\n",
+}
+
+
+@pytest.mark.parametrize("mpm", ["prefork", "event"])
+def test_object_limit_holds_across_children(gated, mpm):
+    extra_server = (lambda ctx: pidlog_conf(ctx) + MANY_CHILDREN[mpm])
+    srv = gated(mpm=mpm, extra_conf="StowageGate object limit=2 queue=16 wait=30s\n",
+                extra_server_conf=extra_server)
+    client, cpath = new_container(srv)
+    held = [Held(srv, "PUT", f"{cpath}/o{i}", client.token, delay_ms=800) for i in range(6)]
+    peak_in_flight = peak_queued = 0
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        g = gate_status(srv)["object"]
+        peak_in_flight = max(peak_in_flight, g["in_flight"])
+        peak_queued = max(peak_queued, g["queued"])
+        if g["admitted"] >= 6 and g["in_flight"] == 0:
+            break
+        time.sleep(0.02)
+    assert [h.response().status for h in held] == [201] * 6
+    assert peak_in_flight == 2
+    assert peak_queued >= 2
+    puts = [r for r in read_pidlog(srv) if r["method"] == "PUT" and "/o" in r["path"]]
+    assert len(puts) == 6
+    assert len({r["pid"] for r in puts}) >= 2, puts  # several children served them
+    # Permit-holding intervals from the log (a safe subset of each): never
+    # more than 2 at once, whichever process held them.
+    spans = [(r["begin"] + r["wait"] + 0.05, r["begin"] + r["dur"] - 0.1) for r in puts]
+    assert max_overlap(spans) == 2, puts
+    assert sum(1 for r in puts if r["wait"] > 0.3) >= 2, puts
+
+
+# --------------------------------------------------------------------------
+# SIGKILL of a child holding permits
+# --------------------------------------------------------------------------
+
+SLEEP_SYSCALLS = {35, 230}  # nanosleep, clock_nanosleep (x86_64)
+
+
+def sleeping_children(parent: int) -> list:
+    out = []
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            stat = (d / "stat").read_text()
+            ppid = int(stat[stat.rfind(")") + 2:].split()[1])
+            nr = (d / "syscall").read_text().split()[0]
+        except (OSError, ValueError, IndexError):
+            continue
+        if ppid == parent and nr.isdigit() and int(nr) in SLEEP_SYSCALLS:
+            out.append(int(d.name))
+    return out
+
+
+def test_sigkilled_childs_permits_come_back():
+    srv = start_gated(mpm="prefork", extra_server_conf=MANY_CHILDREN["prefork"],
+                      extra_conf="StowageGate object limit=2 queue=8 wait=30s\n")
+    killed = []
+    try:
+        client, cpath = new_container(srv)
+        holders = [Held(srv, "PUT", f"{cpath}/h{i}", client.token, delay_ms=60_000)
+                   for i in range(2)]
+        wait_for(lambda: gate_status(srv)["object"]["in_flight"] == 2, what="2 in flight")
+        waiter = Held(srv, "PUT", f"{cpath}/w", client.token)
+        wait_for(lambda: gate_status(srv)["object"]["queued"] == 1, what="1 queued")
+        killed = wait_for(lambda: (lambda k: k if len(k) == 2 else None)(
+            sleeping_children(srv.proc.pid)), what="the two permit holders")
+        t0 = time.monotonic()
+        for pid in killed:
+            os.kill(pid, signal.SIGKILL)
+        assert waiter.response().status == 201
+        back_after = time.monotonic() - t0
+        assert back_after < 5, back_after  # "within seconds": reclaim runs every 250 ms
+        g = gate_status(srv)["object"]
+        assert g["reclaimed"] == 2 and g["in_flight"] == 0 and g["queued"] == 0, g
+        for h in holders:
+            with pytest.raises(ConnectionClosed):
+                h.response()
+        # The gate admits up to its limit again.
+        fresh = [Held(srv, "PUT", f"{cpath}/n{i}", client.token, delay_ms=300) for i in range(2)]
+        assert [h.response().status for h in fresh] == [201, 201]
+    finally:
+        crashes = stop_server(srv)
+        unexpected = [c for c in crashes if not any(f"pid {p} " in c for p in killed)]
+        assert not unexpected, "\n".join(unexpected)
+
+
+# --------------------------------------------------------------------------
+# Overflow, timeout, shed PUTs, authentication first
+# --------------------------------------------------------------------------
+
+TIGHT = ("StowageGate object limit=1 queue=1 wait=30s\n"
+         "StowageGate container limit=1 queue=4 wait=300ms\n")
+
+
+@pytest.fixture(scope="module")
+def tight():
+    srv = start_gated(extra_conf=TIGHT)
+    yield srv
+    crashes = stop_server(srv)
+    assert not crashes, "\n".join(crashes)
+
+
+class FullObjectGate:
+    """One PUT holds the object gate's only permit, one waits in its only
+    queue slot: the next object request is shed."""
+
+    def __init__(self, srv, delay_ms=3000):
+        self.srv = srv
+        self.client, self.cpath = new_container(srv)
+        idle = lambda: (lambda g: g["in_flight"] == 0 and g["queued"] == 0)(  # noqa: E731
+            gate_status(srv)["object"])
+        wait_for(idle, what="an idle object gate")
+        self.holder = Held(srv, "PUT", f"{self.cpath}/holder", self.client.token,
+                           delay_ms=delay_ms)
+        wait_for(lambda: gate_status(srv)["object"]["in_flight"] == 1, what="holder admitted")
+        self.waiter = Held(srv, "PUT", f"{self.cpath}/waiter", self.client.token)
+        wait_for(lambda: gate_status(srv)["object"]["queued"] == 1, what="waiter queued")
+
+    def finish(self):
+        assert self.holder.response().status == 201
+        assert self.waiter.response().status == 201
+
+
+def put_headers(client, extra=()):
+    return [("X-Auth-Token", client.token), *extra]
+
+
+def test_queue_overflow_sheds_at_once_with_retry_after(tight):
+    full = FullObjectGate(tight)
+    before = gate_status(tight)["object"]["shed"]
+    t = time.monotonic()
+    r = full.client.request("GET", full.cpath.split("/")[-1] + "/holder")
+    elapsed = time.monotonic() - t
+    assert r.status == 503, r
+    assert r.header("Retry-After") == "1"
+    assert elapsed < 1.0, elapsed
+    assert gate_status(tight)["object"]["shed"] == before + 1
+    full.finish()
+
+
+def test_waiting_past_the_maximum_gives_503(tight):
+    client, cpath = new_container(tight)
+    name = cpath.split("/")[-1]
+    holder = Held(tight, "HEAD", cpath, client.token, delay_ms=2000)
+    wait_for(lambda: gate_status(tight)["container"]["in_flight"] == 1, what="holder")
+    before = gate_status(tight)["container"]["timed_out"]
+    r = client.request("HEAD", name)
+    assert r.status == 503, r
+    assert r.header("Retry-After") == "1"
+    assert gate_status(tight)["container"]["timed_out"] == before + 1
+    holder.conn.send(b"")  # keep the connection; read the HEAD response
+    assert holder.conn.read_response(head=True).status == 204
+    holder.conn.close()
+    # The access log's wait note shows the 300 ms spent queued.
+    lines = [ln for ln in (tight.outdir / "access.log").read_text().splitlines()
+             if f'"HEAD {cpath} ' in ln and '" 503 ' in ln]
+    assert lines, "no 503 HEAD line in the access log"
+    wait_us = int(lines[-1].split()[-2])
+    assert 300_000 <= wait_us < 2_000_000, lines[-1]
+
+
+def test_shed_small_put_gets_a_whole_503_then_a_clean_close(tight):
+    # Apache closes every connection after a 503 (ap_status_drops_connection);
+    # the small body was read before admission, so nothing is left unread.
+    full = FullObjectGate(tight)
+    with RawConnection(tight.port) as c:
+        body = os.urandom(4096)
+        r = c.request(build_request("PUT", f"{full.cpath}/small", put_headers(full.client),
+                                    body, port=tight.port))
+        assert r.status == 503 and r.header("Retry-After") == "1", r
+        assert r.body.strip() == b"Service Unavailable", r
+        assert (r.header("Connection") or "").lower() == "close", r
+        assert c._read_to_eof() == b""
+    full.finish()
+    assert full.client.request("HEAD", full.cpath.split("/")[-1] + "/small").status == 404
+
+
+@pytest.mark.parametrize("framing", ["length", "chunked", "expect-100"])
+def test_shed_big_put_answers_503_and_closes(tight, framing):
+    full = FullObjectGate(tight)
+    hdrs = put_headers(full.client)
+    if framing == "chunked":
+        hdrs.append(("Transfer-Encoding", "chunked"))
+        first = chunked([b"x" * 65536])[:-5]  # one chunk, no last-chunk yet
+    else:
+        hdrs.append(("Content-Length", str(8 << 20)))
+        first = b"x" * 65536
+        if framing == "expect-100":
+            hdrs.append(("Expect", "100-continue"))
+            first = b""
+    with RawConnection(tight.port) as c:
+        c.send(build_request("PUT", f"{full.cpath}/big", hdrs, port=tight.port) + first)
+        r = c.read_response(skip_interim=False)
+        assert r.status == 503 and r.header("Retry-After") == "1", r
+        assert (r.header("Connection") or "").lower() == "close", r
+        # Nothing more comes: the server closed the connection cleanly.
+        assert c._read_to_eof() == b""
+    full.finish()
+    assert full.client.request("HEAD", full.cpath.split("/")[-1] + "/big").status == 404
+
+
+def test_unauthenticated_requests_take_no_permit(tight):
+    full = FullObjectGate(tight)
+    r = full.client.request("PUT", full.cpath.split("/")[-1] + "/anon", body=b"x",
+                            token="AUTH_tk_not_a_token")
+    assert r.status == 401, r
+    full.finish()
+
+
+def test_wait_note_is_in_the_access_log(tight):
+    client, cpath = new_container(tight)
+    client.put_object(cpath.split("/")[-1], "noted", b"data")
+    line = [ln for ln in (tight.outdir / "access.log").read_text().splitlines()
+            if f'"PUT {cpath}/noted ' in ln][-1]
+    assert line.split()[-2].isdigit(), line
