@@ -129,6 +129,11 @@ AllowEncodedSlashes NoDecode
 MergeSlashes Off
 # Swift enforces its own maximum object size.
 LimitRequestBody 0
+# Let Swift's header limits (max_header_size 8192 per value, 90 metadata
+# items plus ordinary headers) be the binding ones, not Apache's smaller
+# defaults (8190 bytes per line, 100 fields).
+LimitRequestFieldSize 16384
+LimitRequestFields 200
 EnableSendfile On
 # Client timeouts (Swift's client_timeout is 60 s): no socket read or write
 # may stall longer than Timeout, and a request body must keep arriving at

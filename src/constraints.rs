@@ -24,6 +24,10 @@ pub fn check_metadata<'a>(
     let mut out = Vec::new();
     let mut total = 0usize;
     for (name, value) in headers {
+        if value.len() > MAX_HEADER_SIZE {
+            let shown: String = name.chars().take(MAX_META_NAME_LENGTH).collect();
+            return Err(format!("Header value too long: {shown}"));
+        }
         let lower = name.to_ascii_lowercase();
         let Some(key) = lower.strip_prefix(&prefix) else {
             continue;
@@ -78,6 +82,9 @@ mod tests {
         .is_err());
         let names: Vec<String> = (0..91).map(|i| format!("X-Container-Meta-k{i}")).collect();
         assert!(check_metadata(names.iter().map(|n| (n.as_str(), "v")), "container").is_err());
+        let huge = "h".repeat(MAX_HEADER_SIZE + 1);
+        let err = check_metadata([("X-Other", huge.as_str())].into_iter(), "object").unwrap_err();
+        assert_eq!(err, "Header value too long: X-Other");
         let names: Vec<String> = (0..20).map(|i| format!("X-Account-Meta-k{i:03}")).collect();
         let big = "v".repeat(250);
         assert!(
