@@ -102,6 +102,7 @@ typedef struct stowage_instance {
     apr_array_header_t *directives; /* of stowage_directive, in file order */
     server_rec *defined_in;         /* the server the directives belong to */
     stowage_vhost *vhost;           /* built in post_config, NULL before */
+    pid_t built_by;                 /* the process that built vhost */
 } stowage_instance;
 
 typedef struct {
@@ -473,10 +474,14 @@ static int stowage_check_config(apr_pool_t *pconf, apr_pool_t *plog,
     return for_each_instance(s, ptemp, validate_instance);
 }
 
+/* Frees a vhost in the process that built it (the parent, on restart and
+ * stop). A child leaves it to the kernel: it reaches this cleanup only from
+ * exit(), where freeing buys nothing and would tear down state (databases,
+ * the gates' mapping) under threads that may still be winding down. */
 static apr_status_t free_instance_vhost(void *data)
 {
     stowage_instance *inst = data;
-    if (inst->vhost && api) {
+    if (inst->vhost && api && inst->built_by == getpid()) {
         api->vhost_free(inst->vhost);
     }
     inst->vhost = NULL;
@@ -506,6 +511,7 @@ static int stowage_post_config(apr_pool_t *pconf, apr_pool_t *plog,
             continue;
         }
         inst->vhost = build_vhost(inst, ptemp, err, sizeof(err), &as_user);
+        inst->built_by = getpid();
         if (!inst->vhost) {
             return report_vhost_error(ptemp, inst, err, as_user);
         }

@@ -24,11 +24,17 @@ pub fn serve(
     host: &mut dyn Host,
     process: impl FnOnce(&mut dyn Host) -> Response,
 ) -> Response {
-    let mut host = Prefetched::new(req, host);
     let mut problems = Vec::new();
-    let admitted = vh
-        .gates
-        .acquire(kind, &mut |msg: &str| problems.push(msg.to_string()));
+    let mut report = |msg: &str| problems.push(msg.to_string());
+    // A full queue sheds before the body is read: shedding stays cheap.
+    if vh.gates.shed_if_full(kind, &mut report) {
+        for p in problems {
+            host.log(LogLevel::Error, &p);
+        }
+        return refuse(host, kind, Refusal::QueueFull);
+    }
+    let mut host = Prefetched::new(req, host);
+    let admitted = vh.gates.acquire(kind, &mut report);
     for p in problems {
         host.log(LogLevel::Error, &p);
     }

@@ -119,6 +119,12 @@ impl Gates {
         m.region.as_ref()
     }
 
+    /// True (and counted as shed) when `kind`'s queue is full now.
+    pub fn shed_if_full(&self, kind: Kind, report: &mut dyn FnMut(&str)) -> bool {
+        let gate = self.gate(kind);
+        gate.settings.limit.is_some() && self.region(report).is_some_and(|r| gate.shed_if_full(r))
+    }
+
     /// Admission to `kind`'s processor. Without any region (mapping failed
     /// twice), requests pass ungated rather than fail.
     pub fn acquire(&self, kind: Kind, report: &mut dyn FnMut(&str)) -> Result<Permit<'_>, Refusal> {
@@ -129,6 +135,17 @@ impl Gates {
         match self.region(report) {
             Some(r) => gate.acquire(r),
             None => Ok(Permit::unbounded()),
+        }
+    }
+}
+
+impl Drop for Gates {
+    /// The mapping is never unmapped: the host may free a vhost while a
+    /// thread of a dying worker still sleeps on a futex in it (Apache frees
+    /// its configuration pool at exit). The kernel unmaps it with the process.
+    fn drop(&mut self) {
+        if let Some(m) = self.region.take() {
+            std::mem::forget(m);
         }
     }
 }

@@ -121,6 +121,22 @@ impl Gate {
         st.promote(now, p)
     }
 
+    /// Counts a shed and returns true when the queue is full right now: lets
+    /// the caller refuse before reading a body it would throw away.
+    pub fn shed_if_full(&self, region: &Region) -> bool {
+        if self.settings.limit.is_none() {
+            return false;
+        }
+        let p = self.params();
+        match self.lock(region) {
+            Ok(mut st) if st.holding >= p.limit && st.waiting >= p.queue => {
+                st.shed += 1;
+                true
+            }
+            _ => false,
+        }
+    }
+
     /// Waits for a permit in FIFO order, at most the configured wait.
     pub fn acquire<'a>(&'a self, region: &'a Region) -> Result<Permit<'a>, Refusal> {
         if self.settings.limit.is_none() {
