@@ -5,7 +5,7 @@
 use crate::access::ACCOUNT_ACL_KEY;
 use crate::acl::AccountAcl;
 use crate::constraints::{check_metadata, ACCOUNT_LISTING_LIMIT};
-use crate::http::{Host, Request, Response, Segment};
+use crate::http::{Host, Request, Response};
 use crate::listing::{self, Format};
 use crate::query::{listing_query, Query};
 use crate::router::internal_error;
@@ -47,18 +47,10 @@ fn read(vh: &Vhost, req: &Request<'_>, q: &Query, account: &str, host: &mut dyn 
         Ok(e) => e,
         Err(e) => return internal_error(host, &e),
     };
-    let mut r = Response::new(if entries.is_empty() && format == Format::Plain {
-        204
-    } else {
-        200
+    let mut r = listing::response(format, entries.is_empty(), || {
+        listing::render_containers(account, &entries, format)
     });
     stat_headers(&mut r, &info);
-    r.header("Content-Type", listing::content_type(format));
-    if r.status == 200 {
-        r.body.push(Segment::Bytes(listing::render_containers(
-            account, &entries, format,
-        )));
-    }
     r
 }
 

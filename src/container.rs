@@ -4,7 +4,7 @@
 use crate::account::{metadata_update, MetadataUpdate};
 use crate::acl::clean_container_acl;
 use crate::constraints::CONTAINER_LISTING_LIMIT;
-use crate::http::{Host, Request, Response, Segment};
+use crate::http::{Host, Request, Response};
 use crate::listing::{self, Format};
 use crate::query::{listing_query, Query};
 use crate::router::internal_error;
@@ -79,18 +79,10 @@ fn read(
         Ok(None) => return Response::error(404, ""),
         Err(e) => return internal_error(host, &e),
     };
-    let mut r = Response::new(if entries.is_empty() && format == Format::Plain {
-        204
-    } else {
-        200
+    let mut r = listing::response(format, entries.is_empty(), || {
+        listing::render_objects(container, &entries, format)
     });
     stat_headers(&mut r, &info);
-    r.header("Content-Type", listing::content_type(format));
-    if r.status == 200 {
-        r.body.push(Segment::Bytes(listing::render_objects(
-            container, &entries, format,
-        )));
-    }
     r
 }
 

@@ -3,6 +3,7 @@
 //! Python's `json.dumps` writes it (ASCII only, ", " and ": " separators),
 //! and XML as ElementTree serialises it.
 
+use crate::http::{Response, Segment};
 use crate::store::catalog::{ContainerRecord, ListingEntry, ObjectRecord};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -99,6 +100,19 @@ fn parse_accept(header: &str) -> Option<Vec<MediaRange>> {
     // Stable: equal ranges keep header order.
     ranges.sort_by(|a, b| b.q.total_cmp(&a.q).then(b.exact().cmp(&a.exact())));
     Some(ranges)
+}
+
+/// The response to an account or container listing GET: Swift answers an
+/// empty plain-text listing with 204 and no body. `render` runs only when
+/// there is a body to send.
+pub fn response(format: Format, is_empty: bool, render: impl FnOnce() -> Vec<u8>) -> Response {
+    let empty_plain = is_empty && format == Format::Plain;
+    let mut r = Response::new(if empty_plain { 204 } else { 200 });
+    r.header("Content-Type", content_type(format));
+    if !empty_plain {
+        r.body.push(Segment::Bytes(render()));
+    }
+    r
 }
 
 pub fn content_type(f: Format) -> &'static str {
