@@ -51,6 +51,43 @@ impl StoreError {
     }
 }
 
+impl StoreError {
+    /// The same error for another caller (group commit: one failure, many
+    /// waiting requests). The source is rebuilt from its code and message.
+    pub fn duplicate(&self) -> StoreError {
+        match self {
+            StoreError::Io {
+                context,
+                path,
+                source,
+            } => StoreError::io(
+                context.clone(),
+                path.clone(),
+                io::Error::new(source.kind(), source.to_string()),
+            ),
+            StoreError::Db {
+                context,
+                path,
+                source,
+            } => {
+                let copy = match source {
+                    rusqlite::Error::SqliteFailure(code, msg) => {
+                        rusqlite::Error::SqliteFailure(*code, msg.clone())
+                    }
+                    other => rusqlite::Error::SqliteFailure(
+                        rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_ERROR),
+                        Some(other.to_string()),
+                    ),
+                };
+                StoreError::db(context.clone(), path.clone(), copy)
+            }
+            StoreError::Corrupt { path, detail } => {
+                StoreError::corrupt(path.clone(), detail.clone())
+            }
+        }
+    }
+}
+
 impl fmt::Display for StoreError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

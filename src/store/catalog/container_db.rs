@@ -365,65 +365,69 @@ fn list_in(
     Ok(Some(entries))
 }
 
-pub(super) fn put_object(
+/// Applies object rows (`(record, is_tombstone)`, in order) in one
+/// transaction: one write lock and one commit for the lot (group commit,
+/// see `group_commit.rs`). Each row is applied as a lone write would be.
+pub(super) fn write_objects(
     pool: &DbPool,
     path: &Path,
     account: &str,
     container: &str,
-    rec: &ObjectRecord,
+    rows: &[(ObjectRecord, bool)],
 ) -> Result<Change, StoreError> {
     let Some(mut conn) = open(pool, path, false)? else {
         return Ok(Change::NoContainer);
     };
-    write_object(&mut conn, account, container, rec, false).map_err(|e| {
-        e.into_store(
-            &format!("put object {account}/{container}/{}", rec.name),
-            path,
-        )
+    write_objects_in(&mut conn, account, container, rows).map_err(|e| {
+        let what = match rows {
+            [(rec, false)] => format!("put object {account}/{container}/{}", rec.name),
+            [(rec, true)] => format!("delete object {account}/{container}/{}", rec.name),
+            _ => format!("write {} object rows in {account}/{container}", rows.len()),
+        };
+        e.into_store(&what, path)
     })
 }
 
-pub(super) fn delete_object(
-    pool: &DbPool,
-    path: &Path,
-    account: &str,
-    container: &str,
-    tombstone: &ObjectRecord,
-) -> Result<Change, StoreError> {
-    let Some(mut conn) = open(pool, path, false)? else {
-        return Ok(Change::NoContainer);
-    };
-    write_object(&mut conn, account, container, tombstone, true).map_err(|e| {
-        e.into_store(
-            &format!("delete object {account}/{container}/{}", tombstone.name),
-            path,
-        )
-    })
-}
-
-/// Replaces the object's row with `rec` unless the stored row is as new or
-/// newer; the triggers move the container's stats in the same transaction.
-fn write_object(
+/// The container's stats move by the triggers in the same transaction; the
+/// change counter moves once, if the stats moved at all.
+fn write_objects_in(
     conn: &mut Connection,
     account: &str,
     container: &str,
-    rec: &ObjectRecord,
-    deleted: bool,
+    rows: &[(ObjectRecord, bool)],
 ) -> Result<Change, DbFail> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let Some(before) = read_info(&tx, account, container)?.filter(Info::live) else {
         return Ok(Change::NoContainer);
     };
-    let stored: Option<Timestamp> = tx
+    for (rec, deleted) in rows {
+        replace_object(&tx, rec, *deleted)?;
+    }
+    let (count, bytes): (u64, u64) = tx
+        .prepare_cached("SELECT object_count, bytes_used FROM container_info WHERE id = 1")?
+        .query_row([], |r| Ok((col_u64(r, 0)?, col_u64(r, 1)?)))?;
+    let change = if (count, bytes) == (before.object_count, before.bytes_used) {
+        Change::Unchanged
+    } else {
+        Change::Changed(bump(&tx)?)
+    };
+    tx.commit()?;
+    Ok(change)
+}
+
+/// Replaces the object's row with `rec` unless the stored row is as new or
+/// newer.
+fn replace_object(conn: &Connection, rec: &ObjectRecord, deleted: bool) -> Result<(), DbFail> {
+    let stored: Option<Timestamp> = conn
         .prepare_cached("SELECT created_at FROM object WHERE name = ?1")?
         .query_row([&rec.name], |r| col_ts(r, 0))
         .optional()?;
     if stored.is_some_and(|t| t >= rec.timestamp) {
-        return Ok(Change::Unchanged);
+        return Ok(());
     }
-    tx.prepare_cached("DELETE FROM object WHERE name = ?1")?
+    conn.prepare_cached("DELETE FROM object WHERE name = ?1")?
         .execute([&rec.name])?;
-    tx.prepare_cached(
+    conn.prepare_cached(
         "INSERT INTO object (name, created_at, size, content_type, etag, deleted)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?
@@ -435,14 +439,5 @@ fn write_object(
         &rec.etag,
         deleted,
     ))?;
-    let (count, bytes): (u64, u64) = tx
-        .prepare_cached("SELECT object_count, bytes_used FROM container_info WHERE id = 1")?
-        .query_row([], |r| Ok((col_u64(r, 0)?, col_u64(r, 1)?)))?;
-    let change = if (count, bytes) == (before.object_count, before.bytes_used) {
-        Change::Unchanged
-    } else {
-        Change::Changed(bump(&tx)?)
-    };
-    tx.commit()?;
-    Ok(change)
+    Ok(())
 }

@@ -8,7 +8,8 @@
 //! it belongs to, so a hash collision is detected rather than merged.
 //!
 //! The container DB is the source of truth for its objects and stats. After
-//! every change that moves its stats, the container's absolute snapshot
+//! every commit that moves its stats (one change, or a group-committed batch
+//! of object rows), the container's absolute snapshot
 //! (timestamps, count, bytes) is pushed to its row in the account DB, tagged
 //! with the container's change counter; the account DB keeps only the
 //! highest-numbered snapshot, so writers racing from different processes
@@ -18,12 +19,15 @@
 
 mod account_db;
 mod container_db;
+mod group_commit;
 mod meta;
 mod schema;
 mod walk;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_group_commit;
 #[cfg(test)]
 mod tests_listing;
 
@@ -36,6 +40,11 @@ use super::error::StoreError;
 use super::timestamp::Timestamp;
 
 use container_db::Change;
+use group_commit::GroupCommit;
+
+/// An object row waiting for its container's next group commit:
+/// `(record, is_tombstone)`.
+type ObjectRow = (ObjectRecord, bool);
 
 /// One object's row in its container's listing.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -141,6 +150,8 @@ pub struct Catalog {
     accounts: PathBuf,
     containers: PathBuf,
     pool: DbPool,
+    /// Object rows of this process, batched per `(account, container)`.
+    object_rows: GroupCommit<(String, String), ObjectRow, Result<bool, StoreError>>,
 }
 
 impl Catalog {
@@ -155,12 +166,14 @@ impl Catalog {
             accounts,
             containers,
             pool: DbPool::new(),
+            object_rows: GroupCommit::new(),
         })
     }
 
     /// Drops connections inherited from the parent; call in each child.
     pub fn after_fork(&self) {
         self.pool.clear();
+        self.object_rows.clear();
     }
 
     // ---- accounts (implicit, as with Swift's account_autocreate) ----
@@ -264,15 +277,14 @@ impl Catalog {
 
     /// Records an object version. False: no such container. A record not
     /// newer than the stored one for that name is ignored (still true).
+    /// Returns once the row is committed, possibly with other threads' rows.
     pub fn object_put(
         &self,
         account: &str,
         container: &str,
         rec: &ObjectRecord,
     ) -> Result<bool, StoreError> {
-        let path = self.container_path(account, container);
-        let change = container_db::put_object(&self.pool, &path, account, container, rec)?;
-        self.propagate(account, container, change, rec.timestamp)
+        self.write_object(account, container, (rec.clone(), false))
     }
 
     /// Records a deletion as a tombstone row (as Swift does). False: no such
@@ -284,7 +296,6 @@ impl Catalog {
         name: &str,
         ts: Timestamp,
     ) -> Result<bool, StoreError> {
-        let path = self.container_path(account, container);
         let tombstone = ObjectRecord {
             name: name.to_string(),
             timestamp: ts,
@@ -292,9 +303,62 @@ impl Catalog {
             content_type: String::new(),
             etag: String::new(),
         };
-        let change =
-            container_db::delete_object(&self.pool, &path, account, container, &tombstone)?;
-        self.propagate(account, container, change, ts)
+        self.write_object(account, container, (tombstone, true))
+    }
+
+    /// Concurrent writers of one container in this process share one
+    /// container commit and one account update (see `group_commit.rs`).
+    fn write_object(
+        &self,
+        account: &str,
+        container: &str,
+        row: ObjectRow,
+    ) -> Result<bool, StoreError> {
+        let key = (account.to_string(), container.to_string());
+        self.object_rows.submit(
+            &key,
+            row,
+            |rows| self.commit_object_rows(account, container, &rows),
+            || {
+                Err(StoreError::io(
+                    "commit object row",
+                    self.container_path(account, container),
+                    std::io::Error::other("the thread committing this batch failed"),
+                ))
+            },
+        )
+    }
+
+    /// One result per row. When the batch's transaction fails, each row is
+    /// retried alone, so a row that cannot be written (say, an out-of-range
+    /// size) fails only its own request. A failed account update after the
+    /// commit is every row's error, as it would have been for each alone.
+    fn commit_object_rows(
+        &self,
+        account: &str,
+        container: &str,
+        rows: &[ObjectRow],
+    ) -> Vec<Result<bool, StoreError>> {
+        let path = self.container_path(account, container);
+        let write = |rows: &[ObjectRow]| {
+            container_db::write_objects(&self.pool, &path, account, container, rows)
+        };
+        let push = |rows: &[ObjectRow], change| {
+            // Used only if this makes the account DB: the newest record's.
+            let ts = rows.iter().map(|(r, _)| r.timestamp).max();
+            self.propagate(account, container, change, ts.unwrap_or_default())
+        };
+        match write(rows) {
+            Ok(change) => match push(rows, change) {
+                Ok(live) => rows.iter().map(|_| Ok(live)).collect(),
+                Err(e) => rows.iter().map(|_| Err(e.duplicate())).collect(),
+            },
+            Err(e) if rows.len() == 1 => vec![Err(e)],
+            Err(_) => rows
+                .chunks(1)
+                .map(|row| write(row).and_then(|change| push(row, change)))
+                .collect(),
+        }
     }
 
     /// Pushes a container's changed stats to its account row. Returns

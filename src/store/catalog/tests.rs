@@ -424,7 +424,7 @@ fn older_account_snapshot_never_replaces_a_newer_one() {
 }
 
 /// The trigger-kept totals equal a SUM over the live container rows.
-fn assert_account_totals_match_rows(cat: &Catalog, account: &str) {
+pub(super) fn assert_account_totals_match_rows(cat: &Catalog, account: &str) {
     let conn = rusqlite::Connection::open(cat.account_path(account)).unwrap();
     let sums: (i64, i64, i64) = conn
         .query_row(
