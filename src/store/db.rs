@@ -266,11 +266,34 @@ fn open(path: &Path, schema: &Schema, create: bool) -> Result<Connection, StoreE
     }
     let mut conn = Connection::open_with_flags(path, flags)
         .map_err(|e| StoreError::db(format!("open {}", schema.kind), path, e))?;
-    configure(&mut conn).map_err(|e| e.into_store(&format!("configure {}", schema.kind), path))?;
+    configure_when_free(&mut conn)
+        .map_err(|e| e.into_store(&format!("configure {}", schema.kind), path))?;
     ensure_schema(&mut conn, schema)
         .map_err(|e| e.into_store(&format!("create schema of {}", schema.kind), path))?;
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     Ok(conn)
+}
+
+/// Switching a new DB to WAL needs a lock that SQLite does not wait for
+/// through the busy handler (it answers SQLITE_BUSY at once to avoid a
+/// deadlock), so two processes opening a just-created DB together would
+/// fail one of them: retry in short sleeps, within BUSY_TIMEOUT.
+fn configure_when_free(conn: &mut Connection) -> Result<(), DbFail> {
+    const PAUSE: Duration = Duration::from_millis(2);
+    let tries = BUSY_TIMEOUT.as_millis() / PAUSE.as_millis();
+    let mut attempt = 0;
+    loop {
+        match configure(conn) {
+            Err(DbFail::Sqlite(e))
+                if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy)
+                    && attempt < tries =>
+            {
+                attempt += 1;
+                std::thread::sleep(PAUSE);
+            }
+            other => return other,
+        }
+    }
 }
 
 /// Waits for another writer in short sleeps, for up to BUSY_TIMEOUT.
