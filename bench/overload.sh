@@ -1,19 +1,4 @@
 #!/usr/bin/env bash
-# bench/overload.sh - admission-gate benchmark "overload" (see bench/gates_bench.py).
-#   bench/overload.sh [options]      e.g. DURATION=10s bench/overload.sh
-# Needs the release build (make all) and wrk; installs matplotlib (for the
-# PNG) into <repo>/.venv-bench on first use. Results in bench/results/.
-set -euo pipefail
-here="$(cd "$(dirname "$0")" && pwd)"
-repo="$(cd "$here/.." && pwd)"
-venv="$repo/.venv-bench"
-if [ ! -x "$venv/bin/python" ]; then
-    python3 -m venv "$venv"
-fi
-"$venv/bin/python" -c 'import matplotlib' 2>/dev/null ||
-    "$venv/bin/pip" install -q --disable-pip-version-check -r "$here/requirements-gates.txt"
-for f in target/release/libstowage.so build/mod_stowage.so; do
-    [ -f "$repo/$f" ] || { echo "bench/overload: $f is missing; run 'make all'" >&2; exit 1; }
-done
-ulimit -n 65536 2>/dev/null || true   # wrk with 1024 connections
-exec "$venv/bin/python" "$here/gates_bench.py" overload "$@"
+# bench/overload.sh - admission-gate benchmark "overload" (see bench/gates.sh, bench/gates_bench.py).
+#   e.g. DURATION=10s bench/overload.sh
+exec "$(dirname "$0")/gates.sh" overload "$@"

@@ -55,19 +55,9 @@ fn parse_date(v: &str) -> Option<SystemTime> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::borrow::Cow;
     use std::time::{Duration, UNIX_EPOCH};
 
-    fn req<'a>(headers: &[(&'a str, &'a str)]) -> Request<'a> {
-        Request {
-            method: "GET",
-            headers: headers
-                .iter()
-                .map(|(n, v)| (Cow::Borrowed(*n), Cow::Borrowed(*v)))
-                .collect(),
-            ..Default::default()
-        }
-    }
+    use crate::http::testing::request as req;
 
     #[test]
     fn applies_swifts_order() {

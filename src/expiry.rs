@@ -114,17 +114,8 @@ fn reclaim(vh: &Vhost, d: &Due) -> Result<(), StoreError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::borrow::Cow;
 
-    fn req(headers: &[(&'static str, &'static str)]) -> Request<'static> {
-        Request {
-            headers: headers
-                .iter()
-                .map(|(n, v)| (Cow::Borrowed(*n), Cow::Borrowed(*v)))
-                .collect(),
-            ..Default::default()
-        }
-    }
+    use crate::http::testing::request as req;
 
     #[test]
     fn delete_headers_like_swift() {

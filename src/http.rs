@@ -244,6 +244,18 @@ pub mod testing {
         pub notes: Vec<(String, String)>,
     }
 
+    /// A GET request carrying just these headers.
+    pub fn request<'a>(headers: &[(&'a str, &'a str)]) -> Request<'a> {
+        Request {
+            method: "GET",
+            headers: headers
+                .iter()
+                .map(|(n, v)| (Cow::Borrowed(*n), Cow::Borrowed(*v)))
+                .collect(),
+            ..Default::default()
+        }
+    }
+
     impl MemHost {
         pub fn with_body(body: &[u8]) -> Self {
             MemHost {
