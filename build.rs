@@ -6,6 +6,10 @@ use std::path::PathBuf;
 fn main() {
     let header = "ffi/stowage.h";
     println!("cargo:rerun-if-changed={header}");
+    // Never unmapped once loaded: Apache children may dlclose modules from
+    // exit() while worker threads still run library code (see
+    // scripts/build-shim.sh, which links the shim the same way).
+    println!("cargo:rustc-cdylib-link-arg=-Wl,-z,nodelete");
     let bindings = bindgen::Builder::default()
         .header(header)
         .allowlist_type("stowage_.*")

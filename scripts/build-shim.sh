@@ -29,12 +29,15 @@ WORK="$(mktemp -d "$REPO/build/shim.XXXXXX")"
 trap 'rm -rf "$WORK"' EXIT
 # apxs writes its objects next to the source: compile a copy in build/.
 # (apxs strips one -Wl, and hands the rest to libtool, hence -Wl,-Wl,-rpath.)
+# -z nodelete: Apache's children can reach exit() (and its atexit pool
+# teardown, which dlcloses modules) while worker threads are still inside
+# the shim or the library; code that stays mapped cannot crash them there.
 cp "$SRC" "$WORK/mod_stowage.c"
 cd "$WORK"
 "$APXS" -c \
     -I "$REPO/ffi" \
     -Wc,-Wall -Wc,-Wextra -Wc,-Werror -Wc,-std=gnu11 \
-    -L "$LIBDIR" -lstowage -Wl,-Wl,-rpath,"$LIBDIR" \
+    -L "$LIBDIR" -lstowage -Wl,-Wl,-rpath,"$LIBDIR" -Wl,-Wl,-z,nodelete \
     -o mod_stowage.la mod_stowage.c >build.log 2>&1 || {
     cat build.log >&2
     echo "build-shim: compiling $SRC failed" >&2
