@@ -743,15 +743,25 @@ static int pass_out(req_ctx *ctx)
     return 0;
 }
 
+/* Marks the response as started (status and headers are final from now on)
+ * and tells whether output may still go to the client. */
+static int output_open(req_ctx *ctx)
+{
+    ctx->committed = 1;
+    if (ctx->dead || ctx->r->connection->aborted) {
+        ctx->dead = 1;
+        return 0;
+    }
+    return 1;
+}
+
 static int op_write(void *vctx, const uint8_t *buf, size_t len)
 {
     req_ctx *ctx = vctx;
     request_rec *r = ctx->r;
     apr_status_t rv;
 
-    ctx->committed = 1;
-    if (ctx->dead || r->connection->aborted) {
-        ctx->dead = 1;
+    if (!output_open(ctx)) {
         return -1;
     }
     if (len == 0) {
@@ -791,9 +801,7 @@ static int op_send_file(void *vctx, int fd, uint64_t offset, uint64_t len)
     apr_os_file_t osfd;
     int dupfd;
 
-    ctx->committed = 1;
-    if (ctx->dead || r->connection->aborted) {
-        ctx->dead = 1;
+    if (!output_open(ctx)) {
         return -1;
     }
     if (len == 0) {
