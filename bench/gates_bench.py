@@ -61,7 +61,8 @@ Listen 127.0.0.1:{port}
     MergeSlashes Off
     StowageRoot "{root}"
     StowageUser test:tester testing .admin
-    StowageGate object off
+    StowageGate object-read off
+    StowageGate object-write off
     StowageGate container off
     StowageGate account off
     CustomLog "{log}" stowage
@@ -269,12 +270,14 @@ def plot(name, panels) -> Path | None:
 # --------------------------------------------------------------------------
 
 WORKLOADS = {
-    # workload: (gate, path, wrk script, env, what). The object gate serves
-    # both PUT (disk-bound: fsync) and GET (CPU-bound: page cache), so it is
-    # swept with both and its default is the larger knee.
-    "object": ("object", "/", "put.lua", {"PUT_PREFIX": "/v1/AUTH_test/bench-put/s-", "PUT_SIZE": "4096"},
-               "4 KiB object PUT"),
-    "object-get": ("object", "/v1/AUTH_test/bench-get/o4k", "token.lua", {}, "4 KiB object GET"),
+    # workload: (gate, path, wrk script, env, what). Object writes (disk-bound:
+    # fsync, group commit) and reads (CPU-bound: page cache) have gates of
+    # their own, each swept with its own workload.
+    "object-write": ("object-write", "/", "put.lua",
+                     {"PUT_PREFIX": "/v1/AUTH_test/bench-put/s-", "PUT_SIZE": "4096"},
+                     "4 KiB object PUT"),
+    "object-read": ("object-read", "/v1/AUTH_test/bench-get/o4k", "token.lua", {},
+                    "4 KiB object GET"),
     "container": ("container", "/v1/AUTH_test/bench-list?format=json&limit=100", "token.lua", {},
                   "container listing GET (100 of 200 rows, JSON)"),
     "account": ("account", "/v1/AUTH_test?format=json", "token.lua", {}, "account listing GET (JSON)"),
@@ -378,7 +381,8 @@ def overload(args):
                       f"{on['shed']:>6} {on['shed_p99']:>8.2f} {on['errors']:>5} | "
                       f"{off['ok_rps']:>9.0f} {off['p99']:>7.1f} {off['ok_p99']:>8.1f} "
                       f"{off['errors']:>5} | {ratio:5.2f}")
-        targets(results, conns_list, args.knee)
+        targets(results, conns_list, {"PUT": args.knee_put or args.knee,
+                                      "GET": args.knee_get or args.knee})
         separation(sides, toks, logs)
     finally:
         ap.stop()
@@ -397,10 +401,11 @@ def overload(args):
     print(f"TSV: {tsv}" + (f"\nPNG: {png}" if png else ""))
 
 
-def targets(results, conns_list, knee):
+def targets(results, conns_list, knees):
     """The issue's targets, for the gates-on side, as measured above."""
-    print("\n== targets (gates on); knee taken as", knee, "connections")
+    print("\n== targets (gates on); knees taken as", knees, "connections")
     for op in ("PUT", "GET"):
+        knee = knees[op]
         pts = {c: results[(op, c)]["on"] for c in conns_list}
         peak = max(p["ok_rps"] for p in pts.values())
         k = min(conns_list, key=lambda c: abs(c - knee))
@@ -416,17 +421,18 @@ def targets(results, conns_list, knee):
 
 
 def separation(sides, toks, logs):
-    print("\n== separation: container listing / HEAD p99 under a 4 KiB PUT flood "
-          "(256 connections) vs unloaded, 2 probe connections")
+    print("\n== separation: container listing / HEAD and object GET p99 under a 4 KiB PUT "
+          "flood (256 connections) vs unloaded, 2 probe connections")
     print(f"{'gates':>5} {'probe':>8} {'unloaded p99':>13} {'loaded p99':>11} {'ratio':>6}")
     probes = {"listing": "/v1/AUTH_test/bench-list?format=json&limit=100",
-              "HEAD": "/v1/AUTH_test/bench-list"}
+              "HEAD": "/v1/AUTH_test/bench-list",
+              "GET obj": "/v1/AUTH_test/bench-get/o4k"}
     for s, port in sides.items():
         settle(sides["on"])
         base = {}
         for name, path in probes.items():
-            base[name] = wrk(port, path, 2, toks[s], "token.lua" if name == "listing" else
-                             "head.lua")["p99"]
+            base[name] = wrk(port, path, 2, toks[s], "head.lua" if name == "HEAD" else
+                             "token.lua")["p99"]
         flood = subprocess.Popen(
             ["wrk", "-t", "1", "-c", "256", "-d", "60s", "-s", str(BENCH / "put.lua"),
              f"http://127.0.0.1:{port}/"],
@@ -436,8 +442,8 @@ def separation(sides, toks, logs):
         try:
             time.sleep(2)
             for name, path in probes.items():
-                loaded = wrk(port, path, 2, toks[s], "token.lua" if name == "listing" else
-                             "head.lua")["p99"]
+                loaded = wrk(port, path, 2, toks[s], "head.lua" if name == "HEAD" else
+                             "token.lua")["p99"]
                 ratio = loaded / base[name] if base[name] else float("nan")
                 print(f"{s:>5} {name:>8} {base[name]:>11.2f}ms {loaded:>9.2f}ms {ratio:>5.2f}x"
                       f"{'  (target <= 2x)' if s == 'on' else ''}")
@@ -450,13 +456,15 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True)
     s = sub.add_parser("sweep")
-    s.add_argument("--processors", default="object,object-get,container,account")
+    s.add_argument("--processors", default="object-write,object-read,container,account")
     s.add_argument("--limits", default="1,2,4,8,16,32,64")
     s.add_argument("--conns", type=int, default=256)
     s.add_argument("--tmpdir", default=None)
     o = sub.add_parser("overload")
     o.add_argument("--conns", default="1,4,16,64,256,1024")
-    o.add_argument("--knee", type=int, default=8, help="knee from bench/sweep (object gate)")
+    o.add_argument("--knee", type=int, default=8, help="knee from bench/sweep (both object gates)")
+    o.add_argument("--knee-put", type=int, default=0, help="object-write knee (default --knee)")
+    o.add_argument("--knee-get", type=int, default=0, help="object-read knee (default --knee)")
     o.add_argument("--tmpdir", default=None)
     args = ap.parse_args()
     if not shutil.which("wrk"):

@@ -54,7 +54,7 @@ enum Directive {
     TokenLife(u64),
     ApacheAuth(crate::apache_auth::Mode),
     ApacheUser(crate::apache_auth::ApacheUser),
-    Gate(crate::gate::Kind, crate::gate::settings::GateSettings),
+    Gate(Vec<(crate::gate::Kind, crate::gate::settings::GateSettings)>),
 }
 
 /// Names of every directive this library understands, for the host's table.
@@ -87,7 +87,7 @@ fn parse_directive(argv: &[&str]) -> Result<Directive, ConfigError> {
             .map(Directive::ApacheUser)
             .map_err(ConfigError),
         "StowageGate" => crate::gate::settings::parse(args)
-            .map(|(k, s)| Directive::Gate(k, s))
+            .map(Directive::Gate)
             .map_err(ConfigError),
         _ => err(format!("unknown directive {name}")),
     }
@@ -179,7 +179,11 @@ pub fn build(directives: &[Vec<&str>]) -> Result<VhostConfig, ConfigError> {
             Directive::TokenLife(n) => token_life = n,
             Directive::ApacheAuth(mode) => apache_auth.mode = mode,
             Directive::ApacheUser(u) => apache_auth.add(u),
-            Directive::Gate(k, s) => gates.set(k, s),
+            Directive::Gate(each) => {
+                for (k, s) in each {
+                    gates.set(k, s);
+                }
+            }
         }
     }
     let Some(root) = root else {

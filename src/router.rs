@@ -53,7 +53,7 @@ fn route(vh: &Vhost, req: &Request<'_>, host: &mut dyn Host) -> Response {
         Err(resp) => return resp,
     };
     if copy::is_copy(req, &target) {
-        return gate::admission::serve(vh, req, gate::Kind::Object, host, |host| {
+        return gate::admission::serve(vh, req, gate::Kind::ObjectWrite, host, |host| {
             copy::handle(vh, req, &target, &caller, host)
         });
     }
@@ -78,7 +78,7 @@ fn dispatch(
 ) -> Response {
     // Admission after authentication: an unauthenticated request never
     // takes a permit.
-    let kind = gate::admission::kind_of(target);
+    let kind = gate::admission::kind_of(target, req.method);
     gate::admission::serve(vh, req, kind, host, |host| match target {
         Target::Account { account } => account::handle(vh, req, query, account, host),
         Target::Container { account, container } => {

@@ -75,12 +75,13 @@ fn refuse(host: &mut dyn Host, kind: Kind, refusal: Refusal) -> Response {
     r
 }
 
-/// Which gate a request for `target` passes: objects by device, accounts
-/// and containers by database.
-pub fn kind_of(target: &Target) -> Kind {
+/// Which gate a request `method` on `target` passes: objects by device
+/// (reads and writes apart), accounts and containers by database.
+pub fn kind_of(target: &Target, method: &str) -> Kind {
     match target {
         Target::Account { .. } => Kind::Account,
         Target::Container { .. } => Kind::Container,
-        Target::Object { .. } => Kind::Object,
+        Target::Object { .. } if method == "GET" || method == "HEAD" => Kind::ObjectRead,
+        Target::Object { .. } => Kind::ObjectWrite,
     }
 }

@@ -1,7 +1,7 @@
 //! Admission gates: each processor admits only as many concurrent requests
 //! as its resource serves well, queues a bounded number more in FIFO order
 //! for a bounded time, and sheds the rest with 503. Gates are node-wide:
-//! their state lives in `<root>/run/gates-v1.shm`, shared by every process
+//! their state lives in `<root>/run/gates-v2.shm`, shared by every process
 //! of the web server. See docs/gates.md.
 //!
 //! Rooms: `settings` (the directive), `limiter` (the limit, behind a trait),
@@ -28,32 +28,54 @@ use shm::Region;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-/// The processors that have a gate. Objects: one gate per device (one
-/// storage root is one device for now). Accounts and containers: one gate
-/// per vhost's database directory (see docs/gates.md for why not per DB).
+/// The processors that have a gate. Objects: two gates per device (one
+/// storage root is one device for now), one for reads (GET/HEAD) and one for
+/// writes (PUT/POST/DELETE/COPY): their best concurrency differs by an order
+/// of magnitude, and a read must not queue behind a write flood. Accounts
+/// and containers: one gate per vhost's database directory (see
+/// docs/gates.md for why not per DB).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
-    Object,
+    ObjectRead,
+    ObjectWrite,
     Container,
     Account,
 }
 
-pub const KINDS: [Kind; 3] = [Kind::Object, Kind::Container, Kind::Account];
+pub const KINDS: [Kind; 4] = [
+    Kind::ObjectRead,
+    Kind::ObjectWrite,
+    Kind::Container,
+    Kind::Account,
+];
 
 impl Kind {
     pub fn index(self) -> usize {
         match self {
-            Kind::Object => 0,
-            Kind::Container => 1,
-            Kind::Account => 2,
+            Kind::ObjectRead => 0,
+            Kind::ObjectWrite => 1,
+            Kind::Container => 2,
+            Kind::Account => 3,
         }
     }
 
+    /// The name in `StowageGate` lines and the JSON status.
     pub fn name(self) -> &'static str {
         match self {
-            Kind::Object => "object",
+            Kind::ObjectRead => "object-read",
+            Kind::ObjectWrite => "object-write",
             Kind::Container => "container",
             Kind::Account => "account",
+        }
+    }
+
+    /// The name inside mod_status `?auto` keys (`Stowage0ObjectReadLimit`).
+    pub fn title(self) -> &'static str {
+        match self {
+            Kind::ObjectRead => "ObjectRead",
+            Kind::ObjectWrite => "ObjectWrite",
+            Kind::Container => "Container",
+            Kind::Account => "Account",
         }
     }
 }
@@ -63,7 +85,7 @@ impl Kind {
 /// vhost itself is built before the host forks, possibly as root.
 pub struct Gates {
     run_dir: PathBuf,
-    gates: [Gate; 3],
+    gates: [Gate; KINDS.len()],
     region: OnceLock<Mapped>,
 }
 

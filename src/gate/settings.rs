@@ -2,15 +2,18 @@
 //! processor's gate in one virtual host.
 //!
 //! ```apache
-//! StowageGate object    limit=16 queue=256 wait=10s
-//! StowageGate container limit=4 wait=2s
-//! StowageGate account   off
+//! StowageGate object-write limit=64 queue=512 wait=10s
+//! StowageGate object-read  limit=32
+//! StowageGate object       limit=16      # both object gates, each its own 16
+//! StowageGate container    limit=4 wait=2s
+//! StowageGate account      off
 //! ```
 //! Keys may be given in any order and any may be left out (its default
-//! stays; the queue defaults to sixteen times the limit). `off` removes the gate (unbounded: for comparison benchmarks).
+//! stays; the queue defaults to sixteen times the limit). `off` removes the
+//! gate (unbounded: for comparison benchmarks).
 
 use super::table::MAX_ENTRIES;
-use super::Kind;
+use super::{Kind, KINDS};
 use std::time::Duration;
 
 /// One gate's configuration. `limit == None` means no gate at all.
@@ -25,7 +28,8 @@ pub struct GateSettings {
 /// cores, SSD-backed ext4); see README "Admission gates".
 pub const fn default_for(kind: Kind) -> GateSettings {
     let limit = match kind {
-        Kind::Object => 16,
+        Kind::ObjectRead => 16,
+        Kind::ObjectWrite => 16,
         Kind::Container => 4,
         Kind::Account => 8,
     };
@@ -51,70 +55,86 @@ pub const fn default_queue(limit: u32) -> u32 {
     }
 }
 
-/// The gates of one vhost.
+/// The gates of one vhost, indexed by `Kind::index`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct GateConfig {
-    pub object: GateSettings,
-    pub container: GateSettings,
-    pub account: GateSettings,
-}
+pub struct GateConfig([GateSettings; KINDS.len()]);
 
 impl Default for GateConfig {
     fn default() -> Self {
-        GateConfig {
-            object: default_for(Kind::Object),
-            container: default_for(Kind::Container),
-            account: default_for(Kind::Account),
-        }
+        GateConfig(KINDS.map(default_for))
     }
 }
 
 impl GateConfig {
     pub fn get(&self, kind: Kind) -> GateSettings {
-        match kind {
-            Kind::Object => self.object,
-            Kind::Container => self.container,
-            Kind::Account => self.account,
-        }
+        self.0[kind.index()]
     }
 
     pub fn set(&mut self, kind: Kind, s: GateSettings) {
-        match kind {
-            Kind::Object => self.object = s,
-            Kind::Container => self.container = s,
-            Kind::Account => self.account = s,
-        }
+        self.0[kind.index()] = s;
     }
 }
 
 pub const MAX_LIMIT: u32 = 512;
 pub const MAX_WAIT: Duration = Duration::from_secs(300);
 
-const USAGE: &str = "StowageGate takes object|container|account, then off or any of \
-                     limit=N queue=N wait=DURATION (e.g. limit=8 queue=64 wait=10s)";
+const USAGE: &str = "StowageGate takes object-read|object-write|object|container|account, \
+                     then off or any of limit=N queue=N wait=DURATION \
+                     (e.g. limit=8 queue=64 wait=10s)";
+
+/// What one `StowageGate` line sets; `None` keeps the gate's default.
+#[derive(Default)]
+struct Overrides {
+    limit: Option<u32>,
+    queue: Option<u32>,
+    wait: Option<Duration>,
+}
 
 /// Parses the arguments of one `StowageGate` line (after the directive
-/// name) into the gate it names and its settings, starting from defaults.
-pub fn parse(args: &[&str]) -> Result<(Kind, GateSettings), String> {
+/// name) into the settings of each gate it names (`object` names both
+/// object gates: each starts from its own defaults and gets the line's keys).
+pub fn parse(args: &[&str]) -> Result<Vec<(Kind, GateSettings)>, String> {
     let Some((&which, rest)) = args.split_first() else {
         return Err(USAGE.into());
     };
-    let kind = match which.to_ascii_lowercase().as_str() {
-        "object" => Kind::Object,
-        "container" => Kind::Container,
-        "account" => Kind::Account,
+    let kinds: &[Kind] = match which.to_ascii_lowercase().as_str() {
+        "object" => &[Kind::ObjectRead, Kind::ObjectWrite],
+        "object-read" => &[Kind::ObjectRead],
+        "object-write" => &[Kind::ObjectWrite],
+        "container" => &[Kind::Container],
+        "account" => &[Kind::Account],
         _ => return Err(format!("StowageGate {which}: unknown gate; {USAGE}")),
     };
     if rest.is_empty() {
         return Err(format!("StowageGate {which}: nothing to set; {USAGE}"));
     }
     if rest.len() == 1 && rest[0].eq_ignore_ascii_case("off") {
-        let mut s = default_for(kind);
-        s.limit = None;
-        return Ok((kind, s));
+        let off = |&k: &Kind| {
+            let mut s = default_for(k);
+            s.limit = None;
+            (k, s)
+        };
+        return Ok(kinds.iter().map(off).collect());
     }
-    let mut s = default_for(kind);
-    let mut queue_given = false;
+    let o = parse_overrides(which, rest)?;
+    let mut out = Vec::with_capacity(kinds.len());
+    for &k in kinds {
+        let mut s = default_for(k);
+        s.limit = o.limit.or(s.limit);
+        s.wait = o.wait.unwrap_or(s.wait);
+        s.queue = o.queue.unwrap_or(default_queue(s.limit.unwrap_or(1)));
+        if s.limit.unwrap_or(0) as usize + s.queue as usize > MAX_ENTRIES {
+            return Err(format!(
+                "StowageGate {which}: limit + queue must not exceed {MAX_ENTRIES}"
+            ));
+        }
+        out.push((k, s));
+    }
+    Ok(out)
+}
+
+fn parse_overrides(which: &str, rest: &[&str]) -> Result<Overrides, String> {
+    let mut o = Overrides::default();
     for arg in rest {
         let bad = |why: &str| format!("StowageGate {which} {arg}: {why}");
         let Some((key, value)) = arg.split_once('=') else {
@@ -122,18 +142,15 @@ pub fn parse(args: &[&str]) -> Result<(Kind, GateSettings), String> {
         };
         match key.to_ascii_lowercase().as_str() {
             "limit" => match value.parse::<u32>() {
-                Ok(n) if (1..=MAX_LIMIT).contains(&n) => s.limit = Some(n),
+                Ok(n) if (1..=MAX_LIMIT).contains(&n) => o.limit = Some(n),
                 _ => return Err(bad(&format!("limit must be 1 to {MAX_LIMIT}"))),
             },
             "queue" => match value.parse::<u32>() {
-                Ok(n) if (n as usize) < MAX_ENTRIES => {
-                    s.queue = n;
-                    queue_given = true;
-                }
+                Ok(n) if (n as usize) < MAX_ENTRIES => o.queue = Some(n),
                 _ => return Err(bad(&format!("queue must be 0 to {}", MAX_ENTRIES - 1))),
             },
             "wait" => match parse_duration(value) {
-                Some(d) if d > Duration::ZERO && d <= MAX_WAIT => s.wait = d,
+                Some(d) if d > Duration::ZERO && d <= MAX_WAIT => o.wait = Some(d),
                 _ => {
                     return Err(bad(
                         "wait must be a duration from 1ms to 300s (e.g. 500ms, 10s)",
@@ -143,16 +160,7 @@ pub fn parse(args: &[&str]) -> Result<(Kind, GateSettings), String> {
             _ => return Err(bad(&format!("unknown key {key}; {USAGE}"))),
         }
     }
-    if !queue_given {
-        s.queue = default_queue(s.limit.unwrap_or(1));
-    }
-    let limit = s.limit.unwrap_or(0) as usize;
-    if limit + s.queue as usize > MAX_ENTRIES {
-        return Err(format!(
-            "StowageGate {which}: limit + queue must not exceed {MAX_ENTRIES}"
-        ));
-    }
-    Ok((kind, s))
+    Ok(o)
 }
 
 /// "250ms", "10s", or bare seconds "10".
@@ -168,22 +176,51 @@ fn parse_duration(v: &str) -> Option<Duration> {
 mod tests {
     use super::*;
 
+    /// The one gate a line names.
+    fn one(args: &[&str]) -> (Kind, GateSettings) {
+        let v = parse(args).unwrap();
+        assert_eq!(v.len(), 1, "{args:?}");
+        v[0]
+    }
+
     #[test]
     fn parses_good_lines() {
-        let (k, s) = parse(&["object", "limit=8", "queue=64", "wait=500ms"]).unwrap();
-        assert_eq!(k, Kind::Object);
+        let (k, s) = one(&["object-write", "limit=8", "queue=64", "wait=500ms"]);
+        assert_eq!(k, Kind::ObjectWrite);
         assert_eq!(s.limit, Some(8));
         assert_eq!(s.queue, 64);
         assert_eq!(s.wait, Duration::from_millis(500));
-        assert_eq!(parse(&["object", "limit=10"]).unwrap().1.queue, 160);
-        assert_eq!(parse(&["object", "limit=512"]).unwrap().1.queue, 512);
-        let (k, s) = parse(&["Container", "wait=3"]).unwrap();
+        assert_eq!(one(&["object-read", "limit=10"]).1.queue, 160);
+        assert_eq!(one(&["object-read", "limit=512"]).1.queue, 512);
+        let (k, s) = one(&["Container", "wait=3"]);
         assert_eq!(k, Kind::Container);
         assert_eq!(s.wait, Duration::from_secs(3));
         assert_eq!(s.limit, default_for(Kind::Container).limit);
-        let (_, s) = parse(&["account", "off"]).unwrap();
+        let (_, s) = one(&["account", "off"]);
         assert_eq!(s.limit, None);
-        assert_eq!(parse(&["object", "queue=0"]).unwrap().1.queue, 0);
+        assert_eq!(one(&["object-write", "queue=0"]).1.queue, 0);
+        let (k, s) = one(&["OBJECT-READ", "off"]);
+        assert_eq!((k, s.limit), (Kind::ObjectRead, None));
+    }
+
+    #[test]
+    fn object_sets_both_object_gates_from_their_own_defaults() {
+        let v = parse(&["object", "limit=12", "wait=2s"]).unwrap();
+        let kinds: Vec<Kind> = v.iter().map(|p| p.0).collect();
+        assert_eq!(kinds, [Kind::ObjectRead, Kind::ObjectWrite]);
+        for (_, s) in &v {
+            assert_eq!((s.limit, s.queue), (Some(12), 192));
+            assert_eq!(s.wait, Duration::from_secs(2));
+        }
+        // Keys left out keep each gate's own default.
+        for (k, s) in parse(&["object", "wait=1s"]).unwrap() {
+            assert_eq!(s.limit, default_for(k).limit);
+            assert_eq!(s.queue, default_for(k).queue);
+        }
+        assert!(parse(&["object", "off"])
+            .unwrap()
+            .iter()
+            .all(|p| p.1.limit.is_none()));
     }
 
     #[test]
@@ -202,6 +239,7 @@ mod tests {
             (&["object", "speed=9"][..], "speed"),
             (&["object", "limit"][..], "key=value"),
             (&["object", "limit=512", "queue=600"][..], "exceed"),
+            (&["object-writes", "limit=1"][..], "unknown gate"),
             (&[][..], "StowageGate takes"),
         ] {
             let e = parse(args).unwrap_err();

@@ -8,6 +8,8 @@ use serde_json::{json, Value};
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct GateFigures {
     pub name: &'static str,
+    /// The name as used in `?auto` keys.
+    pub title: &'static str,
     /// None: the gate is off (unbounded).
     pub limit: Option<u32>,
     pub queue_max: u32,
@@ -34,6 +36,7 @@ pub fn figures(gates: &Gates, report: &mut dyn FnMut(&str)) -> Vec<GateFigures> 
             let g = gates.gate(k);
             let mut f = GateFigures {
                 name: k.name(),
+                title: k.title(),
                 limit: g.settings.limit,
                 queue_max: g.settings.queue,
                 wait_max_ms: g.settings.wait.as_millis() as u64,
@@ -129,7 +132,7 @@ pub fn html(root: &str, figs: &[GateFigures]) -> String {
 pub fn text(n: usize, root: &str, figs: &[GateFigures]) -> String {
     let mut out = format!("Stowage{n}Root: {root}\n");
     for f in figs {
-        let p = format!("Stowage{n}{}", capitalise(f.name));
+        let p = format!("Stowage{n}{}", f.title);
         out += &format!(
             "{p}Limit: {}\n{p}QueueMax: {}\n{p}InFlight: {}\n{p}Queued: {}\n{p}Admitted: {}\n\
              {p}Shed: {}\n{p}TimedOut: {}\n{p}Reclaimed: {}\n{p}WaitP50us: {}\n\
@@ -148,13 +151,6 @@ pub fn text(n: usize, root: &str, figs: &[GateFigures]) -> String {
         );
     }
     out
-}
-
-fn capitalise(s: &str) -> String {
-    let mut c = s.chars();
-    c.next()
-        .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
-        .unwrap_or_default()
 }
 
 /// The renderings the host can ask for.

@@ -21,13 +21,13 @@ fn settings(limit: u32, queue: u32, wait_ms: u64) -> GateSettings {
 
 fn gates(dir: &std::path::Path, s: GateSettings) -> Arc<Gates> {
     let mut cfg = GateConfig::default();
-    cfg.set(Kind::Object, s);
+    cfg.set(Kind::ObjectWrite, s);
     Arc::new(Gates::new(dir, &cfg))
 }
 
 fn queued(g: &Gates) -> u32 {
     let r = g.region(&mut |_| {}).unwrap();
-    r.lock(Kind::Object.index()).unwrap().waiting
+    r.lock(Kind::ObjectWrite.index()).unwrap().waiting
 }
 
 #[test]
@@ -41,7 +41,7 @@ fn never_more_than_the_limit_in_flight() {
             let (g, now, peak) = (g.clone(), now.clone(), peak.clone());
             thread::spawn(move || {
                 for _ in 0..20 {
-                    let p = g.acquire(Kind::Object, &mut |_| {}).unwrap();
+                    let p = g.acquire(Kind::ObjectWrite, &mut |_| {}).unwrap();
                     let n = now.fetch_add(1, Ordering::SeqCst) + 1;
                     peak.fetch_max(n, Ordering::SeqCst);
                     thread::sleep(Duration::from_micros(300));
@@ -56,21 +56,27 @@ fn never_more_than_the_limit_in_flight() {
     }
     assert_eq!(peak.load(Ordering::SeqCst), 3);
     let figs = super::status::figures(&g, &mut |_| {});
-    assert_eq!(figs[0].admitted, 240);
-    assert_eq!((figs[0].in_flight, figs[0].queued), (0, 0));
+    assert_eq!(figs[Kind::ObjectWrite.index()].admitted, 240);
+    assert_eq!(
+        (
+            figs[Kind::ObjectWrite.index()].in_flight,
+            figs[Kind::ObjectWrite.index()].queued
+        ),
+        (0, 0)
+    );
 }
 
 #[test]
 fn waiters_are_admitted_in_arrival_order() {
     let dir = tempfile::tempdir().unwrap();
     let g = gates(dir.path(), settings(1, 100, 10_000));
-    let first = g.acquire(Kind::Object, &mut |_| {}).unwrap();
+    let first = g.acquire(Kind::ObjectWrite, &mut |_| {}).unwrap();
     let order = Arc::new(Mutex::new(Vec::new()));
     let mut threads = vec![];
     for i in 0..8 {
         let (g2, order) = (g.clone(), order.clone());
         threads.push(thread::spawn(move || {
-            let p = g2.acquire(Kind::Object, &mut |_| {}).unwrap();
+            let p = g2.acquire(Kind::ObjectWrite, &mut |_| {}).unwrap();
             order.lock().unwrap().push(i);
             thread::sleep(Duration::from_millis(2));
             drop(p);
@@ -91,11 +97,11 @@ fn waiters_are_admitted_in_arrival_order() {
 fn sheds_over_the_queue_depth_and_times_out() {
     let dir = tempfile::tempdir().unwrap();
     let g = gates(dir.path(), settings(1, 1, 150));
-    let held = g.acquire(Kind::Object, &mut |_| {}).unwrap();
+    let held = g.acquire(Kind::ObjectWrite, &mut |_| {}).unwrap();
     let g2 = g.clone();
     let waiter = thread::spawn(move || {
         let t = Instant::now();
-        let r = g2.acquire(Kind::Object, &mut |_| {});
+        let r = g2.acquire(Kind::ObjectWrite, &mut |_| {});
         (r.err().map(|e| format!("{e:?}")), t.elapsed())
     });
     while queued(&g) != 1 {
@@ -103,7 +109,7 @@ fn sheds_over_the_queue_depth_and_times_out() {
     }
     let t = Instant::now();
     assert!(matches!(
-        g.acquire(Kind::Object, &mut |_| {}),
+        g.acquire(Kind::ObjectWrite, &mut |_| {}),
         Err(Refusal::QueueFull)
     ));
     assert!(t.elapsed() < Duration::from_millis(50));
@@ -112,8 +118,20 @@ fn sheds_over_the_queue_depth_and_times_out() {
     assert!(waited >= Duration::from_millis(150), "{waited:?}");
     drop(held);
     let figs = super::status::figures(&g, &mut |_| {});
-    assert_eq!((figs[0].shed, figs[0].timed_out), (1, 1));
-    assert_eq!((figs[0].in_flight, figs[0].queued), (0, 0));
+    assert_eq!(
+        (
+            figs[Kind::ObjectWrite.index()].shed,
+            figs[Kind::ObjectWrite.index()].timed_out
+        ),
+        (1, 1)
+    );
+    assert_eq!(
+        (
+            figs[Kind::ObjectWrite.index()].in_flight,
+            figs[Kind::ObjectWrite.index()].queued
+        ),
+        (0, 0)
+    );
 }
 
 #[test]
@@ -127,8 +145,8 @@ fn a_dead_owners_permits_come_back() {
         start: 1,
     };
     {
-        let mut st = region.lock(Kind::Object.index()).unwrap();
-        let p = g.gate(Kind::Object).params();
+        let mut st = region.lock(Kind::ObjectWrite.index()).unwrap();
+        let p = g.gate(Kind::ObjectWrite).params();
         for _ in 0..2 {
             assert!(matches!(
                 st.enter(ghost, monotonic_ns(), p),
@@ -137,12 +155,12 @@ fn a_dead_owners_permits_come_back() {
         }
     }
     let t = Instant::now();
-    let p = g.acquire(Kind::Object, &mut |_| {}).unwrap();
+    let p = g.acquire(Kind::ObjectWrite, &mut |_| {}).unwrap();
     assert!(t.elapsed() < RECLAIM_EVERY * 4, "{:?}", t.elapsed());
     drop(p);
     let figs = super::status::figures(&g, &mut |_| {});
-    assert_eq!(figs[0].reclaimed, 2);
-    assert_eq!(figs[0].in_flight, 0);
+    assert_eq!(figs[Kind::ObjectWrite.index()].reclaimed, 2);
+    assert_eq!(figs[Kind::ObjectWrite.index()].in_flight, 0);
 }
 
 #[test]
@@ -151,14 +169,14 @@ fn the_file_is_shared_between_mappings() {
     let dir = tempfile::tempdir().unwrap();
     let a = gates(dir.path(), settings(1, 0, 100));
     let b = gates(dir.path(), settings(1, 0, 100));
-    let held = a.acquire(Kind::Object, &mut |_| {}).unwrap();
+    let held = a.acquire(Kind::ObjectWrite, &mut |_| {}).unwrap();
     assert!(matches!(
-        b.acquire(Kind::Object, &mut |_| {}),
+        b.acquire(Kind::ObjectWrite, &mut |_| {}),
         Err(Refusal::QueueFull)
     ));
     drop(held);
-    assert!(b.acquire(Kind::Object, &mut |_| {}).is_ok());
-    assert!(dir.path().join("run/gates-v1.shm").exists());
+    assert!(b.acquire(Kind::ObjectWrite, &mut |_| {}).is_ok());
+    assert!(dir.path().join("run/gates-v2.shm").exists());
 }
 
 #[test]
@@ -169,10 +187,10 @@ fn an_unusable_root_falls_back_to_a_private_region() {
     let g = gates(&file, settings(1, 0, 100));
     let mut said = vec![];
     let held = g
-        .acquire(Kind::Object, &mut |m| said.push(m.to_string()))
+        .acquire(Kind::ObjectWrite, &mut |m| said.push(m.to_string()))
         .unwrap();
     assert_eq!(said.len(), 1, "{said:?}");
-    assert!(g.acquire(Kind::Object, &mut |_| {}).is_err());
+    assert!(g.acquire(Kind::ObjectWrite, &mut |_| {}).is_err());
     drop(held);
 }
 
@@ -180,8 +198,51 @@ fn an_unusable_root_falls_back_to_a_private_region() {
 fn an_off_gate_admits_everyone() {
     let mut s = settings(1, 0, 100);
     s.limit = None;
-    let gate = Gate::new(Kind::Object, s, Box::new(super::limiter::Fixed(1)));
+    let gate = Gate::new(Kind::ObjectWrite, s, Box::new(super::limiter::Fixed(1)));
     let r = Region::anonymous(3).unwrap();
     let _a = gate.acquire(&r).unwrap();
     let _b = gate.acquire(&r).unwrap();
+}
+
+#[test]
+fn object_reads_and_writes_pass_different_gates() {
+    use super::admission::kind_of;
+    use crate::names::Target;
+    let obj = Target::Object {
+        account: "AUTH_a".into(),
+        container: "c".into(),
+        object: "o".into(),
+    };
+    for m in ["GET", "HEAD"] {
+        assert_eq!(kind_of(&obj, m), Kind::ObjectRead, "{m}");
+    }
+    for m in ["PUT", "POST", "DELETE", "COPY", "OPTIONS"] {
+        assert_eq!(kind_of(&obj, m), Kind::ObjectWrite, "{m}");
+    }
+    let cont = Target::Container {
+        account: "AUTH_a".into(),
+        container: "c".into(),
+    };
+    assert_eq!(kind_of(&cont, "GET"), Kind::Container);
+    let acct = Target::Account {
+        account: "AUTH_a".into(),
+    };
+    assert_eq!(kind_of(&acct, "PUT"), Kind::Account);
+}
+
+#[test]
+fn a_full_write_gate_does_not_hold_up_reads() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = GateConfig::default();
+    cfg.set(Kind::ObjectWrite, settings(1, 0, 50));
+    cfg.set(Kind::ObjectRead, settings(1, 0, 50));
+    let g = Gates::new(dir.path(), &cfg);
+    let write = g.acquire(Kind::ObjectWrite, &mut |_| {}).unwrap();
+    assert!(matches!(
+        g.acquire(Kind::ObjectWrite, &mut |_| {}),
+        Err(Refusal::QueueFull)
+    ));
+    let read = g.acquire(Kind::ObjectRead, &mut |_| {});
+    assert!(read.is_ok(), "a read waited behind a write");
+    drop(write);
 }

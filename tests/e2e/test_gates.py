@@ -90,7 +90,7 @@ def test_object_limit_holds_across_children(gated, mpm):
     peak_in_flight = peak_queued = 0
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        g = gate_status(srv)["object"]
+        g = gate_status(srv)["object-write"]
         peak_in_flight = max(peak_in_flight, g["in_flight"])
         peak_queued = max(peak_queued, g["queued"])
         if g["admitted"] >= 6 and g["in_flight"] == 0:
@@ -140,9 +140,9 @@ def test_sigkilled_childs_permits_come_back():
         client, cpath = new_container(srv)
         holders = [Held(srv, "PUT", f"{cpath}/h{i}", client.token, delay_ms=60_000)
                    for i in range(2)]
-        wait_for(lambda: gate_status(srv)["object"]["in_flight"] == 2, what="2 in flight")
+        wait_for(lambda: gate_status(srv)["object-write"]["in_flight"] == 2, what="2 in flight")
         waiter = Held(srv, "PUT", f"{cpath}/w", client.token)
-        wait_for(lambda: gate_status(srv)["object"]["queued"] == 1, what="1 queued")
+        wait_for(lambda: gate_status(srv)["object-write"]["queued"] == 1, what="1 queued")
         killed = wait_for(lambda: (lambda k: k if len(k) == 2 else None)(
             sleeping_children(srv.proc.pid)), what="the two permit holders")
         t0 = time.monotonic()
@@ -151,7 +151,7 @@ def test_sigkilled_childs_permits_come_back():
         assert waiter.response().status == 201
         back_after = time.monotonic() - t0
         assert back_after < 5, back_after  # "within seconds": reclaim runs every 250 ms
-        g = gate_status(srv)["object"]
+        g = gate_status(srv)["object-write"]
         assert g["reclaimed"] == 2 and g["in_flight"] == 0 and g["queued"] == 0, g
         for h in holders:
             with pytest.raises(ConnectionClosed):
@@ -189,17 +189,24 @@ class FullObjectGate:
         self.srv = srv
         self.client, self.cpath = new_container(srv)
         idle = lambda: (lambda g: g["in_flight"] == 0 and g["queued"] == 0)(  # noqa: E731
-            gate_status(srv)["object"])
+            gate_status(srv)["object-write"])
         wait_for(idle, what="an idle object gate")
         self.holder = Held(srv, "PUT", f"{self.cpath}/holder", self.client.token,
                            delay_ms=delay_ms)
-        wait_for(lambda: gate_status(srv)["object"]["in_flight"] == 1, what="holder admitted")
+        wait_for(lambda: gate_status(srv)["object-write"]["in_flight"] == 1, what="holder admitted")
         self.waiter = Held(srv, "PUT", f"{self.cpath}/waiter", self.client.token)
-        wait_for(lambda: gate_status(srv)["object"]["queued"] == 1, what="waiter queued")
+        wait_for(lambda: gate_status(srv)["object-write"]["queued"] == 1, what="waiter queued")
 
     def finish(self):
         assert self.holder.response().status == 201
         assert self.waiter.response().status == 201
+
+
+def access_lines(srv, match) -> list:
+    """The access-log lines `match` accepts, once there is one: Apache writes
+    a request's line after its response has gone out."""
+    return wait_for(lambda: [ln for ln in (srv.outdir / "access.log").read_text().splitlines()
+                             if match(ln)], what="the access-log line")
 
 
 def put_headers(client, extra=()):
@@ -208,14 +215,29 @@ def put_headers(client, extra=()):
 
 def test_queue_overflow_sheds_at_once_with_retry_after(tight):
     full = FullObjectGate(tight)
-    before = gate_status(tight)["object"]["shed"]
+    before = gate_status(tight)["object-write"]["shed"]
     t = time.monotonic()
-    r = full.client.request("GET", full.cpath.split("/")[-1] + "/holder")
+    r = full.client.request("PUT", full.cpath.split("/")[-1] + "/shed", body=b"x")
     elapsed = time.monotonic() - t
     assert r.status == 503, r
     assert r.header("Retry-After") == "1"
     assert elapsed < 1.0, elapsed
-    assert gate_status(tight)["object"]["shed"] == before + 1
+    assert gate_status(tight)["object-write"]["shed"] == before + 1
+    full.finish()
+
+
+def test_reads_do_not_queue_behind_a_full_write_gate(tight):
+    client, cpath = new_container(tight)
+    name = cpath.split("/")[-1]
+    assert client.put_object(name, "readable", b"read me").status == 201
+    full = FullObjectGate(tight)
+    shed_before = gate_status(tight)["object-write"]["shed"]
+    read_before = gate_status(tight)["object-read"]["admitted"]
+    r = client.request("GET", f"{name}/readable")
+    assert r.status == 200 and r.body == b"read me", r
+    assert client.request("HEAD", f"{name}/readable").status == 200
+    assert gate_status(tight)["object-read"]["admitted"] == read_before + 2
+    assert gate_status(tight)["object-write"]["shed"] == shed_before
     full.finish()
 
 
@@ -233,9 +255,7 @@ def test_waiting_past_the_maximum_gives_503(tight):
     assert holder.conn.read_response(head=True).status == 204
     holder.conn.close()
     # The access log's wait note shows the 300 ms spent queued.
-    lines = [ln for ln in (tight.outdir / "access.log").read_text().splitlines()
-             if f'"HEAD {cpath} ' in ln and '" 503 ' in ln]
-    assert lines, "no 503 HEAD line in the access log"
+    lines = access_lines(tight, lambda ln: f'"HEAD {cpath} ' in ln and '" 503 ' in ln)
     wait_us = int(lines[-1].split()[-2])
     assert 300_000 <= wait_us < 2_000_000, lines[-1]
 
@@ -291,6 +311,6 @@ def test_unauthenticated_requests_take_no_permit(tight):
 def test_wait_note_is_in_the_access_log(tight):
     client, cpath = new_container(tight)
     client.put_object(cpath.split("/")[-1], "noted", b"data")
-    line = [ln for ln in (tight.outdir / "access.log").read_text().splitlines()
-            if f'"PUT {cpath}/noted ' in ln][-1]
+    line = access_lines(tight, lambda ln: f'"PUT {cpath}/noted ' in ln)[-1]
     assert line.split()[-2].isdigit(), line
+

@@ -38,6 +38,9 @@ def config_test(extra: str) -> subprocess.CompletedProcess:
     ("StowageGate object", "nothing to set"),
     ("StowageGate", "StowageGate takes"),
     ("StowageGate object limit=512 queue=1000", "must not exceed 1024"),
+    ("StowageGate object-write limit=600", "limit must be 1 to 512"),
+    ("StowageGate object-read queue=x", "queue must be 0 to 1023"),
+    ("StowageGate objects limit=4", "unknown gate"),
 ])
 def test_bad_gate_directives_fail_the_config_test(line, needle):
     res = config_test(line + "\n")
@@ -49,6 +52,7 @@ def test_bad_gate_directives_fail_the_config_test(line, needle):
 
 def test_good_gate_directives_pass():
     res = config_test("StowageGate object limit=16 queue=128 wait=2s\n"
+                      "StowageGate object-write limit=64\nStowageGate object-read off\n"
                       "StowageGate container wait=500ms\nStowageGate account off\n")
     assert res.returncode == 0, res.stdout + res.stderr
 
@@ -60,8 +64,8 @@ def test_status_json(server, swift, container):
     assert headers["Content-Type"].startswith("application/json")
     import json
     doc = json.loads(body)
-    assert set(doc["gates"]) == {"object", "container", "account"}
-    obj = doc["gates"]["object"]
+    assert set(doc["gates"]) == {"object-read", "object-write", "container", "account"}
+    obj = doc["gates"]["object-write"]
     for key in ("limit", "queue_max", "wait_max_ms", "in_flight", "queued", "admitted",
                 "shed", "timed_out", "reclaimed", "wait_us"):
         assert key in obj, key
@@ -92,6 +96,7 @@ def test_mod_status_has_a_stowage_section(server):
     status, _, body = server.http_get("/server-status?auto")
     assert status == 200
     lines = dict(ln.split(": ", 1) for ln in body.decode().splitlines() if ": " in ln)
-    for key in ("Stowage0ObjectLimit", "Stowage0ObjectInFlight", "Stowage0ContainerShed",
-                "Stowage0AccountWaitP99us", "Stowage0ObjectTimedOut"):
+    for key in ("Stowage0ObjectReadLimit", "Stowage0ObjectWriteInFlight",
+                "Stowage0ContainerShed", "Stowage0AccountWaitP99us",
+                "Stowage0ObjectReadTimedOut"):
         assert key in lines, key
