@@ -56,6 +56,14 @@ typedef enum stowage_log_level {
     STOWAGE_LOG_DEBUG = 4
 } stowage_log_level;
 
+/* Negative results of read_body: why the body cannot be read. A library
+ * treats any other negative value as STOWAGE_BODY_FAILED. */
+typedef enum stowage_body_error {
+    STOWAGE_BODY_FAILED = -1,  /* client gone, malformed chunking, host limit */
+    STOWAGE_BODY_TIMEOUT = -2  /* the client did not send it in time (Apache:
+                                * Timeout, mod_reqtimeout) */
+} stowage_body_error;
+
 /* Which processor a host location is bound to (Apache: SetHandler). */
 typedef enum stowage_handler {
     STOWAGE_HANDLER_SWIFT = 0, /* "stowage": the Swift v1 API, auth, info */
@@ -112,8 +120,9 @@ typedef struct stowage_request {
 typedef struct stowage_host_ops {
     /* Read up to len bytes of the request body, already de-chunked by the
      * host. Returns the number of bytes read (> 0), 0 at the end of the body,
-     * or -1 when the body cannot be read (client gone, timeout, malformed
-     * chunking, host body limit). A request with content_length == -1 and
+     * STOWAGE_BODY_TIMEOUT when the client stalled past the host's timeouts,
+     * or STOWAGE_BODY_FAILED (-1) when the body cannot be read for another
+     * reason (client gone, malformed chunking, host body limit). A request with content_length == -1 and
      * body_chunked == 0 may still have a body (HTTP/2): read until 0. */
     int64_t (*read_body)(void *ctx, uint8_t *buf, size_t len);
     void (*set_status)(void *ctx, int status);

@@ -316,6 +316,12 @@ impl Host for CHost<'_> {
         // SAFETY: buf is valid for buf.len() writable bytes; ctx is the
         // host's own pointer for this request.
         let n = unsafe { f(self.ctx, buf.as_mut_ptr(), buf.len()) };
+        if n == i64::from(STOWAGE_BODY_TIMEOUT) {
+            return Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "the client did not send the request body in time",
+            ));
+        }
         if n < 0 {
             return Err(io::Error::new(
                 io::ErrorKind::UnexpectedEof,

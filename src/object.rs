@@ -365,10 +365,15 @@ pub(crate) fn put_error(host: &mut dyn Host, e: PutError) -> Response {
         }
         PutError::TooLarge => Response::error(413, "Your request is too large."),
         PutError::Conflict => Response::error(409, ""),
+        PutError::BodyRead(err) if err.kind() == io::ErrorKind::TimedOut => {
+            host.log(LogLevel::Info, &format!("request body timed out: {err}"));
+            // Swift's proxy answers a client_timeout with 408.
+            Response::error(408, "")
+        }
         PutError::BodyRead(err) => {
             host.log(
                 LogLevel::Info,
-                &format!("client disconnected or timed out while sending the body: {err}"),
+                &format!("client disconnected while sending the body: {err}"),
             );
             Response::error(499, "")
         }

@@ -573,7 +573,8 @@ static int64_t body_fail(req_ctx *ctx, apr_status_t rv, const char *what)
     ap_log_rerror(APLOG_MARK, APLOG_INFO, rv == AP_FILTER_ERROR ? 0 : rv, r,
                   "reading the request body failed (%s) after "
                   "%" APR_OFF_T_FMT " bytes", what, ctx->body_read);
-    return -1;
+    /* Timeout or mod_reqtimeout's MinRate: the library answers 408. */
+    return APR_STATUS_IS_TIMEUP(rv) ? STOWAGE_BODY_TIMEOUT : STOWAGE_BODY_FAILED;
 }
 
 static int64_t op_read_body(void *vctx, uint8_t *buf, size_t len)
@@ -584,13 +585,13 @@ static int64_t op_read_body(void *vctx, uint8_t *buf, size_t len)
     int empty_reads = 0;
 
     if (ctx->body_error) {
-        return -1;
+        return STOWAGE_BODY_FAILED;
     }
     if (ctx->body_eos) {
         return 0;
     }
     if (!buf || len == 0) {
-        return -1;
+        return STOWAGE_BODY_FAILED;
     }
     if (len > READ_CHUNK_MAX) {
         len = READ_CHUNK_MAX;

@@ -256,7 +256,8 @@ typedef struct {
     size_t body_pos;
     size_t pieces[MAX_PIECES]; /* cycle of read sizes; 0-terminated */
     size_t piece_idx;
-    size_t fail_at;            /* return -1 once body_pos reaches this; SIZE_MAX: never */
+    size_t fail_at;            /* fail once body_pos reaches this; SIZE_MAX: never */
+    int fail_code;             /* what a failing read returns (STOWAGE_BODY_*) */
     int read_calls;
     int reads_after_end;       /* read_body calls after it already returned 0 or -1 */
     int read_done;
@@ -282,6 +283,7 @@ static void rec_init(rec_t *r)
 {
     memset(r, 0, sizeof *r);
     r->fail_at = SIZE_MAX;
+    r->fail_code = STOWAGE_BODY_FAILED;
 }
 
 static void rec_free(rec_t *r)
@@ -323,11 +325,11 @@ static int64_t op_read_body(void *ctx, uint8_t *buf, size_t len)
     r->read_calls++;
     if (r->read_done) {
         r->reads_after_end++;
-        return r->read_done < 0 ? -1 : 0;
+        return r->read_done < 0 ? r->fail_code : 0;
     }
     if (r->body_pos >= r->fail_at) {
         r->read_done = -1;
-        return -1;
+        return r->fail_code;
     }
     if (r->body_pos >= r->body_len) {
         r->read_done = 1;
@@ -1205,6 +1207,31 @@ static void test_swift(stowage_vhost *vh)
 
         rc = swift(vh, "GET", "/v1/AUTH_test/c/broken", tok, NULL, &r);
         check(rc == STOWAGE_OK && r.status == 404, "swift: the failed PUT left no object (GET -> %d)", r.status);
+        rec_free(&r);
+    }
+
+    /* A PUT whose client stalls past the host's timeouts: 408, nothing stored. */
+    {
+        static const size_t pieces[] = {1000, 0};
+        uint8_t *body = make_body(100000, 12);
+        reqb_t b;
+        req_init(&b, "PUT", "/v1/AUTH_test/c/stalled", NULL);
+        req_header(&b, "X-Auth-Token", tok);
+        req_header(&b, "Content-Length", "100000");
+        b.r.content_length = 100000;
+        rec_init(&r);
+        rec_body(&r, body, 100000, pieces);
+        r.fail_at = 30000;
+        r.fail_code = STOWAGE_BODY_TIMEOUT;
+        rc = do_req(vh, STOWAGE_HANDLER_SWIFT, &b, &r);
+        if (!check(rc == STOWAGE_OK && r.status == 408,
+                   "swift: read_body STOWAGE_BODY_TIMEOUT mid-PUT -> 408 (got %d)", r.status))
+            dump_response(&r);
+        rec_free(&r);
+        free(body);
+
+        rc = swift(vh, "GET", "/v1/AUTH_test/c/stalled", tok, NULL, &r);
+        check(rc == STOWAGE_OK && r.status == 404, "swift: the timed-out PUT left no object (GET -> %d)", r.status);
         rec_free(&r);
     }
 

@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from gates_support import Held, gate_status, start_gated, stop_server, wait_for
-from harness import ConnectionClosed, RawConnection, build_request, chunked, unique
+from harness import (ConnectionClosed, RawConnection, build_request, chunked, tmp_files,
+                     unique)
 
 pytestmark = pytest.mark.apache
 
@@ -314,3 +315,41 @@ def test_wait_note_is_in_the_access_log(tight):
     line = access_lines(tight, lambda ln: f'"PUT {cpath}/noted ' in ln)[-1]
     assert line.split()[-2].isdigit(), line
 
+
+# --------------------------------------------------------------------------
+# A client trickling a large body is cut off and gives its permit back
+# --------------------------------------------------------------------------
+
+def test_trickled_large_upload_is_cut_and_frees_its_permit(gated):
+    # The generated config says body=20,MinRate=500; a shorter first
+    # deadline here keeps the test quick. A body over 64 KiB is not read
+    # before admission, so the trickling client holds the write permit.
+    srv = gated(extra_conf="StowageGate object-write limit=1 queue=4 wait=60s\n",
+                extra_server_conf="RequestReadTimeout body=2,MinRate=500\n")
+    client, cpath = new_container(srv)
+    name = cpath.split("/")[-1]
+    hdrs = [("X-Auth-Token", client.token), ("Content-Length", str(1 << 20))]
+    with RawConnection(srv.port, timeout=120) as c:
+        c.send(build_request("PUT", f"{cpath}/slow", hdrs, port=srv.port) + b"x" * 100)
+        wait_for(lambda: gate_status(srv)["object-write"]["in_flight"] == 1,
+                 what="the trickler admitted")
+        for _ in range(240):  # one byte every 0.25 s: far below 500 bytes/s
+            try:
+                c.send(b"x")
+                time.sleep(0.25)
+            except OSError:  # the server closed the connection
+                break
+            if gate_status(srv)["object-write"]["in_flight"] == 0:
+                break
+        else:
+            pytest.fail("a trickled body was never cut off")
+        # Swift answers a client_timeout with 408; the connection then closes.
+        r = c.read_response()
+        assert r.status == 408, r
+        assert (r.header("Connection") or "").lower() == "close", r
+    wait_for(lambda: gate_status(srv)["object-write"]["in_flight"] == 0, what="permit back")
+    assert client.request("HEAD", f"{name}/slow").status == 404
+    assert client.listing(name) == []
+    assert wait_for(lambda: tmp_files(srv) == [], what="no staging files") is True
+    # The permit is free again: the next PUT is admitted at once.
+    assert client.put_object(name, "next", b"after").status == 201
