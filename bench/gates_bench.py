@@ -338,7 +338,9 @@ def overload(args):
     if os.geteuid() == 0:
         shutil.chown(root_b, "www-data", "www-data")
     server = OFF_VHOST.format(port=off_port, root=root_b, log=tmp / "run" / "access-off.log")
-    ap = Apache(tmp, "", server)
+    # The "on" side runs the shipped defaults unless --gates names others.
+    on_conf = "".join(f"StowageGate {g.strip()}\n" for g in args.gates.split(";") if g.strip())
+    ap = Apache(tmp, on_conf, server)
     rows = []
     try:
         ap.wait_healthy(off_port)
@@ -348,7 +350,7 @@ def overload(args):
         toks = {s: token(p) for s, p in sides.items()}
         for s, p in sides.items():
             prepare(p, toks[s])
-        print(f"\n== overload: gates on (shipped defaults, port {ap.port}) vs off "
+        print(f"\n== overload: gates on ({args.gates or 'shipped defaults'}, port {ap.port}) vs off "
               f"(unbounded, port {off_port}), {DURATION} per point")
         print("(2xx/s: admitted and served per second, from the access log; p99 from wrk, all "
               "responses; 2xx p99 and shed p99 from the access log, server side, ms; "
@@ -465,6 +467,9 @@ def main():
     o.add_argument("--knee", type=int, default=8, help="knee from bench/sweep (both object gates)")
     o.add_argument("--knee-put", type=int, default=0, help="object-write knee (default --knee)")
     o.add_argument("--knee-get", type=int, default=0, help="object-read knee (default --knee)")
+    o.add_argument("--gates", default="",
+                   help='StowageGate settings for the "on" side instead of the defaults, '
+                        '";"-separated, e.g. "object-write limit=128; object-read limit=64"')
     o.add_argument("--tmpdir", default=None)
     args = ap.parse_args()
     if not shutil.which("wrk"):
