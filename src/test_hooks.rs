@@ -17,8 +17,13 @@ pub fn before_request(_req: &Request<'_>) {}
 
 /// Sleeps while holding a gate permit for `X-Stowage-Test-Delay-Ms: N`
 /// (capped at 60 s): lets the end-to-end tests keep permits busy.
+/// `X-Stowage-Test-Panic: admitted` panics here, holding a permit (it must
+/// come back as the stack unwinds).
 #[cfg(feature = "test-hooks")]
 pub fn while_admitted(req: &Request<'_>) {
+    if req.header("X-Stowage-Test-Panic") == Some("admitted") {
+        panic!("test panic requested by X-Stowage-Test-Panic while admitted");
+    }
     if let Some(ms) = req
         .header("X-Stowage-Test-Delay-Ms")
         .and_then(|v| v.trim().parse::<u64>().ok())
