@@ -141,6 +141,9 @@ EnableSendfile On
 # cannot hold a gate permit for long (docs/gates.md).
 Timeout 60
 RequestReadTimeout header=20-40,MinRate=500 body=20,MinRate=500
+# A graceful stop (SIGWINCH, apachectl graceful-stop) lets requests in
+# flight finish, for at most this long.
+GracefulShutdownTimeout 5
 
 $server_include
 

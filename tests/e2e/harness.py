@@ -557,18 +557,28 @@ class ApacheServer:
         raise ServerStartError(f"extra port {port} never accepted\n{self.diagnostics()}")
 
     def stop(self):
+        """Graceful stop first (SIGWINCH, as `apachectl graceful-stop`).
+        SIGTERM makes each event-MPM child close its workers' sockets from
+        its main thread while the workers may still be using them; Debian's
+        Apache 2.4.71 then segfaults now and then (core of 2026-12-01:
+        close_socket_at -> apr_os_sock_get(NULL) in mod_mpm_event, no
+        Stowage frame on any thread), which reads as a crash here.
+        GracefulShutdownTimeout in the generated config bounds the wait."""
         if self.proc is None or self.proc.poll() is not None:
             return
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(timeout=STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            # Our own child's process group (start_new_session): its workers.
+        for sig, timeout in ((signal.SIGWINCH, STOP_TIMEOUT), (signal.SIGTERM, STOP_TIMEOUT)):
+            self.proc.send_signal(sig)
             try:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            self.proc.wait(timeout=10)
+                self.proc.wait(timeout=timeout)
+                return
+            except subprocess.TimeoutExpired:
+                continue
+        # Our own child's process group (start_new_session): its workers.
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.proc.wait(timeout=10)
 
     def cleanup(self):
         if os.environ.get("STOWAGE_E2E_KEEP"):
