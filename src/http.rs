@@ -20,8 +20,9 @@ pub enum LogLevel {
 #[derive(Debug, Clone, Default)]
 pub struct Request<'a> {
     pub method: &'a str,
-    /// Raw request path, still percent-encoded.
-    pub uri: &'a str,
+    /// Raw request path, still percent-encoded (raw bytes that are not
+    /// UTF-8 arrive percent-encoded too).
+    pub uri: Cow<'a, str>,
     /// Raw query string without '?'.
     pub query: &'a str,
     pub scheme: &'a str,
