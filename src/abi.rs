@@ -404,7 +404,11 @@ unsafe fn request<'a>(r: &'a stowage_request) -> Result<Request<'a>, &'static st
     let lossy = |s: stowage_str| -> Cow<'a, str> { String::from_utf8_lossy(unsafe { bytes(s) }) };
     Ok(Request {
         method: text(r.method).map_err(|_| "method is not text")?,
-        uri: text(r.uri).map_err(|_| "request path is not valid UTF-8")?,
+        uri: match text(r.uri) {
+            Ok(uri) => Cow::Borrowed(uri),
+            // SAFETY: the view is valid for 'a (caller's contract).
+            Err(_) => Cow::Owned(crate::names::escape_raw_path(unsafe { bytes(r.uri) })),
+        },
         query: text(r.query).map_err(|_| "query string is not valid UTF-8")?,
         scheme: text(r.scheme).unwrap_or("http"),
         host: text(r.host).unwrap_or(""),

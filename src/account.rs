@@ -32,7 +32,11 @@ fn read(vh: &Vhost, req: &Request<'_>, q: &Query, account: &str, host: &mut dyn 
         Ok(i) => i,
         Err(e) => return internal_error(host, &e),
     };
-    let format = Format::choose(q.get("format"), req.header("Accept"));
+    let format = match Format::negotiate(q.get("format"), req.header("Accept")) {
+        Ok(f) => f,
+        Err(406) => return Response::error(406, ""),
+        Err(status) => return Response::error(status, "Invalid Accept header"),
+    };
     if req.is_head() {
         let mut r = Response::new(204);
         stat_headers(&mut r, &info);

@@ -161,22 +161,36 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
+/// The first of two headers that has a non-empty value: tempauth falls
+/// back to the X-Storage-* spelling when the X-Auth-* one is empty too.
+fn first_nonempty<'r>(req: &'r Request<'_>, names: [&str; 2]) -> Option<&'r str> {
+    names
+        .iter()
+        .find_map(|n| req.header(n).filter(|v| !v.is_empty()))
+}
+
 /// `GET /auth/v1.0`: exchanges a user and key for a token and storage URL.
+/// Only GET, as tempauth (HEAD is 405 too).
 pub fn handle_auth(vh: &Vhost, req: &Request<'_>, host: &mut dyn Host) -> Response {
-    if !matches!(req.method, "GET" | "HEAD") {
+    if req.method != "GET" {
         return Response::error(405, "");
     }
     if !vh.config.apache_auth.tokens_allowed() {
         return Response::error(401, "");
     }
-    let login = req
-        .header("X-Auth-User")
-        .or_else(|| req.header("X-Storage-User"));
-    let key = req
-        .header("X-Auth-Key")
-        .or_else(|| req.header("X-Storage-Pass"));
+    let login = first_nonempty(req, ["X-Auth-User", "X-Storage-User"]);
+    let key = first_nonempty(req, ["X-Auth-Key", "X-Storage-Pass"]);
+    // Tempauth's challenge names the account part of the login.
+    let realm = login
+        .and_then(|l| l.split_once(':'))
+        .map(|(a, _)| a)
+        .filter(|a| !a.is_empty() && a.bytes().all(|b| b.is_ascii_graphic() && b != b'"'))
+        .unwrap_or("unknown");
+    let refused = || {
+        Response::error(401, "").with_header("Www-Authenticate", format!("Swift realm=\"{realm}\""))
+    };
     let (Some(login), Some(key)) = (login, key) else {
-        return Response::error(401, "");
+        return refused();
     };
     let user = vh
         .config
@@ -184,7 +198,7 @@ pub fn handle_auth(vh: &Vhost, req: &Request<'_>, host: &mut dyn Host) -> Respon
         .iter()
         .find(|u| u.login == login && constant_time_eq(u.key.as_bytes(), key.as_bytes()));
     let Some(user) = user else {
-        return Response::error(401, "");
+        return refused();
     };
     let (token, life) = match vh.tokens.issue(user) {
         Ok(t) => t,
@@ -213,10 +227,11 @@ pub fn authenticate(
     host: &mut dyn Host,
 ) -> Result<Caller, Response> {
     let apache = &vh.config.apache_auth;
+    // An empty token is no token (tempauth treats the caller as anonymous).
     let token = req
         .header("X-Auth-Token")
         .or_else(|| req.header("X-Storage-Token"))
-        .filter(|_| apache.tokens_allowed());
+        .filter(|t| !t.is_empty() && apache.tokens_allowed());
     let Some(token) = token else {
         if apache.mode == Mode::Off || req.remote_user.is_empty() {
             return Ok(Caller::Anonymous);

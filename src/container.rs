@@ -63,7 +63,11 @@ fn read(
         Ok(None) => return Response::error(404, ""),
         Err(e) => return internal_error(host, &e),
     };
-    let format = Format::choose(q.get("format"), req.header("Accept"));
+    let format = match Format::negotiate(q.get("format"), req.header("Accept")) {
+        Ok(f) => f,
+        Err(406) => return Response::error(406, ""),
+        Err(status) => return Response::error(status, "Invalid Accept header"),
+    };
     if req.is_head() {
         let mut r = Response::new(204);
         stat_headers(&mut r, &info);

@@ -231,7 +231,9 @@ fn copied(stored: &ObjectMeta, plan: &Plan, src_modified: Timestamp) -> Response
 
 /// Checks the names of one side of the copy as a request path would be.
 fn object_target((a, c, o): &(String, String, String)) -> Result<Target, Response> {
-    names::split_target(&format!("{a}/{c}/{o}")).map_err(|e| Response::error(e.status, &e.message))
+    names::split_target(&format!("{a}/{c}/{o}"))
+        .and_then(|t| names::check_lengths(&t).map(|()| t))
+        .map_err(|e| Response::error(e.status, &e.message))
 }
 
 /// Percent-encodes as Python's `quote` with `/` safe.

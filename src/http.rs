@@ -20,8 +20,9 @@ pub enum LogLevel {
 #[derive(Debug, Clone, Default)]
 pub struct Request<'a> {
     pub method: &'a str,
-    /// Raw request path, still percent-encoded.
-    pub uri: &'a str,
+    /// Raw request path, still percent-encoded (raw bytes that are not
+    /// UTF-8 arrive percent-encoded too).
+    pub uri: Cow<'a, str>,
     /// Raw query string without '?'.
     pub query: &'a str,
     pub scheme: &'a str,
@@ -211,6 +212,7 @@ pub fn reason(status: u16) -> &'static str {
         403 => "Forbidden",
         404 => "Not Found",
         405 => "Method Not Allowed",
+        406 => "Not Acceptable",
         408 => "Request Timeout",
         409 => "Conflict",
         411 => "Length Required",

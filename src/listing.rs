@@ -23,33 +23,31 @@ const OFFERS: [(&str, Format); 4] = [
 
 impl Format {
     /// `?format=json|xml|plain` wins (any other value means plain); else the
-    /// Accept header decides; else plain.
-    pub fn choose(format_param: Option<&str>, accept: Option<&str>) -> Format {
-        Self::negotiate(format_param, accept).unwrap_or(Format::Plain)
-    }
-
-    /// As `choose`, but None where Swift refuses: an Accept header that is
-    /// malformed (Swift: 400) or matches none of its types (Swift: 406).
-    pub fn negotiate(format_param: Option<&str>, accept: Option<&str>) -> Option<Format> {
+    /// Accept header decides; else plain. Err is Swift's refusal: 400 for a
+    /// malformed Accept header, 406 for one that matches none of its types.
+    pub fn negotiate(format_param: Option<&str>, accept: Option<&str>) -> Result<Format, u16> {
         if let Some(f) = format_param.filter(|f| !f.is_empty()) {
-            return Some(match f.to_ascii_lowercase().as_str() {
+            return Ok(match f.to_ascii_lowercase().as_str() {
                 "json" => Format::Json,
                 "xml" => Format::Xml,
                 _ => Format::Plain,
             });
         }
         let ranges = match accept.map(str::trim).filter(|a| !a.is_empty()) {
-            None => return Some(Format::Plain),
-            Some(a) => parse_accept(a)?,
+            None => return Ok(Format::Plain),
+            Some(a) => parse_accept(a).ok_or(400u16)?,
         };
         // Swift's swob.Accept.best_match: ranges by quality, exact before
         // wildcard; the first offer a range matches wins (q=0 included).
-        ranges.iter().find_map(|r| {
-            OFFERS
-                .iter()
-                .find(|(offer, _)| r.matches(offer))
-                .map(|(_, f)| *f)
-        })
+        ranges
+            .iter()
+            .find_map(|r| {
+                OFFERS
+                    .iter()
+                    .find(|(offer, _)| r.matches(offer))
+                    .map(|(_, f)| *f)
+            })
+            .ok_or(406)
     }
 }
 
@@ -301,9 +299,18 @@ fn xml_attr(out: &mut String, s: &str) {
     xml_escape(out, s, true);
 }
 
+/// Whether XML 1.0 can carry `c` at all (its `Char` production).
+fn is_xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{d7ff}' | '\u{e000}'..='\u{fffd}')
+        || c >= '\u{10000}'
+}
+
 /// ElementTree's escaping (&, <, > everywhere; " and \n \t in attributes),
 /// plus character references for \r and other control characters, which
 /// ElementTree would write raw (a parser would drop or reject them).
+/// Characters XML 1.0 cannot carry even as references (most C0 controls,
+/// U+FFFE, U+FFFF) become U+FFFD, so one odd name cannot make the whole
+/// document unreadable; JSON and plain listings keep the exact name.
 fn xml_escape(out: &mut String, s: &str, attr: bool) {
     for c in s.chars() {
         match c {
@@ -315,6 +322,7 @@ fn xml_escape(out: &mut String, s: &str, attr: bool) {
             '\t' if attr => out.push_str("&#09;"),
             '\n' | '\t' => out.push(c),
             '\r' => out.push_str("&#13;"),
+            c if !is_xml_char(c) => out.push('\u{fffd}'),
             c if c.is_control() => out.push_str(&format!("&#{};", c as u32)),
             c => out.push(c),
         }
@@ -356,44 +364,42 @@ mod tests {
         ]
     }
 
+    fn chosen(format: Option<&str>, accept: Option<&str>) -> Format {
+        Format::negotiate(format, accept).unwrap()
+    }
+
     #[test]
     fn chooses_format_like_swift() {
+        assert_eq!(chosen(Some("json"), Some("application/xml")), Format::Json);
+        assert_eq!(chosen(Some("XML"), None), Format::Xml);
         assert_eq!(
-            Format::choose(Some("json"), Some("application/xml")),
-            Format::Json
-        );
-        assert_eq!(Format::choose(Some("XML"), None), Format::Xml);
-        assert_eq!(
-            Format::choose(Some("plain"), Some("application/json")),
+            chosen(Some("plain"), Some("application/json")),
             Format::Plain
         );
         assert_eq!(
-            Format::choose(Some("bogus"), Some("application/json")),
+            chosen(Some("bogus"), Some("application/json")),
             Format::Plain
         );
-        assert_eq!(Format::choose(None, None), Format::Plain);
-        assert_eq!(Format::choose(None, Some("application/json")), Format::Json);
-        assert_eq!(Format::choose(None, Some("text/xml")), Format::Xml);
+        assert_eq!(chosen(None, None), Format::Plain);
+        assert_eq!(chosen(None, Some("application/json")), Format::Json);
+        assert_eq!(chosen(None, Some("text/xml")), Format::Xml);
+        assert_eq!(chosen(None, Some("application/xml; q=0.9")), Format::Xml);
+        assert_eq!(chosen(None, Some("*/*")), Format::Plain);
         assert_eq!(
-            Format::choose(None, Some("application/xml; q=0.9")),
-            Format::Xml
-        );
-        assert_eq!(Format::choose(None, Some("*/*")), Format::Plain);
-        assert_eq!(
-            Format::choose(None, Some("text/*;q=0.5, application/json;q=0.8")),
+            chosen(None, Some("text/*;q=0.5, application/json;q=0.8")),
             Format::Json
         );
         assert_eq!(
-            Format::choose(None, Some("application/*, text/plain;q=0.1")),
+            chosen(None, Some("application/*, text/plain;q=0.1")),
             Format::Json
         );
+        assert_eq!(chosen(None, Some("application/json, */*")), Format::Json);
+        assert_eq!(Format::negotiate(None, Some("image/png")), Err(406));
+        assert_eq!(Format::negotiate(None, Some("garbage")), Err(400));
         assert_eq!(
-            Format::choose(None, Some("application/json, */*")),
-            Format::Json
+            Format::negotiate(Some("json"), Some("garbage")),
+            Ok(Format::Json)
         );
-        assert_eq!(Format::negotiate(None, Some("image/png")), None);
-        assert_eq!(Format::negotiate(None, Some("garbage")), None);
-        assert_eq!(Format::choose(None, Some("garbage")), Format::Plain);
     }
 
     #[test]
@@ -456,7 +462,7 @@ mod tests {
         assert_eq!(
             body,
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<container name=\"c&quot;&amp;&lt;\">\
-             <object><name>a&amp;b &lt;\"c\"&gt;&#1;é😀</name><hash>d41d8cd98f00b204e9800998ecf8427e</hash>\
+             <object><name>a&amp;b &lt;\"c\"&gt;\u{fffd}é😀</name><hash>d41d8cd98f00b204e9800998ecf8427e</hash>\
              <bytes>12</bytes><content_type>text/plain</content_type>\
              <last_modified>2023-11-14T22:13:20.123450</last_modified></object>\
              <subdir name=\"dir/\"><name>dir/</name></subdir></container>"
@@ -492,5 +498,9 @@ mod tests {
         out.clear();
         xml_escape(&mut out, "a\n\t\r\"\u{7f}", false);
         assert_eq!(out, "a\n\t&#13;\"&#127;");
+        // Not XML 1.0 characters, even as references.
+        out.clear();
+        xml_escape(&mut out, "\u{1}\u{1f}\u{fffe}\u{ffff}\u{85}\u{10000}", true);
+        assert_eq!(out, "\u{fffd}\u{fffd}\u{fffd}\u{fffd}&#133;\u{10000}");
     }
 }

@@ -1,8 +1,12 @@
-//! HTTP Range requests on objects, with Swift's rules: a malformed header is
-//! ignored (the whole object is sent), an unsatisfiable one is a 416.
+//! HTTP Range requests on objects, with Swift's rules (swob.Range): a
+//! malformed header is ignored (the whole object is sent); one whose ranges
+//! are all unsatisfiable, or that is egregious (RFC 7233 6.1), is a 416.
 
-/// Swift ignores Range headers with more ranges than this.
-const MAX_RANGES: usize = 100;
+/// swob's limits on a satisfiable range set: more ranges than this, more
+/// overlapping pairs than this, or this many ranges out of order: 416.
+const MAX_RANGES: usize = 50;
+const MAX_RANGE_OVERLAPS: usize = 2;
+const MAX_NONASCENDING_RANGES: usize = 8;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ByteRange {
@@ -28,54 +32,95 @@ pub enum RangeOutcome {
     Unsatisfiable,
 }
 
+/// A decimal as Python's int() reads a digit string, saturated: a number
+/// past u64 is still larger than any object.
+fn number(s: &str) -> Option<u64> {
+    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some(s.parse().unwrap_or(u64::MAX))
+}
+
+/// One byte-range-spec as swob parses it: (first, last), either may be
+/// missing but not both; None when malformed.
+fn spec(part: &str) -> Option<(Option<u64>, Option<u64>)> {
+    let (a, b) = part.split_once('-')?;
+    // The first position goes through int(), which takes a sign.
+    let first = if a.is_empty() {
+        None
+    } else {
+        Some(number(a.strip_prefix('+').unwrap_or(a))?)
+    };
+    let last = if b.is_empty() { None } else { Some(number(b)?) };
+    match (first, last) {
+        (None, None) => None,
+        (Some(f), Some(l)) if l < f => None,
+        spec => Some(spec),
+    }
+}
+
 pub fn evaluate(header: Option<&str>, size: u64) -> RangeOutcome {
-    let Some(spec) = header.and_then(|h| h.trim().strip_prefix("bytes=")) else {
+    let Some(value) = header.filter(|h| !h.is_empty()) else {
         return RangeOutcome::Whole;
     };
-    let mut ranges = Vec::new();
-    let mut specs = 0;
-    for part in spec.split(',') {
-        let part = part.trim();
-        specs += 1;
-        let Some((a, b)) = part.split_once('-') else {
-            return RangeOutcome::Whole;
-        };
-        let (a, b) = (a.trim(), b.trim());
-        let range = if a.is_empty() {
-            let Ok(n) = b.parse::<u64>() else {
-                return RangeOutcome::Whole;
-            };
-            (n > 0 && size > 0).then(|| ByteRange {
+    // swob drops every space before parsing; the unit is case-insensitive.
+    let compact: String = value.chars().filter(|&c| c != ' ').collect();
+    let Some(set) = compact
+        .get(..6)
+        .filter(|unit| unit.eq_ignore_ascii_case("bytes="))
+        .map(|_| &compact[6..])
+    else {
+        return RangeOutcome::Whole;
+    };
+    let mut specs = Vec::new();
+    for part in set.split(',') {
+        match spec(part) {
+            Some(s) => specs.push(s),
+            None => return RangeOutcome::Whole,
+        }
+    }
+    let ranges: Vec<ByteRange> = specs
+        .into_iter()
+        .filter_map(|s| match s {
+            (None, Some(0)) => None,
+            (None, Some(n)) => Some(ByteRange {
                 start: size.saturating_sub(n),
                 end: size,
-            })
-        } else {
-            let Ok(start) = a.parse::<u64>() else {
-                return RangeOutcome::Whole;
-            };
-            let end = if b.is_empty() {
-                size
-            } else {
-                let Ok(last) = b.parse::<u64>() else {
-                    return RangeOutcome::Whole;
-                };
-                if last < start {
-                    return RangeOutcome::Whole;
+            }),
+            (Some(start), last) if start < size => Some(ByteRange {
+                start,
+                end: last.map_or(size, |l| l.saturating_add(1).min(size)),
+            }),
+            _ => None,
+        })
+        .collect();
+    if ranges.is_empty() || egregious(&ranges) {
+        return RangeOutcome::Unsatisfiable;
+    }
+    RangeOutcome::Partial(ranges)
+}
+
+/// swob's test for range sets not worth serving.
+fn egregious(ranges: &[ByteRange]) -> bool {
+    if ranges.len() > MAX_RANGES {
+        return true;
+    }
+    let mut overlaps = 0;
+    for (i, a) in ranges.iter().enumerate() {
+        for b in &ranges[i + 1..] {
+            let inside = |x: u64, r: &ByteRange| r.start < x && x < r.end;
+            if inside(b.start, a) || inside(b.end, a) || inside(a.start, b) || inside(a.end, b) {
+                overlaps += 1;
+                if overlaps > MAX_RANGE_OVERLAPS {
+                    return true;
                 }
-                last.saturating_add(1).min(size)
-            };
-            (start < size).then_some(ByteRange { start, end })
-        };
-        ranges.extend(range);
+            }
+        }
     }
-    if specs > MAX_RANGES {
-        return RangeOutcome::Whole;
-    }
-    if ranges.is_empty() {
-        RangeOutcome::Unsatisfiable
-    } else {
-        RangeOutcome::Partial(ranges)
-    }
+    let ascending = ranges
+        .windows(2)
+        .all(|w| (w[0].start, w[0].end) <= (w[1].start, w[1].end));
+    !ascending && ranges.len() >= MAX_NONASCENDING_RANGES
 }
 
 #[cfg(test)]
@@ -122,5 +167,77 @@ mod tests {
         assert_eq!(evaluate(Some("bytes=x-2"), 10), RangeOutcome::Whole);
         assert_eq!(evaluate(Some("items=1-2"), 10), RangeOutcome::Whole);
         assert_eq!(evaluate(Some("bytes=0-0"), 0), RangeOutcome::Unsatisfiable);
+    }
+
+    #[test]
+    fn parses_like_swob() {
+        // Spaces anywhere and the unit's case do not matter.
+        assert_eq!(
+            evaluate(Some("Bytes = 1 - 2"), 10),
+            RangeOutcome::Partial(vec![r(1, 3)])
+        );
+        // Malformed: ignored.
+        for h in [
+            "",
+            "bytes=",
+            "bytes=-",
+            "bytes=5",
+            "bytes=0-1,",
+            "bytes=--1",
+            "bytes=1--2",
+            "bytes=1-+2",
+            "bytes=+-2",
+        ] {
+            assert_eq!(evaluate(Some(h), 10), RangeOutcome::Whole, "{h}");
+        }
+        assert_eq!(
+            evaluate(Some("bytes=+1-2"), 10),
+            RangeOutcome::Partial(vec![r(1, 3)])
+        );
+        // Numbers past u64 are still numbers.
+        let huge = "9".repeat(30);
+        assert_eq!(
+            evaluate(Some(&format!("bytes={huge}-")), 10),
+            RangeOutcome::Unsatisfiable
+        );
+        assert_eq!(
+            evaluate(Some(&format!("bytes=-{huge}")), 10),
+            RangeOutcome::Partial(vec![r(0, 10)])
+        );
+        assert_eq!(
+            evaluate(Some(&format!("bytes=2-{huge}")), 10),
+            RangeOutcome::Partial(vec![r(2, 10)])
+        );
+    }
+
+    #[test]
+    fn refuses_egregious_sets() {
+        let many = |n: usize| format!("bytes={}", vec!["0-0"; n].join(","));
+        assert!(matches!(evaluate(Some(&many(50)), 10), RangeOutcome::Partial(v) if v.len() == 50));
+        assert_eq!(evaluate(Some(&many(51)), 10), RangeOutcome::Unsatisfiable);
+        // Two overlapping pairs are fine, three are not.
+        assert!(matches!(
+            evaluate(Some("bytes=0-5,1-6"), 10),
+            RangeOutcome::Partial(_)
+        ));
+        assert_eq!(
+            evaluate(Some("bytes=0-5,1-6,2-7"), 10),
+            RangeOutcome::Unsatisfiable
+        );
+        // Seven ranges out of order are fine, eight are not.
+        let desc = |n: u64| {
+            let parts: Vec<String> = (0..n).rev().map(|i| format!("{i}-{i}")).collect();
+            format!("bytes={}", parts.join(","))
+        };
+        assert!(matches!(
+            evaluate(Some(&desc(7)), 10),
+            RangeOutcome::Partial(_)
+        ));
+        assert_eq!(evaluate(Some(&desc(8)), 10), RangeOutcome::Unsatisfiable);
+        // Unsatisfiable members are dropped before the count.
+        assert_eq!(
+            evaluate(Some("bytes=0-0,100-200"), 10),
+            RangeOutcome::Partial(vec![r(0, 1)])
+        );
     }
 }

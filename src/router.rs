@@ -1,6 +1,7 @@
 //! Maps a request to its processor: health check, info, auth, then
 //! account / container / object under `/v1`, after the token check.
 
+use crate::constraints::{MAX_HEADER_SIZE, MAX_META_NAME_LENGTH};
 use crate::http::{Host, LogLevel, Request, Response};
 use crate::names::{self, Target};
 use crate::query::Query;
@@ -14,6 +15,13 @@ pub fn handle(vh: &Vhost, req: &Request<'_>, host: &mut dyn Host) -> Response {
     host.set_note("stowage-trans-id", &trans_id);
     let mut host = TransHost::new(host, &trans_id);
     let mut resp = route(vh, req, &mut host);
+    // Swift challenges every 401 with its realm; not when tokens are off
+    // (StowageApacheAuth Only): then there is no Swift login to point to.
+    let challenge = resp.status == 401 && vh.config.apache_auth.tokens_allowed();
+    if challenge && resp.get_header("Www-Authenticate").is_none() {
+        let realm = realm(names::strip_authority(&req.uri));
+        resp.header("Www-Authenticate", format!("Swift realm=\"{realm}\""));
+    }
     expiry::maybe_sweep(vh, &mut host);
     resp.header("X-Trans-Id", trans_id.clone());
     resp.header("X-Openstack-Request-Id", trans_id);
@@ -21,7 +29,10 @@ pub fn handle(vh: &Vhost, req: &Request<'_>, host: &mut dyn Host) -> Response {
 }
 
 fn route(vh: &Vhost, req: &Request<'_>, host: &mut dyn Host) -> Response {
-    let path = names::strip_authority(req.uri);
+    if let Some(msg) = oversized_header(req) {
+        return Response::error(400, &msg);
+    }
+    let path = names::strip_authority(&req.uri);
     match path {
         "/healthcheck" => return Response::text(200, "OK"),
         "/info" => return info::handle(req),
@@ -30,17 +41,7 @@ fn route(vh: &Vhost, req: &Request<'_>, host: &mut dyn Host) -> Response {
         }
         _ => {}
     }
-    let decoded = match names::decode_path(path) {
-        Ok(p) => p,
-        Err(e) => return Response::error(e.status, &e.message),
-    };
-    let Some(rest) = decoded
-        .strip_prefix("/v1/")
-        .or_else(|| decoded.strip_prefix("/v1.0/"))
-    else {
-        return Response::error(404, "");
-    };
-    let target = match names::split_target(rest) {
+    let target = match names::decode_path(path).and_then(|p| names::split_path(&p)) {
         Ok(t) => t,
         Err(e) => return Response::error(e.status, &e.message),
     };
@@ -61,6 +62,9 @@ fn route(vh: &Vhost, req: &Request<'_>, host: &mut dyn Host) -> Response {
         Ok(g) => g,
         Err(resp) => return resp,
     };
+    if let Err(e) = names::check_length_for(&target, req.method) {
+        return Response::error(e.status, &e.message);
+    }
     if grant.owner {
         return dispatch(vh, req, &query, &target, host);
     }
@@ -90,6 +94,34 @@ fn dispatch(
             object,
         } => object::handle(vh, req, account, container, object, host),
     })
+}
+
+/// Swift (eventlet) refuses a header line longer than max_header_size
+/// before anything else; Stowage holds every header value to it, as the
+/// metadata checks and `/info` do.
+fn oversized_header(req: &Request<'_>) -> Option<String> {
+    let (name, _) = req
+        .headers
+        .iter()
+        .find(|(_, v)| v.len() > MAX_HEADER_SIZE)?;
+    let shown: String = name.chars().take(MAX_META_NAME_LENGTH).collect();
+    Some(format!("Header value too long: {shown}"))
+}
+
+/// The realm a 401 names, as swob's: the account segment of the raw path
+/// (still percent-encoded), "unknown" when there is none or it is auth.
+fn realm(raw_path: &str) -> &str {
+    let mut segs = raw_path.trim_start_matches('/').split('/');
+    match (segs.next(), segs.next()) {
+        (Some(_), Some(r)) if !r.is_empty() && r != "v1.0" && r != "auth" && r.is_ascii() => {
+            if r.bytes().any(|b| b == b'"' || b.is_ascii_control()) {
+                "unknown"
+            } else {
+                r
+            }
+        }
+        _ => "unknown",
+    }
 }
 
 /// Logs a storage failure and answers 500 without details for the client.

@@ -56,7 +56,7 @@ fn call(
 ) -> MemHost {
     let req = Request {
         method,
-        uri,
+        uri: uri.into(),
         query,
         scheme: "http",
         host: "127.0.0.1:8080",
@@ -391,4 +391,87 @@ fn info_and_healthcheck_need_no_token() {
     let info = call(&f.vh, "GET", "/info", "", &[], b"");
     let v: serde_json::Value = serde_json::from_slice(&info.out).unwrap();
     assert_eq!(v["swift"]["max_file_size"], 5_368_709_122u64);
+}
+
+#[test]
+fn auth_takes_tempauth_fallbacks_and_only_get() {
+    let f = fixture();
+    let auth = |method: &str, headers: &[(&str, &str)]| {
+        call(&f.vh, method, "/auth/v1.0", "", headers, b"")
+    };
+    let fallback = auth(
+        "GET",
+        &[
+            ("X-Auth-User", ""),
+            ("X-Storage-User", "test:tester"),
+            ("X-Auth-Key", ""),
+            ("X-Storage-Pass", "testing"),
+        ],
+    );
+    assert_eq!(fallback.status, 200);
+    let head = auth(
+        "HEAD",
+        &[("X-Auth-User", "test:tester"), ("X-Auth-Key", "testing")],
+    );
+    assert_eq!(head.status, 405);
+    let refused = auth(
+        "GET",
+        &[("X-Auth-User", "test:tester"), ("X-Auth-Key", "no")],
+    );
+    assert_eq!(refused.status, 401);
+    assert_eq!(
+        refused.header("Www-Authenticate"),
+        Some("Swift realm=\"test\"")
+    );
+    let no_colon = auth("GET", &[("X-Auth-User", "tester"), ("X-Auth-Key", "no")]);
+    assert_eq!(
+        no_colon.header("Www-Authenticate"),
+        Some("Swift realm=\"unknown\"")
+    );
+}
+
+#[test]
+fn every_401_is_challenged_and_an_empty_token_is_anonymous() {
+    let f = fixture();
+    for headers in [&[][..], &[("X-Auth-Token", "")][..]] {
+        let h = call(&f.vh, "GET", "/v1/AUTH_test/c", "", headers, b"");
+        assert_eq!(h.status, 401);
+        assert_eq!(
+            h.header("Www-Authenticate"),
+            Some("Swift realm=\"AUTH_test\"")
+        );
+    }
+}
+
+#[test]
+fn oversized_header_value_is_400_on_any_request() {
+    let f = fixture();
+    let long = "x".repeat(8193);
+    let ok = "x".repeat(8192);
+    let head = |v: &str| {
+        call(
+            &f.vh,
+            "HEAD",
+            "/v1/AUTH_test",
+            "",
+            &[("X-Auth-Token", f.token.as_str()), ("X-Long", v)],
+            b"",
+        )
+        .status
+    };
+    assert_eq!(head(&long), 400);
+    assert_eq!(head(&ok), 204);
+}
+
+#[test]
+fn name_lengths_are_checked_after_access() {
+    let f = fixture();
+    let long_account = format!("/v1/AUTH_{}", "a".repeat(252));
+    // Not the caller's account: refused before the name is looked at.
+    assert_eq!(f.req("GET", &long_account, b"").status, 403);
+    let long_object = format!("/v1/AUTH_test/c/{}", "o".repeat(1025));
+    assert_eq!(f.req("PUT", "/v1/AUTH_test/c", b"").status, 201);
+    assert_eq!(f.req("PUT", &long_object, b"x").status, 400);
+    assert_eq!(f.req("GET", &long_object, b"").status, 404);
+    assert_eq!(call(&f.vh, "PUT", &long_object, "", &[], b"x").status, 401);
 }

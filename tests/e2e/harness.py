@@ -48,6 +48,7 @@ EXTRA_USERS = {
     "test:member": ("memberkey", False),     # AUTH_test, not admin
     "stats:admin": ("statskey", True),       # AUTH_stats (test_account.py)
     "acctmeta:admin": ("acctmetakey", True), # AUTH_acctmeta (test_account.py)
+    "hostile:admin": ("hostilekey", True),   # AUTH_hostile (test_hostile_input.py)
 }
 
 # Lines in Apache's error log that mean a worker died or the library hit a

@@ -86,6 +86,7 @@ user_test2_tester2 = testing2 .admin
 user_test_member = memberkey
 user_stats_admin = statskey .admin
 user_acctmeta_admin = acctmetakey .admin
+user_hostile_admin = hostilekey .admin
 [filter:healthcheck]
 use = egg:swift#healthcheck
 [filter:cache]

@@ -122,16 +122,8 @@ def test_bad_percent_encoding_is_400(server, swift, container):
     assert swift.listing(container) == []
 
 
-@pytest.mark.parametrize("wire", ["inv%FFalid", "inv%C3", "nul%00byte", "%ED%A0%80surrogate"])
-def test_invalid_utf8_or_nul_is_412(swift, container, wire):
-    r = swift.request("PUT", f"{container}/{wire}", raw=True, body=b"x")
-    assert r.status == 412, r
-    assert swift.listing(container) == []
-
-
-def test_invalid_utf8_container_is_412(swift):
-    r = swift.request("PUT", "cont%FFainer", raw=True)
-    assert r.status == 412, r
+# Invalid UTF-8, overlong forms and NUL (412), in object, container and
+# account names: rows of the table in test_hostile_input.py.
 
 
 def test_raw_utf8_bytes_in_request_line(server, swift, container):

@@ -1,5 +1,6 @@
 """Malformed requests get a 4xx or a closed connection, never a crash, and
-the server keeps serving. Plus a smoke test under both MPMs."""
+the server keeps serving. Plus a smoke test under both MPMs. (Malformed
+requests with an exact status: the table in test_hostile_input.py.)"""
 
 import os
 import socket
@@ -51,12 +52,6 @@ def test_garbage_request_line(server):
     _still_serving(server)
 
 
-def test_header_without_colon(server):
-    status = _send_bad(server.port, b"GET /healthcheck HTTP/1.1\r\nHost: x\r\nNoColonHere\r\n\r\n")
-    assert status == 400, status
-    _still_serving(server)
-
-
 def test_huge_header_line(server, swift):
     req = build_request("GET", swift.path(), [("X-Auth-Token", swift.token),
                                               ("X-Huge", "h" * 200_000)], port=server.port)
@@ -69,16 +64,6 @@ def test_huge_request_line(server, swift):
                         port=server.port)
     _assert_4xx_or_closed(_send_bad(server.port, req))
     _still_serving(server)
-
-
-def test_bad_chunk_size(server, swift, container):
-    req = build_request("PUT", swift.path(f"{container}/badchunk"),
-                        [("X-Auth-Token", swift.token), ("Transfer-Encoding", "chunked")],
-                        port=server.port) + b"zz\r\nhello\r\n0\r\n\r\n"
-    _assert_4xx_or_closed(_send_bad(server.port, req))
-    _still_serving(server)
-    assert swift.request("HEAD", f"{container}/badchunk").status == 404
-    assert swift.listing(container) == []
 
 
 def test_truncated_chunked_body_then_close(server, swift, container):
@@ -106,33 +91,6 @@ def test_short_content_length_body_then_close(server, swift, container):
     _still_serving(server)
     time.sleep(0.5)
     assert swift.request("HEAD", f"{container}/short").status == 404
-    assert swift.listing(container) == []
-
-
-def test_both_content_length_and_chunked(server, swift, container):
-    """RFC 7230 3.3.3: chunked wins (or the request is refused); either way
-    no object with the Content-Length interpretation."""
-    body = chunked([b"abc", b"defg"])
-    req = build_request("PUT", swift.path(f"{container}/both"),
-                        [("X-Auth-Token", swift.token), ("Transfer-Encoding", "chunked"),
-                         ("Content-Length", str(len(body)))], body=body, port=server.port)
-    status = _send_bad(server.port, req)
-    if status == 201:
-        g = swift.request("GET", f"{container}/both")
-        assert g.body == b"abcdefg"
-    else:
-        _assert_4xx_or_closed(status)
-    _still_serving(server)
-
-
-def test_negative_and_bogus_content_length(server, swift, container):
-    for cl in ("-1", "abc", "1 2"):
-        req = build_request("PUT", swift.path(f"{container}/cl"),
-                            [("X-Auth-Token", swift.token), ("Content-Length", cl)],
-                            port=server.port)
-        status = _send_bad(server.port, req, close_write=True)
-        assert status == 400 or status is None, (cl, status)
-    _still_serving(server)
     assert swift.listing(container) == []
 
 
