@@ -6,7 +6,7 @@ use crate::constraints::{check_metadata, MAX_FILE_SIZE};
 use crate::expiry;
 use crate::http::{BodyReader, Host, LogLevel, Request, Response, Segment};
 use crate::range::{self, ByteRange, RangeOutcome};
-use crate::router::internal_error;
+use crate::router::storage_error;
 use crate::store::catalog::ObjectRecord;
 use crate::store::objects::{NewObject, ObjectMeta, OpenObject, PutError};
 use crate::store::{StoreError, Timestamp};
@@ -51,7 +51,7 @@ fn get(
     let obj = match open_live(vh, account, container, object) {
         Ok(Some(o)) => o,
         Ok(None) => return Response::error(404, ""),
-        Err(e) => return internal_error(host, &e),
+        Err(e) => return storage_error(host, &e),
     };
     let meta = obj.meta;
     let last_modified = meta.timestamp.max(meta.meta_timestamp).http_time();
@@ -212,14 +212,14 @@ fn put(
     match vh.catalog.container_info(account, container) {
         Ok(Some(_)) => {}
         Ok(None) => return Response::error(404, ""),
-        Err(e) => return internal_error(host, &e),
+        Err(e) => return storage_error(host, &e),
     }
     match req.header("If-None-Match").map(str::trim) {
         None => {}
         Some("*") => match open_live(vh, account, container, object) {
             Ok(None) => {}
             Ok(Some(_)) => return Response::error(412, ""),
-            Err(e) => return internal_error(host, &e),
+            Err(e) => return storage_error(host, &e),
         },
         Some(_) => return Response::error(400, "If-None-Match only supports *"),
     }
@@ -260,7 +260,7 @@ pub(crate) fn store(
 ) -> Result<ObjectMeta, Response> {
     if let Some(at) = new_delete_at(&new.meta) {
         if let Err(e) = vh.expiring.add(at, account, container, object) {
-            return Err(internal_error(host, &e));
+            return Err(storage_error(host, &e));
         }
     }
     let stored = match source {
@@ -269,11 +269,13 @@ pub(crate) fn store(
                 inner: BodyReader::new(host),
                 remaining: len,
             };
-            vh.objects.put(account, container, object, &mut body, new)
+            vh.objects
+                .put(account, container, object, &mut body, new, len)
         }
         Source::File(file, len) => {
             let mut body = file.take(len);
-            vh.objects.put(account, container, object, &mut body, new)
+            vh.objects
+                .put(account, container, object, &mut body, new, Some(len))
         }
     };
     let stored = match stored {
@@ -290,7 +292,9 @@ pub(crate) fn store(
         etag: stored.etag.clone(),
     };
     match vh.catalog.object_put(account, container, &rec) {
-        Ok(true) => {}
+        Ok(true) => vh
+            .objects
+            .retire_older(account, container, object, stored.timestamp),
         Ok(false) => {
             // The container was deleted while we wrote: take the object back.
             let _ = vh
@@ -298,7 +302,12 @@ pub(crate) fn store(
                 .delete(account, container, object, Timestamp::now());
             return Err(Response::error(404, ""));
         }
-        Err(e) => return Err(internal_error(host, &e)),
+        Err(e) => {
+            // Unrecorded (e.g. the disk filled up): the previous version stays.
+            vh.objects
+                .discard(account, container, object, stored.timestamp);
+            return Err(storage_error(host, &e));
+        }
     }
     Ok(stored)
 }
@@ -372,7 +381,7 @@ pub(crate) fn put_error(host: &mut dyn Host, e: PutError) -> Response {
             );
             Response::error(499, "")
         }
-        PutError::Store(err) => internal_error(host, &err),
+        PutError::Store(err) => storage_error(host, &err),
     }
 }
 
@@ -393,11 +402,11 @@ fn post(
     match open_live(vh, account, container, object) {
         Ok(Some(_)) => {}
         Ok(None) => return Response::error(404, ""),
-        Err(e) => return internal_error(host, &e),
+        Err(e) => return storage_error(host, &e),
     }
     if let Some(at) = new_delete_at(&meta) {
         if let Err(e) = vh.expiring.add(at, account, container, object) {
-            return internal_error(host, &e);
+            return storage_error(host, &e);
         }
     }
     let content_type = req.header("Content-Type").filter(|ct| !ct.is_empty());
@@ -432,7 +441,7 @@ fn delete(
         // Deleting an expired object reclaims it, but it was already gone.
         Ok(_) if expired => Response::error(404, ""),
         Ok(_) => Response::new(204),
-        Err(e) => internal_error(host, &e),
+        Err(e) => storage_error(host, &e),
     }
 }
 
