@@ -7,7 +7,7 @@ use crate::expiry;
 use crate::http::{BodyReader, Host, LogLevel, Request, Response, Segment};
 use crate::range::{self, ByteRange, RangeOutcome};
 use crate::router::storage_error;
-use crate::store::catalog::ObjectRecord;
+use crate::store::catalog::{ListingEntry, ListingQuery, ObjectRecord};
 use crate::store::objects::{NewObject, ObjectMeta, OpenObject, PutError};
 use crate::store::{StoreError, Timestamp};
 use crate::vhost::Vhost;
@@ -434,7 +434,7 @@ fn delete(
     let ts = Timestamp::now();
     let expired = match vh.objects.delete(account, container, object, ts) {
         Ok(Some(old)) => expiry::is_expired(&old),
-        Ok(None) => return Response::error(404, ""),
+        Ok(None) => return drop_stranded_row(vh, (account, container, object), ts, host),
         Err(e) => return put_error(host, e),
     };
     match vh.catalog.object_delete(account, container, object, ts) {
@@ -443,6 +443,36 @@ fn delete(
         Ok(_) => Response::new(204),
         Err(e) => storage_error(host, &e),
     }
+}
+
+/// A DELETE of an object no longer on disk: 404. If its container still
+/// lists it (an earlier DELETE removed the files but could not record that,
+/// e.g. on a full disk), the row is dropped now, so a retried DELETE
+/// repairs the listing and counts.
+fn drop_stranded_row(
+    vh: &Vhost,
+    (account, container, object): (&str, &str, &str),
+    ts: Timestamp,
+    host: &mut dyn Host,
+) -> Response {
+    let q = ListingQuery {
+        prefix: object.to_string(),
+        limit: 1,
+        ..ListingQuery::default()
+    };
+    let listed = match vh.catalog.list_objects(account, container, &q) {
+        Ok(Some(rows)) => {
+            matches!(rows.first(), Some(ListingEntry::Item(r)) if r.name == object)
+        }
+        Ok(None) => false,
+        Err(e) => return storage_error(host, &e),
+    };
+    if listed {
+        if let Err(e) = vh.catalog.object_delete(account, container, object, ts) {
+            return storage_error(host, &e);
+        }
+    }
+    Response::error(404, "")
 }
 
 fn is_true(v: &str) -> bool {
