@@ -368,8 +368,6 @@ fn ensure_schema(conn: &mut Connection, schema: &Schema) -> Result<(), DbFail> {
     Ok(())
 }
 
-/// Creates `dir` (and missing parents) so that it survives a crash: each
-/// directory made is fsync'd into its parent.
 /// Removes a DB file this call created but could not give its schema (the
 /// disk filled up): left behind, it would be an empty DB that every later
 /// read must try to initialise. Only for out-of-space failures, so a file
@@ -382,6 +380,8 @@ fn remove_unfinished(path: &Path) {
     }
 }
 
+/// Creates `dir` (and missing parents) so that it survives a crash: each
+/// directory made is fsync'd into its parent.
 pub fn ensure_dir(dir: &Path) -> Result<(), StoreError> {
     if dir.is_dir() {
         return Ok(());

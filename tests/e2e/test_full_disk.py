@@ -5,6 +5,7 @@ Each test mounts a small ext4 image (what users have; mkfs.ext4 -m 0, so the
 www-data workers get every block) as the StowageRoot of its own server.
 Needs root and permission to loop-mount; skipped otherwise."""
 
+import hashlib
 import os
 import shutil
 import subprocess
@@ -80,6 +81,19 @@ def fill_up(mnt: Path):
     finally:
         os.close(fd)
     assert free_bytes(mnt) < 4096
+
+
+def db_path(root: Path, account: str, container: str) -> Path:
+    """Where the catalog keeps a container's DB (docs/on-disk-format.md)."""
+    h = hashlib.md5(f"{account}/{container}".encode()).hexdigest()
+    return root / "containers" / h[:3] / f"{h}.db"
+
+
+def same_prefix_container(account: str, container: str) -> str:
+    """Another container name whose DB shares `container`'s directory."""
+    want = db_path(Path("/"), account, container).parent
+    return next(f"twin{i}" for i in range(1_000_000)
+                if db_path(Path("/"), account, f"twin{i}").parent == want)
 
 
 def count_headers(swift, container):
@@ -180,11 +194,19 @@ def test_full_disk_keeps_serving_reads_and_recovers(disk_server, small_disk):
     assert_507(swift.request("POST", "c/big0", {"X-Object-Meta-N": "changed"}),
                disk_server, log_from)
     assert_507(swift.request("PUT", "c2"), disk_server, log_from)
+    # A container whose DB would go into an existing prefix directory: the
+    # DB file gets made, cannot get its schema, and must be removed again.
+    twin = same_prefix_container("AUTH_test", "c")
+    assert_507(swift.request("PUT", twin), disk_server, log_from)
+    kept = db_path(small_disk, "AUTH_test", "c")
+    assert {p.name for p in kept.parent.iterdir()} <= \
+        {kept.name, kept.name + "-wal", kept.name + "-shm"}
     assert_507(swift.request("POST", "c", {"X-Container-Meta-Color": "red"}),
                disk_server, log_from)
     assert_507(swift.request("PUT", "c/copy", {"X-Copy-From": "c/big1"}), disk_server, log_from)
 
     # ... and changes nothing: reads still see exactly what was stored.
+    assert swift.request("HEAD", twin).status == 404
     for name in ("new", "new0", "copy"):
         assert swift.request("HEAD", f"c/{name}").status == 404
     assert swift.request("HEAD", "c2").status == 404
