@@ -10,7 +10,7 @@ use crate::auth::Identity;
 use crate::config::RESELLER_PREFIX;
 use crate::http::{Host, Request, Response};
 use crate::names::Target;
-use crate::router::internal_error;
+use crate::router::storage_error;
 use crate::store::StoreError;
 use crate::vhost::Vhost;
 
@@ -185,7 +185,7 @@ pub fn check(
                         .find(|(n, _)| n == key)
                         .map(|(_, v)| ContainerAcl::parse(v))
                 }),
-                Err(e) => return Err(internal_error(host, &e)),
+                Err(e) => return Err(storage_error(host, &e)),
             }
         }
         _ => None,
@@ -212,7 +212,7 @@ pub fn check(
     ) {
         Ok(Ok(grant)) => Ok(grant),
         Ok(Err(denied)) => Err(Response::error(denied.status, "")),
-        Err(e) => Err(internal_error(host, &e)),
+        Err(e) => Err(storage_error(host, &e)),
     }
 }
 

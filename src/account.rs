@@ -8,7 +8,7 @@ use crate::constraints::{check_metadata, ACCOUNT_LISTING_LIMIT};
 use crate::http::{Host, Request, Response};
 use crate::listing::{self, Format};
 use crate::query::{listing_query, Query};
-use crate::router::internal_error;
+use crate::router::storage_error;
 use crate::store::catalog::AccountInfo;
 use crate::store::Timestamp;
 use crate::vhost::Vhost;
@@ -30,7 +30,7 @@ pub fn handle(
 fn read(vh: &Vhost, req: &Request<'_>, q: &Query, account: &str, host: &mut dyn Host) -> Response {
     let info = match vh.catalog.account_info(account) {
         Ok(i) => i,
-        Err(e) => return internal_error(host, &e),
+        Err(e) => return storage_error(host, &e),
     };
     let format = match Format::negotiate(q.get("format"), req.header("Accept")) {
         Ok(f) => f,
@@ -49,7 +49,7 @@ fn read(vh: &Vhost, req: &Request<'_>, q: &Query, account: &str, host: &mut dyn 
     };
     let entries = match vh.catalog.list_containers(account, &lq) {
         Ok(e) => e,
-        Err(e) => return internal_error(host, &e),
+        Err(e) => return storage_error(host, &e),
     };
     let mut r = listing::response(format, entries.is_empty(), || {
         listing::render_containers(account, &entries, format)
@@ -90,7 +90,7 @@ fn post(vh: &Vhost, req: &Request<'_>, account: &str, host: &mut dyn Host) -> Re
         .account_update_meta(account, &set, &remove, Timestamp::now())
     {
         Ok(()) => Response::new(204),
-        Err(e) => internal_error(host, &e),
+        Err(e) => storage_error(host, &e),
     }
 }
 

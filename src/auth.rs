@@ -9,6 +9,7 @@ use crate::access::Caller;
 use crate::apache_auth::Mode;
 use crate::config::UserEntry;
 use crate::http::{Host, Request, Response};
+use crate::store::small_file::write_whole;
 use crate::store::{StoreError, Timestamp};
 use crate::vhost::Vhost;
 use sha2::{Digest, Sha256};
@@ -100,12 +101,13 @@ impl TokenStore {
         let hash = token_hash(&token);
         let path = self.dir.join(&hash);
         let record = format!("{}\n{}\n", user.login, expires.normal());
-        if let Err(e) = fs::write(&path, &record) {
+        if let Err(e) = write_whole(&path, record.as_bytes()) {
             if e.kind() != io::ErrorKind::NotFound {
                 return Err(StoreError::io("writing token", &path, e));
             }
             fs::create_dir_all(&self.dir).map_err(|e| StoreError::io("creating", &self.dir, e))?;
-            fs::write(&path, &record).map_err(|e| StoreError::io("writing token", &path, e))?;
+            write_whole(&path, record.as_bytes())
+                .map_err(|e| StoreError::io("writing token", &path, e))?;
         }
         let mut cache = self.cache_lock();
         if cache.len() >= CACHE_MAX {
@@ -202,7 +204,7 @@ pub fn handle_auth(vh: &Vhost, req: &Request<'_>, host: &mut dyn Host) -> Respon
     };
     let (token, life) = match vh.tokens.issue(user) {
         Ok(t) => t,
-        Err(e) => return crate::router::internal_error(host, &e),
+        Err(e) => return crate::router::storage_error(host, &e),
     };
     let url = format!("{}://{}/v1/{}", req.scheme, req.host, user.account);
     let body = serde_json::json!({ "storage": { "default": "local", "local": url } }).to_string();
@@ -248,7 +250,7 @@ pub fn authenticate(
     let login = match vh.tokens.lookup(token) {
         Ok(Some(login)) => login,
         Ok(None) => return Err(unauthorized()),
-        Err(e) => return Err(crate::router::internal_error(host, &e)),
+        Err(e) => return Err(crate::router::storage_error(host, &e)),
     };
     // A user removed from the configuration loses access with their tokens.
     vh.config

@@ -7,7 +7,7 @@ use crate::constraints::CONTAINER_LISTING_LIMIT;
 use crate::http::{Host, Request, Response};
 use crate::listing::{self, Format};
 use crate::query::{listing_query, Query};
-use crate::router::internal_error;
+use crate::router::storage_error;
 use crate::store::catalog::{ContainerInfo, CreateOutcome, DeleteOutcome};
 use crate::store::Timestamp;
 use crate::vhost::Vhost;
@@ -46,7 +46,7 @@ fn put(
     {
         Ok(CreateOutcome::Created) => Response::new(201),
         Ok(CreateOutcome::Existed) => Response::new(202),
-        Err(e) => internal_error(host, &e),
+        Err(e) => storage_error(host, &e),
     }
 }
 
@@ -61,7 +61,7 @@ fn read(
     let info = match vh.catalog.container_info(account, container) {
         Ok(Some(i)) => i,
         Ok(None) => return Response::error(404, ""),
-        Err(e) => return internal_error(host, &e),
+        Err(e) => return storage_error(host, &e),
     };
     let format = match Format::negotiate(q.get("format"), req.header("Accept")) {
         Ok(f) => f,
@@ -81,7 +81,7 @@ fn read(
     let entries = match vh.catalog.list_objects(account, container, &lq) {
         Ok(Some(e)) => e,
         Ok(None) => return Response::error(404, ""),
-        Err(e) => return internal_error(host, &e),
+        Err(e) => return storage_error(host, &e),
     };
     let mut r = listing::response(format, entries.is_empty(), || {
         listing::render_objects(container, &entries, format)
@@ -117,7 +117,7 @@ fn post(
     {
         Ok(true) => Response::new(204),
         Ok(false) => Response::error(404, ""),
-        Err(e) => internal_error(host, &e),
+        Err(e) => storage_error(host, &e),
     }
 }
 
@@ -151,6 +151,6 @@ fn delete(vh: &Vhost, account: &str, container: &str, host: &mut dyn Host) -> Re
             409,
             "There was a conflict when trying to complete your request.",
         ),
-        Err(e) => internal_error(host, &e),
+        Err(e) => storage_error(host, &e),
     }
 }

@@ -9,7 +9,7 @@ use crate::conditional::{self, Outcome};
 use crate::http::{Host, Request, Response};
 use crate::names::{self, Target};
 use crate::object::{self, Source};
-use crate::router::internal_error;
+use crate::router::storage_error;
 use crate::store::objects::{NewObject, ObjectMeta};
 use crate::store::Timestamp;
 use crate::vhost::Vhost;
@@ -168,7 +168,7 @@ pub fn handle(
     let obj = match object::open_live(vh, sa, sc, so) {
         Ok(Some(o)) => o,
         Ok(None) => return Response::error(404, ""),
-        Err(e) => return internal_error(host, &e),
+        Err(e) => return storage_error(host, &e),
     };
     let last_modified = obj.meta.timestamp.max(obj.meta.meta_timestamp);
     match conditional::evaluate(req, &obj.meta.etag, last_modified.http_time()) {
@@ -185,7 +185,7 @@ pub fn handle(
     match vh.catalog.container_info(da, dc) {
         Ok(Some(_)) => {}
         Ok(None) => return Response::error(404, ""),
-        Err(e) => return internal_error(host, &e),
+        Err(e) => return storage_error(host, &e),
     }
     let request_meta = match object::stored_metadata(req) {
         Ok(m) => m,

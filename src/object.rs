@@ -6,8 +6,8 @@ use crate::constraints::{check_metadata, MAX_FILE_SIZE};
 use crate::expiry;
 use crate::http::{BodyReader, Host, LogLevel, Request, Response, Segment};
 use crate::range::{self, ByteRange, RangeOutcome};
-use crate::router::internal_error;
-use crate::store::catalog::ObjectRecord;
+use crate::router::storage_error;
+use crate::store::catalog::{ListingEntry, ListingQuery, ObjectRecord};
 use crate::store::objects::{NewObject, ObjectMeta, OpenObject, PutError};
 use crate::store::{StoreError, Timestamp};
 use crate::vhost::Vhost;
@@ -51,7 +51,7 @@ fn get(
     let obj = match open_live(vh, account, container, object) {
         Ok(Some(o)) => o,
         Ok(None) => return Response::error(404, ""),
-        Err(e) => return internal_error(host, &e),
+        Err(e) => return storage_error(host, &e),
     };
     let meta = obj.meta;
     let last_modified = meta.timestamp.max(meta.meta_timestamp).http_time();
@@ -212,14 +212,14 @@ fn put(
     match vh.catalog.container_info(account, container) {
         Ok(Some(_)) => {}
         Ok(None) => return Response::error(404, ""),
-        Err(e) => return internal_error(host, &e),
+        Err(e) => return storage_error(host, &e),
     }
     match req.header("If-None-Match").map(str::trim) {
         None => {}
         Some("*") => match open_live(vh, account, container, object) {
             Ok(None) => {}
             Ok(Some(_)) => return Response::error(412, ""),
-            Err(e) => return internal_error(host, &e),
+            Err(e) => return storage_error(host, &e),
         },
         Some(_) => return Response::error(400, "If-None-Match only supports *"),
     }
@@ -260,7 +260,7 @@ pub(crate) fn store(
 ) -> Result<ObjectMeta, Response> {
     if let Some(at) = new_delete_at(&new.meta) {
         if let Err(e) = vh.expiring.add(at, account, container, object) {
-            return Err(internal_error(host, &e));
+            return Err(storage_error(host, &e));
         }
     }
     let stored = match source {
@@ -269,11 +269,13 @@ pub(crate) fn store(
                 inner: BodyReader::new(host),
                 remaining: len,
             };
-            vh.objects.put(account, container, object, &mut body, new)
+            vh.objects
+                .put(account, container, object, &mut body, new, len)
         }
         Source::File(file, len) => {
             let mut body = file.take(len);
-            vh.objects.put(account, container, object, &mut body, new)
+            vh.objects
+                .put(account, container, object, &mut body, new, Some(len))
         }
     };
     let stored = match stored {
@@ -290,7 +292,9 @@ pub(crate) fn store(
         etag: stored.etag.clone(),
     };
     match vh.catalog.object_put(account, container, &rec) {
-        Ok(true) => {}
+        Ok(true) => vh
+            .objects
+            .retire_older(account, container, object, stored.timestamp),
         Ok(false) => {
             // The container was deleted while we wrote: take the object back.
             let _ = vh
@@ -298,7 +302,12 @@ pub(crate) fn store(
                 .delete(account, container, object, Timestamp::now());
             return Err(Response::error(404, ""));
         }
-        Err(e) => return Err(internal_error(host, &e)),
+        Err(e) => {
+            // Unrecorded (e.g. the disk filled up): the previous version stays.
+            vh.objects
+                .discard(account, container, object, stored.timestamp);
+            return Err(storage_error(host, &e));
+        }
     }
     Ok(stored)
 }
@@ -377,7 +386,7 @@ pub(crate) fn put_error(host: &mut dyn Host, e: PutError) -> Response {
             );
             Response::error(499, "")
         }
-        PutError::Store(err) => internal_error(host, &err),
+        PutError::Store(err) => storage_error(host, &err),
     }
 }
 
@@ -398,11 +407,11 @@ fn post(
     match open_live(vh, account, container, object) {
         Ok(Some(_)) => {}
         Ok(None) => return Response::error(404, ""),
-        Err(e) => return internal_error(host, &e),
+        Err(e) => return storage_error(host, &e),
     }
     if let Some(at) = new_delete_at(&meta) {
         if let Err(e) = vh.expiring.add(at, account, container, object) {
-            return internal_error(host, &e);
+            return storage_error(host, &e);
         }
     }
     let content_type = req.header("Content-Type").filter(|ct| !ct.is_empty());
@@ -430,15 +439,45 @@ fn delete(
     let ts = Timestamp::now();
     let expired = match vh.objects.delete(account, container, object, ts) {
         Ok(Some(old)) => expiry::is_expired(&old),
-        Ok(None) => return Response::error(404, ""),
+        Ok(None) => return drop_stranded_row(vh, (account, container, object), ts, host),
         Err(e) => return put_error(host, e),
     };
     match vh.catalog.object_delete(account, container, object, ts) {
         // Deleting an expired object reclaims it, but it was already gone.
         Ok(_) if expired => Response::error(404, ""),
         Ok(_) => Response::new(204),
-        Err(e) => internal_error(host, &e),
+        Err(e) => storage_error(host, &e),
     }
+}
+
+/// A DELETE of an object no longer on disk: 404. If its container still
+/// lists it (an earlier DELETE removed the files but could not record that,
+/// e.g. on a full disk), the row is dropped now, so a retried DELETE
+/// repairs the listing and counts.
+fn drop_stranded_row(
+    vh: &Vhost,
+    (account, container, object): (&str, &str, &str),
+    ts: Timestamp,
+    host: &mut dyn Host,
+) -> Response {
+    let q = ListingQuery {
+        prefix: object.to_string(),
+        limit: 1,
+        ..ListingQuery::default()
+    };
+    let listed = match vh.catalog.list_objects(account, container, &q) {
+        Ok(Some(rows)) => {
+            matches!(rows.first(), Some(ListingEntry::Item(r)) if r.name == object)
+        }
+        Ok(None) => false,
+        Err(e) => return storage_error(host, &e),
+    };
+    if listed {
+        if let Err(e) = vh.catalog.object_delete(account, container, object, ts) {
+            return storage_error(host, &e);
+        }
+    }
+    Response::error(404, "")
 }
 
 fn is_true(v: &str) -> bool {

@@ -39,3 +39,46 @@ pub fn link_anonymous(file: &File, dest: &Path) -> io::Result<()> {
         Err(io::Error::last_os_error())
     }
 }
+
+/// Reserves `len` bytes of disk for `file` without changing its size (the
+/// blocks are used by the writes that follow), so an upload that cannot fit
+/// fails with ENOSPC before its body is read. Where the filesystem cannot
+/// preallocate, compares `len` with the free space instead.
+pub fn reserve(file: &File, len: u64) -> io::Result<()> {
+    if len == 0 {
+        return Ok(());
+    }
+    let Ok(off_len) = libc::off_t::try_from(len) else {
+        return Err(io::Error::from_raw_os_error(libc::EFBIG));
+    };
+    // SAFETY: fallocate takes a descriptor we own (open for writing for as
+    // long as `file` lives) and plain integers; it touches no memory of ours.
+    let rc = unsafe { libc::fallocate(file.as_raw_fd(), libc::FALLOC_FL_KEEP_SIZE, 0, off_len) };
+    if rc == 0 {
+        return Ok(());
+    }
+    let err = io::Error::last_os_error();
+    match err.raw_os_error() {
+        Some(libc::EOPNOTSUPP | libc::ENOSYS) => check_free_space(file, len),
+        _ => Err(err),
+    }
+}
+
+/// ENOSPC when fewer than `len` bytes are free for this user on `file`'s
+/// filesystem.
+fn check_free_space(file: &File, len: u64) -> io::Result<()> {
+    let mut st = std::mem::MaybeUninit::<libc::statvfs>::uninit();
+    // SAFETY: fstatvfs fills the statvfs struct we point it at and keeps no
+    // reference to it; the descriptor stays open for the call.
+    let rc = unsafe { libc::fstatvfs(file.as_raw_fd(), st.as_mut_ptr()) };
+    if rc != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: fstatvfs returned 0, so it initialised the whole struct.
+    let st = unsafe { st.assume_init() };
+    let free = u128::from(st.f_bavail) * u128::from(st.f_frsize);
+    if free < u128::from(len) {
+        return Err(io::Error::from_raw_os_error(libc::ENOSPC));
+    }
+    Ok(())
+}

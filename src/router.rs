@@ -6,9 +6,9 @@ use crate::http::{Host, LogLevel, Request, Response};
 use crate::names::{self, Target};
 use crate::query::Query;
 use crate::request_log::TransHost;
+use crate::store::StoreError;
 use crate::vhost::Vhost;
 use crate::{access, account, auth, container, copy, expiry, gate, info, object};
-use std::fmt::Display;
 
 pub fn handle(vh: &Vhost, req: &Request<'_>, host: &mut dyn Host) -> Response {
     let trans_id = trans_id();
@@ -124,11 +124,21 @@ fn realm(raw_path: &str) -> &str {
     }
 }
 
-/// Logs a storage failure and answers 500 without details for the client.
-pub fn internal_error(host: &mut dyn Host, e: &dyn Display) -> Response {
-    host.log(LogLevel::Error, &format!("storage error: {e}"));
-    Response::error(500, "")
+/// Logs a storage failure and answers without details for the client: 507
+/// when the disk (or quota) is full, as Swift's servers do, else 500. The
+/// one place a storage error becomes a status.
+pub fn storage_error(host: &mut dyn Host, e: &StoreError) -> Response {
+    if e.is_out_of_space() {
+        host.log(LogLevel::Error, &format!("storage full: {e}"));
+        Response::error(507, INSUFFICIENT_STORAGE)
+    } else {
+        host.log(LogLevel::Error, &format!("storage error: {e}"));
+        Response::error(500, "")
+    }
 }
+
+/// The body of a 507, Swift's wording without its HTML.
+pub const INSUFFICIENT_STORAGE: &str = "There was not enough space to save the resource.";
 
 /// Swift-style transaction id: "tx" + 21 random hex digits + "-" + hex time.
 fn trans_id() -> String {

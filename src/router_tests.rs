@@ -475,3 +475,29 @@ fn name_lengths_are_checked_after_access() {
     assert_eq!(f.req("GET", &long_object, b"").status, 404);
     assert_eq!(call(&f.vh, "PUT", &long_object, "", &[], b"x").status, 401);
 }
+
+#[test]
+fn a_delete_repairs_a_row_whose_object_is_gone() {
+    // What a DELETE on a full disk can leave: the tombstone is written and
+    // the data removed, but the container row could not be recorded.
+    let f = fixture();
+    f.req("PUT", "/v1/AUTH_test/c", b"");
+    f.req("PUT", "/v1/AUTH_test/c/o", b"hello");
+    f.req("PUT", "/v1/AUTH_test/c/o2", b"other");
+    let hash = crate::store::objects::name_hash(&["AUTH_test", "c", "o"]);
+    let odir = f._dir.path().join("objects").join(&hash[29..]).join(&hash);
+    std::fs::remove_dir_all(&odir).unwrap();
+    let count = |f: &Fixture| {
+        let c = f.req("HEAD", "/v1/AUTH_test/c", b"");
+        c.header("X-Container-Object-Count").map(str::to_string)
+    };
+    assert_eq!(count(&f).as_deref(), Some("2"));
+
+    assert_eq!(f.req("DELETE", "/v1/AUTH_test/c/o", b"").status, 404);
+    assert_eq!(count(&f).as_deref(), Some("1"));
+    let listing = f.req("GET", "/v1/AUTH_test/c", b"");
+    assert_eq!(listing.out, b"o2\n");
+    // A name that was never there writes nothing.
+    assert_eq!(f.req("DELETE", "/v1/AUTH_test/c/nope", b"").status, 404);
+    assert_eq!(count(&f).as_deref(), Some("1"));
+}

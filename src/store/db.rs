@@ -166,7 +166,15 @@ impl DbPool {
         if !existed && !create {
             return Ok(None);
         }
-        let conn = open(path, schema, create)?;
+        let conn = match open(path, schema, create) {
+            Ok(conn) => conn,
+            Err(e) => {
+                if !existed && e.is_out_of_space() {
+                    remove_unfinished(path);
+                }
+                return Err(e);
+            }
+        };
         if !existed {
             // The new file's directory entry must survive a crash like its rows.
             if let Some(dir) = path.parent() {
@@ -358,6 +366,18 @@ fn ensure_schema(conn: &mut Connection, schema: &Schema) -> Result<(), DbFail> {
     }
     tx.commit()?;
     Ok(())
+}
+
+/// Removes a DB file this call created but could not give its schema (the
+/// disk filled up): left behind, it would be an empty DB that every later
+/// read must try to initialise. Only for out-of-space failures, so a file
+/// another process is busy creating is never taken away for a lesser cause.
+fn remove_unfinished(path: &Path) {
+    for suffix in ["", "-wal", "-shm"] {
+        let mut p = path.as_os_str().to_owned();
+        p.push(suffix);
+        let _ = fs::remove_file(PathBuf::from(p));
+    }
 }
 
 /// Creates `dir` (and missing parents) so that it survives a crash: each

@@ -52,6 +52,24 @@ impl StoreError {
 }
 
 impl StoreError {
+    /// True when the filesystem (or the user's quota) has no room for what
+    /// was being written: ENOSPC / EDQUOT from any file operation, and
+    /// SQLite's SQLITE_FULL (its write or WAL growth hit ENOSPC) or a WAL
+    /// index that could not grow. Callers answer 507, not 500.
+    pub fn is_out_of_space(&self) -> bool {
+        match self {
+            StoreError::Io { source, .. } => is_out_of_space_io(source),
+            StoreError::Db { source, .. } => match source {
+                rusqlite::Error::SqliteFailure(e, _) => {
+                    e.code == rusqlite::ErrorCode::DiskFull
+                        || e.extended_code == rusqlite::ffi::SQLITE_IOERR_SHMSIZE
+                }
+                _ => false,
+            },
+            StoreError::Corrupt { .. } => false,
+        }
+    }
+
     /// The same error for another caller (group commit: one failure, many
     /// waiting requests). The source is rebuilt from its code and message.
     pub fn duplicate(&self) -> StoreError {
@@ -60,11 +78,14 @@ impl StoreError {
                 context,
                 path,
                 source,
-            } => StoreError::io(
-                context.clone(),
-                path.clone(),
-                io::Error::new(source.kind(), source.to_string()),
-            ),
+            } => {
+                // Keep the OS error code: it decides the status (507).
+                let copy = match source.raw_os_error() {
+                    Some(code) => io::Error::from_raw_os_error(code),
+                    None => io::Error::new(source.kind(), source.to_string()),
+                };
+                StoreError::io(context.clone(), path.clone(), copy)
+            }
             StoreError::Db {
                 context,
                 path,
@@ -86,6 +107,15 @@ impl StoreError {
             }
         }
     }
+}
+
+/// ENOSPC or EDQUOT, whether from the OS or made up by a space check.
+pub fn is_out_of_space_io(e: &io::Error) -> bool {
+    matches!(e.raw_os_error(), Some(libc::ENOSPC | libc::EDQUOT))
+        || matches!(
+            e.kind(),
+            io::ErrorKind::StorageFull | io::ErrorKind::QuotaExceeded
+        )
 }
 
 impl fmt::Display for StoreError {
@@ -119,5 +149,43 @@ impl std::error::Error for StoreError {
             StoreError::Db { source, .. } => Some(source),
             StoreError::Corrupt { .. } => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn io_err(code: i32) -> StoreError {
+        StoreError::io("writing", "/x", io::Error::from_raw_os_error(code))
+    }
+
+    fn db_err(code: i32) -> StoreError {
+        let e = rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(code), None);
+        StoreError::db("commit", "/x.db", e)
+    }
+
+    #[test]
+    fn out_of_space_is_enospc_edquot_and_sqlite_full() {
+        assert!(io_err(libc::ENOSPC).is_out_of_space());
+        assert!(io_err(libc::EDQUOT).is_out_of_space());
+        assert!(db_err(rusqlite::ffi::SQLITE_FULL).is_out_of_space());
+        assert!(db_err(rusqlite::ffi::SQLITE_IOERR_SHMSIZE).is_out_of_space());
+
+        assert!(!io_err(libc::EIO).is_out_of_space());
+        assert!(!io_err(libc::EACCES).is_out_of_space());
+        assert!(!db_err(rusqlite::ffi::SQLITE_IOERR_WRITE).is_out_of_space());
+        assert!(!db_err(rusqlite::ffi::SQLITE_BUSY).is_out_of_space());
+        assert!(!StoreError::corrupt("/x", "bad").is_out_of_space());
+    }
+
+    #[test]
+    fn a_duplicate_stays_out_of_space() {
+        // Group commit hands one failure to every waiting request.
+        assert!(io_err(libc::ENOSPC).duplicate().is_out_of_space());
+        assert!(db_err(rusqlite::ffi::SQLITE_FULL)
+            .duplicate()
+            .is_out_of_space());
+        assert!(!io_err(libc::EIO).duplicate().is_out_of_space());
     }
 }

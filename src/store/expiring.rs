@@ -88,7 +88,8 @@ impl ExpiringIndex {
         let path = self.marker_path(delete_at, account, container, object);
         let body = serde_json::to_vec(&[account, container, object])
             .map_err(|e| StoreError::corrupt(&path, format!("encoding marker: {e}")))?;
-        fs::write(&path, body).map_err(|e| StoreError::io("writing", &path, e))
+        super::small_file::write_whole(&path, &body)
+            .map_err(|e| StoreError::io("writing", &path, e))
     }
 
     /// Tries to become the one sweeper of this root; None when another

@@ -216,7 +216,12 @@ impl ObjectStore {
     }
 
     /// Streams `body` into a new version: temp file, MD5 on the way, fsync,
-    /// link into place, fsync the directory, then drop older versions.
+    /// link into place, fsync the directory. Older versions stay until the
+    /// caller has recorded the new one (`retire_older`) or taken it back
+    /// (`discard`), so a write refused after this point leaves the previous
+    /// version as it was.
+    /// With `known_len` (Content-Length) the space is reserved first, so a
+    /// body that cannot fit is refused (ENOSPC) before any of it is read.
     pub fn put(
         &self,
         account: &str,
@@ -224,6 +229,7 @@ impl ObjectStore {
         object: &str,
         body: &mut dyn Read,
         new: &NewObject,
+        known_len: Option<u64>,
     ) -> Result<ObjectMeta, PutError> {
         let dir = self.object_dir(account, container, object);
         if let Some(latest) = Self::current(&dir)?.latest {
@@ -232,6 +238,10 @@ impl ObjectStore {
             }
         }
         let mut file = self.temp_file()?;
+        if let Some(len) = known_len {
+            crate::os::reserve(&file, len)
+                .map_err(|e| StoreError::io("reserving space for a temp file in", &self.tmp, e))?;
+        }
         let mut md5 = Md5::new();
         let mut size: u64 = 0;
         let mut buf = vec![0u8; COPY_BUF];
@@ -277,12 +287,21 @@ impl ObjectStore {
             .map_err(|e| StoreError::io("syncing temp file in", &self.tmp, e))?;
         let dest = dir.join(format!("{}.data", new.timestamp.normal()));
         self.publish(&file, &dir, &dest)?;
-        cleanup_older(
-            &dir,
-            new.timestamp,
-            &[Kind::Data, Kind::Tombstone, Kind::Meta],
-        );
         Ok(meta)
+    }
+
+    /// Removes the versions older than a stored `put` at `ts`.
+    pub fn retire_older(&self, account: &str, container: &str, object: &str, ts: Timestamp) {
+        let dir = self.object_dir(account, container, object);
+        cleanup_older(&dir, ts, &[Kind::Data, Kind::Tombstone, Kind::Meta]);
+    }
+
+    /// Takes back the version a `put` at `ts` stored (its record could not
+    /// be written): the previous version, if any, is current again.
+    pub fn discard(&self, account: &str, container: &str, object: &str, ts: Timestamp) {
+        let dir = self.object_dir(account, container, object);
+        let _ = fs::remove_file(dir.join(format!("{}.data", ts.normal())));
+        remove_empty_dirs(&dir);
     }
 
     /// Replaces the user metadata (and optionally the content type) of the
@@ -359,17 +378,16 @@ impl ObjectStore {
 
     /// Links the finished temp file at `dest` and makes the name durable.
     /// A file of the same timestamp already there means a concurrent write
-    /// got the same timestamp: that is a Conflict, as in Swift.
+    /// got the same timestamp: that is a Conflict, as in Swift. When the
+    /// link fails (say, ENOSPC) directories made for it are removed again,
+    /// so a refused write leaves nothing behind.
     fn publish(&self, file: &File, dir: &Path, dest: &Path) -> Result<(), PutError> {
         let created = !dir.exists();
-        if created {
-            fs::create_dir_all(dir).map_err(|e| StoreError::io("creating", dir, e))?;
+        let linked = Self::make_dir_and_link(file, dir, dest);
+        if linked.is_err() && created {
+            remove_empty_dirs(dir);
         }
-        match crate::os::link_anonymous(file, dest) {
-            Ok(()) => {}
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => return Err(PutError::Conflict),
-            Err(e) => return Err(StoreError::io("linking", dest, e).into()),
-        }
+        linked?;
         sync_dir(dir)?;
         if created {
             if let Some(parent) = dir.parent() {
@@ -377,6 +395,33 @@ impl ObjectStore {
             }
         }
         Ok(())
+    }
+
+    /// The directory may vanish between making it and linking when a
+    /// concurrent failed write removes it as empty: then make it again.
+    fn make_dir_and_link(file: &File, dir: &Path, dest: &Path) -> Result<(), PutError> {
+        for _ in 0..3 {
+            fs::create_dir_all(dir).map_err(|e| StoreError::io("creating", dir, e))?;
+            match crate::os::link_anonymous(file, dest) {
+                Ok(()) => return Ok(()),
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                    return Err(PutError::Conflict)
+                }
+                Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(StoreError::io("linking", dest, e).into()),
+            }
+        }
+        Err(StoreError::corrupt(dir, "object directory kept vanishing while linking").into())
+    }
+}
+
+/// Removes an object directory and its suffix directory if they are empty
+/// (best effort: a directory another write is using is not empty).
+fn remove_empty_dirs(dir: &Path) {
+    if fs::remove_dir(dir).is_ok() {
+        if let Some(parent) = dir.parent() {
+            let _ = fs::remove_dir(parent);
+        }
     }
 }
 
@@ -534,7 +579,7 @@ mod tests {
         let s = ObjectStore::new(dir.path());
         assert!(s.open("a", "c", "o").unwrap().is_none());
         let m = s
-            .put("a", "c", "o", &mut &b"hello"[..], &new_obj(100))
+            .put("a", "c", "o", &mut &b"hello"[..], &new_obj(100), None)
             .unwrap();
         assert_eq!(m.etag, "5d41402abc4b2a76b9719d911017c592");
         let o = s.open("a", "c", "o").unwrap().unwrap();
@@ -546,10 +591,10 @@ mod tests {
 
         // An older PUT is refused; a newer one replaces.
         assert!(matches!(
-            s.put("a", "c", "o", &mut &b"x"[..], &new_obj(50)),
+            s.put("a", "c", "o", &mut &b"x"[..], &new_obj(50), None),
             Err(PutError::Conflict)
         ));
-        s.put("a", "c", "o", &mut &b"bigger body"[..], &new_obj(200))
+        s.put("a", "c", "o", &mut &b"bigger body"[..], &new_obj(200), None)
             .unwrap();
         let o = s.open("a", "c", "o").unwrap().unwrap();
         assert_eq!(read_all(&o), b"bigger body");
@@ -586,13 +631,13 @@ mod tests {
         let mut n = new_obj(100);
         n.expected_etag = Some("\"00000000000000000000000000000000\"".into());
         assert!(matches!(
-            s.put("a", "c", "o", &mut &b"hello"[..], &n),
+            s.put("a", "c", "o", &mut &b"hello"[..], &n, None),
             Err(PutError::EtagMismatch { .. })
         ));
         n.expected_etag = None;
         n.max_size = 3;
         assert!(matches!(
-            s.put("a", "c", "o", &mut &b"hello"[..], &n),
+            s.put("a", "c", "o", &mut &b"hello"[..], &n, None),
             Err(PutError::TooLarge)
         ));
         assert!(s.open("a", "c", "o").unwrap().is_none());
@@ -608,7 +653,8 @@ mod tests {
         n.meta = (0..60)
             .map(|i| (format!("x-object-meta-k{i}"), "v".repeat(200)))
             .collect();
-        s.put("a", "c", "o", &mut &b"0123456789"[..], &n).unwrap();
+        s.put("a", "c", "o", &mut &b"0123456789"[..], &n, None)
+            .unwrap();
         let o = s.open("a", "c", "o").unwrap().unwrap();
         assert_eq!(o.meta.meta.len(), 60);
         assert_eq!(read_all(&o), b"0123456789");
@@ -618,8 +664,72 @@ mod tests {
     fn empty_object() {
         let dir = tempfile::tempdir().unwrap();
         let s = ObjectStore::new(dir.path());
-        let m = s.put("a", "c", "o", &mut &b""[..], &new_obj(1)).unwrap();
+        let m = s
+            .put("a", "c", "o", &mut &b""[..], &new_obj(1), None)
+            .unwrap();
         assert_eq!(m.etag, "d41d8cd98f00b204e9800998ecf8427e");
         assert_eq!(s.open("a", "c", "o").unwrap().unwrap().meta.size, 0);
+    }
+
+    /// A body reader that must never be asked for bytes.
+    struct Untouched;
+
+    impl Read for Untouched {
+        fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
+            panic!("the body was read although the space check failed");
+        }
+    }
+
+    #[test]
+    fn a_known_length_beyond_the_free_space_is_refused_before_reading() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = ObjectStore::new(dir.path());
+        // 8 TiB: more than the test disk holds, less than ext4's file limit.
+        let err = s
+            .put("a", "c", "o", &mut Untouched, &new_obj(100), Some(1 << 43))
+            .unwrap_err();
+        match err {
+            PutError::Store(e) => assert!(e.is_out_of_space(), "{e}"),
+            other => panic!("expected an out-of-space store error, got {other:?}"),
+        }
+        assert!(s.open("a", "c", "o").unwrap().is_none());
+        assert_eq!(fs::read_dir(dir.path().join("tmp")).unwrap().count(), 0);
+        assert_eq!(fs::read_dir(dir.path().join("objects")).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn reserved_space_does_not_change_the_stored_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = ObjectStore::new(dir.path());
+        s.put("a", "c", "o", &mut &b"hello"[..], &new_obj(100), Some(5))
+            .unwrap();
+        let o = s.open("a", "c", "o").unwrap().unwrap();
+        assert_eq!(read_all(&o), b"hello");
+        assert_eq!(o.meta.size, 5);
+    }
+
+    #[test]
+    fn discard_brings_back_the_previous_version_and_retire_drops_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = ObjectStore::new(dir.path());
+        s.put("a", "c", "o", &mut &b"old"[..], &new_obj(100), None)
+            .unwrap();
+        s.put("a", "c", "o", &mut &b"new"[..], &new_obj(200), None)
+            .unwrap();
+        s.discard("a", "c", "o", Timestamp::from_units(200));
+        let o = s.open("a", "c", "o").unwrap().unwrap();
+        assert_eq!(read_all(&o), b"old");
+
+        s.put("a", "c", "o", &mut &b"newer"[..], &new_obj(300), None)
+            .unwrap();
+        s.retire_older("a", "c", "o", Timestamp::from_units(300));
+        let odir = s.object_dir("a", "c", "o");
+        assert_eq!(fs::read_dir(&odir).unwrap().count(), 1);
+
+        // Discarding the only version leaves no directory behind.
+        s.put("a", "c", "p", &mut &b"x"[..], &new_obj(100), None)
+            .unwrap();
+        s.discard("a", "c", "p", Timestamp::from_units(100));
+        assert!(!s.object_dir("a", "c", "p").exists());
     }
 }

@@ -417,13 +417,14 @@ class ServerStartError(RuntimeError):
 
 
 class ApacheServer:
-    def __init__(self, tmp: Path, port: int, extra_ports: list, mpm: str):
+    def __init__(self, tmp: Path, port: int, extra_ports: list, mpm: str,
+                 datadir: Optional[Path] = None):
         self.tmp = tmp
         self.port = port
         self.extra_ports = extra_ports
         self.mpm = mpm
         self.outdir = tmp / "run"
-        self.datadir = tmp / "data"
+        self.datadir = datadir or tmp / "data"
         self.conf: Optional[str] = None
         self.proc: Optional[subprocess.Popen] = None
         self.stdout_path = tmp / "apache.stdout"
@@ -496,7 +497,7 @@ class ApacheServer:
     def start(self, extra_conf: Optional[str], extra_server_conf: Optional[str],
               loglevel: Optional[str]):
         self.outdir.mkdir()
-        self.datadir.mkdir()
+        self.datadir.mkdir(exist_ok=True)  # a given data_dir may be a mount point
         env = {k: v for k, v in os.environ.items()
                if k not in ("MPM", "EXTRA_SERVER_CONF", "LOGLEVEL", "EXTRA_CONF")}
         env["MPM"] = self.mpm
@@ -619,13 +620,16 @@ def users_conf(users: dict) -> str:
 
 def start_server(mpm: str = "event", extra_conf: Union[str, Callable, None] = None,
                  extra_server_conf: Union[str, Callable, None] = None,
-                 extra_ports: int = 0, loglevel: Optional[str] = None) -> ApacheServer:
+                 extra_ports: int = 0, loglevel: Optional[str] = None,
+                 data_dir: Optional[Path] = None) -> ApacheServer:
     """Start a server. extra_conf / extra_server_conf may be callables taking
-    a context (tmp, port, extra_ports, datadir) and returning the text."""
+    a context (tmp, port, extra_ports, datadir) and returning the text.
+    data_dir: the StowageRoot to use instead of a fresh <tmp>/data (the
+    caller owns it: it is not removed)."""
     tmp = Path(tempfile.mkdtemp(prefix="stowage-e2e-"))
     os.chmod(tmp, 0o755)  # www-data children must traverse it
     ports = free_ports(1 + extra_ports)
-    srv = ApacheServer(tmp, ports[0], ports[1:], mpm)
+    srv = ApacheServer(tmp, ports[0], ports[1:], mpm, data_dir)
     ctx = SimpleNamespace(tmp=tmp, port=srv.port, extra_ports=srv.extra_ports,
                           datadir=srv.datadir)
     if callable(extra_conf):
