@@ -6,13 +6,14 @@ use crate::names::{self, Target};
 use crate::query::Query;
 use crate::request_log::TransHost;
 use crate::vhost::Vhost;
-use crate::{access, account, auth, container, copy, expiry, gate, info, object};
+use crate::{access, account, auth, container, copy, expiry, gate, info, object, recovery};
 use std::fmt::Display;
 
 pub fn handle(vh: &Vhost, req: &Request<'_>, host: &mut dyn Host) -> Response {
     let trans_id = trans_id();
     host.set_note("stowage-trans-id", &trans_id);
     let mut host = TransHost::new(host, &trans_id);
+    recovery::maybe_recover(vh, &mut host);
     let mut resp = route(vh, req, &mut host);
     expiry::maybe_sweep(vh, &mut host);
     resp.header("X-Trans-Id", trans_id.clone());

@@ -205,6 +205,46 @@ fn create_in(
     Ok(result)
 }
 
+/// The container's current stats as last pushed (or due to be pushed) to
+/// its account row, without bumping the counter. None: no container DB.
+pub(super) fn snapshot(
+    pool: &DbPool,
+    path: &Path,
+    account: &str,
+    container: &str,
+) -> Result<Option<Snapshot>, StoreError> {
+    let Some(conn) = open(pool, path, false)? else {
+        return Ok(None);
+    };
+    snapshot_in(&conn, account, container)
+        .map_err(|e| e.into_store(&format!("read container {account}/{container}"), path))
+}
+
+fn snapshot_in(
+    conn: &Connection,
+    account: &str,
+    container: &str,
+) -> Result<Option<Snapshot>, DbFail> {
+    if read_info(conn, account, container)?.is_none() {
+        return Ok(None);
+    }
+    Ok(Some(
+        conn.prepare_cached(
+            "SELECT put_timestamp, delete_timestamp, object_count, bytes_used, stats_seq
+             FROM container_info WHERE id = 1",
+        )?
+        .query_row([], |r| {
+            Ok(Snapshot {
+                put_timestamp: col_ts(r, 0)?,
+                delete_timestamp: col_ts(r, 1)?,
+                object_count: col_u64(r, 2)?,
+                bytes_used: col_u64(r, 3)?,
+                seq: col_u64(r, 4)?,
+            })
+        })?,
+    ))
+}
+
 pub(super) fn info(
     pool: &DbPool,
     path: &Path,
