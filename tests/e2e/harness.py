@@ -520,7 +520,12 @@ class ApacheServer:
         if not lines:
             raise ServerStartError(f"{CONFIG_SCRIPT} printed no config path; stderr:\n{res.stderr}")
         self.conf = lines[-1].strip()
-        out = open(self.stdout_path, "wb")
+        self._env = env
+        self._launch()
+
+    def _launch(self):
+        env = self._env
+        out = open(self.stdout_path, "ab")
         self.proc = subprocess.Popen([APACHE, "-f", self.conf, "-DFOREGROUND"],
                                      stdout=out, stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL, env=env,
@@ -546,6 +551,23 @@ class ApacheServer:
         raise ServerStartError(
             f"server on port {self.port} not healthy after {START_TIMEOUT}s ({last}); "
             f"conf {self.conf}\n{self.diagnostics()}")
+
+    def kill_all(self):
+        """SIGKILL the parent and every worker at once (a crash of the whole
+        server), and wait until none of them is left."""
+        pgid = self.proc.pid  # start_new_session: the group is ours alone
+        os.killpg(pgid, signal.SIGKILL)
+        self.proc.wait(timeout=10)
+        deadline = time.monotonic() + STOP_TIMEOUT
+        while time.monotonic() < deadline:
+            if not _live_members(pgid):
+                return
+            time.sleep(0.05)
+        raise RuntimeError(f"workers of process group {pgid} outlived SIGKILL")
+
+    def relaunch(self):
+        """Start Apache again with the same config and storage root."""
+        self._launch()
 
     def _wait_port(self, port: int, deadline: float):
         while time.monotonic() < deadline:
@@ -575,6 +597,20 @@ class ApacheServer:
             sys.stderr.write(f"\nkeeping {self.tmp}\n")
             return
         shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def _live_members(pgid: int) -> list:
+    """Pids of the process group that are not zombies (whoever reaps the
+    orphans may take its time)."""
+    pids = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if fields[0] != "Z" and int(fields[2]) == pgid:
+            pids.append(int(stat.parent.name))
+    return pids
 
 
 class ExternalServer(ApacheServer):
