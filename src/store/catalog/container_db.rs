@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
+use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior};
 
 use super::meta::Meta;
 use super::schema::CONTAINER_SCHEMA;
@@ -96,22 +96,28 @@ fn read_info(conn: &Connection, account: &str, container: &str) -> Result<Option
     }
 }
 
+/// The columns a `Snapshot` is read from, in `snapshot_row`'s order.
+const SNAPSHOT_COLUMNS: &str =
+    "put_timestamp, delete_timestamp, object_count, bytes_used, stats_seq";
+
+fn snapshot_row(r: &Row<'_>) -> rusqlite::Result<Snapshot> {
+    Ok(Snapshot {
+        put_timestamp: col_ts(r, 0)?,
+        delete_timestamp: col_ts(r, 1)?,
+        object_count: col_u64(r, 2)?,
+        bytes_used: col_u64(r, 3)?,
+        seq: col_u64(r, 4)?,
+    })
+}
+
 /// Bumps the change counter and returns the new snapshot.
 fn bump(conn: &Connection) -> Result<Snapshot, DbFail> {
     Ok(conn
-        .prepare_cached(
+        .prepare_cached(&format!(
             "UPDATE container_info SET stats_seq = stats_seq + 1 WHERE id = 1
-             RETURNING put_timestamp, delete_timestamp, object_count, bytes_used, stats_seq",
-        )?
-        .query_row([], |r| {
-            Ok(Snapshot {
-                put_timestamp: col_ts(r, 0)?,
-                delete_timestamp: col_ts(r, 1)?,
-                object_count: col_u64(r, 2)?,
-                bytes_used: col_u64(r, 3)?,
-                seq: col_u64(r, 4)?,
-            })
-        })?)
+             RETURNING {SNAPSHOT_COLUMNS}"
+        ))?
+        .query_row([], snapshot_row)?)
 }
 
 fn open<'p>(
@@ -229,19 +235,10 @@ fn snapshot_in(
         return Ok(None);
     }
     Ok(Some(
-        conn.prepare_cached(
-            "SELECT put_timestamp, delete_timestamp, object_count, bytes_used, stats_seq
-             FROM container_info WHERE id = 1",
-        )?
-        .query_row([], |r| {
-            Ok(Snapshot {
-                put_timestamp: col_ts(r, 0)?,
-                delete_timestamp: col_ts(r, 1)?,
-                object_count: col_u64(r, 2)?,
-                bytes_used: col_u64(r, 3)?,
-                seq: col_u64(r, 4)?,
-            })
-        })?,
+        conn.prepare_cached(&format!(
+            "SELECT {SNAPSHOT_COLUMNS} FROM container_info WHERE id = 1"
+        ))?
+        .query_row([], snapshot_row)?,
     ))
 }
 
