@@ -565,6 +565,10 @@ class ApacheServer:
             time.sleep(0.05)
         raise RuntimeError(f"workers of process group {pgid} outlived SIGKILL")
 
+    def worker_pids(self) -> list:
+        """Apache's children: the workers (and helpers) of this server."""
+        return [pid for pid, ppid, _ in _processes() if ppid == self.proc.pid]
+
     def relaunch(self):
         """Start Apache again with the same config and storage root."""
         self._launch()
@@ -599,18 +603,20 @@ class ApacheServer:
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
-def _live_members(pgid: int) -> list:
-    """Pids of the process group that are not zombies (whoever reaps the
-    orphans may take its time)."""
-    pids = []
+def _processes():
+    """(pid, ppid, pgid) of every live process, from /proc (no procps
+    needed); zombies are left out, as whoever reaps orphans may take its time."""
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
+            state, ppid, pgid = stat.read_text().rsplit(")", 1)[1].split()[:3]
+        except (OSError, IndexError, ValueError):
             continue
-        if fields[0] != "Z" and int(fields[2]) == pgid:
-            pids.append(int(stat.parent.name))
-    return pids
+        if state != "Z":
+            yield int(stat.parent.name), int(ppid), int(pgid)
+
+
+def _live_members(pgid: int) -> list:
+    return [pid for pid, _, group in _processes() if group == pgid]
 
 
 class ExternalServer(ApacheServer):

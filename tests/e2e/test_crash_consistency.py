@@ -16,7 +16,6 @@ import http.client
 import os
 import random
 import signal
-import subprocess
 import threading
 import time
 
@@ -138,12 +137,6 @@ def allowed_scratch(history):
     return states
 
 
-def worker_pids(srv):
-    out = subprocess.run(["ps", "--ppid", str(srv.proc.pid), "-o", "pid="],
-                         capture_output=True, text=True).stdout
-    return [int(p) for p in out.split()]
-
-
 def listing(swift, container):
     return {row["name"]: row for row in swift.listing(container)}
 
@@ -236,7 +229,7 @@ def test_sigkill_under_load_keeps_catalog_and_files_consistent(mpm):
                 srv.relaunch()
                 whole += 1
                 continue
-            pids = worker_pids(srv)
+            pids = srv.worker_pids()
             if pids:
                 pid = rng.choice(pids)
                 try:
