@@ -21,12 +21,12 @@
 //! journalling the marker's link before the object directory's later fsync
 //! (ext4 and XFS do: one ordered journal).
 
+use super::turns::Turns;
 use super::StoreError;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
 
 pub struct IntentLog {
@@ -35,9 +35,9 @@ pub struct IntentLog {
     /// Made by the first intent a worker writes, never by the parent (which
     /// may run as another user).
     dirs_ready: OnceLock<()>,
-    /// When this process may next look for orphans (epoch seconds); 0 until
-    /// its first look, so every process recovers before its first request.
-    next_scan: AtomicU64,
+    /// When this process may next look for orphans; its first look is at
+    /// once, so every process recovers before its first request.
+    next_scan: Turns,
 }
 
 /// A live intent: its marker stays locked while this value lives. Dropping
@@ -78,7 +78,7 @@ impl IntentLog {
             dir: root.join("intents"),
             tmp: root.join("tmp"),
             dirs_ready: OnceLock::new(),
-            next_scan: AtomicU64::new(0),
+            next_scan: Turns::default(),
         }
     }
 
@@ -120,14 +120,9 @@ impl IntentLog {
     }
 
     /// True for the one caller per `interval` (in this process) whose turn
-    /// it is to look for orphans; always true for a process's first call.
+    /// it is; the first call is always a turn.
     pub fn claim_turn(&self, now: u64, interval: u64) -> bool {
-        let next = self.next_scan.load(Ordering::Relaxed);
-        now >= next
-            && self
-                .next_scan
-                .compare_exchange(next, now + interval, Ordering::Relaxed, Ordering::Relaxed)
-                .is_ok()
+        self.next_scan.claim(now, interval)
     }
 
     /// Up to `max` markers whose writers are gone, each locked by us.
@@ -255,14 +250,5 @@ mod tests {
         fs::write(dir.path().join("intents/one"), b"[\"a\"]").unwrap();
         assert!(log.orphans(10).unwrap().is_empty());
         assert_eq!(markers(dir.path()), 0);
-    }
-
-    #[test]
-    fn first_turn_is_at_once() {
-        let dir = tempfile::tempdir().unwrap();
-        let log = IntentLog::new(dir.path());
-        assert!(log.claim_turn(1_000, 2));
-        assert!(!log.claim_turn(1_001, 2));
-        assert!(log.claim_turn(1_002, 2));
     }
 }

@@ -9,6 +9,7 @@ pub mod expiring;
 pub mod intents;
 pub mod objects;
 pub mod timestamp;
+pub mod turns;
 
 pub use error::StoreError;
 pub use timestamp::Timestamp;
