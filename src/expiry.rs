@@ -102,7 +102,8 @@ fn reclaim(vh: &Vhost, d: &Due) -> Result<(), StoreError> {
     drop(obj);
     let ts = Timestamp::from_units(d.delete_at * 100_000);
     // Tombstone first, row second: a crash in between is repaired by
-    // recovery (this marker would find the object gone and be dropped).
+    // recovery (a retried sweep would find the object gone and drop its
+    // expiry marker, leaving the row listed).
     let intent = vh.intents.begin(&[&d.account, &d.container, &d.object])?;
     match vh.objects.delete(&d.account, &d.container, &d.object, ts) {
         Ok(_) | Err(PutError::Conflict) => {}
