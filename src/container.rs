@@ -9,6 +9,7 @@ use crate::listing::{self, Format};
 use crate::query::{listing_query, Query};
 use crate::router::storage_error;
 use crate::store::catalog::{ContainerInfo, CreateOutcome, DeleteOutcome};
+use crate::store::intents::Intent;
 use crate::store::Timestamp;
 use crate::vhost::Vhost;
 
@@ -40,12 +41,18 @@ fn put(
         Ok(m) => m,
         Err(msg) => return Response::error(400, &msg),
     };
-    match vh
+    // Container DB first, account row second: recovery resyncs the row if
+    // we die in between.
+    let intent = match vh.intents.begin(&[account, container]) {
+        Ok(i) => i,
+        Err(e) => return storage_error(host, &e),
+    };
+    let outcome = vh
         .catalog
-        .container_create(account, container, Timestamp::now(), &set)
-    {
-        Ok(CreateOutcome::Created) => Response::new(201),
-        Ok(CreateOutcome::Existed) => Response::new(202),
+        .container_create(account, container, Timestamp::now(), &set);
+    match outcome {
+        Ok(CreateOutcome::Created) => settled(intent, Response::new(201)),
+        Ok(CreateOutcome::Existed) => settled(intent, Response::new(202)),
         Err(e) => storage_error(host, &e),
     }
 }
@@ -141,16 +148,29 @@ fn container_update(req: &Request<'_>) -> Result<MetadataUpdate, String> {
 }
 
 fn delete(vh: &Vhost, account: &str, container: &str, host: &mut dyn Host) -> Response {
-    match vh
+    let intent = match vh.intents.begin(&[account, container]) {
+        Ok(i) => i,
+        Err(e) => return storage_error(host, &e),
+    };
+    let outcome = vh
         .catalog
-        .container_delete(account, container, Timestamp::now())
-    {
-        Ok(DeleteOutcome::Deleted) => Response::new(204),
-        Ok(DeleteOutcome::NotFound) => Response::error(404, ""),
-        Ok(DeleteOutcome::NotEmpty) => Response::error(
-            409,
-            "There was a conflict when trying to complete your request.",
+        .container_delete(account, container, Timestamp::now());
+    match outcome {
+        Ok(DeleteOutcome::Deleted) => settled(intent, Response::new(204)),
+        Ok(DeleteOutcome::NotFound) => settled(intent, Response::error(404, "")),
+        Ok(DeleteOutcome::NotEmpty) => settled(
+            intent,
+            Response::error(
+                409,
+                "There was a conflict when trying to complete your request.",
+            ),
         ),
         Err(e) => storage_error(host, &e),
     }
+}
+
+/// Both steps are done: the intent goes, the response is sent.
+fn settled(intent: Intent, resp: Response) -> Response {
+    intent.settle();
+    resp
 }

@@ -101,14 +101,22 @@ fn reclaim(vh: &Vhost, d: &Due) -> Result<(), StoreError> {
     }
     drop(obj);
     let ts = Timestamp::from_units(d.delete_at * 100_000);
+    // Tombstone first, row second: a crash in between is repaired by
+    // recovery (a retried sweep would find the object gone and drop its
+    // expiry marker, leaving the row listed).
+    let intent = vh.intents.begin(&[&d.account, &d.container, &d.object])?;
     match vh.objects.delete(&d.account, &d.container, &d.object, ts) {
         Ok(_) | Err(PutError::Conflict) => {}
         Err(PutError::Store(e)) => return Err(e),
-        Err(_) => return Ok(()),
+        Err(_) => {
+            intent.settle();
+            return Ok(());
+        }
     }
     vh.catalog
-        .object_delete(&d.account, &d.container, &d.object, ts)
-        .map(|_| ())
+        .object_delete(&d.account, &d.container, &d.object, ts)?;
+    intent.settle();
+    Ok(())
 }
 
 #[cfg(test)]

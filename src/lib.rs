@@ -29,6 +29,7 @@ pub mod object;
 pub mod os;
 pub mod query;
 pub mod range;
+pub mod recovery;
 pub mod request_log;
 pub mod router;
 pub mod store;

@@ -258,6 +258,11 @@ pub(crate) fn store(
     source: Source<'_>,
     host: &mut dyn Host,
 ) -> Result<ObjectMeta, Response> {
+    // File first, row second: a crash in between is repaired by recovery.
+    let intent = match vh.intents.begin(&[account, container, object]) {
+        Ok(i) => i,
+        Err(e) => return Err(storage_error(host, &e)),
+    };
     if let Some(at) = new_delete_at(&new.meta) {
         if let Err(e) = vh.expiring.add(at, account, container, object) {
             return Err(storage_error(host, &e));
@@ -281,7 +286,16 @@ pub(crate) fn store(
     let stored = match stored {
         Ok(m) => m,
         // A newer (or same-timestamp) version won: Swift's proxy answers 202.
-        Err(PutError::Conflict) => return Err(Response::new(202)),
+        Err(PutError::Conflict) => {
+            intent.settle();
+            return Err(Response::new(202));
+        }
+        // Failed before publishing: nothing to reconcile.
+        Err(e @ (PutError::BodyRead(_) | PutError::EtagMismatch { .. } | PutError::TooLarge)) => {
+            intent.settle();
+            return Err(put_error(host, e));
+        }
+        // Maybe after publishing: the intent stays for recovery.
         Err(e) => return Err(put_error(host, e)),
     };
     let rec = ObjectRecord {
@@ -292,18 +306,28 @@ pub(crate) fn store(
         etag: stored.etag.clone(),
     };
     match vh.catalog.object_put(account, container, &rec) {
-        Ok(true) => vh
-            .objects
-            .retire_older(account, container, object, stored.timestamp),
+        Ok(true) => {
+            // Older versions go only once the new row is recorded; if we die
+            // first, recovery retires them.
+            vh.objects
+                .retire_older(account, container, object, stored.timestamp);
+            intent.settle();
+        }
         Ok(false) => {
             // The container was deleted while we wrote: take the object back.
-            let _ = vh
+            match vh
                 .objects
-                .delete(account, container, object, Timestamp::now());
+                .delete(account, container, object, Timestamp::now())
+            {
+                Ok(_) | Err(PutError::Conflict) => intent.settle(),
+                Err(_) => drop(intent),
+            }
             return Err(Response::error(404, ""));
         }
         Err(e) => {
-            // Unrecorded (e.g. the disk filled up): the previous version stays.
+            // Unrecorded (e.g. the disk filled up): the previous version
+            // stays. The intent stays too: should the discard not happen,
+            // recovery reconciles file and row.
             vh.objects
                 .discard(account, container, object, stored.timestamp);
             return Err(storage_error(host, &e));
@@ -437,16 +461,36 @@ fn delete(
     host: &mut dyn Host,
 ) -> Response {
     let ts = Timestamp::now();
+    // Tombstone first, row second: a crash in between is repaired by recovery.
+    let intent = match vh.intents.begin(&[account, container, object]) {
+        Ok(i) => i,
+        Err(e) => return storage_error(host, &e),
+    };
     let expired = match vh.objects.delete(account, container, object, ts) {
         Ok(Some(old)) => expiry::is_expired(&old),
-        Ok(None) => return drop_stranded_row(vh, (account, container, object), ts, host),
+        Ok(None) => {
+            // One step only (a row, no file): nothing for recovery.
+            let resp = drop_stranded_row(vh, (account, container, object), ts, host);
+            intent.settle();
+            return resp;
+        }
+        Err(PutError::Conflict) => {
+            intent.settle();
+            return put_error(host, PutError::Conflict);
+        }
         Err(e) => return put_error(host, e),
     };
     match vh.catalog.object_delete(account, container, object, ts) {
+        Ok(_) => intent.settle(),
+        // The files are gone but the row stays: the intent stays for
+        // recovery, and a retried DELETE drops the row too.
+        Err(e) => return storage_error(host, &e),
+    }
+    if expired {
         // Deleting an expired object reclaims it, but it was already gone.
-        Ok(_) if expired => Response::error(404, ""),
-        Ok(_) => Response::new(204),
-        Err(e) => storage_error(host, &e),
+        Response::error(404, "")
+    } else {
+        Response::new(204)
     }
 }
 

@@ -8,12 +8,13 @@ use crate::query::Query;
 use crate::request_log::TransHost;
 use crate::store::StoreError;
 use crate::vhost::Vhost;
-use crate::{access, account, auth, container, copy, expiry, gate, info, object};
+use crate::{access, account, auth, container, copy, expiry, gate, info, object, recovery};
 
 pub fn handle(vh: &Vhost, req: &Request<'_>, host: &mut dyn Host) -> Response {
     let trans_id = trans_id();
     host.set_note("stowage-trans-id", &trans_id);
     let mut host = TransHost::new(host, &trans_id);
+    recovery::maybe_recover(vh, &mut host);
     let mut resp = route(vh, req, &mut host);
     // Swift challenges every 401 with its realm; not when tokens are off
     // (StowageApacheAuth Only): then there is no Swift login to point to.

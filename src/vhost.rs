@@ -7,6 +7,7 @@ use crate::config::VhostConfig;
 use crate::gate::Gates;
 use crate::store::catalog::Catalog;
 use crate::store::expiring::ExpiringIndex;
+use crate::store::intents::IntentLog;
 use crate::store::objects::ObjectStore;
 use crate::store::StoreError;
 
@@ -17,6 +18,8 @@ pub struct Vhost {
     pub tokens: TokenStore,
     /// Objects with an X-Delete-At, for the expiry sweep.
     pub expiring: ExpiringIndex,
+    /// Markers of two-step writes in flight, for crash recovery.
+    pub intents: IntentLog,
     /// Admission gates; their shared state is mapped on first use.
     pub gates: Gates,
 }
@@ -32,6 +35,7 @@ impl Vhost {
             catalog: Catalog::new(root)?,
             tokens: TokenStore::new(root, config.token_life),
             expiring: ExpiringIndex::new(root),
+            intents: IntentLog::new(root),
             gates: Gates::new(root, &config.gates),
             config,
         })

@@ -11,11 +11,11 @@
 //! object nobody will reclaim.
 
 use super::objects::name_hash;
+use super::turns::Turns;
 use super::StoreError;
 use std::fs::{self, File, OpenOptions};
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
 
 /// One due entry.
@@ -32,9 +32,8 @@ pub struct ExpiringIndex {
     dir: PathBuf,
     /// Made by the first marker a worker writes (see `ObjectStore::new`).
     dir_ready: OnceLock<()>,
-    /// When this process may next try a sweep (epoch seconds), so most
-    /// requests skip it with one atomic load.
-    next_sweep: AtomicU64,
+    /// When this process may next try a sweep.
+    next_sweep: Turns,
 }
 
 /// Holds the sweep lock while alive; the kernel releases it if the holder
@@ -48,19 +47,14 @@ impl ExpiringIndex {
         ExpiringIndex {
             dir: root.join("expiring"),
             dir_ready: OnceLock::new(),
-            next_sweep: AtomicU64::new(0),
+            next_sweep: Turns::default(),
         }
     }
 
     /// True for the one caller per `interval` (in this process) whose turn
-    /// it is to try a sweep.
+    /// it is; the first call is always a turn.
     pub fn claim_turn(&self, now: u64, interval: u64) -> bool {
-        let next = self.next_sweep.load(Ordering::Relaxed);
-        now >= next
-            && self
-                .next_sweep
-                .compare_exchange(next, now + interval, Ordering::Relaxed, Ordering::Relaxed)
-                .is_ok()
+        self.next_sweep.claim(now, interval)
     }
 
     fn ensure_dir(&self) -> Result<(), StoreError> {

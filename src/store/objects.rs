@@ -83,6 +83,16 @@ pub struct ObjectStore {
     dirs_ready: OnceLock<()>,
 }
 
+/// What an object's newest files say, for crash recovery.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FileState {
+    /// No files at all.
+    Absent,
+    Live(ObjectMeta),
+    /// The newest file is a tombstone of this timestamp.
+    Deleted(Timestamp),
+}
+
 /// The files of an object's current version.
 struct Current {
     /// Newest `.data` (None when absent or deleted).
@@ -212,6 +222,40 @@ impl ObjectStore {
         Err(StoreError::corrupt(
             dir,
             "object kept changing while being opened",
+        ))
+    }
+
+    /// The object's current state as its files record it (an expired
+    /// object is still `Live`: the sweep owns expiry).
+    pub fn state(
+        &self,
+        account: &str,
+        container: &str,
+        object: &str,
+    ) -> Result<FileState, StoreError> {
+        let dir = self.object_dir(account, container, object);
+        for _ in 0..5 {
+            if let Some(obj) = self.open(account, container, object)? {
+                return Ok(FileState::Live(obj.meta));
+            }
+            match Self::current(&dir)? {
+                Current {
+                    data: None,
+                    latest: None,
+                    ..
+                } => return Ok(FileState::Absent),
+                Current {
+                    data: None,
+                    latest: Some(ts),
+                    ..
+                } => return Ok(FileState::Deleted(ts)),
+                // A new version landed between the two looks.
+                Current { data: Some(_), .. } => continue,
+            }
+        }
+        Err(StoreError::corrupt(
+            dir,
+            "object kept changing while being read",
         ))
     }
 
@@ -658,6 +702,22 @@ mod tests {
         let o = s.open("a", "c", "o").unwrap().unwrap();
         assert_eq!(o.meta.meta.len(), 60);
         assert_eq!(read_all(&o), b"0123456789");
+    }
+
+    #[test]
+    fn state_follows_the_newest_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = ObjectStore::new(dir.path());
+        assert_eq!(s.state("a", "c", "o").unwrap(), FileState::Absent);
+        let m = s
+            .put("a", "c", "o", &mut &b"hi"[..], &new_obj(10), Some(2))
+            .unwrap();
+        assert_eq!(s.state("a", "c", "o").unwrap(), FileState::Live(m));
+        s.delete("a", "c", "o", Timestamp::from_units(20)).unwrap();
+        assert_eq!(
+            s.state("a", "c", "o").unwrap(),
+            FileState::Deleted(Timestamp::from_units(20))
+        );
     }
 
     #[test]

@@ -522,7 +522,12 @@ class ApacheServer:
         if not lines:
             raise ServerStartError(f"{CONFIG_SCRIPT} printed no config path; stderr:\n{res.stderr}")
         self.conf = lines[-1].strip()
-        out = open(self.stdout_path, "wb")
+        self._env = env
+        self._launch()
+
+    def _launch(self):
+        env = self._env
+        out = open(self.stdout_path, "ab")
         self.proc = subprocess.Popen([APACHE, "-f", self.conf, "-DFOREGROUND"],
                                      stdout=out, stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL, env=env,
@@ -548,6 +553,27 @@ class ApacheServer:
         raise ServerStartError(
             f"server on port {self.port} not healthy after {START_TIMEOUT}s ({last}); "
             f"conf {self.conf}\n{self.diagnostics()}")
+
+    def kill_all(self):
+        """SIGKILL the parent and every worker at once (a crash of the whole
+        server), and wait until none of them is left."""
+        pgid = self.proc.pid  # start_new_session: the group is ours alone
+        os.killpg(pgid, signal.SIGKILL)
+        self.proc.wait(timeout=10)
+        deadline = time.monotonic() + STOP_TIMEOUT
+        while time.monotonic() < deadline:
+            if not _live_members(pgid):
+                return
+            time.sleep(0.05)
+        raise RuntimeError(f"workers of process group {pgid} outlived SIGKILL")
+
+    def worker_pids(self) -> list:
+        """Apache's children: the workers (and helpers) of this server."""
+        return [pid for pid, ppid, _ in _processes() if ppid == self.proc.pid]
+
+    def relaunch(self):
+        """Start Apache again with the same config and storage root."""
+        self._launch()
 
     def _wait_port(self, port: int, deadline: float):
         while time.monotonic() < deadline:
@@ -587,6 +613,22 @@ class ApacheServer:
             sys.stderr.write(f"\nkeeping {self.tmp}\n")
             return
         shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def _processes():
+    """(pid, ppid, pgid) of every live process, from /proc (no procps
+    needed); zombies are left out, as whoever reaps orphans may take its time."""
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            state, ppid, pgid = stat.read_text().rsplit(")", 1)[1].split()[:3]
+        except (OSError, IndexError, ValueError):
+            continue
+        if state != "Z":
+            yield int(stat.parent.name), int(ppid), int(pgid)
+
+
+def _live_members(pgid: int) -> list:
+    return [pid for pid, _, group in _processes() if group == pgid]
 
 
 class ExternalServer(ApacheServer):

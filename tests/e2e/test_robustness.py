@@ -4,7 +4,6 @@ requests with an exact status: the table in test_hostile_input.py.)"""
 
 import os
 import socket
-import time
 
 import pytest
 
@@ -64,34 +63,6 @@ def test_huge_request_line(server, swift):
                         port=server.port)
     _assert_4xx_or_closed(_send_bad(server.port, req))
     _still_serving(server)
-
-
-def test_truncated_chunked_body_then_close(server, swift, container):
-    req = build_request("PUT", swift.path(f"{container}/trunc"),
-                        [("X-Auth-Token", swift.token), ("Transfer-Encoding", "chunked")],
-                        port=server.port) + b"100\r\n" + b"a" * 100
-    with RawConnection(server.port) as c:
-        c.send(req)
-        time.sleep(0.2)
-    _still_serving(server)
-    deadline = time.monotonic() + 10
-    while swift.request("HEAD", f"{container}/trunc").status != 404 and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert swift.request("HEAD", f"{container}/trunc").status == 404
-    assert swift.listing(container) == []
-
-
-def test_short_content_length_body_then_close(server, swift, container):
-    req = build_request("PUT", swift.path(f"{container}/short"),
-                        [("X-Auth-Token", swift.token), ("Content-Length", "100000")],
-                        port=server.port) + b"b" * 1000
-    with RawConnection(server.port) as c:
-        c.send(req)
-        time.sleep(0.2)
-    _still_serving(server)
-    time.sleep(0.5)
-    assert swift.request("HEAD", f"{container}/short").status == 404
-    assert swift.listing(container) == []
 
 
 def test_many_connections_opened_and_dropped(server):

@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
+use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior};
 
 use super::meta::Meta;
 use super::schema::CONTAINER_SCHEMA;
@@ -96,22 +96,28 @@ fn read_info(conn: &Connection, account: &str, container: &str) -> Result<Option
     }
 }
 
+/// The columns a `Snapshot` is read from, in `snapshot_row`'s order.
+const SNAPSHOT_COLUMNS: &str =
+    "put_timestamp, delete_timestamp, object_count, bytes_used, stats_seq";
+
+fn snapshot_row(r: &Row<'_>) -> rusqlite::Result<Snapshot> {
+    Ok(Snapshot {
+        put_timestamp: col_ts(r, 0)?,
+        delete_timestamp: col_ts(r, 1)?,
+        object_count: col_u64(r, 2)?,
+        bytes_used: col_u64(r, 3)?,
+        seq: col_u64(r, 4)?,
+    })
+}
+
 /// Bumps the change counter and returns the new snapshot.
 fn bump(conn: &Connection) -> Result<Snapshot, DbFail> {
     Ok(conn
-        .prepare_cached(
+        .prepare_cached(&format!(
             "UPDATE container_info SET stats_seq = stats_seq + 1 WHERE id = 1
-             RETURNING put_timestamp, delete_timestamp, object_count, bytes_used, stats_seq",
-        )?
-        .query_row([], |r| {
-            Ok(Snapshot {
-                put_timestamp: col_ts(r, 0)?,
-                delete_timestamp: col_ts(r, 1)?,
-                object_count: col_u64(r, 2)?,
-                bytes_used: col_u64(r, 3)?,
-                seq: col_u64(r, 4)?,
-            })
-        })?)
+             RETURNING {SNAPSHOT_COLUMNS}"
+        ))?
+        .query_row([], snapshot_row)?)
 }
 
 fn open<'p>(
@@ -203,6 +209,37 @@ fn create_in(
     };
     tx.commit()?;
     Ok(result)
+}
+
+/// The container's current stats as last pushed (or due to be pushed) to
+/// its account row, without bumping the counter. None: no container DB.
+pub(super) fn snapshot(
+    pool: &DbPool,
+    path: &Path,
+    account: &str,
+    container: &str,
+) -> Result<Option<Snapshot>, StoreError> {
+    let Some(conn) = open(pool, path, false)? else {
+        return Ok(None);
+    };
+    snapshot_in(&conn, account, container)
+        .map_err(|e| e.into_store(&format!("read container {account}/{container}"), path))
+}
+
+fn snapshot_in(
+    conn: &Connection,
+    account: &str,
+    container: &str,
+) -> Result<Option<Snapshot>, DbFail> {
+    if read_info(conn, account, container)?.is_none() {
+        return Ok(None);
+    }
+    Ok(Some(
+        conn.prepare_cached(&format!(
+            "SELECT {SNAPSHOT_COLUMNS} FROM container_info WHERE id = 1"
+        ))?
+        .query_row([], snapshot_row)?,
+    ))
 }
 
 pub(super) fn info(

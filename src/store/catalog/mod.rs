@@ -15,7 +15,8 @@
 //! highest-numbered snapshot, so writers racing from different processes
 //! cannot leave an older one behind. (A crash between the two commits leaves
 //! the account row one change behind until the container's next change or
-//! re-PUT, as Swift's asynchronous container updates do.)
+//! re-PUT, as Swift's asynchronous container updates do, unless crash
+//! recovery (`crate::recovery`) resyncs it first: see `resync_account_row`.)
 
 mod account_db;
 mod container_db;
@@ -358,6 +359,21 @@ impl Catalog {
                 .chunks(1)
                 .map(|row| write(row).and_then(|change| push(row, change)))
                 .collect(),
+        }
+    }
+
+    /// Pushes the container's current stats to its account row again, for
+    /// a writer that died between the two commits (crash recovery). The
+    /// account keeps the higher-numbered snapshot, so this is idempotent.
+    /// Returns whether there is a container DB.
+    pub fn resync_account_row(&self, account: &str, container: &str) -> Result<bool, StoreError> {
+        let path = self.container_path(account, container);
+        match container_db::snapshot(&self.pool, &path, account, container)? {
+            None => Ok(false),
+            Some(s) => {
+                let ts = s.put_timestamp;
+                self.propagate(account, container, Change::Changed(s), ts)
+            }
         }
     }
 
