@@ -7,6 +7,7 @@ pub mod db;
 pub mod error;
 pub mod expiring;
 pub mod objects;
+pub mod quarantine;
 pub mod timestamp;
 
 pub use error::StoreError;
