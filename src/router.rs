@@ -5,9 +5,9 @@ use crate::http::{Host, LogLevel, Request, Response};
 use crate::names::{self, Target};
 use crate::query::Query;
 use crate::request_log::TransHost;
+use crate::store::StoreError;
 use crate::vhost::Vhost;
 use crate::{access, account, auth, container, copy, expiry, gate, info, object};
-use std::fmt::Display;
 
 pub fn handle(vh: &Vhost, req: &Request<'_>, host: &mut dyn Host) -> Response {
     let trans_id = trans_id();
@@ -93,8 +93,17 @@ fn dispatch(
 }
 
 /// Logs a storage failure and answers 500 without details for the client.
-pub fn internal_error(host: &mut dyn Host, e: &dyn Display) -> Response {
-    host.log(LogLevel::Error, &format!("storage error: {e}"));
+/// A damaged SQLite file gets a line that says so and names it, for the
+/// operator to act on.
+pub fn internal_error(host: &mut dyn Host, e: &StoreError) -> Response {
+    let line = match e.damaged_db() {
+        Some(path) => format!(
+            "damaged SQLite database {} (check with stowage-audit; restore it from a backup): {e}",
+            path.display()
+        ),
+        None => format!("storage error: {e}"),
+    };
+    host.log(LogLevel::Error, &line);
     Response::error(500, "")
 }
 
