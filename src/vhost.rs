@@ -8,6 +8,7 @@ use crate::gate::Gates;
 use crate::store::catalog::Catalog;
 use crate::store::expiring::ExpiringIndex;
 use crate::store::objects::ObjectStore;
+use crate::store::quarantine::Quarantine;
 use crate::store::StoreError;
 
 pub struct Vhost {
@@ -17,6 +18,8 @@ pub struct Vhost {
     pub tokens: TokenStore,
     /// Objects with an X-Delete-At, for the expiry sweep.
     pub expiring: ExpiringIndex,
+    /// Where objects that fail verification go.
+    pub quarantine: Quarantine,
     /// Admission gates; their shared state is mapped on first use.
     pub gates: Gates,
 }
@@ -32,6 +35,7 @@ impl Vhost {
             catalog: Catalog::new(root)?,
             tokens: TokenStore::new(root, config.token_life),
             expiring: ExpiringIndex::new(root),
+            quarantine: Quarantine::new(root),
             gates: Gates::new(root, &config.gates),
             config,
         })
