@@ -150,3 +150,20 @@ fn a_large_corrupt_object_breaks_off_before_its_last_byte() {
         .any(|(_, m)| m.contains("quarantined object /AUTH_test/c/o")));
     assert_gone(&f, &data);
 }
+
+#[test]
+fn a_copy_of_a_corrupt_source_stores_nothing_and_quarantines_it() {
+    let f = fixture();
+    let data = stored(&f, b"copy me");
+    flip(&data, 2);
+    let h = f.req_h(
+        "COPY",
+        "/v1/AUTH_test/c/o",
+        "",
+        &[("Destination", "c/copy")],
+        b"",
+    );
+    assert_eq!(h.status, 404);
+    assert_eq!(f.req("GET", "/v1/AUTH_test/c/copy", b"").status, 404);
+    assert_gone(&f, &data);
+}

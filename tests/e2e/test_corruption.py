@@ -155,7 +155,7 @@ def test_a_large_corrupt_object_breaks_off_before_its_last_byte(server, swift, c
 def test_real_clients_do_not_take_a_broken_off_object_as_good(server, swift, container,
                                                               swift_conn):
     body = os.urandom(BIG)
-    for name in ("a", "b"):
+    for name in ("a", "b", "c"):
         assert swift.put_object(container, name, body).status == 201
         flip(data_file(server, container, name), BIG - 1)
     # http.client: the body is incomplete.
@@ -173,6 +173,11 @@ def test_real_clients_do_not_take_a_broken_off_object_as_good(server, swift, con
         assert "ncomplete" in repr(e) or "Connection broken" in repr(e), repr(e)
     else:
         pytest.fail(f"swiftclient returned {len(got)} bytes of a corrupt object")
+    # curl: error 18, "transfer closed with ... bytes remaining to read".
+    res = subprocess.run(["curl", "-sS", "-o", "/dev/null", "-H", f"X-Auth-Token: {token}",
+                          f"{server.base}/v1/AUTH_test/{container}/c"],
+                         capture_output=True, text=True, timeout=60)
+    assert res.returncode == 18, (res.returncode, res.stderr)
 
 
 def test_audit_finds_and_quarantines_what_no_get_touched(server_factory):
