@@ -13,12 +13,16 @@
 //!   being hashed and the last piece is held back until the digest is known.
 //!   A bad one is quarantined and the response ends short of its
 //!   Content-Length (the connection closes), so no client takes it as good.
+//!
+//! A file that matched a moment ago and has not changed since is not hashed
+//! again (`verified`): it is sent with sendfile at once.
 
 use crate::http::{Host, LogLevel, SendError};
 use crate::store::catalog::Catalog;
 use crate::store::objects::{content_md5, OpenObject};
 use crate::store::quarantine::{Evidence, Quarantine};
 use crate::store::{StoreError, Timestamp};
+use crate::verified;
 use crate::vhost::Vhost;
 use md5::{Digest, Md5};
 use std::fs::File;
@@ -82,8 +86,14 @@ pub fn verify_first(
     obj: &OpenObject,
     host: &mut dyn Host,
 ) -> Result<Verdict, StoreError> {
+    if verified::recently(&obj.file) {
+        return Ok(Verdict::Good);
+    }
     let (reason, actual) = match content_md5(&obj.file, obj.meta.size) {
-        Ok(actual) if actual == obj.meta.etag => return Ok(Verdict::Good),
+        Ok(actual) if actual == obj.meta.etag => {
+            verified::remember(&obj.file);
+            return Ok(Verdict::Good);
+        }
         Ok(actual) => ("MD5 mismatch", actual),
         Err(e) => return Err(StoreError::io("verifying", &obj.path, e)),
     };
@@ -140,6 +150,7 @@ pub fn stream_verified(
                 let detail = format!("MD5 {actual}, ETag {}", suspect.etag);
                 return Err(corrupt(Some(actual), detail));
             }
+            verified::remember(file);
         }
         host.write(&buf[..want])?;
     }

@@ -35,6 +35,7 @@ pub mod request_log;
 pub mod router;
 pub mod store;
 pub mod test_hooks;
+pub mod verified;
 pub mod vhost;
 
 #[cfg(test)]

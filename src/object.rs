@@ -11,6 +11,7 @@ use crate::router::internal_error;
 use crate::store::catalog::ObjectRecord;
 use crate::store::objects::{NewObject, ObjectMeta, OpenObject, PutError};
 use crate::store::{StoreError, Timestamp};
+use crate::verified;
 use crate::vhost::Vhost;
 use std::io::{self, Read};
 use std::sync::Arc;
@@ -73,7 +74,9 @@ fn get(
     let suspect = Suspect::new(names, &obj);
     // Large whole objects are checked while they stream; everything else
     // that sends bytes is checked first (see `integrity`).
-    let stream = matches!(range, RangeOutcome::Whole) && obj.meta.size > VERIFY_FIRST_MAX;
+    let stream = matches!(range, RangeOutcome::Whole)
+        && obj.meta.size > VERIFY_FIRST_MAX
+        && !verified::recently(&obj.file);
     if !req.is_head() && !stream && !matches!(range, RangeOutcome::Unsatisfiable) {
         match integrity::verify_first(vh, &suspect, &obj, host) {
             Ok(Verdict::Good) => {}

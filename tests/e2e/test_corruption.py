@@ -116,7 +116,7 @@ def raw_get(srv, path, token):
     """Status, headers and every body byte the server sent before closing."""
     s = socket.create_connection((HOST, srv.port), timeout=60)
     try:
-        s.sendall(f"GET {path} HTTP/1.1\r\nHost: {HOST}\r\nX-Auth-Token: {token}\r\n\r\n"
+        s.sendall(f"GET {path} HTTP/1.1\r\nHost: {HOST}\r\nX-Auth-Token: {token}\r\nConnection: close\r\n\r\n"
                   .encode())
         data = b""
         while True:
@@ -302,3 +302,20 @@ def test_a_damaged_account_db_gets_500_and_containers_still_work(server_factory)
     assert r.status == 200 and r.body == b"data"
     rc, out = audit(srv)
     assert rc == 1 and f"damaged DB {db}" in out, out
+
+
+@pytest.mark.parametrize("size", [4096, BIG])
+def test_a_flip_after_good_reads_is_still_caught(server, swift, container, size):
+    """Recently verified files skip hashing only while their inode is
+    unchanged: a write in between is noticed at once."""
+    body = os.urandom(size)
+    assert swift.put_object(container, "o", body).status == 201
+    for _ in range(3):
+        r = swift.request("GET", f"{container}/o")
+        assert r.status == 200 and r.body == body
+    data = data_file(server, container, "o")
+    flip(data, size // 2)
+    _, token = server.auth()
+    status, headers, got = raw_get(server, f"/v1/AUTH_test/{container}/o", token)
+    assert status == 404 or len(got) < int(headers["content-length"]), (status, len(got))
+    assert_quarantined(server, swift, container, "o", data, body)
