@@ -45,6 +45,11 @@ typedef enum stowage_result {
     STOWAGE_ERR_ARGUMENT = 1,  /* a NULL or malformed argument */
     STOWAGE_ERR_CONFIG = 2,    /* a directive or configuration is invalid */
     STOWAGE_ERR_IO = 3,        /* the storage root could not be prepared */
+    STOWAGE_ERR_ABORTED = 4,   /* handle: the response broke off after it
+                                * started (stored bytes failed verification):
+                                * the host must end it so that no client can
+                                * take it as complete (close the connection,
+                                * no last chunk) */
     STOWAGE_ERR_PANIC = 100    /* a bug: caught at the boundary and logged */
 } stowage_result;
 
@@ -179,7 +184,8 @@ typedef struct stowage_api {
 
     /* Serve one request completely (status, headers and body through ops).
      * vhost may be NULL for STOWAGE_HANDLER_DEBUG. Returns STOWAGE_OK when a
-     * response was produced, STOWAGE_ERR_PANIC after a caught panic. */
+     * response was produced, STOWAGE_ERR_ABORTED when it broke off half-way
+     * on purpose, STOWAGE_ERR_PANIC after a caught panic. */
     int (*handle)(stowage_vhost *vhost, int handler, const stowage_request *request,
                   const stowage_host_ops *ops, void *ctx);
 

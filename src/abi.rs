@@ -448,15 +448,27 @@ unsafe extern "C" fn handle(
             Err(msg) => (Response::error(400, msg), false),
             Ok(r) => (dispatch(vh, handler, &r, &mut host), r.is_head()),
         };
-        if let Err(e) = http::send(resp, &mut host, head) {
-            host.log(
-                LogLevel::Debug,
-                &format!("sending the response failed: {e}"),
-            );
+        let trans_id = resp.get_header("X-Trans-Id").unwrap_or("-").to_string();
+        match http::send(resp, &mut host, head) {
+            Ok(()) => STOWAGE_OK,
+            Err(e @ http::SendError::Corrupt { .. }) => {
+                let mut host = crate::request_log::TransHost::new(&mut host, &trans_id);
+                if let Some(vh) = vh {
+                    crate::integrity::after_broken_stream(&vh.vhost, &e, &mut host);
+                }
+                STOWAGE_ERR_ABORTED
+            }
+            Err(e) => {
+                host.log(
+                    LogLevel::Debug,
+                    &format!("sending the response failed: {e}"),
+                );
+                STOWAGE_OK
+            }
         }
     }));
     match outcome {
-        Ok(()) => STOWAGE_OK as c_int,
+        Ok(code) => code as c_int,
         Err(_) => {
             let msg = take_panic_message();
             host.log(

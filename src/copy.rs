@@ -7,6 +7,7 @@
 use crate::access::{self, Caller};
 use crate::conditional::{self, Outcome};
 use crate::http::{Host, Request, Response};
+use crate::integrity::{self, Suspect, Verdict};
 use crate::names::{self, Target};
 use crate::object::{self, Source};
 use crate::router::storage_error;
@@ -206,6 +207,16 @@ pub fn handle(
     let source = Source::File(&obj.file, obj.meta.size);
     let stored = match object::store(vh, (da, dc, dobj), &new, source, host) {
         Ok(m) => m,
+        // The source's bytes did not hash to its ETag: nothing was stored;
+        // hash it again, and quarantine it when it is indeed corrupt.
+        Err(resp) if resp.status == 422 => {
+            let suspect = Suspect::new((sa, sc, so), &obj);
+            return match integrity::verify_first(vh, &suspect, &obj, host) {
+                Ok(Verdict::Quarantined) => Response::error(404, ""),
+                Ok(Verdict::Good) => resp,
+                Err(e) => storage_error(host, &e),
+            };
+        }
         Err(resp) => return resp,
     };
     copied(&stored, &plan, last_modified)

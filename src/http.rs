@@ -7,6 +7,8 @@ use std::fs::File;
 use std::io;
 use std::sync::Arc;
 
+use crate::integrity::Suspect;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogLevel {
     Error,
@@ -107,13 +109,51 @@ pub enum Segment {
         offset: u64,
         len: u64,
     },
+    /// The first `len` bytes of a stored object, streamed through the
+    /// library while their MD5 is computed: the last piece goes out only
+    /// when the digest matches the ETag (see `integrity`).
+    Verified {
+        file: Arc<File>,
+        len: u64,
+        suspect: Box<Suspect>,
+    },
 }
 
 impl Segment {
     fn len(&self) -> u64 {
         match self {
             Segment::Bytes(b) => b.len() as u64,
-            Segment::File { len, .. } => *len,
+            Segment::File { len, .. } | Segment::Verified { len, .. } => *len,
+        }
+    }
+}
+
+/// Why a response could not be sent in full.
+#[derive(Debug)]
+pub enum SendError {
+    /// The client went away, or the host failed.
+    Host(io::Error),
+    /// A verified body turned out not to match its ETag (or could not be
+    /// read) before its last byte: the host must end the response short, so
+    /// no client takes it as complete. `actual` is None for a read error.
+    Corrupt {
+        suspect: Box<Suspect>,
+        actual: Option<String>,
+        detail: String,
+    },
+}
+
+impl From<io::Error> for SendError {
+    fn from(e: io::Error) -> Self {
+        SendError::Host(e)
+    }
+}
+
+impl std::fmt::Display for SendError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SendError::Host(e) => write!(f, "{e}"),
+            SendError::Corrupt { detail, .. } => write!(f, "stored object is corrupt: {detail}"),
         }
     }
 }
@@ -176,7 +216,7 @@ impl Response {
 
 /// Writes a response through the host. For HEAD the body is not sent but
 /// its length is still announced, as a GET would have had it.
-pub fn send(resp: Response, host: &mut dyn Host, head: bool) -> io::Result<()> {
+pub fn send(resp: Response, host: &mut dyn Host, head: bool) -> Result<(), SendError> {
     host.set_status(resp.status);
     let mut has_length = false;
     for (name, value) in &resp.headers {
@@ -194,6 +234,9 @@ pub fn send(resp: Response, host: &mut dyn Host, head: bool) -> io::Result<()> {
             Segment::Bytes(b) if !b.is_empty() => host.write(b)?,
             Segment::Bytes(_) => {}
             Segment::File { file, offset, len } => host.send_file(file, *offset, *len)?,
+            Segment::Verified { file, len, suspect } => {
+                crate::integrity::stream_verified(host, file, *len, suspect)?
+            }
         }
     }
     Ok(())

@@ -12,6 +12,7 @@ pub mod access;
 pub mod account;
 pub mod acl;
 pub mod apache_auth;
+pub mod audit;
 pub mod auth;
 pub mod conditional;
 pub mod config;
@@ -23,6 +24,7 @@ pub mod expiry;
 pub mod gate;
 pub mod http;
 pub mod info;
+pub mod integrity;
 pub mod listing;
 pub mod names;
 pub mod object;
@@ -34,7 +36,10 @@ pub mod request_log;
 pub mod router;
 pub mod store;
 pub mod test_hooks;
+pub mod verified;
 pub mod vhost;
 
+#[cfg(test)]
+mod integrity_tests;
 #[cfg(test)]
 mod router_tests;

@@ -5,11 +5,13 @@ use crate::conditional::{self, Outcome};
 use crate::constraints::{check_metadata, MAX_FILE_SIZE};
 use crate::expiry;
 use crate::http::{BodyReader, Host, LogLevel, Request, Response, Segment};
+use crate::integrity::{self, Suspect, Verdict, VERIFY_FIRST_MAX};
 use crate::range::{self, ByteRange, RangeOutcome};
 use crate::router::storage_error;
 use crate::store::catalog::{ListingEntry, ListingQuery, ObjectRecord};
 use crate::store::objects::{NewObject, ObjectMeta, OpenObject, PutError};
 use crate::store::{StoreError, Timestamp};
+use crate::verified;
 use crate::vhost::Vhost;
 use std::io::{self, Read};
 use std::sync::Arc;
@@ -48,27 +50,58 @@ fn get(
     object: &str,
     host: &mut dyn Host,
 ) -> Response {
+    let names = (account, container, object);
     let obj = match open_live(vh, account, container, object) {
         Ok(Some(o)) => o,
         Ok(None) => return Response::error(404, ""),
+        Err(StoreError::Corrupt { path, detail }) if is_data_file(&path) => {
+            return match integrity::quarantine_unreadable(vh, names, &path, &detail, host) {
+                Ok(()) => Response::error(404, ""),
+                Err(e) => storage_error(host, &e),
+            };
+        }
         Err(e) => return storage_error(host, &e),
     };
-    let meta = obj.meta;
-    let last_modified = meta.timestamp.max(meta.meta_timestamp).http_time();
-    match conditional::evaluate(req, &meta.etag, last_modified) {
+    let last_modified = obj.meta.timestamp.max(obj.meta.meta_timestamp).http_time();
+    match conditional::evaluate(req, &obj.meta.etag, last_modified) {
         Outcome::Proceed => {}
-        Outcome::NotModified => return with_object_headers(Response::new(304), &meta),
-        Outcome::PreconditionFailed => return with_object_headers(Response::error(412, ""), &meta),
+        Outcome::NotModified => return with_object_headers(Response::new(304), &obj.meta),
+        Outcome::PreconditionFailed => {
+            return with_object_headers(Response::error(412, ""), &obj.meta)
+        }
     }
+    let range = range::evaluate(req.header("Range"), obj.meta.size);
+    let suspect = Suspect::new(names, &obj);
+    // Large whole objects are checked while they stream; everything else
+    // that sends bytes is checked first (see `integrity`).
+    let stream = matches!(range, RangeOutcome::Whole)
+        && obj.meta.size > VERIFY_FIRST_MAX
+        && !verified::recently(&obj.file);
+    if !req.is_head() && !stream && !matches!(range, RangeOutcome::Unsatisfiable) {
+        match integrity::verify_first(vh, &suspect, &obj, host) {
+            Ok(Verdict::Good) => {}
+            Ok(Verdict::Quarantined) => return Response::error(404, ""),
+            Err(e) => return storage_error(host, &e),
+        }
+    }
+    let meta = obj.meta;
     let file = Arc::new(obj.file);
-    let mut r = match range::evaluate(req.header("Range"), meta.size) {
+    let mut r = match range {
         RangeOutcome::Whole => {
             let mut r = Response::new(200);
             r.header("Content-Type", meta.content_type.clone());
-            r.body.push(Segment::File {
-                file,
-                offset: 0,
-                len: meta.size,
+            r.body.push(if stream {
+                Segment::Verified {
+                    file,
+                    len: meta.size,
+                    suspect: Box::new(suspect),
+                }
+            } else {
+                Segment::File {
+                    file,
+                    offset: 0,
+                    len: meta.size,
+                }
             });
             r
         }
@@ -93,6 +126,10 @@ fn get(
     };
     r.header("Accept-Ranges", "bytes");
     with_object_headers(r, &meta)
+}
+
+fn is_data_file(path: &std::path::Path) -> bool {
+    path.extension().is_some_and(|e| e == "data")
 }
 
 fn content_range(br: ByteRange, size: u64) -> String {

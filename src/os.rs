@@ -82,3 +82,27 @@ fn check_free_space(file: &File, len: u64) -> io::Result<()> {
     }
     Ok(())
 }
+
+/// The process's effective user id.
+pub fn effective_uid() -> u32 {
+    // SAFETY: geteuid takes no arguments, cannot fail and only reads the
+    // process's credentials.
+    unsafe { libc::geteuid() }
+}
+
+/// Drops root for `uid`/`gid` (no supplementary groups), for a tool that
+/// must create files as the storage root's owner, as the server would.
+pub fn switch_user(uid: u32, gid: u32) -> io::Result<()> {
+    // SAFETY: setgroups with size 0 reads no memory; setgid/setuid take
+    // plain integers. Each result is checked.
+    let ok = unsafe {
+        libc::setgroups(0, std::ptr::null()) == 0
+            && libc::setgid(gid) == 0
+            && libc::setuid(uid) == 0
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}

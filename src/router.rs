@@ -126,16 +126,23 @@ fn realm(raw_path: &str) -> &str {
 }
 
 /// Logs a storage failure and answers without details for the client: 507
-/// when the disk (or quota) is full, as Swift's servers do, else 500. The
-/// one place a storage error becomes a status.
+/// when the disk (or quota) is full, as Swift's servers do, else 500. A
+/// damaged SQLite file gets a line that says so and names it, for the
+/// operator to act on. The one place a storage error becomes a status.
 pub fn storage_error(host: &mut dyn Host, e: &StoreError) -> Response {
     if e.is_out_of_space() {
         host.log(LogLevel::Error, &format!("storage full: {e}"));
-        Response::error(507, INSUFFICIENT_STORAGE)
-    } else {
-        host.log(LogLevel::Error, &format!("storage error: {e}"));
-        Response::error(500, "")
+        return Response::error(507, INSUFFICIENT_STORAGE);
     }
+    let line = match e.damaged_db() {
+        Some(path) => format!(
+            "damaged SQLite database {} (check with stowage-audit; restore it from a backup): {e}",
+            path.display()
+        ),
+        None => format!("storage error: {e}"),
+    };
+    host.log(LogLevel::Error, &line);
+    Response::error(500, "")
 }
 
 /// The body of a 507, Swift's wording without its HTML.

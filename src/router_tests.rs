@@ -8,13 +8,13 @@ use crate::router;
 use crate::vhost::Vhost;
 use std::borrow::Cow;
 
-struct Fixture {
+pub(crate) struct Fixture {
     _dir: tempfile::TempDir,
-    vh: Vhost,
+    pub vh: Vhost,
     token: String,
 }
 
-fn fixture() -> Fixture {
+pub(crate) fn fixture() -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().to_str().unwrap().to_string();
     let cfg = config::build(&[
@@ -74,10 +74,13 @@ fn call(
 }
 
 impl Fixture {
-    fn req(&self, method: &str, uri: &str, body: &[u8]) -> MemHost {
+    pub fn token(&self) -> &str {
+        &self.token
+    }
+    pub fn req(&self, method: &str, uri: &str, body: &[u8]) -> MemHost {
         self.req_h(method, uri, "", &[], body)
     }
-    fn req_h(
+    pub fn req_h(
         &self,
         method: &str,
         uri: &str,

@@ -9,6 +9,7 @@ use crate::store::catalog::Catalog;
 use crate::store::expiring::ExpiringIndex;
 use crate::store::intents::IntentLog;
 use crate::store::objects::ObjectStore;
+use crate::store::quarantine::Quarantine;
 use crate::store::StoreError;
 
 pub struct Vhost {
@@ -20,6 +21,8 @@ pub struct Vhost {
     pub expiring: ExpiringIndex,
     /// Markers of two-step writes in flight, for crash recovery.
     pub intents: IntentLog,
+    /// Where objects that fail verification go.
+    pub quarantine: Quarantine,
     /// Admission gates; their shared state is mapped on first use.
     pub gates: Gates,
 }
@@ -36,6 +39,7 @@ impl Vhost {
             tokens: TokenStore::new(root, config.token_life),
             expiring: ExpiringIndex::new(root),
             intents: IntentLog::new(root),
+            quarantine: Quarantine::new(root),
             gates: Gates::new(root, &config.gates),
             config,
         })

@@ -1095,9 +1095,10 @@ static int stowage_request_handler(request_rec *r)
     if (rc != STOWAGE_OK && ctx.passed && !ctx.dead
         && r->status != HTTP_INTERNAL_SERVER_ERROR) {
         /* A panic after the response had started (before it, the library
-         * answers 500 itself): the response broke off half-way, so make
-         * sure the client cannot take it for complete (no last chunk; the
-         * connection closes). */
+         * answers 500 itself), or STOWAGE_ERR_ABORTED (stored bytes failed
+         * verification): the response broke off half-way, so make sure the
+         * client cannot take it for complete (no last chunk; the connection
+         * closes). */
         apr_bucket *e = ap_bucket_error_create(HTTP_BAD_GATEWAY, NULL,
                                                r->pool,
                                                r->connection->bucket_alloc);

@@ -2,7 +2,7 @@
 
 use std::fmt;
 use std::io;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 #[derive(Debug)]
 pub enum StoreError {
@@ -67,6 +67,20 @@ impl StoreError {
                 _ => false,
             },
             StoreError::Corrupt { .. } => false,
+        }
+    }
+
+    /// The DB file whose contents SQLite found damaged (not a database, or
+    /// a malformed page), as opposed to a busy lock or a full disk.
+    pub fn damaged_db(&self) -> Option<&Path> {
+        use rusqlite::ErrorCode::{DatabaseCorrupt, NotADatabase};
+        match self {
+            StoreError::Db { path, source, .. } => matches!(
+                source.sqlite_error_code(),
+                Some(DatabaseCorrupt | NotADatabase)
+            )
+            .then_some(path.as_path()),
+            _ => None,
         }
     }
 
@@ -187,5 +201,33 @@ mod tests {
             .duplicate()
             .is_out_of_space());
         assert!(!io_err(libc::EIO).duplicate().is_out_of_space());
+    }
+
+    use rusqlite::ffi::{Error as FfiError, SQLITE_BUSY, SQLITE_CORRUPT, SQLITE_NOTADB};
+
+    fn db_error(code: i32, msg: &str) -> StoreError {
+        let e = rusqlite::Error::SqliteFailure(FfiError::new(code), Some(msg.into()));
+        StoreError::db("list container DB", "/r/containers/abc/abc.db", e)
+    }
+
+    #[test]
+    fn damaged_db_names_the_file_only_for_damage() {
+        let notadb = db_error(SQLITE_NOTADB, "file is not a database");
+        assert_eq!(
+            notadb.damaged_db(),
+            Some(Path::new("/r/containers/abc/abc.db"))
+        );
+        assert_eq!(
+            notadb.to_string(),
+            "list container DB /r/containers/abc/abc.db: file is not a database"
+        );
+        assert!(db_error(SQLITE_CORRUPT, "database disk image is malformed")
+            .damaged_db()
+            .is_some());
+        assert_eq!(
+            db_error(SQLITE_BUSY, "database is locked").damaged_db(),
+            None
+        );
+        assert_eq!(StoreError::corrupt("/x", "y").damaged_db(), None);
     }
 }

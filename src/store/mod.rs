@@ -8,6 +8,7 @@ pub mod error;
 pub mod expiring;
 pub mod intents;
 pub mod objects;
+pub mod quarantine;
 pub mod small_file;
 pub mod timestamp;
 pub mod turns;
