@@ -499,7 +499,7 @@ fn delete(
 ) -> Response {
     let ts = Timestamp::now();
     // Tombstone first, row second: a crash in between is repaired by recovery.
-    let intent = match vh.intents.begin(&[account, container, object]) {
+    let intent = match vh.intents.begin_or_untracked(&[account, container, object]) {
         Ok(i) => i,
         Err(e) => return storage_error(host, &e),
     };

@@ -90,6 +90,11 @@ impl Region {
             file.set_len(0)?;
             file.set_len(len as u64)?;
         }
+        // Give every page its disk blocks now: a page of a sparse file that
+        // is first touched through the mapping once the disk is full kills
+        // the process with SIGBUS. A full disk here fails open() instead
+        // (and the caller falls back to a private mapping).
+        allocate(&file, len)?;
         let region = Region::map(Some(&file), len, gates)?;
         if fresh || !region.header_ok() {
             region.init()?;
@@ -332,6 +337,18 @@ pub fn monotonic_ns() -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::unix::fs::MetadataExt;
+
+    #[test]
+    fn the_shared_file_has_all_its_blocks() {
+        // A sparse page touched through the mapping on a full disk is SIGBUS.
+        let dir = tempfile::tempdir().unwrap();
+        let _r = Region::open(dir.path(), 4).unwrap();
+        let path = dir.path().join(format!("gates-v{LAYOUT_VERSION}.shm"));
+        let md = fs::metadata(path).unwrap();
+        assert_eq!(md.len(), region_len(4) as u64);
+        assert!(md.blocks() * 512 >= md.len(), "{} blocks", md.blocks());
+    }
 
     #[test]
     fn a_lock_left_by_a_dead_process_is_recovered() {
@@ -360,5 +377,18 @@ mod tests {
         // A second mapping sees an initialised file and the same lock.
         let again = Region::open(dir.path(), 1).unwrap();
         assert!(!again.lock(0).unwrap().recovered);
+    }
+}
+
+/// Allocates disk blocks for the first `len` bytes of `file` (a no-op for
+/// blocks it already has).
+fn allocate(file: &File, len: usize) -> io::Result<()> {
+    let len = libc::off_t::try_from(len).map_err(|_| io::Error::from_raw_os_error(libc::EFBIG))?;
+    // SAFETY: posix_fallocate takes a descriptor we own, open for writing
+    // for as long as `file` lives, and plain integers; it touches no memory
+    // of ours.
+    match unsafe { libc::posix_fallocate(file.as_raw_fd(), 0, len) } {
+        0 => Ok(()),
+        code => Err(io::Error::from_raw_os_error(code)),
     }
 }

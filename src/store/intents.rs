@@ -45,15 +45,23 @@ pub struct IntentLog {
 /// an error or a panic between the two steps).
 #[must_use = "settle the intent once both steps are done"]
 pub struct Intent {
-    file: File,
-    path: PathBuf,
+    /// None: untracked (no marker could be written, see `begin_or_untracked`).
+    marker: Option<(File, PathBuf)>,
 }
 
 impl Intent {
+    fn tracked(file: File, path: PathBuf) -> Intent {
+        Intent {
+            marker: Some((file, path)),
+        }
+    }
+
     /// Both steps are done (or neither happened): the marker goes.
     pub fn settle(self) {
-        let _ = fs::remove_file(&self.path);
-        drop(self.file);
+        if let Some((file, path)) = self.marker {
+            let _ = fs::remove_file(&path);
+            drop(file);
+        }
     }
 }
 
@@ -92,6 +100,17 @@ impl IntentLog {
         Ok(())
     }
 
+    /// As `begin`, but on a full disk the write goes ahead untracked: a
+    /// DELETE must still be able to free space. Without its marker, a crash
+    /// between its two steps is repaired by the next DELETE of the name,
+    /// which drops a row whose object is gone.
+    pub fn begin_or_untracked(&self, names: &[&str]) -> Result<Intent, StoreError> {
+        match self.begin(names) {
+            Err(e) if e.is_out_of_space() => Ok(Intent { marker: None }),
+            other => other,
+        }
+    }
+
     /// Records that the caller is about to change `names` (2 or 3 parts).
     pub fn begin(&self, names: &[&str]) -> Result<Intent, StoreError> {
         self.ensure_dirs()?;
@@ -112,7 +131,7 @@ impl IntentLog {
         loop {
             let path = self.dir.join(random_name()?);
             match crate::os::link_anonymous(&file, &path) {
-                Ok(()) => return Ok(Intent { file, path }),
+                Ok(()) => return Ok(Intent::tracked(file, path)),
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
                 Err(e) => return Err(StoreError::io("linking", &path, e)),
             }
@@ -171,7 +190,7 @@ impl IntentLog {
             .ok()
             .and_then(|b| serde_json::from_slice::<Vec<String>>(&b).ok())
             .filter(|n| (2..=3).contains(&n.len()));
-        let intent = Intent { file, path };
+        let intent = Intent::tracked(file, path);
         match names {
             Some(names) => Ok(Some(Orphan { names, intent })),
             None => {
