@@ -69,6 +69,17 @@ pub fn decode_path(raw: &str) -> Result<String, PathError> {
     Ok(text)
 }
 
+/// What a `/v1` request path names: decoded, its version prefix removed
+/// (`/v1/` or `/v1.0/`; anything else is a 404), then split.
+pub fn target_of(path: &str) -> Result<Target, PathError> {
+    let decoded = decode_path(path)?;
+    let rest = decoded
+        .strip_prefix("/v1/")
+        .or_else(|| decoded.strip_prefix("/v1.0/"))
+        .ok_or_else(|| bad(404, ""))?;
+    split_target(rest)
+}
+
 /// Splits the decoded part after `/v1/` into account, container and object.
 pub fn split_target(rest: &str) -> Result<Target, PathError> {
     let mut parts = rest.splitn(3, '/');
@@ -131,8 +142,7 @@ mod tests {
     use super::*;
 
     fn target(raw: &str) -> Result<Target, PathError> {
-        let decoded = decode_path(raw)?;
-        split_target(decoded.strip_prefix("/v1/").unwrap())
+        target_of(raw)
     }
 
     #[test]
@@ -179,6 +189,14 @@ mod tests {
         assert!(target(&ok_obj).is_ok());
         let long_cont = format!("/v1/AUTH_a/{}", "c".repeat(257));
         assert_eq!(target(&long_cont).unwrap_err().status, 400);
+    }
+
+    #[test]
+    fn only_v1_paths_name_targets() {
+        assert_eq!(target("/v1.0/AUTH_a").unwrap().account(), "AUTH_a");
+        assert_eq!(target("/v2/AUTH_a").unwrap_err().status, 404);
+        assert_eq!(target("/v1").unwrap_err().status, 404);
+        assert_eq!(target("/%761/AUTH_a").unwrap().account(), "AUTH_a");
     }
 
     #[test]

@@ -30,17 +30,7 @@ fn route(vh: &Vhost, req: &Request<'_>, host: &mut dyn Host) -> Response {
         }
         _ => {}
     }
-    let decoded = match names::decode_path(path) {
-        Ok(p) => p,
-        Err(e) => return Response::error(e.status, &e.message),
-    };
-    let Some(rest) = decoded
-        .strip_prefix("/v1/")
-        .or_else(|| decoded.strip_prefix("/v1.0/"))
-    else {
-        return Response::error(404, "");
-    };
-    let target = match names::split_target(rest) {
+    let target = match names::target_of(path) {
         Ok(t) => t,
         Err(e) => return Response::error(e.status, &e.message),
     };
