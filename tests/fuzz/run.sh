@@ -30,6 +30,9 @@ scripts/cargo-fuzz.sh || { echo "not ok - install cargo-fuzz"; exit 1; }
 mkdir -p "$LOGS"
 FUZZ=($CARGO fuzz)
 OPTS=(--fuzz-dir fuzz --sanitizer "$SAN" --debug-assertions)
+# A sanitizer build gets its own target dir, so switching modes (make
+# test-fuzz, bench/fuzz-long.sh) does not rebuild everything each time.
+[ "$SAN" = none ] || OPTS+=(--target-dir "fuzz/target/san-$SAN")
 targets=${FUZZ_TARGETS:-$("${FUZZ[@]}" list --fuzz-dir fuzz)}
 
 if ! "${FUZZ[@]}" build "${OPTS[@]}" >"$LOGS/build.log" 2>&1; then
