@@ -10,7 +10,7 @@ CARGO ?= cargo
 LIB := target/release/libstowage.so
 SHIM := build/mod_stowage.so
 
-.PHONY: all deps lib shim run test test-unit test-abi test-e2e bench clean
+.PHONY: all deps lib shim run test test-unit test-abi test-e2e test-fuzz bench clean
 
 all: lib shim
 
@@ -26,7 +26,7 @@ shim: lib
 run: deps all
 	@scripts/run.sh
 
-test: deps all test-unit test-abi test-e2e
+test: deps all test-unit test-abi test-e2e test-fuzz
 
 test-unit:
 	$(CARGO) test --release
@@ -36,6 +36,10 @@ test-abi: lib
 
 test-e2e: all
 	@tests/e2e/run.sh
+
+# cargo-fuzz targets, FUZZ_SECONDS (30) each; installs cargo-fuzz when missing.
+test-fuzz:
+	@tests/fuzz/run.sh
 
 bench: deps all
 	@bench/run.sh

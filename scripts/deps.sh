@@ -4,7 +4,7 @@
 set -euo pipefail
 
 PACKAGES=(apache2 apache2-dev libclang-dev wrk python3-venv python3-pip curl
-          rclone gcc make pkg-config
+          rclone gcc g++ make pkg-config
           e2fsprogs mount)  # mkfs.ext4 + loop mount: tests/e2e/test_full_disk.py
 
 missing=()

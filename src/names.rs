@@ -84,6 +84,12 @@ pub fn escape_raw_path(raw: &[u8]) -> String {
     out
 }
 
+/// What a raw (still percent-encoded) request path names: decoded, then
+/// split as `split_path` does. What the router calls on every request path.
+pub fn target_of(path: &str) -> Result<Target, PathError> {
+    split_path(&decode_path(path)?)
+}
+
 /// What a decoded `/v1/...` path names, with the statuses of Swift's
 /// proxy (`split_path(path, 1, 4, True)` in `get_controller`): an empty
 /// segment before the last is no path (404), an account under an unknown

@@ -42,7 +42,7 @@ fn route(vh: &Vhost, req: &Request<'_>, host: &mut dyn Host) -> Response {
         }
         _ => {}
     }
-    let target = match names::decode_path(path).and_then(|p| names::split_path(&p)) {
+    let target = match names::target_of(path) {
         Ok(t) => t,
         Err(e) => return Response::error(e.status, &e.message),
     };

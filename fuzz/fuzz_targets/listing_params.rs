@@ -1,0 +1,102 @@
+//! Listing parameters: the query-string parser (query.rs), the listing
+//! query built from it, and the format choice (listing.rs). Properties:
+//! decoded values never hold NUL and survive a re-encode; an accepted limit
+//! is within the maximum and is the one asked for (or the maximum); only an
+//! over-large numeric limit is refused; the format choice is consistent.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use stowage::constraints::CONTAINER_LISTING_LIMIT;
+use stowage::listing::Format;
+use stowage::query::{listing_query, Query};
+use stowage_fuzz::percent_encode_all;
+
+const KEYS: [&str; 7] = [
+    "limit",
+    "prefix",
+    "delimiter",
+    "marker",
+    "end_marker",
+    "reverse",
+    "format",
+];
+
+// The input is a byte choosing the maximum limit, then the query string,
+// then optionally a newline and an Accept header (seeds stay readable).
+fuzz_target!(|data: &[u8]| {
+    let Some((&max, rest)) = data.split_first() else {
+        return;
+    };
+    let Ok(text) = std::str::from_utf8(rest) else {
+        return;
+    };
+    let (raw, accept) = match text.split_once('\n') {
+        Some((q, a)) => (q, Some(a)),
+        None => (text, None),
+    };
+    let max_limit = match max % 4 {
+        0 => CONTAINER_LISTING_LIMIT,
+        1 => 0,
+        2 => usize::from(max),
+        _ => usize::MAX,
+    };
+    let q = match Query::parse(raw) {
+        Ok(q) => q,
+        Err(_) => {
+            // Only a %-escape (or a NUL typed as is) can make text invalid.
+            assert!(raw.contains(['%', '\0']), "{raw:?} refused");
+            return;
+        }
+    };
+    let mut encoded = Vec::new();
+    for key in KEYS {
+        if let Some(v) = q.get(key) {
+            assert!(!v.contains('\0'));
+            encoded.push(format!("{key}={}", percent_encode_all(v)));
+        }
+    }
+    let again = Query::parse(&encoded.join("&")).expect("re-encoded query refused");
+    for key in KEYS {
+        assert_eq!(again.get(key), q.get(key), "{key} after re-encode");
+    }
+
+    let given = q
+        .get("limit")
+        .filter(|l| !l.is_empty() && l.bytes().all(|b| b.is_ascii_digit()));
+    match listing_query(&q, max_limit) {
+        Ok(l) => {
+            assert!(l.limit <= max_limit);
+            match given {
+                Some(n) => assert_eq!(n.parse::<usize>().ok(), Some(l.limit)),
+                None => assert_eq!(l.limit, max_limit),
+            }
+            let delimiter = q.get("delimiter").filter(|d| !d.is_empty());
+            assert_eq!(l.delimiter.as_deref(), delimiter);
+            assert_eq!(l.prefix, q.get("prefix").unwrap_or_default());
+            assert_eq!(l.marker, q.get("marker").unwrap_or_default());
+            assert_eq!(l.end_marker, q.get("end_marker").unwrap_or_default());
+            assert_eq!(l.reverse, q.flag("reverse"));
+        }
+        Err(_) => {
+            let n = given.expect("refused without a numeric limit");
+            assert!(n.parse::<usize>().map_or(true, |n| n > max_limit));
+        }
+    }
+
+    let format = q.get("format");
+    let negotiated = Format::negotiate(format, accept);
+    assert_eq!(
+        Format::choose(format, accept),
+        negotiated.unwrap_or(Format::Plain)
+    );
+    if let Some(f) = format.filter(|f| !f.is_empty()) {
+        let want = match f.to_ascii_lowercase().as_str() {
+            "json" => Format::Json,
+            "xml" => Format::Xml,
+            _ => Format::Plain,
+        };
+        assert_eq!(negotiated, Some(want));
+    } else if accept.is_none_or(|a| a.trim().is_empty()) {
+        assert_eq!(negotiated, Some(Format::Plain));
+    }
+});

@@ -1,0 +1,67 @@
+//! The Range header (range.rs) against two object sizes. Properties: every
+//! range lies inside the object and is non-empty; at most 100 ranges, no
+//! more than the header lists; a header is malformed (whole object) or not
+//! whatever the size; growing the object never makes a satisfiable header
+//! unsatisfiable nor loses a range.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use stowage::range::{evaluate, ByteRange, RangeOutcome};
+
+// The input is text: two object sizes in decimal and a space on the first
+// line, then the header value.
+fuzz_target!(|data: &[u8]| {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let Some((sizes, h)) = text.split_once('\n') else {
+        return;
+    };
+    let Some((Ok(size), Ok(other))) = sizes
+        .split_once(' ')
+        .map(|(a, b)| (a.parse::<u64>(), b.parse::<u64>()))
+    else {
+        return;
+    };
+    assert_eq!(evaluate(None, size), RangeOutcome::Whole);
+
+    let here = evaluate(Some(h), size);
+    let there = evaluate(Some(h), other);
+    check(h, size, &here);
+    check(h, other, &there);
+    assert_eq!(
+        here == RangeOutcome::Whole,
+        there == RangeOutcome::Whole,
+        "malformedness depends on size: {h:?} {here:?} at {size}, {there:?} at {other}"
+    );
+
+    let (small, large, at_small, at_large) = if size <= other {
+        (size, other, &here, &there)
+    } else {
+        (other, size, &there, &here)
+    };
+    if let RangeOutcome::Partial(few) = at_small {
+        let RangeOutcome::Partial(more) = at_large else {
+            panic!("{h:?}: satisfiable at {small}, not at {large}: {at_large:?}");
+        };
+        assert!(few.len() <= more.len());
+    }
+});
+
+fn check(h: &str, size: u64, outcome: &RangeOutcome) {
+    if !h.trim().starts_with("bytes=") {
+        assert_eq!(*outcome, RangeOutcome::Whole);
+    }
+    let RangeOutcome::Partial(ranges) = outcome else {
+        return;
+    };
+    assert!(size > 0, "{h:?}: a range of an empty object");
+    assert!(!ranges.is_empty() && ranges.len() <= 100);
+    assert!(ranges.len() <= h.matches(',').count() + 1);
+    for &ByteRange { start, end } in ranges {
+        assert!(
+            start < end && end <= size,
+            "{h:?} at {size}: {start}..{end}"
+        );
+    }
+}
