@@ -276,7 +276,7 @@ def report(args, rows, outcomes, broken):
             errors.append(err)
     header = (f"# soak requests={rows[-1]['requests']} conns={args.conns} samples={args.samples} "
               f"warmup={args.warmup} rss_slope_kib={args.rss_slope_kib:g} fd_spread={args.fd_spread} "
-              f"mpm={os.environ.get('MPM', 'event')}")
+              f"mpm={os.environ.get('MPM', 'event')} malloc_arena_max={os.environ.get('MALLOC_ARENA_MAX', 'glibc default')}")
     write_tsv(args.tsv, rows, header)
     print(f"\n== samples (clients paused; per child VmRSS/RssAnon MiB, fds (non-socket fds); "
           f"tmp = tmp/ entries + fds into tmp/) ==")
