@@ -14,8 +14,8 @@
 #
 # Env: REQUESTS (500000), CONNS (client processes = keep-alive connections,
 # 4), SAMPLES (50), WARMUP (fraction skipped by the judge, 0.2),
-# RSS_SLOPE_KIB (max VmRSS slope in KiB per 100k requests, 512), FD_SPREAD
-# (max spread of a child's non-socket fds, 8), MPM (event|prefork),
+# RSS_SLOPE_KIB (max VmRSS slope in KiB per 100k requests, 512), FD_SLOPE
+# (max slope of a child's non-socket fds per 100k requests, 4), MPM (event|prefork),
 # MALLOC_ARENA_MAX (1 here, see below).
 #
 # glibc gives each thread of an event child its own malloc arena (up to 8
@@ -71,7 +71,7 @@ BENCH_CONF_HOOK=fixed_pool start_apache "$WORK/apache" "$PORT" "$WORK/data" || e
 python3 "$BENCH_DIR/soak_driver.py" --port "$PORT" --apache-pid "$APACHE_PID" --root "$WORK/data" \
     --error-log "$WORK/apache/error.log" --tsv "$(result_file soak)" --requests "$REQUESTS" \
     --conns "$CONNS" --samples "$SAMPLES" --warmup "${WARMUP:-0.2}" \
-    --rss-slope-kib "${RSS_SLOPE_KIB:-512}" --fd-spread "${FD_SPREAD:-8}"
+    --rss-slope-kib "${RSS_SLOPE_KIB:-512}" --fd-slope "${FD_SLOPE:-4}"
 rc=$?
 stop_apache
 # A failed run keeps its error log next to the samples.
