@@ -10,7 +10,7 @@ CARGO ?= cargo
 LIB := target/release/libstowage.so
 SHIM := build/mod_stowage.so
 
-.PHONY: all deps lib shim run test test-unit test-abi test-e2e test-fuzz bench clean
+.PHONY: all deps lib shim run test test-unit test-abi test-e2e test-fuzz bench soak clean
 
 all: lib shim
 
@@ -43,6 +43,10 @@ test-fuzz:
 
 bench: deps all
 	@bench/run.sh
+
+# A load (minutes; REQUESTS=500000 by default): niced, and not part of `make test`.
+soak: deps all
+	@nice -n 10 bench/soak.sh
 
 clean:
 	$(CARGO) clean

@@ -12,6 +12,9 @@
 # wrk_parse FILE         prints "rps p99_ms non2xx/sockerr" from `wrk --latency` output
 # ab_parse FILE          the same from `ab` output (HEAD cases)
 # result_file NAME       prints bench/results/NAME-<date>.tsv (creates the dir)
+# make_workdir NAME      sets WORK to a new /tmp/stowage-NAME-XXXXXX (mode 755, so
+#                        www-data can reach it) and removes it, after stopping the
+#                        Apache, when the script exits
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_DIR=$(cd "$BENCH_DIR/.." && pwd)
@@ -26,6 +29,13 @@ free_port() {
 result_file() {
     mkdir -p "$RESULTS_DIR"
     echo "$RESULTS_DIR/$1-$BENCH_DATE.tsv"
+}
+
+make_workdir() { # NAME
+    WORK=$(mktemp -d "/tmp/stowage-$1-XXXXXX") || exit 1
+    chmod 755 "$WORK"
+    trap 'stop_apache; rm -rf "$WORK"' EXIT
+    trap 'exit 130' INT TERM
 }
 
 stowage_built() {

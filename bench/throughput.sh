@@ -37,15 +37,7 @@ export MPM=${MPM:-event}
 TSV=$(result_file throughput)
 RAW=${TSV%.tsv}.raw
 mkdir -p "$RAW"
-WORK=$(mktemp -d /tmp/stowage-bench-XXXXXX)
-chmod 755 "$WORK"
-
-cleanup() {
-    stop_apache
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+make_workdir bench
 
 # The baseline writer.
 FSYNC_LOOP=$REPO_DIR/build/fsync_loop
