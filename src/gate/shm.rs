@@ -334,6 +334,19 @@ pub fn monotonic_ns() -> u64 {
         .saturating_add(ts.tv_nsec as u64)
 }
 
+/// Allocates disk blocks for the first `len` bytes of `file` (a no-op for
+/// blocks it already has).
+fn allocate(file: &File, len: usize) -> io::Result<()> {
+    let len = libc::off_t::try_from(len).map_err(|_| io::Error::from_raw_os_error(libc::EFBIG))?;
+    // SAFETY: posix_fallocate takes a descriptor we own, open for writing
+    // for as long as `file` lives, and plain integers; it touches no memory
+    // of ours.
+    match unsafe { libc::posix_fallocate(file.as_raw_fd(), 0, len) } {
+        0 => Ok(()),
+        code => Err(io::Error::from_raw_os_error(code)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -377,18 +390,5 @@ mod tests {
         // A second mapping sees an initialised file and the same lock.
         let again = Region::open(dir.path(), 1).unwrap();
         assert!(!again.lock(0).unwrap().recovered);
-    }
-}
-
-/// Allocates disk blocks for the first `len` bytes of `file` (a no-op for
-/// blocks it already has).
-fn allocate(file: &File, len: usize) -> io::Result<()> {
-    let len = libc::off_t::try_from(len).map_err(|_| io::Error::from_raw_os_error(libc::EFBIG))?;
-    // SAFETY: posix_fallocate takes a descriptor we own, open for writing
-    // for as long as `file` lives, and plain integers; it touches no memory
-    // of ours.
-    match unsafe { libc::posix_fallocate(file.as_raw_fd(), 0, len) } {
-        0 => Ok(()),
-        code => Err(io::Error::from_raw_os_error(code)),
     }
 }
