@@ -65,7 +65,7 @@ fuzz_target!(|data: &[u8]| {
 
     let req = Request {
         method: "POST",
-        uri: "/v1/a/c",
+        uri: "/v1/a/c".into(),
         query: "",
         scheme: "http",
         host: "",
