@@ -40,6 +40,13 @@ fuzz_target!(|data: &[u8]| {
     } else {
         (other, size, &there, &here)
     };
+    // Growing the object only adds satisfiable bytes, but swob's
+    // "egregious" rules (more than 2 overlaps, 8 out of order, 50 ranges)
+    // can then refuse the set: compare only sets they cannot touch.
+    let specs = h.matches(',').count() + 1;
+    if specs > 2 {
+        return;
+    }
     if let RangeOutcome::Partial(few) = at_small {
         let RangeOutcome::Partial(more) = at_large else {
             panic!("{h:?}: satisfiable at {small}, not at {large}: {at_large:?}");
@@ -49,7 +56,9 @@ fuzz_target!(|data: &[u8]| {
 });
 
 fn check(h: &str, size: u64, outcome: &RangeOutcome) {
-    if !h.trim().starts_with("bytes=") {
+    // swob drops every space and reads the unit case-insensitively.
+    let compact: String = h.chars().filter(|&c| c != ' ').collect();
+    if !compact.to_ascii_lowercase().starts_with("bytes=") {
         assert_eq!(*outcome, RangeOutcome::Whole);
     }
     let RangeOutcome::Partial(ranges) = outcome else {
