@@ -21,20 +21,19 @@
 //! journalling the marker's link before the object directory's later fsync
 //! (ext4 and XFS do: one ordered journal).
 
+use super::lazy_dirs::LazyDirs;
 use super::turns::Turns;
 use super::StoreError;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
 
 pub struct IntentLog {
     dir: PathBuf,
     tmp: PathBuf,
-    /// Made by the first intent a worker writes, never by the parent (which
-    /// may run as another user).
-    dirs_ready: OnceLock<()>,
+    /// `intents/` and `tmp/`, made by the first intent a worker writes.
+    dirs: LazyDirs,
     /// When this process may next look for orphans; its first look is at
     /// once, so every process recovers before its first request.
     next_scan: Turns,
@@ -85,19 +84,9 @@ impl IntentLog {
         IntentLog {
             dir: root.join("intents"),
             tmp: root.join("tmp"),
-            dirs_ready: OnceLock::new(),
+            dirs: LazyDirs::new(vec![root.join("intents"), root.join("tmp")]),
             next_scan: Turns::default(),
         }
-    }
-
-    fn ensure_dirs(&self) -> Result<(), StoreError> {
-        if self.dirs_ready.get().is_none() {
-            for dir in [&self.dir, &self.tmp] {
-                fs::create_dir_all(dir).map_err(|e| StoreError::io("creating", dir, e))?;
-            }
-            let _ = self.dirs_ready.set(());
-        }
-        Ok(())
     }
 
     /// As `begin`, but on a full disk the write goes ahead untracked: a
@@ -113,7 +102,7 @@ impl IntentLog {
 
     /// Records that the caller is about to change `names` (2 or 3 parts).
     pub fn begin(&self, names: &[&str]) -> Result<Intent, StoreError> {
-        self.ensure_dirs()?;
+        self.dirs.ensure()?;
         let body = serde_json::to_vec(names)
             .map_err(|e| StoreError::corrupt(&self.dir, format!("encoding intent: {e}")))?;
         let mut file = OpenOptions::new()
@@ -264,7 +253,7 @@ mod tests {
     fn garbage_markers_are_removed() {
         let dir = tempfile::tempdir().unwrap();
         let log = IntentLog::new(dir.path());
-        log.ensure_dirs().unwrap();
+        log.dirs.ensure().unwrap();
         fs::write(dir.path().join("intents/junk"), b"{").unwrap();
         fs::write(dir.path().join("intents/one"), b"[\"a\"]").unwrap();
         assert!(log.orphans(10).unwrap().is_empty());

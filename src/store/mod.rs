@@ -7,6 +7,7 @@ pub mod db;
 pub mod error;
 pub mod expiring;
 pub mod intents;
+pub mod lazy_dirs;
 pub mod objects;
 pub mod quarantine;
 pub mod small_file;

@@ -12,6 +12,7 @@
 //! length (u32 LE) and the magic `STOWAGE1`, so a reader needs one open, one
 //! fstat and one pread before handing the byte range to the host's sendfile.
 
+use super::lazy_dirs::LazyDirs;
 use super::{StoreError, Timestamp};
 use md5::{Digest, Md5};
 use serde_json::{json, Value};
@@ -19,7 +20,6 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
 use std::os::unix::fs::{FileExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
 
 const MAGIC: &[u8; 8] = b"STOWAGE1";
 const TRAILER_LEN: u64 = 12;
@@ -81,10 +81,8 @@ impl From<StoreError> for PutError {
 pub struct ObjectStore {
     objects: PathBuf,
     tmp: PathBuf,
-    /// Set once `objects/` and `tmp/` exist. They are made by the first
-    /// write in a worker, not when the vhost is built: the host builds it in
-    /// its parent process, which may run as another user than its workers.
-    dirs_ready: OnceLock<()>,
+    /// `objects/` and `tmp/`, made by the first write in a worker.
+    dirs: LazyDirs,
 }
 
 /// What an object's newest files say, for crash recovery.
@@ -115,23 +113,13 @@ enum Kind {
 }
 
 impl ObjectStore {
-    /// Touches nothing on disk (see `dirs_ready`).
+    /// Touches nothing on disk (see `dirs`).
     pub fn new(root: &Path) -> ObjectStore {
         ObjectStore {
             objects: root.join("objects"),
             tmp: root.join("tmp"),
-            dirs_ready: OnceLock::new(),
+            dirs: LazyDirs::new(vec![root.join("objects"), root.join("tmp")]),
         }
-    }
-
-    fn ensure_dirs(&self) -> Result<(), StoreError> {
-        if self.dirs_ready.get().is_none() {
-            for dir in [&self.objects, &self.tmp] {
-                fs::create_dir_all(dir).map_err(|e| StoreError::io("creating", dir, e))?;
-            }
-            let _ = self.dirs_ready.set(());
-        }
-        Ok(())
     }
 
     fn object_dir(&self, account: &str, container: &str, object: &str) -> PathBuf {
@@ -418,7 +406,7 @@ impl ObjectStore {
     /// An unnamed file on the storage filesystem: if we crash before
     /// `publish`, the kernel frees it and nothing is left behind.
     fn temp_file(&self) -> Result<File, StoreError> {
-        self.ensure_dirs()?;
+        self.dirs.ensure()?;
         OpenOptions::new()
             .read(true)
             .write(true)
