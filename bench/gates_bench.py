@@ -422,36 +422,115 @@ def targets(results, conns_list, knees):
               f"{'OK' if shed < 5 else ('MISSED' if shed == shed else 'n/a: nothing shed')}")
 
 
+PROBES = {"listing": ("GET", "/v1/AUTH_test/bench-list?format=json&limit=100"),
+          "HEAD": ("HEAD", "/v1/AUTH_test/bench-list"),
+          "GET obj": ("GET", "/v1/AUTH_test/bench-get/o4k")}
+FLOOD_CONNS = 256
+PROBE_EVERY = 0.005  # seconds between probe requests: a paced client, not a load
+
+
+def paced_probe(port, method, path, tok, seconds) -> float:
+    """p99 (ms) of one keep-alive client sending a request every
+    PROBE_EVERY, as a monitoring client or a user's occasional listing
+    would: it measures what a flood does to a light client, not how two
+    saturating clients share the CPU with the flood."""
+    import http.client
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    lat, end = [], time.monotonic() + seconds
+    try:
+        while time.monotonic() < end:
+            t = time.perf_counter()
+            conn.request(method, path, headers={"X-Auth-Token": tok})
+            r = conn.getresponse()
+            r.read()
+            lat.append((time.perf_counter() - t) * 1000)
+            if r.status >= 300:
+                raise RuntimeError(f"probe {method} {path}: {r.status}")
+            time.sleep(max(0.0, PROBE_EVERY - (time.perf_counter() - t)))
+    finally:
+        conn.close()
+    return pct(lat, 0.99)
+
+
+def probe_under_flood(port, tok, status_port) -> dict:
+    """p99 of each probe unloaded, then under a 4 KiB PUT flood of
+    FLOOD_CONNS connections into another container; and the flood's own PUT
+    throughput while the probes ran."""
+    secs = unit_ms(DURATION) / 1000
+    settle(status_port)
+    base = {n: paced_probe(port, m, path, tok, secs) for n, (m, path) in PROBES.items()}
+    flood_secs = 2 + len(PROBES) * secs + 1
+    flood = subprocess.Popen(
+        ["wrk", "-t", "1", "-c", str(FLOOD_CONNS), "-d", f"{flood_secs:.0f}s", "-s",
+         str(BENCH / "put.lua"), f"http://127.0.0.1:{port}/"],
+        env=dict(os.environ, STOWAGE_TOKEN=tok, PUT_SIZE="4096",
+                 PUT_PREFIX="/v1/AUTH_test/bench-flood/f-"),
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        time.sleep(2)
+        loaded = {n: paced_probe(port, m, path, tok, secs) for n, (m, path) in PROBES.items()}
+        out = flood.communicate(timeout=flood_secs + 60)[0]
+    finally:
+        if flood.poll() is None:
+            flood.kill()
+            flood.wait()
+    m = re.search(r"Requests/sec:\s+([\d.]+)", out or "")
+    return {"base": base, "loaded": loaded, "flood_rps": float(m.group(1)) if m else 0.0}
+
+
+def print_probe_rows(label, r, note=""):
+    for name in PROBES:
+        b, l = r["base"][name], r["loaded"][name]
+        ratio = l / b if b else float("nan")
+        print(f"{label:>12} {name:>8} {b:>11.2f}ms {l:>9.2f}ms {ratio:>6.2f}x{note}")
+
+
 def separation(sides, toks, logs):
     print("\n== separation: container listing / HEAD and object GET p99 under a 4 KiB PUT "
-          "flood (256 connections) vs unloaded, 2 probe connections")
-    print(f"{'gates':>5} {'probe':>8} {'unloaded p99':>13} {'loaded p99':>11} {'ratio':>6}")
-    probes = {"listing": "/v1/AUTH_test/bench-list?format=json&limit=100",
-              "HEAD": "/v1/AUTH_test/bench-list",
-              "GET obj": "/v1/AUTH_test/bench-get/o4k"}
+          f"flood ({FLOOD_CONNS} connections) vs unloaded; one paced probe client, a request "
+          f"every {PROBE_EVERY * 1000:.0f} ms")
+    print(f"{'gates':>12} {'probe':>8} {'unloaded p99':>13} {'loaded p99':>11} {'ratio':>7}")
     for s, port in sides.items():
-        settle(sides["on"])
-        base = {}
-        for name, path in probes.items():
-            base[name] = wrk(port, path, 2, toks[s], "head.lua" if name == "HEAD" else
-                             "token.lua")["p99"]
-        flood = subprocess.Popen(
-            ["wrk", "-t", "1", "-c", "256", "-d", "60s", "-s", str(BENCH / "put.lua"),
-             f"http://127.0.0.1:{port}/"],
-            env=dict(os.environ, STOWAGE_TOKEN=toks[s], PUT_SIZE="4096",
-                     PUT_PREFIX="/v1/AUTH_test/bench-flood/f-"),
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            time.sleep(2)
-            for name, path in probes.items():
-                loaded = wrk(port, path, 2, toks[s], "head.lua" if name == "HEAD" else
-                             "token.lua")["p99"]
-                ratio = loaded / base[name] if base[name] else float("nan")
-                print(f"{s:>5} {name:>8} {base[name]:>11.2f}ms {loaded:>9.2f}ms {ratio:>5.2f}x"
-                      f"{'  (target <= 2x)' if s == 'on' else ''}")
-        finally:
-            flood.send_signal(signal.SIGINT)
-            flood.wait(timeout=30)
+        r = probe_under_flood(port, toks[s], sides["on"])
+        print_probe_rows(s, r, "  (target <= 2x)" if s == "on" else "")
+        print(f"{s:>12} {'PUT/s':>8} {r['flood_rps']:>11.0f}   (the flood itself)")
+
+
+def separation_sweep(args):
+    """Separation against the object-write limit: what each limit costs the
+    PUT flood and buys the probes. One fresh Apache per limit."""
+    tmp = Path(tempfile.mkdtemp(prefix="stowage-separation-", dir=args.tmpdir))
+    os.chmod(tmp, 0o755)
+    rows = []
+    print(f"\n== separation sweep: probes (one paced client, a request every "
+          f"{PROBE_EVERY * 1000:.0f} ms) unloaded and under a {FLOOD_CONNS}-connection 4 KiB "
+          f"PUT flood, per object-write setting; {DURATION} per probe")
+    print(f"{'write limit':>12} {'probe':>8} {'unloaded p99':>13} {'loaded p99':>11} {'ratio':>7}")
+    try:
+        for lim in args.write_limits.split(","):
+            # "256", or "256:yield=off" (more keys for the same line), or "off"
+            n, _, keys = lim.partition(":")
+            conf = (("StowageGate object-write off\n" if n == "off" else
+                     f"StowageGate object-write limit={n} queue={1024 - int(n)} "
+                     f"{keys.replace(',', ' ')}\n")
+                    + "".join(f"StowageGate {g.strip()}\n" for g in args.gates.split(";")
+                              if g.strip()))
+            ap = Apache(tmp / f"srv-{len(rows)}", conf)
+            try:
+                tok = token(ap.port)
+                prepare(ap.port, tok)
+                r = probe_under_flood(ap.port, tok, ap.port)
+            finally:
+                ap.stop()
+            print_probe_rows(lim, r)
+            print(f"{lim:>12} {'PUT/s':>8} {r['flood_rps']:>11.0f}   (the flood itself)")
+            for name in PROBES:
+                rows.append((lim, name, r["base"][name], r["loaded"][name], r["flood_rps"]))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    tsv = write_tsv("separation", ["write_limit", "probe", "unloaded_p99_ms", "loaded_p99_ms",
+                                   "flood_put_rps"], rows)
+    print(f"TSV: {tsv}")
 
 
 def main():
@@ -471,10 +550,16 @@ def main():
                    help='StowageGate settings for the "on" side instead of the defaults, '
                         '";"-separated, e.g. "object-write limit=128; object-read limit=64"')
     o.add_argument("--tmpdir", default=None)
+    p = sub.add_parser("separation")
+    p.add_argument("--write-limits", default="off,256:yield=off,256,8:yield=off,2:yield=off",
+                   help="object-write settings to compare: LIMIT[:key=value,...] "
+                        "(e.g. 256:yield=off), or off (no gate)")
+    p.add_argument("--gates", default="", help='other StowageGate settings, ";"-separated')
+    p.add_argument("--tmpdir", default=None)
     args = ap.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed (scripts/deps.sh)")
-    sweep(args) if args.cmd == "sweep" else overload(args)
+    {"sweep": sweep, "overload": overload, "separation": separation_sweep}[args.cmd](args)
 
 
 if __name__ == "__main__":

@@ -106,3 +106,133 @@ pub fn switch_user(uid: u32, gid: u32) -> io::Result<()> {
         Err(io::Error::last_os_error())
     }
 }
+
+/// EXPERIMENT: SCHED_BATCH (true) or SCHED_OTHER for the calling thread.
+pub fn set_thread_batch(batch: bool) -> io::Result<()> {
+    let param = libc::sched_param { sched_priority: 0 };
+    let policy = if batch {
+        libc::SCHED_BATCH
+    } else {
+        libc::SCHED_OTHER
+    };
+    // SAFETY: param outlives the call; pid 0 = the calling thread.
+    let rc = unsafe { libc::sched_setscheduler(0, policy, &param) };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+/// How long the calling thread has waited on a run queue so far (ready to
+/// run, no CPU free), from `/proc/thread-self/schedstat`; None where the
+/// kernel does not say (no CONFIG_SCHED_INFO).
+///
+/// The file stays open for the thread's life, so a reading is one pread.
+/// Its descriptor is a plain thread-local number with no destructor: a
+/// thread-local with one (say a `File`) registers a TLS destructor on first
+/// use, which in a library the host loaded with dlopen takes glibc's loader
+/// lock and stalled Apache's threads for milliseconds. Apache's worker
+/// threads live as long as their process, whose exit closes the file.
+/// The calling thread's CPU time and voluntary context switches so far
+/// (`getrusage(RUSAGE_THREAD)`): with a wall clock around a piece of work,
+/// enough to tell how long the thread waited for a CPU (see `CpuWait`).
+#[derive(Debug, Clone, Copy)]
+pub struct ThreadUsage {
+    pub cpu: std::time::Duration,
+    pub voluntary_switches: u64,
+}
+
+pub fn thread_usage() -> Option<ThreadUsage> {
+    let mut ru = std::mem::MaybeUninit::<libc::rusage>::uninit();
+    // SAFETY: ru is writable and large enough for a struct rusage, which
+    // getrusage fills on success; RUSAGE_THREAD names the calling thread.
+    let rc = unsafe { libc::getrusage(libc::RUSAGE_THREAD, ru.as_mut_ptr()) };
+    if rc != 0 {
+        return None;
+    }
+    // SAFETY: getrusage succeeded, so ru is initialised.
+    let ru = unsafe { ru.assume_init() };
+    let tv = |t: libc::timeval| {
+        std::time::Duration::from_secs(t.tv_sec.max(0) as u64)
+            + std::time::Duration::from_micros(t.tv_usec.max(0) as u64)
+    };
+    Some(ThreadUsage {
+        cpu: tv(ru.ru_utime) + tv(ru.ru_stime),
+        voluntary_switches: ru.ru_nvcsw.max(0) as u64,
+    })
+}
+
+/// Measures how long a piece of work on this thread waited for a CPU:
+/// wall time minus CPU time, counted only when the thread never blocked
+/// (no voluntary context switch), so that what remains is time spent
+/// ready to run but not running. (Reading the kernel's own run-queue delay
+/// from /proc/thread-self/schedstat was tried: the first open per thread
+/// took 5-30 ms inside Apache's children.)
+pub struct CpuWait {
+    wall: std::time::Instant,
+    usage: ThreadUsage,
+}
+
+impl CpuWait {
+    pub fn start() -> Option<CpuWait> {
+        Some(CpuWait {
+            usage: thread_usage()?,
+            wall: std::time::Instant::now(),
+        })
+    }
+
+    /// None when the work blocked (I/O, a lock): its off-CPU time is not
+    /// all waiting for a CPU, so it says nothing about CPU contention.
+    pub fn finish(&self) -> Option<std::time::Duration> {
+        let wall = self.wall.elapsed();
+        let now = thread_usage()?;
+        if now.voluntary_switches != self.usage.voluntary_switches {
+            return None;
+        }
+        Some(wall.saturating_sub(now.cpu.saturating_sub(self.usage.cpu)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::CpuWait;
+    use std::time::{Duration, Instant};
+
+    /// Spins for `d` of wall time.
+    fn spin(d: Duration) {
+        let t = Instant::now();
+        while t.elapsed() < d {
+            std::hint::spin_loop();
+        }
+    }
+
+    #[test]
+    fn cpu_wait_grows_when_threads_outnumber_cpus() {
+        let cpus = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let alone = CpuWait::start().unwrap();
+        spin(Duration::from_millis(20));
+        let quiet = alone.finish();
+        let crowded = std::thread::scope(|s| {
+            for _ in 0..cpus * 4 {
+                s.spawn(|| spin(Duration::from_millis(400)));
+            }
+            let w = CpuWait::start().unwrap();
+            spin(Duration::from_millis(300));
+            w.finish()
+        });
+        // Spinning never blocks, so both are measured; sharing the CPUs
+        // with four times as many spinners leaves most of the wall time
+        // spent waiting.
+        let crowded = crowded.expect("spinning does not block");
+        assert!(crowded > Duration::from_millis(100), "{crowded:?}");
+        assert!(quiet.is_some());
+    }
+
+    #[test]
+    fn work_that_blocks_is_not_measured() {
+        let w = CpuWait::start().unwrap();
+        std::thread::sleep(Duration::from_millis(5));
+        assert_eq!(w.finish(), None);
+    }
+}

@@ -24,6 +24,28 @@ pub fn serve(
     host: &mut dyn Host,
     process: impl FnOnce(&mut dyn Host) -> Response,
 ) -> Response {
+    let lower = std::env::var_os("STOWAGE_EXP_BATCH").is_some() && kind == Kind::ObjectWrite;
+    if lower {
+        if let Err(e) = crate::os::set_thread_batch(true) {
+            host.log(LogLevel::Error, &format!("batch: {e}"));
+        }
+    }
+    let resp = serve_inner(vh, req, kind, host, process);
+    if lower {
+        if let Err(e) = crate::os::set_thread_batch(false) {
+            host.log(LogLevel::Error, &format!("batch restore: {e}"));
+        }
+    }
+    resp
+}
+
+fn serve_inner(
+    vh: &Vhost,
+    req: &Request<'_>,
+    kind: Kind,
+    host: &mut dyn Host,
+    process: impl FnOnce(&mut dyn Host) -> Response,
+) -> Response {
     let mut problems = Vec::new();
     let mut report = |msg: &str| problems.push(msg.to_string());
     // A full queue sheds before the body is read: shedding stays cheap.
@@ -44,8 +66,16 @@ pub fn serve(
     };
     host.set_note(WAIT_NOTE, &permit.waited.as_micros().to_string());
     crate::test_hooks::while_admitted(req);
+    // Latency-sensitive requests tell the write gate how long they waited
+    // for a CPU (gate/yielding.rs).
+    let sensitive = kind != Kind::ObjectWrite && vh.gates.write_gate_yields();
+    let cpu_wait = sensitive.then(crate::os::CpuWait::start).flatten();
     let resp = process(&mut host);
     drop(permit);
+    if let Some(waited) = cpu_wait.and_then(|w| w.finish()) {
+        let mut report = |msg: &str| host.log(LogLevel::Error, msg);
+        vh.gates.note_cpu_wait(waited, &mut report);
+    }
     resp
 }
 

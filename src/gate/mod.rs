@@ -1,13 +1,14 @@
 //! Admission gates: each processor admits only as many concurrent requests
 //! as its resource serves well, queues a bounded number more in FIFO order
 //! for a bounded time, and sheds the rest with 503. Gates are node-wide:
-//! their state lives in `<root>/run/gates-v2.shm`, shared by every process
+//! their state lives in `<root>/run/gates-v3.shm`, shared by every process
 //! of the web server. See docs/gates.md.
 //!
 //! Rooms: `settings` (the directive), `limiter` (the limit, behind a trait),
 //! `table` (the algorithm on the shared state), `shm` (the OS layer: mapping,
 //! robust lock, futex), `liveness` (dead-owner detection), `hist` (wait-time
-//! percentiles), `semaphore` (one gate), `admission` (the router's hook),
+//! percentiles), `semaphore` (one gate), `yielding` (the write limit that
+//! adapts to latency-sensitive requests), `admission` (the router's hook),
 //! `prefetch` (small bodies read before admission), `status` (figures).
 
 pub mod admission;
@@ -20,6 +21,7 @@ pub mod settings;
 pub mod shm;
 pub mod status;
 pub mod table;
+pub mod yielding;
 
 use limiter::Fixed;
 use semaphore::{Gate, Permit, Refusal};
@@ -145,6 +147,25 @@ impl Gates {
     pub fn shed_if_full(&self, kind: Kind, report: &mut dyn FnMut(&str)) -> bool {
         let gate = self.gate(kind);
         gate.settings.limit.is_some() && self.region(report).is_some_and(|r| gate.shed_if_full(r))
+    }
+
+    /// True when latency-sensitive requests should report their CPU wait:
+    /// the object-write gate is on and yields to them.
+    pub fn write_gate_yields(&self) -> bool {
+        let s = self.gate(Kind::ObjectWrite).settings;
+        s.limit.is_some() && s.yield_after.is_some()
+    }
+
+    /// A latency-sensitive request (not an object write) finished after
+    /// waiting `cpu_wait` for a CPU in its processor: feedback for the
+    /// object-write gate's adaptive limit.
+    pub fn note_cpu_wait(&self, cpu_wait: std::time::Duration, report: &mut dyn FnMut(&str)) {
+        if !self.write_gate_yields() {
+            return;
+        }
+        if let Some(r) = self.region(report) {
+            self.gate(Kind::ObjectWrite).note_sensitive(r, cpu_wait);
+        }
     }
 
     /// Admission to `kind`'s processor. Without any region (mapping failed

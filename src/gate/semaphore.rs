@@ -6,7 +6,7 @@ use super::limiter::{Limiter, Sample};
 use super::liveness::{self, Prober};
 use super::settings::GateSettings;
 use super::shm::{monotonic_ns, Locked, Region};
-use super::table::{Enter, Params, Woken, WAITING};
+use super::table::{Enter, GateState, Params, Woken, WAITING};
 use super::Kind;
 use std::io;
 use std::time::{Duration, Instant};
@@ -62,7 +62,8 @@ impl Drop for Held<'_> {
     fn drop(&mut self) {
         let g = self.gate;
         if let Ok(mut st) = g.lock(self.region) {
-            let woken = st.leave(self.entry, monotonic_ns(), g.params());
+            let p = g.params(&st);
+            let woken = st.leave(self.entry, monotonic_ns(), p);
             drop(st);
             g.wake(self.region, &woken);
         }
@@ -82,11 +83,55 @@ impl Gate {
         }
     }
 
-    pub fn params(&self) -> Params {
+    /// The limit and queue bound in force: the configured limit, or, for a
+    /// gate that yields, what the shared adaptive state allows of it.
+    pub fn params(&self, st: &GateState) -> Params {
+        let max = self.limiter.limit();
         Params {
-            limit: self.limiter.limit(),
+            limit: match self.settings.yield_after {
+                Some(_) => st.yielding.current(max),
+                None => max,
+            },
             queue: self.settings.queue,
         }
+    }
+
+    /// Closes the adaptive limit's interval when due; when the limit grew,
+    /// admits the waiters that now fit (returned, to be woken).
+    fn adapt(&self, st: &mut Locked<'_>, now: u64) -> Woken {
+        if self.settings.yield_after.is_none() {
+            return Vec::new();
+        }
+        let holding = st.holding;
+        if st.yielding.tick(now, self.limiter.limit(), holding) {
+            let p = self.params(st);
+            return st.promote(now, p);
+        }
+        Vec::new()
+    }
+
+    /// A latency-sensitive request reports how long it waited for a CPU
+    /// (see `yielding`); a gate that does not yield ignores it.
+    pub fn note_sensitive(&self, region: &Region, cpu_wait: Duration) {
+        let Some(threshold) = self.settings.yield_after else {
+            return;
+        };
+        let Ok(mut st) = self.lock(region) else {
+            return;
+        };
+        let now = monotonic_ns();
+        let holding = st.holding;
+        let grew = st
+            .yielding
+            .sample(now, cpu_wait > threshold, self.limiter.limit(), holding);
+        let woken = if grew {
+            let p = self.params(&st);
+            st.promote(now, p)
+        } else {
+            Vec::new()
+        };
+        drop(st);
+        self.wake(region, &woken);
     }
 
     fn lock<'r>(&self, region: &'r Region) -> io::Result<Locked<'r>> {
@@ -107,7 +152,7 @@ impl Gate {
     /// Frees entries of dead processes when the gate is busy and the last
     /// look is old enough; returns the waiters this admitted.
     fn reclaim_if_due(&self, st: &mut Locked<'_>, now: u64) -> Woken {
-        let p = self.params();
+        let p = self.params(st);
         let busy = st.holding >= p.limit || st.waiting > 0;
         let due = now.saturating_sub(st.last_reclaim_ns) >= RECLAIM_EVERY.as_nanos() as u64;
         if !busy || !due {
@@ -127,13 +172,16 @@ impl Gate {
         if self.settings.limit.is_none() {
             return false;
         }
-        let p = self.params();
         match self.lock(region) {
-            Ok(mut st) if st.holding >= p.limit && st.waiting >= p.queue => {
-                st.shed += 1;
-                true
+            Ok(mut st) => {
+                let p = self.params(&st);
+                let full = st.holding >= p.limit && st.waiting >= p.queue;
+                if full {
+                    st.shed += 1;
+                }
+                full
             }
-            _ => false,
+            Err(_) => false,
         }
     }
 
@@ -146,8 +194,10 @@ impl Gate {
         let who = liveness::me();
         let mut st = self.lock(region).map_err(Refusal::Broken)?;
         let now = monotonic_ns();
-        let woken = self.reclaim_if_due(&mut st, now);
-        let entered = st.enter(who, now, self.params());
+        let mut woken = self.adapt(&mut st, now);
+        woken.extend(self.reclaim_if_due(&mut st, now));
+        let p = self.params(&st);
+        let entered = st.enter(who, now, p);
         let in_flight = st.holding;
         drop(st);
         self.wake(region, &woken);
@@ -163,7 +213,9 @@ impl Gate {
                 region.wait(self.kind.index(), entry, WAITING, left.min(RECLAIM_EVERY));
             }
             let mut st = self.lock(region).map_err(Refusal::Broken)?;
-            let woken = self.reclaim_if_due(&mut st, monotonic_ns());
+            let now = monotonic_ns();
+            let mut woken = self.adapt(&mut st, now);
+            woken.extend(self.reclaim_if_due(&mut st, now));
             let in_flight = st.holding;
             let outcome = if st.is_holding(entry) {
                 Some(true)

@@ -22,7 +22,15 @@ pub struct GateSettings {
     pub limit: Option<u32>,
     pub queue: u32,
     pub wait: Duration,
+    /// Object writes only: adapt the limit so that latency-sensitive
+    /// requests wait at most this long for a CPU (see `yielding`); None:
+    /// the limit is fixed.
+    pub yield_after: Option<Duration>,
 }
+
+/// The default `yield` threshold of the object-write gate (README,
+/// "Separation").
+pub const DEFAULT_YIELD_AFTER: Duration = Duration::from_micros(250);
 
 /// Defaults measured with `bench/sweep` on the development machine (2 shared
 /// cores, SSD-backed ext4); see README "Admission gates".
@@ -41,6 +49,10 @@ pub const fn default_for(kind: Kind) -> GateSettings {
         limit: Some(limit),
         queue: default_queue(limit),
         wait: Duration::from_secs(10),
+        yield_after: match kind {
+            Kind::ObjectWrite => Some(DEFAULT_YIELD_AFTER),
+            _ => None,
+        },
     }
 }
 
@@ -84,7 +96,9 @@ pub const MAX_WAIT: Duration = Duration::from_secs(300);
 
 const USAGE: &str = "StowageGate takes object-read|object-write|object|container|account, \
                      then off or any of limit=N queue=N wait=DURATION \
-                     (e.g. limit=8 queue=64 wait=10s)";
+                     (e.g. limit=8 queue=64 wait=10s), and for object-write \
+                     yield=DURATION|off";
+pub const MAX_YIELD_AFTER: Duration = Duration::from_secs(1);
 
 /// What one `StowageGate` line sets; `None` keeps the gate's default.
 #[derive(Default)]
@@ -92,6 +106,8 @@ struct Overrides {
     limit: Option<u32>,
     queue: Option<u32>,
     wait: Option<Duration>,
+    /// Some(None): yield=off.
+    yield_after: Option<Option<Duration>>,
 }
 
 /// Parses the arguments of one `StowageGate` line (after the directive
@@ -121,11 +137,20 @@ pub fn parse(args: &[&str]) -> Result<Vec<(Kind, GateSettings)>, String> {
         return Ok(kinds.iter().map(off).collect());
     }
     let o = parse_overrides(which, rest)?;
+    // `object ... yield=` sets the write gate's (the only one that yields).
+    if o.yield_after.is_some() && !kinds.contains(&Kind::ObjectWrite) {
+        return Err(format!(
+            "StowageGate {which}: yield applies to the object-write gate only"
+        ));
+    }
     let mut out = Vec::with_capacity(kinds.len());
     for &k in kinds {
         let mut s = default_for(k);
         s.limit = o.limit.or(s.limit);
         s.wait = o.wait.unwrap_or(s.wait);
+        if k == Kind::ObjectWrite {
+            s.yield_after = o.yield_after.unwrap_or(s.yield_after);
+        }
         s.queue = o.queue.unwrap_or(default_queue(s.limit.unwrap_or(1)));
         if s.limit.unwrap_or(0) as usize + s.queue as usize > MAX_ENTRIES {
             return Err(format!(
@@ -161,14 +186,28 @@ fn parse_overrides(which: &str, rest: &[&str]) -> Result<Overrides, String> {
                     ))
                 }
             },
+            "yield" if value.eq_ignore_ascii_case("off") => o.yield_after = Some(None),
+            "yield" => match parse_duration(value) {
+                Some(d) if d > Duration::ZERO && d <= MAX_YIELD_AFTER => {
+                    o.yield_after = Some(Some(d))
+                }
+                _ => {
+                    return Err(bad(
+                        "yield must be off or a duration from 1us to 1s (e.g. 250us, 2ms)",
+                    ))
+                }
+            },
             _ => return Err(bad(&format!("unknown key {key}; {USAGE}"))),
         }
     }
     Ok(o)
 }
 
-/// "250ms", "10s", or bare seconds "10".
+/// "250us", "250ms", "10s", or bare seconds "10".
 fn parse_duration(v: &str) -> Option<Duration> {
+    if let Some(us) = v.strip_suffix("us") {
+        return us.parse::<u64>().ok().map(Duration::from_micros);
+    }
     if let Some(ms) = v.strip_suffix("ms") {
         return ms.parse::<u64>().ok().map(Duration::from_millis);
     }
@@ -208,6 +247,44 @@ mod tests {
     }
 
     #[test]
+    fn yield_is_on_by_default_for_writes_only_and_can_be_set() {
+        assert_eq!(
+            default_for(Kind::ObjectWrite).yield_after,
+            Some(DEFAULT_YIELD_AFTER)
+        );
+        for k in [Kind::ObjectRead, Kind::Container, Kind::Account] {
+            assert_eq!(default_for(k).yield_after, None);
+        }
+        let s = |args: &[&str]| one(args).1.yield_after;
+        assert_eq!(s(&["object-write", "yield=off"]), None);
+        assert_eq!(
+            s(&["object-write", "yield=500us"]),
+            Some(Duration::from_micros(500))
+        );
+        assert_eq!(
+            s(&["object-write", "limit=8", "yield=2ms"]),
+            Some(Duration::from_millis(2))
+        );
+        assert_eq!(
+            s(&["object-write", "limit=8"]),
+            Some(DEFAULT_YIELD_AFTER),
+            "other keys keep the default"
+        );
+        // On an `object` line, yield is the write gate's.
+        let v = parse(&["object", "limit=4", "yield=off"]).unwrap();
+        assert_eq!(
+            v[0],
+            (Kind::ObjectRead, {
+                let mut r = default_for(Kind::ObjectRead);
+                r.limit = Some(4);
+                r.queue = 64;
+                r
+            })
+        );
+        assert_eq!((v[1].0, v[1].1.yield_after), (Kind::ObjectWrite, None));
+    }
+
+    #[test]
     fn object_sets_both_object_gates_from_their_own_defaults() {
         let v = parse(&["object", "limit=12", "wait=2s"]).unwrap();
         let kinds: Vec<Kind> = v.iter().map(|p| p.0).collect();
@@ -244,6 +321,11 @@ mod tests {
             (&["object", "limit"][..], "key=value"),
             (&["object", "limit=512", "queue=600"][..], "exceed"),
             (&["object-writes", "limit=1"][..], "unknown gate"),
+            (&["object-write", "yield=0us"][..], "yield=0us"),
+            (&["object-write", "yield=2s"][..], "yield=2s"),
+            (&["object-write", "yield=soon"][..], "yield=soon"),
+            (&["object-read", "yield=1ms"][..], "object-write gate only"),
+            (&["container", "yield=1ms"][..], "object-write gate only"),
             (&[][..], "StowageGate takes"),
         ] {
             let e = parse(args).unwrap_err();

@@ -12,6 +12,13 @@ pub struct GateFigures {
     pub title: &'static str,
     /// None: the gate is off (unbounded).
     pub limit: Option<u32>,
+    /// The limit in force now: below `limit` while the gate yields to
+    /// latency-sensitive requests (object writes); else `limit`.
+    pub limit_now: Option<u32>,
+    /// The yield threshold in microseconds, None when the limit is fixed.
+    pub yield_us: Option<u64>,
+    /// How often the adaptive limit was halved.
+    pub yield_cuts: u64,
     pub queue_max: u32,
     pub wait_max_ms: u64,
     pub in_flight: u32,
@@ -38,11 +45,21 @@ pub fn figures(gates: &Gates, report: &mut dyn FnMut(&str)) -> Vec<GateFigures> 
                 name: k.name(),
                 title: k.title(),
                 limit: g.settings.limit,
+                limit_now: g.settings.limit,
+                yield_us: g
+                    .settings
+                    .limit
+                    .and(g.settings.yield_after)
+                    .map(|d| d.as_micros() as u64),
                 queue_max: g.settings.queue,
                 wait_max_ms: g.settings.wait.as_millis() as u64,
                 ..GateFigures::default()
             };
             if let Some(st) = region.and_then(|r| r.lock(k.index()).ok()) {
+                if f.limit.is_some() {
+                    f.limit_now = Some(g.params(&st).limit);
+                }
+                f.yield_cuts = st.yielding.cuts;
                 f.in_flight = st.holding;
                 f.queued = st.waiting;
                 f.admitted = st.admitted;
@@ -69,6 +86,9 @@ pub fn json(root: &str, figs: &[GateFigures]) -> Value {
                 f.name.to_string(),
                 json!({
                     "limit": f.limit,
+                    "limit_now": f.limit_now,
+                    "yield_us": f.yield_us,
+                    "yield_cuts": f.yield_cuts,
                     "queue_max": f.queue_max,
                     "wait_max_ms": f.wait_max_ms,
                     "in_flight": f.in_flight,
@@ -96,11 +116,16 @@ fn limit_text(f: &GateFigures) -> String {
     f.limit.map_or_else(|| "off".to_string(), |l| l.to_string())
 }
 
+fn limit_now_text(f: &GateFigures) -> String {
+    f.limit_now
+        .map_or_else(|| "off".to_string(), |l| l.to_string())
+}
+
 /// A section for mod_status's HTML page.
 pub fn html(root: &str, figs: &[GateFigures]) -> String {
     let mut out = format!(
         "<h2>Stowage admission gates: {}</h2>\n<table border=\"1\">\n<tr><th>gate</th>\
-         <th>limit</th><th>queue max</th><th>wait max (ms)</th><th>in flight</th>\
+         <th>limit</th><th>limit now</th><th>queue max</th><th>wait max (ms)</th><th>in flight</th>\
          <th>queued</th><th>admitted</th><th>shed</th><th>timed out</th><th>reclaimed</th>\
          <th>wait p50 (&micro;s)</th><th>wait p90 (&micro;s)</th><th>wait p99 (&micro;s)</th></tr>\n",
         esc(root)
@@ -108,9 +133,10 @@ pub fn html(root: &str, figs: &[GateFigures]) -> String {
     for f in figs {
         out += &format!(
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>\
-             <td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+             <td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
             f.name,
             limit_text(f),
+            limit_now_text(f),
             f.queue_max,
             f.wait_max_ms,
             f.in_flight,
@@ -134,10 +160,12 @@ pub fn text(n: usize, root: &str, figs: &[GateFigures]) -> String {
     for f in figs {
         let p = format!("Stowage{n}{}", f.title);
         out += &format!(
-            "{p}Limit: {}\n{p}QueueMax: {}\n{p}InFlight: {}\n{p}Queued: {}\n{p}Admitted: {}\n\
+            "{p}Limit: {}\n{p}LimitNow: {}\n{p}YieldCuts: {}\n{p}QueueMax: {}\n{p}InFlight: {}\n{p}Queued: {}\n{p}Admitted: {}\n\
              {p}Shed: {}\n{p}TimedOut: {}\n{p}Reclaimed: {}\n{p}WaitP50us: {}\n\
              {p}WaitP90us: {}\n{p}WaitP99us: {}\n",
             limit_text(f),
+            limit_now_text(f),
+            f.yield_cuts,
             f.queue_max,
             f.in_flight,
             f.queued,

@@ -11,6 +11,7 @@
 
 use super::hist::Histogram;
 use super::liveness::Owner;
+use super::yielding::YieldState;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 /// Entries per gate: the most requests that can hold or wait at once,
@@ -49,6 +50,8 @@ pub struct GateState {
     pub last_reclaim_ns: u64,
     /// Wait before admission of every admitted request, in microseconds.
     pub waits: Histogram,
+    /// The adaptive limit of a gate that yields (object writes).
+    pub yielding: YieldState,
     pub entries: [Entry; MAX_ENTRIES],
 }
 
@@ -67,6 +70,7 @@ impl Default for GateState {
             reclaimed: 0,
             last_reclaim_ns: 0,
             waits: Histogram::default(),
+            yielding: YieldState::default(),
             entries: std::array::from_fn(|_| Entry::default()),
         }
     }

@@ -16,6 +16,7 @@ fn settings(limit: u32, queue: u32, wait_ms: u64) -> GateSettings {
         limit: Some(limit),
         queue,
         wait: Duration::from_millis(wait_ms),
+        yield_after: None,
     }
 }
 
@@ -146,7 +147,7 @@ fn a_dead_owners_permits_come_back() {
     };
     {
         let mut st = region.lock(Kind::ObjectWrite.index()).unwrap();
-        let p = g.gate(Kind::ObjectWrite).params();
+        let p = g.gate(Kind::ObjectWrite).params(&st);
         for _ in 0..2 {
             assert!(matches!(
                 st.enter(ghost, monotonic_ns(), p),
@@ -176,7 +177,7 @@ fn the_file_is_shared_between_mappings() {
     ));
     drop(held);
     assert!(b.acquire(Kind::ObjectWrite, &mut |_| {}).is_ok());
-    assert!(dir.path().join("run/gates-v2.shm").exists());
+    assert!(dir.path().join("run/gates-v3.shm").exists());
 }
 
 #[test]
@@ -245,4 +246,70 @@ fn a_full_write_gate_does_not_hold_up_reads() {
     let read = g.acquire(Kind::ObjectRead, &mut |_| {});
     assert!(read.is_ok(), "a read waited behind a write");
     drop(write);
+}
+
+#[test]
+fn write_gate_yields_to_slow_sensitive_requests_and_recovers() {
+    use super::yielding::INTERVAL_NS;
+    let interval = Duration::from_nanos(INTERVAL_NS) + Duration::from_millis(10);
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = settings(8, 16, 5_000);
+    s.yield_after = Some(Duration::from_micros(250));
+    let g = gates(dir.path(), s);
+    let limit_now = |g: &Gates| {
+        let r = g.region(&mut |_| {}).unwrap();
+        let st = r.lock(Kind::ObjectWrite.index()).unwrap();
+        g.gate(Kind::ObjectWrite).params(&st).limit
+    };
+    assert_eq!(limit_now(&g), 8);
+    // Reads that waited 1 ms for a CPU: the next interval halves the limit.
+    for _ in 0..10 {
+        g.note_cpu_wait(Duration::from_millis(1), &mut |_| {});
+    }
+    thread::sleep(interval);
+    g.note_cpu_wait(Duration::ZERO, &mut |_| {});
+    assert_eq!(limit_now(&g), 4);
+    let held: Vec<_> = (0..4)
+        .map(|_| g.acquire(Kind::ObjectWrite, &mut |_| {}).unwrap())
+        .collect();
+    let g2 = Arc::clone(&g);
+    let fifth = thread::spawn(move || g2.acquire(Kind::ObjectWrite, &mut |_| {}).is_ok());
+    let t = Instant::now();
+    while queued(&g) == 0 {
+        assert!(
+            t.elapsed() < Duration::from_secs(5),
+            "fifth writer never queued"
+        );
+        thread::sleep(Duration::from_millis(2));
+    }
+    // Quiet reads for an interval: the limit grows and the waiter gets in.
+    g.note_cpu_wait(Duration::ZERO, &mut |_| {});
+    thread::sleep(interval);
+    g.note_cpu_wait(Duration::ZERO, &mut |_| {});
+    assert_eq!(limit_now(&g), 5);
+    assert!(fifth.join().unwrap(), "the grown limit admitted the waiter");
+    drop(held);
+    // Reads that do not wait for a CPU never cut; and after a second
+    // without any, the configured limit is back.
+    thread::sleep(Duration::from_millis(1_050));
+    let p = g.acquire(Kind::ObjectWrite, &mut |_| {}).unwrap();
+    assert_eq!(limit_now(&g), 8);
+    drop(p);
+}
+
+#[test]
+fn a_gate_without_yield_ignores_cpu_waits() {
+    let dir = tempfile::tempdir().unwrap();
+    let g = gates(dir.path(), settings(8, 16, 5_000));
+    assert!(!g.write_gate_yields());
+    for _ in 0..3 {
+        for _ in 0..10 {
+            g.note_cpu_wait(Duration::from_millis(5), &mut |_| {});
+        }
+        thread::sleep(Duration::from_millis(60));
+    }
+    let r = g.region(&mut |_| {}).unwrap();
+    let st = r.lock(Kind::ObjectWrite.index()).unwrap();
+    assert_eq!(g.gate(Kind::ObjectWrite).params(&st).limit, 8);
+    assert_eq!(st.yielding.seen, 0);
 }

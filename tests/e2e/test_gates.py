@@ -84,7 +84,7 @@ MANY_CHILDREN = {
 @pytest.mark.parametrize("mpm", ["prefork", "event"])
 def test_object_limit_holds_across_children(gated, mpm):
     extra_server = (lambda ctx: pidlog_conf(ctx) + MANY_CHILDREN[mpm])
-    srv = gated(mpm=mpm, extra_conf="StowageGate object limit=2 queue=16 wait=30s\n",
+    srv = gated(mpm=mpm, extra_conf="StowageGate object limit=2 queue=16 wait=30s yield=off\n",
                 extra_server_conf=extra_server)
     client, cpath = new_container(srv)
     held = [Held(srv, "PUT", f"{cpath}/o{i}", client.token, delay_ms=800) for i in range(6)]
@@ -135,7 +135,7 @@ def sleeping_children(parent: int) -> list:
 
 def test_sigkilled_childs_permits_come_back():
     srv = start_gated(mpm="prefork", extra_server_conf=MANY_CHILDREN["prefork"],
-                      extra_conf="StowageGate object limit=2 queue=8 wait=30s\n")
+                      extra_conf="StowageGate object limit=2 queue=8 wait=30s yield=off\n")
     killed = []
     try:
         client, cpath = new_container(srv)

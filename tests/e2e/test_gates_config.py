@@ -41,6 +41,11 @@ def config_test(extra: str) -> subprocess.CompletedProcess:
     ("StowageGate object-write limit=600", "limit must be 1 to 512"),
     ("StowageGate object-read queue=x", "queue must be 0 to 1023"),
     ("StowageGate objects limit=4", "unknown gate"),
+    ("StowageGate object-write yield=soon", "yield must be off or a duration"),
+    ("StowageGate object-write yield=0us", "yield must be off or a duration"),
+    ("StowageGate object-write yield=5s", "yield must be off or a duration"),
+    ("StowageGate container yield=1ms", "object-write gate only"),
+    ("StowageGate object-read yield=off", "object-write gate only"),
 ])
 def test_bad_gate_directives_fail_the_config_test(line, needle):
     res = config_test(line + "\n")
@@ -53,7 +58,8 @@ def test_bad_gate_directives_fail_the_config_test(line, needle):
 def test_good_gate_directives_pass():
     res = config_test("StowageGate object limit=16 queue=128 wait=2s\n"
                       "StowageGate object-write limit=64\nStowageGate object-read off\n"
-                      "StowageGate container wait=500ms\nStowageGate account off\n")
+                      "StowageGate container wait=500ms\nStowageGate account off\n"
+                      "StowageGate object-write yield=500us\nStowageGate object yield=off\n")
     assert res.returncode == 0, res.stdout + res.stderr
 
 
@@ -66,10 +72,16 @@ def test_status_json(server, swift, container):
     doc = json.loads(body)
     assert set(doc["gates"]) == {"object-read", "object-write", "container", "account"}
     obj = doc["gates"]["object-write"]
-    for key in ("limit", "queue_max", "wait_max_ms", "in_flight", "queued", "admitted",
-                "shed", "timed_out", "reclaimed", "wait_us"):
+    for key in ("limit", "limit_now", "yield_us", "yield_cuts", "queue_max", "wait_max_ms",
+                "in_flight", "queued", "admitted", "shed", "timed_out", "reclaimed", "wait_us"):
         assert key in obj, key
     assert obj["admitted"] >= 1
+    # The write gate yields by default (250 us); the others have fixed limits.
+    assert obj["yield_us"] == 250
+    assert 1 <= obj["limit_now"] <= obj["limit"]
+    for other in ("object-read", "container", "account"):
+        g = doc["gates"][other]
+        assert g["yield_us"] is None and g["limit_now"] == g["limit"], (other, g)
     assert set(obj["wait_us"]) == {"p50", "p90", "p99"}
 
 
@@ -91,12 +103,13 @@ def test_mod_status_has_a_stowage_section(server):
     assert status == 200
     html = body.decode()
     assert "Stowage admission gates" in html
-    for col in ("in flight", "queued", "admitted", "shed", "timed out", "wait p99"):
+    for col in ("limit now", "in flight", "queued", "admitted", "shed", "timed out", "wait p99"):
         assert col in html, col
     status, _, body = server.http_get("/server-status?auto")
     assert status == 200
     lines = dict(ln.split(": ", 1) for ln in body.decode().splitlines() if ": " in ln)
     for key in ("Stowage0ObjectReadLimit", "Stowage0ObjectWriteInFlight",
                 "Stowage0ContainerShed", "Stowage0AccountWaitP99us",
-                "Stowage0ObjectReadTimedOut"):
+                "Stowage0ObjectReadTimedOut", "Stowage0ObjectWriteLimitNow",
+                "Stowage0ObjectWriteYieldCuts"):
         assert key in lines, key

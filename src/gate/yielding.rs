@@ -1,0 +1,214 @@
+//! The object-write gate yields to latency-sensitive requests.
+//!
+//! On this kind of machine an object write costs CPU as well as the disk
+//! (fsync of file and directory, the block layer, interrupts), so a flood of
+//! writers keeps the run queue long and every listing, HEAD or cached GET
+//! waits for a CPU: at the write knee (256) their p99 grows 20-40 times,
+//! while at 1-2 writers it stays within 2x (README, "Separation"). A fixed
+//! low write limit would cost a lone PUT flood most of its throughput, so the
+//! write limit adapts instead (AIMD), node-wide, in the write gate's shared
+//! state:
+//!
+//! - every latency-sensitive request (object read, container, account) that
+//!   ran reports whether it waited longer than the threshold for a CPU while
+//!   in its processor (the thread's run-queue delay);
+//! - each `INTERVAL` with more than 1% such slow requests halves the write
+//!   limit (once the writers admitted under the old limit have drained, so
+//!   one burst does not cut twice); an interval without raises it by an
+//!   eighth (at least 1), up to the configured limit;
+//! - with no latency-sensitive request for `IDLE`, nobody needs protecting:
+//!   the full limit applies at once.
+//!
+//! Plain data under the gate's lock; `now` is passed in, so the rules are
+//! unit-tested without sleeping.
+
+/// How long one measurement interval lasts.
+pub const INTERVAL_NS: u64 = 50_000_000;
+/// Without latency-sensitive requests for this long, the limit is restored.
+pub const IDLE_NS: u64 = 1_000_000_000;
+
+#[repr(C)]
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct YieldState {
+    /// The write limit now; 0 = the configured limit (nothing learned yet).
+    pub limit: u32,
+    /// Latency-sensitive requests seen in the current interval.
+    pub seen: u32,
+    /// Of which waited longer than the threshold for a CPU.
+    pub slow: u32,
+    _pad: u32,
+    /// When the current interval began (monotonic ns).
+    pub since_ns: u64,
+    /// The last latency-sensitive request (monotonic ns).
+    pub last_seen_ns: u64,
+    /// How many times the limit was halved (status).
+    pub cuts: u64,
+}
+
+impl YieldState {
+    /// The limit in force, given the configured maximum.
+    pub fn current(&self, max: u32) -> u32 {
+        match self.limit {
+            0 => max,
+            l => l.min(max),
+        }
+    }
+
+    /// A latency-sensitive request finished; `slow` when it waited for a
+    /// CPU longer than the threshold. Returns true when the limit grew.
+    pub fn sample(&mut self, now: u64, slow: bool, max: u32, holding: u32) -> bool {
+        // Idle until now: this request starts a fresh interval.
+        if now.saturating_sub(self.last_seen_ns) >= IDLE_NS {
+            self.restart(now);
+        }
+        self.seen = self.seen.saturating_add(1);
+        self.slow = self.slow.saturating_add(u32::from(slow));
+        self.last_seen_ns = now;
+        self.tick(now, max, holding)
+    }
+
+    /// Ends the interval when it is due (called on every sample and on
+    /// every write admission or wake-up). `holding`: writers in flight.
+    /// Returns true when the limit grew (waiters may be promoted).
+    pub fn tick(&mut self, now: u64, max: u32, holding: u32) -> bool {
+        let before = self.current(max);
+        if now.saturating_sub(self.last_seen_ns) >= IDLE_NS {
+            self.limit = max;
+            self.restart(now);
+            return max > before;
+        }
+        if now.saturating_sub(self.since_ns) < INTERVAL_NS {
+            return false;
+        }
+        let congested = u64::from(self.slow) * 100 > u64::from(self.seen);
+        self.limit = if congested {
+            if holding <= before {
+                self.cuts += 1;
+                (before / 2).max(1)
+            } else {
+                before // the last cut has not taken effect yet
+            }
+        } else if self.seen > 0 {
+            before.saturating_add((before / 8).max(1)).min(max)
+        } else {
+            before
+        };
+        self.restart(now);
+        self.limit > before
+    }
+
+    fn restart(&mut self, now: u64) {
+        self.seen = 0;
+        self.slow = 0;
+        self.since_ns = now;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MS: u64 = 1_000_000;
+    const T0: u64 = 10_000 * MS;
+
+    /// `n` samples spread over one interval starting at `t`, `slow` of them slow.
+    fn interval(y: &mut YieldState, t: u64, n: u32, slow: u32, max: u32, holding: u32) {
+        for i in 0..n {
+            y.sample(t + u64::from(i), i < slow, max, holding);
+        }
+        y.tick(t + INTERVAL_NS, max, holding);
+    }
+
+    #[test]
+    fn starts_at_the_configured_limit() {
+        let y = YieldState::default();
+        assert_eq!(y.current(256), 256);
+    }
+
+    #[test]
+    fn more_than_one_percent_slow_halves_down_to_one() {
+        let mut y = YieldState::default();
+        let mut t = T0;
+        let mut seen = vec![];
+        for _ in 0..10 {
+            interval(&mut y, t, 50, 1, 256, 0);
+            seen.push(y.current(256));
+            t += INTERVAL_NS;
+        }
+        assert_eq!(seen, [128, 64, 32, 16, 8, 4, 2, 1, 1, 1]);
+        assert_eq!(y.cuts, 10);
+    }
+
+    #[test]
+    fn one_percent_or_less_is_not_congestion() {
+        let mut y = YieldState::default();
+        interval(&mut y, T0, 200, 2, 256, 0);
+        assert_eq!(y.current(256), 256);
+        interval(&mut y, T0 + INTERVAL_NS, 200, 3, 256, 0);
+        assert_eq!(y.current(256), 128);
+    }
+
+    #[test]
+    fn does_not_cut_again_before_the_last_cut_took_effect() {
+        let mut y = YieldState::default();
+        interval(&mut y, T0, 10, 5, 256, 0);
+        assert_eq!(y.current(256), 128);
+        // 200 writers admitted under the old limit still run: wait for them.
+        interval(&mut y, T0 + INTERVAL_NS, 10, 5, 256, 200);
+        assert_eq!(y.current(256), 128);
+        interval(&mut y, T0 + 2 * INTERVAL_NS, 10, 5, 256, 128);
+        assert_eq!(y.current(256), 64);
+    }
+
+    #[test]
+    fn quiet_intervals_raise_by_an_eighth_up_to_the_maximum() {
+        let mut y = YieldState {
+            limit: 1,
+            ..YieldState::default()
+        };
+        let mut t = T0;
+        let mut seen = vec![];
+        for _ in 0..12 {
+            interval(&mut y, t, 20, 0, 12, 0);
+            seen.push(y.current(12));
+            t += INTERVAL_NS;
+        }
+        assert_eq!(seen, [2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 12]);
+    }
+
+    #[test]
+    fn growth_is_reported_so_waiters_can_be_promoted() {
+        let mut y = YieldState {
+            limit: 4,
+            ..YieldState::default()
+        };
+        y.sample(T0, false, 64, 4);
+        assert!(y.tick(T0 + INTERVAL_NS, 64, 4));
+        assert!(!y.tick(T0 + INTERVAL_NS + 1, 64, 4), "not due yet");
+    }
+
+    #[test]
+    fn no_sensitive_requests_for_a_second_restores_the_limit() {
+        let mut y = YieldState {
+            limit: 2,
+            ..YieldState::default()
+        };
+        y.sample(T0, true, 256, 0);
+        y.tick(T0 + IDLE_NS - 1, 256, 0);
+        assert_eq!(y.current(256), 1, "a slow interval cuts");
+        assert!(y.tick(T0 + IDLE_NS, 256, 0));
+        assert_eq!(y.current(256), 256);
+        // A sample after a long quiet spell starts from a clean interval.
+        y.sample(T0 + 3 * IDLE_NS, true, 256, 0);
+        assert_eq!((y.seen, y.slow), (1, 1));
+    }
+
+    #[test]
+    fn a_lower_configured_limit_caps_what_was_learned() {
+        let y = YieldState {
+            limit: 100,
+            ..YieldState::default()
+        };
+        assert_eq!(y.current(8), 8);
+    }
+}

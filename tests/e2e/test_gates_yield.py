@@ -1,0 +1,97 @@
+"""The object-write gate yields to latency-sensitive requests
+(src/gate/yielding.rs), end to end: while reads wait for a CPU, the write
+limit in force drops below the configured one (node-wide, visible in the
+status JSON); a second without such requests brings it back; with
+`yield=off` it never moves. CPU hogs make the reads wait, as a write flood
+does on a small machine (README, "Separation")."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+
+import pytest
+
+from gates_support import gate_status, start_gated, stop_server
+from harness import unique
+
+pytestmark = pytest.mark.apache
+
+
+@contextmanager
+def cpu_hogs(per_cpu: int = 3):
+    """Busy-looping processes, several per CPU, stopped by PID on exit."""
+    n = per_cpu * (os.cpu_count() or 2)
+    procs = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(n)]
+    try:
+        yield
+    finally:
+        for p in procs:
+            p.kill()
+        for p in procs:
+            p.wait()
+
+
+@pytest.fixture
+def server():
+    started = []
+
+    def start(conf: str):
+        srv = start_gated(extra_conf=conf)
+        started.append(srv)
+        return srv
+
+    yield start
+    for srv in started:
+        crashes = stop_server(srv)
+        assert not crashes, "\n".join(crashes)
+
+
+def read_while_crowded(srv, client, path: str, until) -> dict:
+    """HEADs `path` under CPU hogs until `until(status)` or 600 requests."""
+    with cpu_hogs():
+        for i in range(600):
+            r = client.request("HEAD", path)
+            assert r.status == 200, r
+            if i % 25 == 24:
+                g = gate_status(srv)["object-write"]
+                if until(g):
+                    return g
+    return gate_status(srv)["object-write"]
+
+
+def test_write_limit_drops_while_reads_wait_and_comes_back(server):
+    srv = server("StowageGate object-write limit=8 yield=20us\n")
+    client = srv.client()
+    c = unique("y")
+    client.put_container(c)
+    client.put_object(c, "o", b"x" * 100)
+    g = gate_status(srv)["object-write"]
+    assert (g["limit"], g["limit_now"], g["yield_us"]) == (8, 8, 20)
+
+    g = read_while_crowded(srv, client, f"{c}/o", lambda g: g["limit_now"] < 8)
+    assert g["yield_cuts"] >= 1, g
+    assert 1 <= g["limit_now"] < 8, g
+    assert g["limit"] == 8, g
+
+    # No latency-sensitive request for a second: the next write finds the
+    # configured limit again, and writes still work.
+    time.sleep(1.3)
+    client.put_object(c, "after", b"y")
+    g = gate_status(srv)["object-write"]
+    assert g["limit_now"] == 8, g
+    r = client.request("GET", f"{c}/after")
+    assert (r.status, r.body) == (200, b"y")
+
+
+def test_with_yield_off_the_write_limit_stays(server):
+    srv = server("StowageGate object-write limit=8 yield=off\n")
+    client = srv.client()
+    c = unique("y")
+    client.put_container(c)
+    client.put_object(c, "o", b"x" * 100)
+    g = read_while_crowded(srv, client, f"{c}/o", lambda g: False)
+    assert (g["limit"], g["limit_now"], g["yield_cuts"], g["yield_us"]) == (8, 8, 0, None), g
