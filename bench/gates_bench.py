@@ -331,6 +331,7 @@ def sweep(args):
 
 def overload(args):
     conns_list = [int(x) for x in args.conns.split(",")]
+    ops = [o.strip().upper() for o in args.ops.split(",")]
     tmp = Path(tempfile.mkdtemp(prefix="stowage-overload-", dir=args.tmpdir))
     off_port = free_port()
     root_b = tmp / "data-off"
@@ -359,7 +360,7 @@ def overload(args):
               f"{'shed p99':>8} {'err':>5} | {'off 2xx/s':>9} {'p99':>7} {'2xx p99':>8} "
               f"{'err':>5} | on/off")
         results = {}
-        for op in ("PUT", "GET"):
+        for op in ops:
             for c in conns_list:
                 line = {}
                 for s in ("on", "off"):
@@ -383,16 +384,17 @@ def overload(args):
                       f"{on['shed']:>6} {on['shed_p99']:>8.2f} {on['errors']:>5} | "
                       f"{off['ok_rps']:>9.0f} {off['p99']:>7.1f} {off['ok_p99']:>8.1f} "
                       f"{off['errors']:>5} | {ratio:5.2f}")
-        targets(results, conns_list, {"PUT": args.knee_put or args.knee,
-                                      "GET": args.knee_get or args.knee})
-        separation(sides, toks, logs)
+        targets(results, conns_list, ops, {"PUT": args.knee_put or args.knee,
+                                           "GET": args.knee_get or args.knee})
+        if not args.no_separation:
+            separation(sides, toks, logs)
     finally:
         ap.stop()
         shutil.rmtree(tmp, ignore_errors=True)
     tsv = write_tsv("overload", ["op", "connections", "gates", "rps", "ok_rps", "p50_ms", "p99_ms",
                                  "admitted_p99_ms", "shed", "shed_p99_ms", "sock_errors"], rows)
     panels = []
-    for op in ("PUT", "GET"):
+    for op in ops:
         series = []
         for s in ("on", "off"):
             pts = [r for r in rows if r[0] == op and r[2] == s]
@@ -403,10 +405,10 @@ def overload(args):
     print(f"TSV: {tsv}" + (f"\nPNG: {png}" if png else ""))
 
 
-def targets(results, conns_list, knees):
+def targets(results, conns_list, ops, knees):
     """The issue's targets, for the gates-on side, as measured above."""
     print("\n== targets (gates on); knees taken as", knees, "connections")
-    for op in ("PUT", "GET"):
+    for op in ops:
         knee = knees[op]
         pts = {c: results[(op, c)]["on"] for c in conns_list}
         peak = max(p["ok_rps"] for p in pts.values())
@@ -559,6 +561,8 @@ def main():
     o.add_argument("--gates", default="",
                    help='StowageGate settings for the "on" side instead of the defaults, '
                         '";"-separated, e.g. "object-write limit=128; object-read limit=64"')
+    o.add_argument("--ops", default="PUT,GET", help="which of PUT,GET to run")
+    o.add_argument("--no-separation", action="store_true", help="skip the separation probes")
     o.add_argument("--tmpdir", default=None)
     p = sub.add_parser("separation")
     p.add_argument("--write-limits", default="off,256:yield=off,256,8:yield=off,2:yield=off",
