@@ -87,6 +87,24 @@ def server_factory():
     assert not problems, "crash lines in an error log:\n" + "\n".join(problems)
 
 
+@pytest.fixture
+def gated():
+    """Like server_factory, with the test-hooks build (gates_support): the
+    gate tests keep permits busy with X-Stowage-Test-Delay-Ms."""
+    from gates_support import start_gated
+    started = []
+
+    def start(**kw):
+        srv = start_gated(**kw)
+        started.append(srv)
+        return srv
+
+    yield start
+    for srv in started:
+        crashes = stop_server(srv)
+        assert not crashes, "\n".join(crashes)
+
+
 @pytest.fixture(autouse=True)
 def _no_crashes(request):
     """Fail the test if any running server logged a crash while it ran."""

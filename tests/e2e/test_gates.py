@@ -47,21 +47,6 @@ def max_overlap(intervals) -> int:
     return best
 
 
-@pytest.fixture
-def gated():
-    started = []
-
-    def start(**kw):
-        srv = start_gated(**kw)
-        started.append(srv)
-        return srv
-
-    yield start
-    for srv in started:
-        crashes = stop_server(srv)
-        assert not crashes, "\n".join(crashes)
-
-
 def new_container(srv) -> tuple:
     client = srv.client()
     name = unique("g")

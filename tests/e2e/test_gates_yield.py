@@ -15,7 +15,7 @@ from contextlib import contextmanager
 
 import pytest
 
-from gates_support import gate_status, start_gated, stop_server
+from gates_support import gate_status
 from harness import unique
 
 pytestmark = pytest.mark.apache
@@ -35,19 +35,14 @@ def cpu_hogs(per_cpu: int = 3):
             p.wait()
 
 
-@pytest.fixture
-def server():
-    started = []
-
-    def start(conf: str):
-        srv = start_gated(extra_conf=conf)
-        started.append(srv)
-        return srv
-
-    yield start
-    for srv in started:
-        crashes = stop_server(srv)
-        assert not crashes, "\n".join(crashes)
+def served_object(gated, conf: str):
+    """A server with `conf`, a client and the path of a small object."""
+    srv = gated(extra_conf=conf)
+    client = srv.client()
+    c = unique("y")
+    client.put_container(c)
+    client.put_object(c, "o", b"x" * 100)
+    return srv, client, c
 
 
 def read_while_crowded(srv, client, path: str, until) -> dict:
@@ -63,12 +58,8 @@ def read_while_crowded(srv, client, path: str, until) -> dict:
     return gate_status(srv)["object-write"]
 
 
-def test_write_limit_drops_while_reads_wait_and_comes_back(server):
-    srv = server("StowageGate object-write limit=8 yield=20us\n")
-    client = srv.client()
-    c = unique("y")
-    client.put_container(c)
-    client.put_object(c, "o", b"x" * 100)
+def test_write_limit_drops_while_reads_wait_and_comes_back(gated):
+    srv, client, c = served_object(gated, "StowageGate object-write limit=8 yield=20us\n")
     g = gate_status(srv)["object-write"]
     assert (g["limit"], g["limit_now"], g["yield_us"]) == (8, 8, 20)
 
@@ -87,11 +78,7 @@ def test_write_limit_drops_while_reads_wait_and_comes_back(server):
     assert (r.status, r.body) == (200, b"y")
 
 
-def test_with_yield_off_the_write_limit_stays(server):
-    srv = server("StowageGate object-write limit=8 yield=off\n")
-    client = srv.client()
-    c = unique("y")
-    client.put_container(c)
-    client.put_object(c, "o", b"x" * 100)
+def test_with_yield_off_the_write_limit_stays(gated):
+    srv, client, c = served_object(gated, "StowageGate object-write limit=8 yield=off\n")
     g = read_while_crowded(srv, client, f"{c}/o", lambda g: False)
     assert (g["limit"], g["limit_now"], g["yield_cuts"], g["yield_us"]) == (8, 8, 0, None), g
