@@ -107,33 +107,6 @@ pub fn switch_user(uid: u32, gid: u32) -> io::Result<()> {
     }
 }
 
-/// EXPERIMENT: SCHED_BATCH (true) or SCHED_OTHER for the calling thread.
-pub fn set_thread_batch(batch: bool) -> io::Result<()> {
-    let param = libc::sched_param { sched_priority: 0 };
-    let policy = if batch {
-        libc::SCHED_BATCH
-    } else {
-        libc::SCHED_OTHER
-    };
-    // SAFETY: param outlives the call; pid 0 = the calling thread.
-    let rc = unsafe { libc::sched_setscheduler(0, policy, &param) };
-    if rc == 0 {
-        Ok(())
-    } else {
-        Err(io::Error::last_os_error())
-    }
-}
-
-/// How long the calling thread has waited on a run queue so far (ready to
-/// run, no CPU free), from `/proc/thread-self/schedstat`; None where the
-/// kernel does not say (no CONFIG_SCHED_INFO).
-///
-/// The file stays open for the thread's life, so a reading is one pread.
-/// Its descriptor is a plain thread-local number with no destructor: a
-/// thread-local with one (say a `File`) registers a TLS destructor on first
-/// use, which in a library the host loaded with dlopen takes glibc's loader
-/// lock and stalled Apache's threads for milliseconds. Apache's worker
-/// threads live as long as their process, whose exit closes the file.
 /// The calling thread's CPU time and voluntary context switches so far
 /// (`getrusage(RUSAGE_THREAD)`): with a wall clock around a piece of work,
 /// enough to tell how long the thread waited for a CPU (see `CpuWait`).
@@ -143,6 +116,7 @@ pub struct ThreadUsage {
     pub voluntary_switches: u64,
 }
 
+/// This thread's usage now; None if the kernel refuses (it does not).
 pub fn thread_usage() -> Option<ThreadUsage> {
     let mut ru = std::mem::MaybeUninit::<libc::rusage>::uninit();
     // SAFETY: ru is writable and large enough for a struct rusage, which

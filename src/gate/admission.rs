@@ -24,28 +24,6 @@ pub fn serve(
     host: &mut dyn Host,
     process: impl FnOnce(&mut dyn Host) -> Response,
 ) -> Response {
-    let lower = std::env::var_os("STOWAGE_EXP_BATCH").is_some() && kind == Kind::ObjectWrite;
-    if lower {
-        if let Err(e) = crate::os::set_thread_batch(true) {
-            host.log(LogLevel::Error, &format!("batch: {e}"));
-        }
-    }
-    let resp = serve_inner(vh, req, kind, host, process);
-    if lower {
-        if let Err(e) = crate::os::set_thread_batch(false) {
-            host.log(LogLevel::Error, &format!("batch restore: {e}"));
-        }
-    }
-    resp
-}
-
-fn serve_inner(
-    vh: &Vhost,
-    req: &Request<'_>,
-    kind: Kind,
-    host: &mut dyn Host,
-    process: impl FnOnce(&mut dyn Host) -> Response,
-) -> Response {
     let mut problems = Vec::new();
     let mut report = |msg: &str| problems.push(msg.to_string());
     // A full queue sheds before the body is read: shedding stays cheap.

@@ -103,11 +103,17 @@ impl Gate {
             return Vec::new();
         }
         let holding = st.holding;
-        if st.yielding.tick(now, self.limiter.limit(), holding) {
-            let p = self.params(st);
-            return st.promote(now, p);
+        let grew = st.yielding.tick(now, self.limiter.limit(), holding);
+        self.promote_if(grew, st, now)
+    }
+
+    /// After the adaptive limit grew: the waiters that now fit.
+    fn promote_if(&self, grew: bool, st: &mut Locked<'_>, now: u64) -> Woken {
+        if !grew {
+            return Vec::new();
         }
-        Vec::new()
+        let p = self.params(st);
+        st.promote(now, p)
     }
 
     /// A latency-sensitive request reports how long it waited for a CPU
@@ -124,12 +130,7 @@ impl Gate {
         let grew = st
             .yielding
             .sample(now, cpu_wait > threshold, self.limiter.limit(), holding);
-        let woken = if grew {
-            let p = self.params(&st);
-            st.promote(now, p)
-        } else {
-            Vec::new()
-        };
+        let woken = self.promote_if(grew, &mut st, now);
         drop(st);
         self.wake(region, &woken);
     }
