@@ -112,13 +112,9 @@ fn esc(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
-fn limit_text(f: &GateFigures) -> String {
-    f.limit.map_or_else(|| "off".to_string(), |l| l.to_string())
-}
-
-fn limit_now_text(f: &GateFigures) -> String {
-    f.limit_now
-        .map_or_else(|| "off".to_string(), |l| l.to_string())
+/// A limit for the status page: the number, or "off" for no gate.
+fn limit_text(limit: Option<u32>) -> String {
+    limit.map_or_else(|| "off".to_string(), |l| l.to_string())
 }
 
 /// A section for mod_status's HTML page.
@@ -135,8 +131,8 @@ pub fn html(root: &str, figs: &[GateFigures]) -> String {
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>\
              <td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
             f.name,
-            limit_text(f),
-            limit_now_text(f),
+            limit_text(f.limit),
+            limit_text(f.limit_now),
             f.queue_max,
             f.wait_max_ms,
             f.in_flight,
@@ -163,8 +159,8 @@ pub fn text(n: usize, root: &str, figs: &[GateFigures]) -> String {
             "{p}Limit: {}\n{p}LimitNow: {}\n{p}YieldCuts: {}\n{p}QueueMax: {}\n{p}InFlight: {}\n{p}Queued: {}\n{p}Admitted: {}\n\
              {p}Shed: {}\n{p}TimedOut: {}\n{p}Reclaimed: {}\n{p}WaitP50us: {}\n\
              {p}WaitP90us: {}\n{p}WaitP99us: {}\n",
-            limit_text(f),
-            limit_now_text(f),
+            limit_text(f.limit),
+            limit_text(f.limit_now),
             f.yield_cuts,
             f.queue_max,
             f.in_flight,
