@@ -182,6 +182,12 @@ def wrk(port, path, conns, tok, script=None, env=None, duration=DURATION) -> dic
     e = dict(os.environ, STOWAGE_TOKEN=tok, **(env or {}))
     out = subprocess.run(args + [f"http://127.0.0.1:{port}{path}"], env=e,
                          capture_output=True, text=True).stdout
+    return parse_wrk(out)
+
+
+def parse_wrk(out: str) -> dict:
+    """Requests/s, p50/p99 (ms), non-2xx answers and socket errors of a
+    `wrk --latency` run's output."""
     r = {"rps": 0.0, "p50": float("nan"), "p99": float("nan"), "non2xx": 0, "errors": 0}
     if m := re.search(r"Requests/sec:\s+([\d.]+)", out):
         r["rps"] = float(m.group(1))
@@ -431,11 +437,13 @@ FLOOD_CONNS = 256
 PROBE_EVERY = 0.005  # seconds between probe requests: a paced client, not a load
 
 
-def paced_probe(port, method, path, tok, seconds) -> float:
+def paced_probe(port, method, path, tok, seconds, shed=None) -> float:
     """p99 (ms) of one keep-alive client sending a request every
     PROBE_EVERY, as a monitoring client or a user's occasional listing
     would: it measures what a flood does to a light client, not how two
-    saturating clients share the CPU with the flood."""
+    saturating clients share the CPU with the flood. A 503 is an error,
+    unless `shed` (a list) is given: then it is counted there (its latency
+    too) and the probe goes on."""
     import http.client
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     lat, end = [], time.monotonic() + seconds
@@ -456,7 +464,9 @@ def paced_probe(port, method, path, tok, seconds) -> float:
                     if attempt == 2:
                         raise
             lat.append((time.perf_counter() - t) * 1000)
-            if r.status >= 300:
+            if r.status == 503 and shed is not None:
+                shed.append(lat[-1])
+            elif r.status >= 300:
                 raise RuntimeError(f"probe {method} {path}: {r.status}")
             time.sleep(max(0.0, PROBE_EVERY - (time.perf_counter() - t)))
     finally:
@@ -570,10 +580,18 @@ def main():
                         "(e.g. 256:yield=off), or off (no gate)")
     p.add_argument("--gates", default="", help='other StowageGate settings, ";"-separated')
     p.add_argument("--tmpdir", default=None)
+    d = sub.add_parser("db-scope")
+    d.add_argument("--scopes", default="db,vhost,vhost:queue=1020",
+                   help="container gate settings to compare: SCOPE[:key=value:...]")
+    d.add_argument("--conns", type=int, default=256, help="connections of each listing flood")
+    d.add_argument("--gates", default="", help='other StowageGate settings, ";"-separated')
+    d.add_argument("--tmpdir", default=None)
     args = ap.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed (scripts/deps.sh)")
-    {"sweep": sweep, "overload": overload, "separation": separation_sweep}[args.cmd](args)
+    import db_scope
+    {"sweep": sweep, "overload": overload, "separation": separation_sweep,
+     "db-scope": db_scope.compare}[args.cmd](args)
 
 
 if __name__ == "__main__":

@@ -55,7 +55,7 @@ fn route(vh: &Vhost, req: &Request<'_>, host: &mut dyn Host) -> Response {
         Err(resp) => return resp,
     };
     if copy::is_copy(req, &target) {
-        return gate::admission::serve(vh, req, gate::Kind::ObjectWrite, host, |host| {
+        return gate::admission::serve(vh, req, (gate::Kind::ObjectWrite, 0), host, |host| {
             copy::handle(vh, req, &target, &caller, host)
         });
     }
@@ -83,8 +83,8 @@ fn dispatch(
 ) -> Response {
     // Admission after authentication: an unauthenticated request never
     // takes a permit.
-    let kind = gate::admission::kind_of(target, req.method);
-    gate::admission::serve(vh, req, kind, host, |host| match target {
+    let gate = gate::admission::gate_of(target, req.method);
+    gate::admission::serve(vh, req, gate, host, |host| match target {
         Target::Account { account } => account::handle(vh, req, query, account, host),
         Target::Container { account, container } => {
             container::handle(vh, req, query, account, container, host)

@@ -16,25 +16,26 @@ pub const WAIT_NOTE: &str = "stowage-wait-us";
 /// Seconds a shed client is asked to wait before retrying.
 pub const RETRY_AFTER_SECS: u32 = 1;
 
-/// Runs `process` under `kind`'s gate, or answers 503 without it.
+/// Runs `process` under `kind`'s gate (the lane of database `db`, see
+/// `db_key`), or answers 503 without it.
 pub fn serve(
     vh: &Vhost,
     req: &Request<'_>,
-    kind: Kind,
+    (kind, db): (Kind, u64),
     host: &mut dyn Host,
     process: impl FnOnce(&mut dyn Host) -> Response,
 ) -> Response {
     let mut problems = Vec::new();
     let mut report = |msg: &str| problems.push(msg.to_string());
     // A full queue sheds before the body is read: shedding stays cheap.
-    if vh.gates.shed_if_full(kind, &mut report) {
+    if vh.gates.shed_if_full(kind, db, &mut report) {
         for p in problems {
             host.log(LogLevel::Error, &p);
         }
         return refuse(host, kind, Refusal::QueueFull);
     }
     let mut host = Prefetched::new(req, host);
-    let admitted = vh.gates.acquire(kind, &mut report);
+    let admitted = vh.gates.acquire(kind, db, &mut report);
     for p in problems {
         host.log(LogLevel::Error, &p);
     }
@@ -83,13 +84,66 @@ fn refuse(host: &mut dyn Host, kind: Kind, refusal: Refusal) -> Response {
     r
 }
 
-/// Which gate a request `method` on `target` passes: objects by device
-/// (reads and writes apart), accounts and containers by database.
-pub fn kind_of(target: &Target, method: &str) -> Kind {
-    match target {
+/// Which gate a request `method` on `target` passes, and for which
+/// database: objects by device (reads and writes apart), accounts and
+/// containers by database.
+pub fn gate_of(target: &Target, method: &str) -> (Kind, u64) {
+    let kind = match target {
         Target::Account { .. } => Kind::Account,
         Target::Container { .. } => Kind::Container,
         Target::Object { .. } if method == "GET" || method == "HEAD" => Kind::ObjectRead,
         Target::Object { .. } => Kind::ObjectWrite,
+    };
+    (kind, db_key(target))
+}
+
+/// The database a request works on, as a hash every process agrees on
+/// (FNV-1a of the account and, for containers, the container name); 0 for
+/// objects, whose gates are per device.
+pub fn db_key(target: &Target) -> u64 {
+    let parts: &[&str] = match target {
+        Target::Account { account } => &[account.as_str()],
+        Target::Container { account, container } => &[account.as_str(), container.as_str()],
+        Target::Object { .. } => return 0,
+    };
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for (i, p) in parts.iter().enumerate() {
+        if i > 0 {
+            h = (h ^ u64::from(b'/')).wrapping_mul(0x0100_0000_01b3);
+        }
+        for b in p.bytes() {
+            h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    h
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn container(account: &str, container: &str) -> Target {
+        Target::Container {
+            account: account.into(),
+            container: container.into(),
+        }
+    }
+
+    #[test]
+    fn databases_hash_apart_and_objects_share_the_device_gate() {
+        let a = db_key(&container("AUTH_test", "a"));
+        assert_eq!(a, db_key(&container("AUTH_test", "a")));
+        assert_ne!(a, db_key(&container("AUTH_test", "b")));
+        assert_ne!(a, db_key(&container("AUTH_tes", "ta")));
+        // Stable across builds and processes: a fixed function, not std's
+        // randomly keyed hasher.
+        assert_eq!(db_key(&container("AUTH_test", "a")), 0xbd42_af32_75f0_a700);
+        let obj = Target::Object {
+            account: "AUTH_test".into(),
+            container: "a".into(),
+            object: "o".into(),
+        };
+        assert_eq!(gate_of(&obj, "PUT"), (Kind::ObjectWrite, 0));
+        assert_eq!(gate_of(&obj, "HEAD"), (Kind::ObjectRead, 0));
     }
 }

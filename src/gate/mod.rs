@@ -1,7 +1,7 @@
 //! Admission gates: each processor admits only as many concurrent requests
 //! as its resource serves well, queues a bounded number more in FIFO order
 //! for a bounded time, and sheds the rest with 503. Gates are node-wide:
-//! their state lives in `<root>/run/gates-v3.shm`, shared by every process
+//! their state lives in `<root>/run/gates-v4.shm`, shared by every process
 //! of the web server. See docs/gates.md.
 //!
 //! Rooms: `settings` (the directive), `limiter` (the limit, behind a trait),
@@ -34,8 +34,8 @@ use std::sync::OnceLock;
 /// storage root is one device for now), one for reads (GET/HEAD) and one for
 /// writes (PUT/POST/DELETE/COPY): their best concurrency differs by an order
 /// of magnitude, and a read must not queue behind a write flood. Accounts
-/// and containers: one gate per vhost's database directory (see
-/// docs/gates.md for why not per DB).
+/// and containers: a gate per database (hashed into `DB_LANES` lanes), so a
+/// hot container's queue never sheds another's requests (docs/gates.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     ObjectRead,
@@ -51,6 +51,13 @@ pub const KINDS: [Kind; 4] = [
     Kind::Account,
 ];
 
+/// Lanes of a per-database gate: each database hashes to one, and has that
+/// lane's limit and queue to itself unless another hashes there too.
+pub const DB_LANES: usize = 16;
+/// Slots in the shared region: one per object gate, `DB_LANES` per
+/// database gate.
+pub const SLOTS: usize = 2 + 2 * DB_LANES;
+
 impl Kind {
     pub fn index(self) -> usize {
         match self {
@@ -59,6 +66,20 @@ impl Kind {
             Kind::Container => 2,
             Kind::Account => 3,
         }
+    }
+
+    /// How many lanes (slots of the shared region) this kind's gate has.
+    pub fn lanes(self) -> usize {
+        match self {
+            Kind::ObjectRead | Kind::ObjectWrite => 1,
+            Kind::Container | Kind::Account => DB_LANES,
+        }
+    }
+
+    /// The region slot of `lane` of this kind's gate.
+    pub fn slot(self, lane: usize) -> usize {
+        let first: usize = KINDS[..self.index()].iter().map(|k| k.lanes()).sum();
+        first + lane.min(self.lanes() - 1)
     }
 
     /// The name in `StowageGate` lines and the JSON status.
@@ -87,7 +108,8 @@ impl Kind {
 /// vhost itself is built before the host forks, possibly as root.
 pub struct Gates {
     run_dir: PathBuf,
-    gates: [Gate; KINDS.len()],
+    /// Every lane of every kind, in slot order.
+    gates: Vec<Gate>,
     region: OnceLock<Mapped>,
 }
 
@@ -99,19 +121,39 @@ struct Mapped {
 
 impl Gates {
     pub fn new(root: &Path, config: &GateConfig) -> Gates {
-        let gate = |k: Kind| {
+        let lanes = |k: Kind| {
             let s = config.get(k);
-            Gate::new(k, s, Box::new(Fixed(s.limit.unwrap_or(u32::MAX))))
+            (0..k.lanes()).map(move |lane| {
+                Gate::new(
+                    k,
+                    k.slot(lane),
+                    s,
+                    Box::new(Fixed(s.limit.unwrap_or(u32::MAX))),
+                )
+            })
         };
         Gates {
             run_dir: root.join("run"),
-            gates: KINDS.map(gate),
+            gates: KINDS.into_iter().flat_map(lanes).collect(),
             region: OnceLock::new(),
         }
     }
 
+    /// The gate (its first lane, for a per-database one): its settings are
+    /// every lane's.
     pub fn gate(&self, kind: Kind) -> &Gate {
-        &self.gates[kind.index()]
+        &self.gates[kind.slot(0)]
+    }
+
+    /// The lane of `kind`'s gate that database `db` (see
+    /// `admission::db_key`) passes: its own, by hash, when the gate is per
+    /// database; else the one lane of the vhost.
+    pub fn lane(&self, kind: Kind, db: u64) -> &Gate {
+        let lane = match self.gate(kind).settings.per_db {
+            true => (db % kind.lanes() as u64) as usize,
+            false => 0,
+        };
+        &self.gates[kind.slot(lane)]
     }
 
     /// The shared region; on first use in a process, maps it. If the file
@@ -121,13 +163,13 @@ impl Gates {
         let mut first = false;
         let m = self.region.get_or_init(|| {
             first = true;
-            match Region::open(&self.run_dir, KINDS.len()) {
+            match Region::open(&self.run_dir, SLOTS) {
                 Ok(r) => Mapped {
                     region: Some(r),
                     problem: None,
                 },
                 Err(e) => Mapped {
-                    region: Region::anonymous(KINDS.len()).ok(),
+                    region: Region::anonymous(SLOTS).ok(),
                     problem: Some(format!(
                         "admission gates: cannot use {}: {e}; limits hold per process only",
                         self.run_dir.display()
@@ -143,9 +185,10 @@ impl Gates {
         m.region.as_ref()
     }
 
-    /// True (and counted as shed) when `kind`'s queue is full now.
-    pub fn shed_if_full(&self, kind: Kind, report: &mut dyn FnMut(&str)) -> bool {
-        let gate = self.gate(kind);
+    /// True (and counted as shed) when the queue of `kind`'s gate (the lane
+    /// of database `db`) is full now.
+    pub fn shed_if_full(&self, kind: Kind, db: u64, report: &mut dyn FnMut(&str)) -> bool {
+        let gate = self.lane(kind, db);
         gate.settings.limit.is_some() && self.region(report).is_some_and(|r| gate.shed_if_full(r))
     }
 
@@ -168,10 +211,15 @@ impl Gates {
         }
     }
 
-    /// Admission to `kind`'s processor. Without any region (mapping failed
-    /// twice), requests pass ungated rather than fail.
-    pub fn acquire(&self, kind: Kind, report: &mut dyn FnMut(&str)) -> Result<Permit<'_>, Refusal> {
-        let gate = self.gate(kind);
+    /// Admission to `kind`'s processor (for database `db`). Without any
+    /// region (mapping failed twice), requests pass ungated rather than fail.
+    pub fn acquire(
+        &self,
+        kind: Kind,
+        db: u64,
+        report: &mut dyn FnMut(&str),
+    ) -> Result<Permit<'_>, Refusal> {
+        let gate = self.lane(kind, db);
         if gate.settings.limit.is_none() {
             return Ok(Permit::unbounded());
         }

@@ -28,6 +28,8 @@ pub enum Refusal {
 
 pub struct Gate {
     pub kind: Kind,
+    /// Its slot in the shared region.
+    slot: usize,
     pub settings: GateSettings,
     limiter: Box<dyn Limiter>,
 }
@@ -75,9 +77,10 @@ impl Drop for Held<'_> {
 }
 
 impl Gate {
-    pub fn new(kind: Kind, settings: GateSettings, limiter: Box<dyn Limiter>) -> Gate {
+    pub fn new(kind: Kind, slot: usize, settings: GateSettings, limiter: Box<dyn Limiter>) -> Gate {
         Gate {
             kind,
+            slot,
             settings,
             limiter,
         }
@@ -136,7 +139,7 @@ impl Gate {
     }
 
     fn lock<'r>(&self, region: &'r Region) -> io::Result<Locked<'r>> {
-        let mut st = region.lock(self.kind.index())?;
+        let mut st = region.lock(self.slot)?;
         if st.recovered {
             st.repair();
         }
@@ -146,7 +149,7 @@ impl Gate {
 
     fn wake(&self, region: &Region, woken: &[usize]) {
         for &i in woken {
-            region.wake(self.kind.index(), i);
+            region.wake(self.slot, i);
         }
     }
 
@@ -211,7 +214,7 @@ impl Gate {
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             if !left.is_zero() {
-                region.wait(self.kind.index(), entry, WAITING, left.min(RECLAIM_EVERY));
+                region.wait(self.slot, entry, WAITING, left.min(RECLAIM_EVERY));
             }
             let mut st = self.lock(region).map_err(Refusal::Broken)?;
             let now = monotonic_ns();

@@ -5,7 +5,8 @@
 //! StowageGate object-write limit=64 queue=512 wait=10s
 //! StowageGate object-read  limit=32
 //! StowageGate object       limit=16      # both object gates, each its own 16
-//! StowageGate container    limit=4 wait=2s
+//! StowageGate container    limit=4 wait=2s   # per database
+//! StowageGate container    scope=vhost       # one gate for all of them
 //! StowageGate account      off
 //! ```
 //! Keys may be given in any order and any may be left out (its default
@@ -26,6 +27,9 @@ pub struct GateSettings {
     /// requests wait at most this long for a CPU (see `yielding`); None:
     /// the limit is fixed.
     pub yield_after: Option<Duration>,
+    /// Container and account gates: one lane per database (true) or one
+    /// for the whole vhost; object gates: always false (one per device).
+    pub per_db: bool,
 }
 
 /// The default `yield` threshold of the object-write gate (README,
@@ -53,6 +57,7 @@ pub const fn default_for(kind: Kind) -> GateSettings {
             Kind::ObjectWrite => Some(DEFAULT_YIELD_AFTER),
             _ => None,
         },
+        per_db: matches!(kind, Kind::Container | Kind::Account),
     }
 }
 
@@ -96,8 +101,8 @@ pub const MAX_WAIT: Duration = Duration::from_secs(300);
 
 const USAGE: &str = "StowageGate takes object-read|object-write|object|container|account, \
                      then off or any of limit=N queue=N wait=DURATION \
-                     (e.g. limit=8 queue=64 wait=10s), and for object-write \
-                     yield=DURATION|off";
+                     (e.g. limit=8 queue=64 wait=10s), for object-write \
+                     yield=DURATION|off, for container and account scope=db|vhost";
 pub const MAX_YIELD_AFTER: Duration = Duration::from_secs(1);
 
 /// What one `StowageGate` line sets; `None` keeps the gate's default.
@@ -108,6 +113,8 @@ struct Overrides {
     wait: Option<Duration>,
     /// Some(None): yield=off.
     yield_after: Option<Option<Duration>>,
+    /// Some(true): scope=db.
+    per_db: Option<bool>,
 }
 
 /// Parses the arguments of one `StowageGate` line (after the directive
@@ -143,6 +150,11 @@ pub fn parse(args: &[&str]) -> Result<Vec<(Kind, GateSettings)>, String> {
             "StowageGate {which}: yield applies to the object-write gate only"
         ));
     }
+    if o.per_db.is_some() && kinds.iter().any(|&k| k.lanes() == 1) {
+        return Err(format!(
+            "StowageGate {which}: scope applies to the container and account gates only"
+        ));
+    }
     let mut out = Vec::with_capacity(kinds.len());
     for &k in kinds {
         let mut s = default_for(k);
@@ -151,6 +163,7 @@ pub fn parse(args: &[&str]) -> Result<Vec<(Kind, GateSettings)>, String> {
         if k == Kind::ObjectWrite {
             s.yield_after = o.yield_after.unwrap_or(s.yield_after);
         }
+        s.per_db = o.per_db.unwrap_or(s.per_db);
         s.queue = o.queue.unwrap_or(default_queue(s.limit.unwrap_or(1)));
         if s.limit.unwrap_or(0) as usize + s.queue as usize > MAX_ENTRIES {
             return Err(format!(
@@ -196,6 +209,11 @@ fn parse_overrides(which: &str, rest: &[&str]) -> Result<Overrides, String> {
                         "yield must be off or a duration from 1us to 1s (e.g. 250us, 2ms)",
                     ))
                 }
+            },
+            "scope" => match value.to_ascii_lowercase().as_str() {
+                "db" => o.per_db = Some(true),
+                "vhost" => o.per_db = Some(false),
+                _ => return Err(bad("scope must be db or vhost")),
             },
             _ => return Err(bad(&format!("unknown key {key}; {USAGE}"))),
         }
@@ -285,6 +303,23 @@ mod tests {
     }
 
     #[test]
+    fn database_gates_are_per_database_unless_scoped_to_the_vhost() {
+        for k in [Kind::Container, Kind::Account] {
+            assert!(default_for(k).per_db);
+        }
+        for k in [Kind::ObjectRead, Kind::ObjectWrite] {
+            assert!(!default_for(k).per_db);
+        }
+        let (_, s) = one(&["container", "scope=vhost", "limit=8"]);
+        assert_eq!((s.per_db, s.limit), (false, Some(8)));
+        assert!(one(&["account", "SCOPE=DB"]).1.per_db);
+        assert!(
+            one(&["container", "limit=2"]).1.per_db,
+            "other keys keep it"
+        );
+    }
+
+    #[test]
     fn object_sets_both_object_gates_from_their_own_defaults() {
         let v = parse(&["object", "limit=12", "wait=2s"]).unwrap();
         let kinds: Vec<Kind> = v.iter().map(|p| p.0).collect();
@@ -325,6 +360,15 @@ mod tests {
             (&["object-write", "yield=2s"][..], "yield=2s"),
             (&["object-write", "yield=soon"][..], "yield=soon"),
             (&["object-read", "yield=1ms"][..], "object-write gate only"),
+            (
+                &["object", "scope=db"][..],
+                "container and account gates only",
+            ),
+            (
+                &["object-write", "scope=vhost"][..],
+                "container and account gates only",
+            ),
+            (&["container", "scope=node"][..], "scope=node"),
             (&["container", "yield=1ms"][..], "object-write gate only"),
             (&[][..], "StowageGate takes"),
         ] {

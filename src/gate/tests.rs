@@ -17,6 +17,7 @@ fn settings(limit: u32, queue: u32, wait_ms: u64) -> GateSettings {
         queue,
         wait: Duration::from_millis(wait_ms),
         yield_after: None,
+        per_db: false,
     }
 }
 
@@ -42,7 +43,7 @@ fn never_more_than_the_limit_in_flight() {
             let (g, now, peak) = (g.clone(), now.clone(), peak.clone());
             thread::spawn(move || {
                 for _ in 0..20 {
-                    let p = g.acquire(Kind::ObjectWrite, &mut |_| {}).unwrap();
+                    let p = g.acquire(Kind::ObjectWrite, 0, &mut |_| {}).unwrap();
                     let n = now.fetch_add(1, Ordering::SeqCst) + 1;
                     peak.fetch_max(n, Ordering::SeqCst);
                     thread::sleep(Duration::from_micros(300));
@@ -71,13 +72,13 @@ fn never_more_than_the_limit_in_flight() {
 fn waiters_are_admitted_in_arrival_order() {
     let dir = tempfile::tempdir().unwrap();
     let g = gates(dir.path(), settings(1, 100, 10_000));
-    let first = g.acquire(Kind::ObjectWrite, &mut |_| {}).unwrap();
+    let first = g.acquire(Kind::ObjectWrite, 0, &mut |_| {}).unwrap();
     let order = Arc::new(Mutex::new(Vec::new()));
     let mut threads = vec![];
     for i in 0..8 {
         let (g2, order) = (g.clone(), order.clone());
         threads.push(thread::spawn(move || {
-            let p = g2.acquire(Kind::ObjectWrite, &mut |_| {}).unwrap();
+            let p = g2.acquire(Kind::ObjectWrite, 0, &mut |_| {}).unwrap();
             order.lock().unwrap().push(i);
             thread::sleep(Duration::from_millis(2));
             drop(p);
@@ -98,11 +99,11 @@ fn waiters_are_admitted_in_arrival_order() {
 fn sheds_over_the_queue_depth_and_times_out() {
     let dir = tempfile::tempdir().unwrap();
     let g = gates(dir.path(), settings(1, 1, 150));
-    let held = g.acquire(Kind::ObjectWrite, &mut |_| {}).unwrap();
+    let held = g.acquire(Kind::ObjectWrite, 0, &mut |_| {}).unwrap();
     let g2 = g.clone();
     let waiter = thread::spawn(move || {
         let t = Instant::now();
-        let r = g2.acquire(Kind::ObjectWrite, &mut |_| {});
+        let r = g2.acquire(Kind::ObjectWrite, 0, &mut |_| {});
         (r.err().map(|e| format!("{e:?}")), t.elapsed())
     });
     while queued(&g) != 1 {
@@ -110,7 +111,7 @@ fn sheds_over_the_queue_depth_and_times_out() {
     }
     let t = Instant::now();
     assert!(matches!(
-        g.acquire(Kind::ObjectWrite, &mut |_| {}),
+        g.acquire(Kind::ObjectWrite, 0, &mut |_| {}),
         Err(Refusal::QueueFull)
     ));
     assert!(t.elapsed() < Duration::from_millis(50));
@@ -156,7 +157,7 @@ fn a_dead_owners_permits_come_back() {
         }
     }
     let t = Instant::now();
-    let p = g.acquire(Kind::ObjectWrite, &mut |_| {}).unwrap();
+    let p = g.acquire(Kind::ObjectWrite, 0, &mut |_| {}).unwrap();
     assert!(t.elapsed() < RECLAIM_EVERY * 4, "{:?}", t.elapsed());
     drop(p);
     let figs = super::status::figures(&g, &mut |_| {});
@@ -170,14 +171,14 @@ fn the_file_is_shared_between_mappings() {
     let dir = tempfile::tempdir().unwrap();
     let a = gates(dir.path(), settings(1, 0, 100));
     let b = gates(dir.path(), settings(1, 0, 100));
-    let held = a.acquire(Kind::ObjectWrite, &mut |_| {}).unwrap();
+    let held = a.acquire(Kind::ObjectWrite, 0, &mut |_| {}).unwrap();
     assert!(matches!(
-        b.acquire(Kind::ObjectWrite, &mut |_| {}),
+        b.acquire(Kind::ObjectWrite, 0, &mut |_| {}),
         Err(Refusal::QueueFull)
     ));
     drop(held);
-    assert!(b.acquire(Kind::ObjectWrite, &mut |_| {}).is_ok());
-    assert!(dir.path().join("run/gates-v3.shm").exists());
+    assert!(b.acquire(Kind::ObjectWrite, 0, &mut |_| {}).is_ok());
+    assert!(dir.path().join("run/gates-v4.shm").exists());
 }
 
 #[test]
@@ -188,10 +189,10 @@ fn an_unusable_root_falls_back_to_a_private_region() {
     let g = gates(&file, settings(1, 0, 100));
     let mut said = vec![];
     let held = g
-        .acquire(Kind::ObjectWrite, &mut |m| said.push(m.to_string()))
+        .acquire(Kind::ObjectWrite, 0, &mut |m| said.push(m.to_string()))
         .unwrap();
     assert_eq!(said.len(), 1, "{said:?}");
-    assert!(g.acquire(Kind::ObjectWrite, &mut |_| {}).is_err());
+    assert!(g.acquire(Kind::ObjectWrite, 0, &mut |_| {}).is_err());
     drop(held);
 }
 
@@ -199,7 +200,7 @@ fn an_unusable_root_falls_back_to_a_private_region() {
 fn an_off_gate_admits_everyone() {
     let mut s = settings(1, 0, 100);
     s.limit = None;
-    let gate = Gate::new(Kind::ObjectWrite, s, Box::new(super::limiter::Fixed(1)));
+    let gate = Gate::new(Kind::ObjectWrite, 1, s, Box::new(super::limiter::Fixed(1)));
     let r = Region::anonymous(3).unwrap();
     let _a = gate.acquire(&r).unwrap();
     let _b = gate.acquire(&r).unwrap();
@@ -207,8 +208,9 @@ fn an_off_gate_admits_everyone() {
 
 #[test]
 fn object_reads_and_writes_pass_different_gates() {
-    use super::admission::kind_of;
+    use super::admission::gate_of;
     use crate::names::Target;
+    let kind_of = |t: &Target, m: &str| gate_of(t, m).0;
     let obj = Target::Object {
         account: "AUTH_a".into(),
         container: "c".into(),
@@ -238,12 +240,12 @@ fn a_full_write_gate_does_not_hold_up_reads() {
     cfg.set(Kind::ObjectWrite, settings(1, 0, 50));
     cfg.set(Kind::ObjectRead, settings(1, 0, 50));
     let g = Gates::new(dir.path(), &cfg);
-    let write = g.acquire(Kind::ObjectWrite, &mut |_| {}).unwrap();
+    let write = g.acquire(Kind::ObjectWrite, 0, &mut |_| {}).unwrap();
     assert!(matches!(
-        g.acquire(Kind::ObjectWrite, &mut |_| {}),
+        g.acquire(Kind::ObjectWrite, 0, &mut |_| {}),
         Err(Refusal::QueueFull)
     ));
-    let read = g.acquire(Kind::ObjectRead, &mut |_| {});
+    let read = g.acquire(Kind::ObjectRead, 0, &mut |_| {});
     assert!(read.is_ok(), "a read waited behind a write");
     drop(write);
 }
@@ -270,10 +272,10 @@ fn write_gate_yields_to_slow_sensitive_requests_and_recovers() {
     g.note_cpu_wait(Duration::ZERO, &mut |_| {});
     assert_eq!(limit_now(&g), 4);
     let held: Vec<_> = (0..4)
-        .map(|_| g.acquire(Kind::ObjectWrite, &mut |_| {}).unwrap())
+        .map(|_| g.acquire(Kind::ObjectWrite, 0, &mut |_| {}).unwrap())
         .collect();
     let g2 = Arc::clone(&g);
-    let fifth = thread::spawn(move || g2.acquire(Kind::ObjectWrite, &mut |_| {}).is_ok());
+    let fifth = thread::spawn(move || g2.acquire(Kind::ObjectWrite, 0, &mut |_| {}).is_ok());
     let t = Instant::now();
     while queued(&g) == 0 {
         assert!(
@@ -292,7 +294,7 @@ fn write_gate_yields_to_slow_sensitive_requests_and_recovers() {
     // Reads that do not wait for a CPU never cut; and after a second
     // without any, the configured limit is back.
     thread::sleep(Duration::from_millis(1_050));
-    let p = g.acquire(Kind::ObjectWrite, &mut |_| {}).unwrap();
+    let p = g.acquire(Kind::ObjectWrite, 0, &mut |_| {}).unwrap();
     assert_eq!(limit_now(&g), 8);
     drop(p);
 }
@@ -312,4 +314,61 @@ fn a_gate_without_yield_ignores_cpu_waits() {
     let st = r.lock(Kind::ObjectWrite.index()).unwrap();
     assert_eq!(g.gate(Kind::ObjectWrite).params(&st).limit, 8);
     assert_eq!(st.yielding.seen, 0);
+}
+
+/// A container gate of limit 1, no queue, per database or per vhost.
+fn container_gates(dir: &std::path::Path, per_db: bool) -> Gates {
+    let mut cfg = GateConfig::default();
+    cfg.set(
+        Kind::Container,
+        GateSettings {
+            per_db,
+            ..settings(1, 0, 100)
+        },
+    );
+    Gates::new(dir, &cfg)
+}
+
+#[test]
+fn a_full_database_gate_sheds_its_own_requests_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let g = container_gates(dir.path(), true);
+    let (hot, cold) = (1, 2); // lanes 1 and 2
+    let held = g.acquire(Kind::Container, hot, &mut |_| {}).unwrap();
+    assert!(g.shed_if_full(Kind::Container, hot, &mut |_| {}));
+    assert!(matches!(
+        g.acquire(Kind::Container, hot, &mut |_| {}),
+        Err(Refusal::QueueFull)
+    ));
+    assert!(!g.shed_if_full(Kind::Container, cold, &mut |_| {}));
+    let other = g.acquire(Kind::Container, cold, &mut |_| {});
+    assert!(other.is_ok());
+    // Databases that hash to the same lane share it.
+    let same_lane = hot + super::DB_LANES as u64;
+    assert!(g.shed_if_full(Kind::Container, same_lane, &mut |_| {}));
+    drop((held, other));
+    let figs = super::status::figures(&g, &mut |_| {});
+    let c = &figs[Kind::Container.index()];
+    assert_eq!((c.scope, c.admitted, c.shed, c.in_flight), ("db", 2, 3, 0));
+}
+
+#[test]
+fn a_vhost_scoped_gate_is_one_gate_for_every_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let g = container_gates(dir.path(), false);
+    let _held = g.acquire(Kind::Container, 1, &mut |_| {}).unwrap();
+    assert!(g.shed_if_full(Kind::Container, 2, &mut |_| {}));
+    let figs = super::status::figures(&g, &mut |_| {});
+    assert_eq!(figs[Kind::Container.index()].scope, "vhost");
+    assert_eq!(figs[Kind::Container.index()].in_flight, 1);
+}
+
+#[test]
+fn every_lane_has_its_own_slot() {
+    let slots: Vec<usize> = super::KINDS
+        .iter()
+        .flat_map(|k| (0..k.lanes()).map(move |l| k.slot(l)))
+        .collect();
+    assert_eq!(slots, (0..super::SLOTS).collect::<Vec<_>>());
+    assert_eq!(Kind::ObjectWrite.slot(0), Kind::ObjectWrite.index());
 }
