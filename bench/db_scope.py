@@ -1,12 +1,13 @@
-"""bench/db-scope.sh: container gates per database (`scope=db`) against one
-gate for the whole vhost (`scope=vhost`), one fresh Apache per scope.
+"""bench/db-scope.sh: a container gate with a queue per database
+(`scope=db`) against one FIFO queue for the whole vhost (`scope=vhost`),
+one fresh Apache per setting.
 
 Two loads, each with CONNS wrk connections of 100-row JSON listings:
   hot     all on one container, while one paced client lists another
           (a different lane): the cold client's p99 and how many of its
           requests were shed, unloaded and under the flood;
-  spread  round-robin over SPREAD containers: throughput and p99, the
-          price of letting more listings run at once.
+  spread  round-robin over SPREAD containers: throughput and p99 (what
+          taking turns between queues costs against one FIFO queue).
 Prints a table and writes bench/results/db-scope-<date>.tsv."""
 
 from __future__ import annotations
@@ -22,15 +23,15 @@ import gates_bench as gb
 
 SPREAD = 16
 ROWS = 100
-DB_LANES = 16  # src/gate/mod.rs
+LANES = 64  # src/gate/table.rs
 
 
 def lane(account: str, container: str) -> int:
-    """FNV-1a of "account/container" (src/gate/admission.rs) modulo lanes."""
+    """FNV-1a of "account/container" (src/gate/admission.rs) modulo LANES."""
     h = 0xCBF29CE484222325
     for b in f"{account}/{container}".encode():
         h = ((h ^ b) * 0x100000001B3) % 2**64
-    return h % DB_LANES
+    return h % LANES
 
 
 def containers():

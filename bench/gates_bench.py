@@ -581,7 +581,7 @@ def main():
     p.add_argument("--gates", default="", help='other StowageGate settings, ";"-separated')
     p.add_argument("--tmpdir", default=None)
     d = sub.add_parser("db-scope")
-    d.add_argument("--scopes", default="db,vhost,vhost:queue=1020",
+    d.add_argument("--scopes", default="db,vhost,vhost:queue=64",
                    help="container gate settings to compare: SCOPE[:key=value:...]")
     d.add_argument("--conns", type=int, default=256, help="connections of each listing flood")
     d.add_argument("--gates", default="", help='other StowageGate settings, ";"-separated')

@@ -44,13 +44,6 @@ impl Histogram {
         self.counts[i] = self.counts[i].saturating_add(1);
     }
 
-    /// Adds `other`'s samples (the lanes of a per-database gate).
-    pub fn merge(&mut self, other: &Histogram) {
-        for (c, o) in self.counts.iter_mut().zip(other.counts.iter()) {
-            *c = c.saturating_add(*o);
-        }
-    }
-
     pub fn count(&self) -> u64 {
         self.counts.iter().sum()
     }

@@ -34,8 +34,9 @@ use std::sync::OnceLock;
 /// storage root is one device for now), one for reads (GET/HEAD) and one for
 /// writes (PUT/POST/DELETE/COPY): their best concurrency differs by an order
 /// of magnitude, and a read must not queue behind a write flood. Accounts
-/// and containers: a gate per database (hashed into `DB_LANES` lanes), so a
-/// hot container's queue never sheds another's requests (docs/gates.md).
+/// and containers: one gate per vhost with a queue per database (hashed
+/// into `table::LANES` lanes, served in turn), so a hot container neither
+/// delays nor sheds another's requests (docs/gates.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     ObjectRead,
@@ -51,13 +52,6 @@ pub const KINDS: [Kind; 4] = [
     Kind::Account,
 ];
 
-/// Lanes of a per-database gate: each database hashes to one, and has that
-/// lane's limit and queue to itself unless another hashes there too.
-pub const DB_LANES: usize = 16;
-/// Slots in the shared region: one per object gate, `DB_LANES` per
-/// database gate.
-pub const SLOTS: usize = 2 + 2 * DB_LANES;
-
 impl Kind {
     pub fn index(self) -> usize {
         match self {
@@ -68,18 +62,10 @@ impl Kind {
         }
     }
 
-    /// How many lanes (slots of the shared region) this kind's gate has.
-    pub fn lanes(self) -> usize {
-        match self {
-            Kind::ObjectRead | Kind::ObjectWrite => 1,
-            Kind::Container | Kind::Account => DB_LANES,
-        }
-    }
-
-    /// The region slot of `lane` of this kind's gate.
-    pub fn slot(self, lane: usize) -> usize {
-        let first: usize = KINDS[..self.index()].iter().map(|k| k.lanes()).sum();
-        first + lane.min(self.lanes() - 1)
+    /// True for the gates whose requests work on a database (containers,
+    /// accounts): those can queue per database.
+    pub const fn has_databases(self) -> bool {
+        matches!(self, Kind::Container | Kind::Account)
     }
 
     /// The name in `StowageGate` lines and the JSON status.
@@ -108,8 +94,7 @@ impl Kind {
 /// vhost itself is built before the host forks, possibly as root.
 pub struct Gates {
     run_dir: PathBuf,
-    /// Every lane of every kind, in slot order.
-    gates: Vec<Gate>,
+    gates: [Gate; KINDS.len()],
     region: OnceLock<Mapped>,
 }
 
@@ -121,39 +106,19 @@ struct Mapped {
 
 impl Gates {
     pub fn new(root: &Path, config: &GateConfig) -> Gates {
-        let lanes = |k: Kind| {
+        let gate = |k: Kind| {
             let s = config.get(k);
-            (0..k.lanes()).map(move |lane| {
-                Gate::new(
-                    k,
-                    k.slot(lane),
-                    s,
-                    Box::new(Fixed(s.limit.unwrap_or(u32::MAX))),
-                )
-            })
+            Gate::new(k, s, Box::new(Fixed(s.limit.unwrap_or(u32::MAX))))
         };
         Gates {
             run_dir: root.join("run"),
-            gates: KINDS.into_iter().flat_map(lanes).collect(),
+            gates: KINDS.map(gate),
             region: OnceLock::new(),
         }
     }
 
-    /// The gate (its first lane, for a per-database one): its settings are
-    /// every lane's.
     pub fn gate(&self, kind: Kind) -> &Gate {
-        &self.gates[kind.slot(0)]
-    }
-
-    /// The lane of `kind`'s gate that database `db` (see
-    /// `admission::db_key`) passes: its own, by hash, when the gate is per
-    /// database; else the one lane of the vhost.
-    pub fn lane(&self, kind: Kind, db: u64) -> &Gate {
-        let lane = match self.gate(kind).settings.per_db {
-            true => (db % kind.lanes() as u64) as usize,
-            false => 0,
-        };
-        &self.gates[kind.slot(lane)]
+        &self.gates[kind.index()]
     }
 
     /// The shared region; on first use in a process, maps it. If the file
@@ -163,13 +128,13 @@ impl Gates {
         let mut first = false;
         let m = self.region.get_or_init(|| {
             first = true;
-            match Region::open(&self.run_dir, SLOTS) {
+            match Region::open(&self.run_dir, KINDS.len()) {
                 Ok(r) => Mapped {
                     region: Some(r),
                     problem: None,
                 },
                 Err(e) => Mapped {
-                    region: Region::anonymous(SLOTS).ok(),
+                    region: Region::anonymous(KINDS.len()).ok(),
                     problem: Some(format!(
                         "admission gates: cannot use {}: {e}; limits hold per process only",
                         self.run_dir.display()
@@ -185,11 +150,25 @@ impl Gates {
         m.region.as_ref()
     }
 
-    /// True (and counted as shed) when the queue of `kind`'s gate (the lane
-    /// of database `db`) is full now.
+    /// The queue lane of database `db` (see `admission::db_key`) at
+    /// `kind`'s gate: its own, by hash, when the gate queues per database;
+    /// else the one lane.
+    fn lane(&self, kind: Kind, db: u64) -> usize {
+        match self.gate(kind).settings.per_db {
+            true => (db % table::LANES as u64) as usize,
+            false => 0,
+        }
+    }
+
+    /// True (and counted as shed) when `kind`'s queue (database `db`'s) is
+    /// full now.
     pub fn shed_if_full(&self, kind: Kind, db: u64, report: &mut dyn FnMut(&str)) -> bool {
-        let gate = self.lane(kind, db);
-        gate.settings.limit.is_some() && self.region(report).is_some_and(|r| gate.shed_if_full(r))
+        let gate = self.gate(kind);
+        let lane = self.lane(kind, db);
+        gate.settings.limit.is_some()
+            && self
+                .region(report)
+                .is_some_and(|r| gate.shed_if_full(r, lane))
     }
 
     /// True when latency-sensitive requests should report their CPU wait:
@@ -211,7 +190,7 @@ impl Gates {
         }
     }
 
-    /// Admission to `kind`'s processor (for database `db`). Without any
+    /// Admission to `kind`'s processor for database `db`. Without any
     /// region (mapping failed twice), requests pass ungated rather than fail.
     pub fn acquire(
         &self,
@@ -219,12 +198,12 @@ impl Gates {
         db: u64,
         report: &mut dyn FnMut(&str),
     ) -> Result<Permit<'_>, Refusal> {
-        let gate = self.lane(kind, db);
+        let gate = self.gate(kind);
         if gate.settings.limit.is_none() {
             return Ok(Permit::unbounded());
         }
         match self.region(report) {
-            Some(r) => gate.acquire(r),
+            Some(r) => gate.acquire(r, self.lane(kind, db)),
             None => Ok(Permit::unbounded()),
         }
     }

@@ -28,8 +28,6 @@ pub enum Refusal {
 
 pub struct Gate {
     pub kind: Kind,
-    /// Its slot in the shared region.
-    slot: usize,
     pub settings: GateSettings,
     limiter: Box<dyn Limiter>,
 }
@@ -77,10 +75,9 @@ impl Drop for Held<'_> {
 }
 
 impl Gate {
-    pub fn new(kind: Kind, slot: usize, settings: GateSettings, limiter: Box<dyn Limiter>) -> Gate {
+    pub fn new(kind: Kind, settings: GateSettings, limiter: Box<dyn Limiter>) -> Gate {
         Gate {
             kind,
-            slot,
             settings,
             limiter,
         }
@@ -139,7 +136,7 @@ impl Gate {
     }
 
     fn lock<'r>(&self, region: &'r Region) -> io::Result<Locked<'r>> {
-        let mut st = region.lock(self.slot)?;
+        let mut st = region.lock(self.kind.index())?;
         if st.recovered {
             st.repair();
         }
@@ -149,7 +146,7 @@ impl Gate {
 
     fn wake(&self, region: &Region, woken: &[usize]) {
         for &i in woken {
-            region.wake(self.slot, i);
+            region.wake(self.kind.index(), i);
         }
     }
 
@@ -170,16 +167,16 @@ impl Gate {
         st.promote(now, p)
     }
 
-    /// Counts a shed and returns true when the queue is full right now: lets
-    /// the caller refuse before reading a body it would throw away.
-    pub fn shed_if_full(&self, region: &Region) -> bool {
+    /// Counts a shed and returns true when `lane`'s queue is full right now:
+    /// lets the caller refuse before reading a body it would throw away.
+    pub fn shed_if_full(&self, region: &Region, lane: usize) -> bool {
         if self.settings.limit.is_none() {
             return false;
         }
         match self.lock(region) {
             Ok(mut st) => {
                 let p = self.params(&st);
-                let full = st.holding >= p.limit && st.waiting >= p.queue;
+                let full = st.full(lane, p);
                 if full {
                     st.shed += 1;
                 }
@@ -189,8 +186,9 @@ impl Gate {
         }
     }
 
-    /// Waits for a permit in FIFO order, at most the configured wait.
-    pub fn acquire<'a>(&'a self, region: &'a Region) -> Result<Permit<'a>, Refusal> {
+    /// Waits for a permit (FIFO within `lane`, lanes in turn), at most the
+    /// configured wait.
+    pub fn acquire<'a>(&'a self, region: &'a Region, lane: usize) -> Result<Permit<'a>, Refusal> {
         if self.settings.limit.is_none() {
             return Ok(Permit::unbounded());
         }
@@ -201,7 +199,7 @@ impl Gate {
         let mut woken = self.adapt(&mut st, now);
         woken.extend(self.reclaim_if_due(&mut st, now));
         let p = self.params(&st);
-        let entered = st.enter(who, now, p);
+        let entered = st.enter(who, now, p, lane);
         let in_flight = st.holding;
         drop(st);
         self.wake(region, &woken);
@@ -214,7 +212,7 @@ impl Gate {
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             if !left.is_zero() {
-                region.wait(self.slot, entry, WAITING, left.min(RECLAIM_EVERY));
+                region.wait(self.kind.index(), entry, WAITING, left.min(RECLAIM_EVERY));
             }
             let mut st = self.lock(region).map_err(Refusal::Broken)?;
             let now = monotonic_ns();

@@ -5,8 +5,8 @@
 //! StowageGate object-write limit=64 queue=512 wait=10s
 //! StowageGate object-read  limit=32
 //! StowageGate object       limit=16      # both object gates, each its own 16
-//! StowageGate container    limit=4 wait=2s   # per database
-//! StowageGate container    scope=vhost       # one gate for all of them
+//! StowageGate container    limit=4 wait=2s   # a queue per database
+//! StowageGate container    scope=vhost       # one queue for all of them
 //! StowageGate account      off
 //! ```
 //! Keys may be given in any order and any may be left out (its default
@@ -27,8 +27,8 @@ pub struct GateSettings {
     /// requests wait at most this long for a CPU (see `yielding`); None:
     /// the limit is fixed.
     pub yield_after: Option<Duration>,
-    /// Container and account gates: one lane per database (true) or one
-    /// for the whole vhost; object gates: always false (one per device).
+    /// Container and account gates: a queue per database, served in turn
+    /// (true), or one FIFO queue for the whole vhost; object gates: false.
     pub per_db: bool,
 }
 
@@ -51,24 +51,32 @@ pub const fn default_for(kind: Kind) -> GateSettings {
     };
     GateSettings {
         limit: Some(limit),
-        queue: default_queue(limit),
+        queue: default_queue(kind, limit),
         wait: Duration::from_secs(10),
         yield_after: match kind {
             Kind::ObjectWrite => Some(DEFAULT_YIELD_AFTER),
             _ => None,
         },
-        per_db: matches!(kind, Kind::Container | Kind::Account),
+        per_db: kind.has_databases(),
     }
 }
 
-/// Queue depth when none is given: sixteen times the limit. Shedding is
-/// not free (Apache closes the connection after every 503, and clients
-/// reconnect): on the 2-core development machine a 4x queue shed so much
-/// that admitted PUT throughput halved at 256 connections, while 16x kept
-/// 87% of peak (README, "Admission gates").
-pub const fn default_queue(limit: u32) -> u32 {
-    let q = limit * 16;
+/// Queue depth when none is given. Objects: sixteen times the limit.
+/// Shedding is not free (Apache closes the connection after every 503, and
+/// clients reconnect): on the 2-core development machine a 4x queue shed
+/// so much that admitted PUT throughput halved at 256 connections, while
+/// 16x kept 87% of peak. Containers and accounts, whose limits are small:
+/// a quarter of the table per database (a 64-deep queue shed 2,500-4,000
+/// listings/s of a 256-connection flood on one container and halved what
+/// it admitted; README, "Per database"), so that one hot database never
+/// takes every entry from the others.
+pub const fn default_queue(kind: Kind, limit: u32) -> u32 {
     let room = (MAX_ENTRIES as u32) - limit;
+    let q = if kind.has_databases() {
+        room / 4
+    } else {
+        limit * 16
+    };
     if q < room {
         q
     } else {
@@ -97,6 +105,7 @@ impl GateConfig {
 }
 
 pub const MAX_LIMIT: u32 = 512;
+
 pub const MAX_WAIT: Duration = Duration::from_secs(300);
 
 const USAGE: &str = "StowageGate takes object-read|object-write|object|container|account, \
@@ -150,7 +159,7 @@ pub fn parse(args: &[&str]) -> Result<Vec<(Kind, GateSettings)>, String> {
             "StowageGate {which}: yield applies to the object-write gate only"
         ));
     }
-    if o.per_db.is_some() && kinds.iter().any(|&k| k.lanes() == 1) {
+    if o.per_db.is_some() && !kinds.iter().all(|k| k.has_databases()) {
         return Err(format!(
             "StowageGate {which}: scope applies to the container and account gates only"
         ));
@@ -164,7 +173,7 @@ pub fn parse(args: &[&str]) -> Result<Vec<(Kind, GateSettings)>, String> {
             s.yield_after = o.yield_after.unwrap_or(s.yield_after);
         }
         s.per_db = o.per_db.unwrap_or(s.per_db);
-        s.queue = o.queue.unwrap_or(default_queue(s.limit.unwrap_or(1)));
+        s.queue = o.queue.unwrap_or(default_queue(k, s.limit.unwrap_or(1)));
         if s.limit.unwrap_or(0) as usize + s.queue as usize > MAX_ENTRIES {
             return Err(format!(
                 "StowageGate {which}: limit + queue must not exceed {MAX_ENTRIES}"
@@ -317,6 +326,11 @@ mod tests {
             one(&["container", "limit=2"]).1.per_db,
             "other keys keep it"
         );
+        // A database's queue: a quarter of the table.
+        assert_eq!(default_for(Kind::Container).queue, 255);
+        assert_eq!(default_for(Kind::Account).queue, 254);
+        assert_eq!(one(&["container", "limit=16"]).1.queue, 252);
+        assert_eq!(one(&["container", "scope=vhost"]).1.queue, 255);
     }
 
     #[test]

@@ -23,7 +23,7 @@ use std::time::Duration;
 /// Bumped whenever `Slot` or `GateState` change layout; part of the file
 /// name, so an old child still mapping the old file is never confused.
 /// 2: four gates (object reads and writes apart). 3: adaptive write limit.
-/// 4: container and account gates in `DB_LANES` lanes each (per database).
+/// 4: queue lanes (per database).
 pub const LAYOUT_VERSION: u32 = 4;
 const MAGIC: u64 = 0x5354_4f57_4741_5445; // "STOWGATE"
 const FUTEX_WAIT: libc::c_int = 0; // shared (not _PRIVATE): other processes wait too

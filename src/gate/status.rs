@@ -2,7 +2,6 @@
 //! JSON status endpoint and for the host's status page (Apache mod_status,
 //! HTML and its machine-readable `?auto` form).
 
-use super::hist::Histogram;
 use super::{Gates, KINDS};
 use serde_json::{json, Value};
 
@@ -22,9 +21,9 @@ pub struct GateFigures {
     pub yield_cuts: u64,
     pub queue_max: u32,
     pub wait_max_ms: u64,
-    /// What one limit and queue cover: "device" (object gates), "db" (each
-    /// database its own; the counts below are summed over all) or "vhost".
-    pub scope: &'static str,
+    /// Whose queue `queue_max` bounds: "db" (each database its own) or
+    /// "vhost" (one for all; for object gates, the device's).
+    pub queue_per: &'static str,
     pub in_flight: u32,
     pub queued: u32,
     pub admitted: u64,
@@ -38,7 +37,7 @@ pub struct GateFigures {
 pub const QUANTILES: [(f64, &str); 3] = [(0.5, "p50"), (0.9, "p90"), (0.99, "p99")];
 
 /// Reads every gate of a vhost (mapping the region if this process has
-/// not yet); a per-database gate's counts are summed over its lanes.
+/// not yet).
 pub fn figures(gates: &Gates, report: &mut dyn FnMut(&str)) -> Vec<GateFigures> {
     let region = gates.region(report);
     KINDS
@@ -57,34 +56,22 @@ pub fn figures(gates: &Gates, report: &mut dyn FnMut(&str)) -> Vec<GateFigures> 
                     .map(|d| d.as_micros() as u64),
                 queue_max: g.settings.queue,
                 wait_max_ms: g.settings.wait.as_millis() as u64,
-                scope: match (k.lanes(), g.settings.per_db) {
-                    (1, _) => "device",
-                    (_, true) => "db",
-                    (_, false) => "vhost",
-                },
+                queue_per: if g.settings.per_db { "db" } else { "vhost" },
                 ..GateFigures::default()
             };
-            let Some(region) = region else {
-                return f;
-            };
-            let mut waits = Histogram::default();
-            for lane in 0..k.lanes() {
-                let Ok(st) = region.lock(k.slot(lane)) else {
-                    continue;
-                };
-                if lane == 0 && f.limit.is_some() {
+            if let Some(st) = region.and_then(|r| r.lock(k.index()).ok()) {
+                if f.limit.is_some() {
                     f.limit_now = Some(g.params(&st).limit);
                 }
-                f.yield_cuts += st.yielding.cuts;
-                f.in_flight += st.holding;
-                f.queued += st.waiting;
-                f.admitted += st.admitted;
-                f.shed += st.shed;
-                f.timed_out += st.timed_out;
-                f.reclaimed += st.reclaimed;
-                waits.merge(&st.waits);
+                f.yield_cuts = st.yielding.cuts;
+                f.in_flight = st.holding;
+                f.queued = st.waiting;
+                f.admitted = st.admitted;
+                f.shed = st.shed;
+                f.timed_out = st.timed_out;
+                f.reclaimed = st.reclaimed;
+                f.wait_us = QUANTILES.map(|(q, _)| st.waits.quantile(q));
             }
-            f.wait_us = QUANTILES.map(|(q, _)| waits.quantile(q));
             f
         })
         .collect()
@@ -108,7 +95,7 @@ pub fn json(root: &str, figs: &[GateFigures]) -> Value {
                     "yield_cuts": f.yield_cuts,
                     "queue_max": f.queue_max,
                     "wait_max_ms": f.wait_max_ms,
-                    "scope": f.scope,
+                    "queue_per": f.queue_per,
                     "in_flight": f.in_flight,
                     "queued": f.queued,
                     "admitted": f.admitted,
@@ -139,7 +126,7 @@ fn limit_text(limit: Option<u32>) -> String {
 pub fn html(root: &str, figs: &[GateFigures]) -> String {
     let mut out = format!(
         "<h2>Stowage admission gates: {}</h2>\n<table border=\"1\">\n<tr><th>gate</th>\
-         <th>scope</th><th>limit</th><th>limit now</th><th>queue max</th><th>wait max (ms)</th><th>in flight</th>\
+         <th>limit</th><th>limit now</th><th>queue max</th><th>queue per</th><th>wait max (ms)</th><th>in flight</th>\
          <th>queued</th><th>admitted</th><th>shed</th><th>timed out</th><th>reclaimed</th>\
          <th>wait p50 (&micro;s)</th><th>wait p90 (&micro;s)</th><th>wait p99 (&micro;s)</th></tr>\n",
         esc(root)
@@ -149,10 +136,10 @@ pub fn html(root: &str, figs: &[GateFigures]) -> String {
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>\
              <td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
             f.name,
-            f.scope,
             limit_text(f.limit),
             limit_text(f.limit_now),
             f.queue_max,
+            f.queue_per,
             f.wait_max_ms,
             f.in_flight,
             f.queued,
@@ -175,14 +162,14 @@ pub fn text(n: usize, root: &str, figs: &[GateFigures]) -> String {
     for f in figs {
         let p = format!("Stowage{n}{}", f.title);
         out += &format!(
-            "{p}Scope: {}\n{p}Limit: {}\n{p}LimitNow: {}\n{p}YieldCuts: {}\n{p}QueueMax: {}\n{p}InFlight: {}\n{p}Queued: {}\n{p}Admitted: {}\n\
+            "{p}Limit: {}\n{p}LimitNow: {}\n{p}YieldCuts: {}\n{p}QueueMax: {}\n{p}QueuePer: {}\n{p}InFlight: {}\n{p}Queued: {}\n{p}Admitted: {}\n\
              {p}Shed: {}\n{p}TimedOut: {}\n{p}Reclaimed: {}\n{p}WaitP50us: {}\n\
              {p}WaitP90us: {}\n{p}WaitP99us: {}\n",
-            f.scope,
             limit_text(f.limit),
             limit_text(f.limit_now),
             f.yield_cuts,
             f.queue_max,
+            f.queue_per,
             f.in_flight,
             f.queued,
             f.admitted,

@@ -4,10 +4,14 @@
 //! heap copy.
 //!
 //! Each request that holds or waits for a permit owns one entry. Waiters
-//! carry a ticket from a counter; a release hands the permit straight to the
-//! waiter with the lowest ticket (strict FIFO, no barging: a newcomer queues
-//! whenever anyone waits). The entry's state word doubles as the waiter's
-//! futex, so a release wakes exactly the admitted waiter.
+//! carry a ticket from a counter and a lane (the database they work on, for
+//! container and account gates; always 0 for object gates). A release hands
+//! the permit straight to a waiter: the lowest ticket of the next lane, in
+//! turn, that has waiters (FIFO within a lane, lanes served round-robin, no
+//! barging: a newcomer queues whenever anyone waits). The queue bound holds
+//! per lane, so a hot database fills and sheds only its own. The entry's
+//! state word doubles as the waiter's futex, so a release wakes exactly the
+//! admitted waiter.
 
 use super::hist::Histogram;
 use super::liveness::Owner;
@@ -17,6 +21,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 /// Entries per gate: the most requests that can hold or wait at once,
 /// whatever the configuration (limit + queue must fit).
 pub const MAX_ENTRIES: usize = 1024;
+/// Lanes of a per-database gate: each database hashes to one.
+pub const LANES: usize = 64;
 
 pub const FREE: u32 = 0;
 pub const WAITING: u32 = 1;
@@ -32,6 +38,8 @@ pub struct Entry {
     /// When it started waiting (monotonic ns), then when it was admitted.
     pub since_ns: u64,
     pub start: u64,
+    /// The waiter's lane (below `LANES`).
+    pub lane: u32,
 }
 
 #[repr(C)]
@@ -52,6 +60,10 @@ pub struct GateState {
     pub waits: Histogram,
     /// The adaptive limit of a gate that yields (object writes).
     pub yielding: YieldState,
+    /// Waiters per lane.
+    pub lane_waiting: [u32; LANES],
+    /// The lane whose turn it is next.
+    pub next_lane: u32,
     pub entries: [Entry; MAX_ENTRIES],
 }
 
@@ -71,6 +83,8 @@ impl Default for GateState {
             last_reclaim_ns: 0,
             waits: Histogram::default(),
             yielding: YieldState::default(),
+            lane_waiting: [0; LANES],
+            next_lane: 0,
             entries: std::array::from_fn(|_| Entry::default()),
         }
     }
@@ -104,7 +118,7 @@ impl GateState {
         self.entries[i].state.store(s, Ordering::Release);
     }
 
-    fn alloc(&mut self, state: u32, who: Owner, now: u64) -> Option<usize> {
+    fn alloc(&mut self, state: u32, who: Owner, now: u64, lane: usize) -> Option<usize> {
         let i = (0..MAX_ENTRIES).find(|&i| self.state(i) == FREE)?;
         let ticket = self.next_ticket;
         self.next_ticket += 1;
@@ -113,6 +127,7 @@ impl GateState {
         e.start = who.start;
         e.ticket = ticket;
         e.since_ns = now;
+        e.lane = lane as u32;
         self.set_state(i, state);
         Some(i)
     }
@@ -122,23 +137,38 @@ impl GateState {
         self.queue_max = p.queue;
     }
 
-    pub fn enter(&mut self, who: Owner, now: u64, p: Params) -> Enter {
+    /// True when a request of `lane` would be shed now: no permit free and
+    /// its lane's queue at the bound.
+    pub fn full(&self, lane: usize, p: Params) -> bool {
+        self.holding >= p.limit && self.lane_waiting[lane % LANES] >= p.queue
+    }
+
+    pub fn enter(&mut self, who: Owner, now: u64, p: Params, lane: usize) -> Enter {
         self.note_settings(p);
+        let lane = lane % LANES;
         if self.holding < p.limit && self.waiting == 0 {
-            if let Some(i) = self.alloc(HOLDING, who, now) {
+            if let Some(i) = self.alloc(HOLDING, who, now, lane) {
                 self.holding += 1;
                 self.admitted += 1;
                 self.waits.record(0);
                 return Enter::Holding(i);
             }
-        } else if self.waiting < p.queue {
-            if let Some(i) = self.alloc(WAITING, who, now) {
+        } else if self.lane_waiting[lane] < p.queue {
+            if let Some(i) = self.alloc(WAITING, who, now, lane) {
                 self.waiting += 1;
+                self.lane_waiting[lane] += 1;
                 return Enter::Waiting(i);
             }
         }
         self.shed += 1;
         Enter::Shed
+    }
+
+    /// Entry `i` stops waiting (admitted, gave up, or its owner died).
+    fn unqueue(&mut self, i: usize) {
+        self.waiting = self.waiting.saturating_sub(1);
+        let lane = self.entries[i].lane as usize % LANES;
+        self.lane_waiting[lane] = self.lane_waiting[lane].saturating_sub(1);
     }
 
     /// Gives back the permit held in entry `i`; returns the waiters to wake.
@@ -157,7 +187,7 @@ impl GateState {
             return false;
         }
         self.set_state(i, FREE);
-        self.waiting = self.waiting.saturating_sub(1);
+        self.unqueue(i);
         self.timed_out += 1;
         true
     }
@@ -166,28 +196,42 @@ impl GateState {
         self.state(i) == HOLDING
     }
 
-    /// Admits waiters in ticket order while permits are free.
+    /// Admits waiters while permits are free: the lanes that have waiters
+    /// in turn, each its lowest ticket.
     pub fn promote(&mut self, now: u64, p: Params) -> Woken {
         self.note_settings(p);
         let mut woken = Vec::new();
         while self.holding < p.limit && self.waiting > 0 {
-            let next = (0..MAX_ENTRIES)
-                .filter(|&i| self.state(i) == WAITING)
-                .min_by_key(|&i| self.entries[i].ticket);
-            let Some(i) = next else {
-                self.waiting = 0; // counters were off: the table is the truth
-                break;
+            let Some(i) = self.next_waiter() else {
+                self.repair(); // counters were off: the table is the truth
+                if self.waiting == 0 {
+                    break;
+                }
+                continue;
             };
             let waited_us = now.saturating_sub(self.entries[i].since_ns) / 1000;
             self.entries[i].since_ns = now;
             self.set_state(i, HOLDING);
+            self.unqueue(i);
             self.holding += 1;
-            self.waiting -= 1;
             self.admitted += 1;
             self.waits.record(waited_us);
             woken.push(i);
         }
         woken
+    }
+
+    /// The waiter whose turn it is (and moves the turn past its lane).
+    fn next_waiter(&mut self) -> Option<usize> {
+        let first = self.next_lane as usize % LANES;
+        let lane = (0..LANES)
+            .map(|k| (first + k) % LANES)
+            .find(|&l| self.lane_waiting[l] > 0)?;
+        let i = (0..MAX_ENTRIES)
+            .filter(|&i| self.state(i) == WAITING && self.entries[i].lane as usize == lane)
+            .min_by_key(|&i| self.entries[i].ticket)?;
+        self.next_lane = ((lane + 1) % LANES) as u32;
+        Some(i)
     }
 
     /// Frees the entries of dead owners (a child killed while it held or
@@ -208,7 +252,7 @@ impl GateState {
                 if s == HOLDING {
                     self.holding = self.holding.saturating_sub(1);
                 } else {
-                    self.waiting = self.waiting.saturating_sub(1);
+                    self.unqueue(i);
                 }
                 n += 1;
             }
@@ -222,16 +266,21 @@ impl GateState {
     /// each one store, so they are the trustworthy part).
     pub fn repair(&mut self) {
         let (mut h, mut w, mut t) = (0, 0, self.next_ticket);
+        let mut lanes = [0u32; LANES];
         for e in self.entries.iter() {
             match e.state.load(Ordering::Relaxed) {
                 HOLDING => h += 1,
-                WAITING => w += 1,
+                WAITING => {
+                    w += 1;
+                    lanes[e.lane as usize % LANES] += 1;
+                }
                 _ => continue,
             }
             t = t.max(e.ticket + 1);
         }
         self.holding = h;
         self.waiting = w;
+        self.lane_waiting = lanes;
         self.next_ticket = t;
     }
 }
@@ -246,13 +295,13 @@ mod tests {
     #[test]
     fn admits_up_to_the_limit_then_queues_then_sheds() {
         let mut g = Box::<GateState>::default();
-        let a = g.enter(ME, 0, P);
-        let b = g.enter(ME, 0, P);
+        let a = g.enter(ME, 0, P, 0);
+        let b = g.enter(ME, 0, P, 0);
         assert!(matches!(a, Enter::Holding(_)) && matches!(b, Enter::Holding(_)));
-        let c = g.enter(ME, 0, P);
-        let d = g.enter(ME, 0, P);
+        let c = g.enter(ME, 0, P, 0);
+        let d = g.enter(ME, 0, P, 0);
         assert!(matches!(c, Enter::Waiting(_)) && matches!(d, Enter::Waiting(_)));
-        assert_eq!(g.enter(ME, 0, P), Enter::Shed);
+        assert_eq!(g.enter(ME, 0, P, 0), Enter::Shed);
         assert_eq!((g.holding, g.waiting, g.shed), (2, 2, 1));
     }
 
@@ -260,11 +309,11 @@ mod tests {
     fn release_admits_waiters_in_ticket_order() {
         let mut g = Box::<GateState>::default();
         let p1 = Params { limit: 1, queue: 8 };
-        let Enter::Holding(h) = g.enter(ME, 0, p1) else {
+        let Enter::Holding(h) = g.enter(ME, 0, p1, 0) else {
             panic!()
         };
         let waiters: Vec<usize> = (0..5)
-            .map(|_| match g.enter(ME, 0, p1) {
+            .map(|_| match g.enter(ME, 0, p1, 0) {
                 Enter::Waiting(i) => i,
                 e => panic!("{e:?}"),
             })
@@ -288,29 +337,29 @@ mod tests {
     #[test]
     fn newcomers_queue_behind_waiters() {
         let mut g = Box::<GateState>::default();
-        let Enter::Holding(h) = g.enter(ME, 0, P) else {
+        let Enter::Holding(h) = g.enter(ME, 0, P, 0) else {
             panic!()
         };
-        let Enter::Holding(_) = g.enter(ME, 0, P) else {
+        let Enter::Holding(_) = g.enter(ME, 0, P, 0) else {
             panic!()
         };
-        let Enter::Waiting(w) = g.enter(ME, 0, P) else {
+        let Enter::Waiting(w) = g.enter(ME, 0, P, 0) else {
             panic!()
         };
         g.leave(h, 0, P);
         assert!(g.is_holding(w));
         // Permits are all taken again; a newcomer waits.
-        assert!(matches!(g.enter(ME, 0, P), Enter::Waiting(_)));
+        assert!(matches!(g.enter(ME, 0, P, 0), Enter::Waiting(_)));
     }
 
     #[test]
     fn cancel_after_promotion_keeps_the_permit() {
         let mut g = Box::<GateState>::default();
         let p1 = Params { limit: 1, queue: 1 };
-        let Enter::Holding(h) = g.enter(ME, 0, p1) else {
+        let Enter::Holding(h) = g.enter(ME, 0, p1, 0) else {
             panic!()
         };
-        let Enter::Waiting(w) = g.enter(ME, 0, p1) else {
+        let Enter::Waiting(w) = g.enter(ME, 0, p1, 0) else {
             panic!()
         };
         g.leave(h, 0, p1);
@@ -322,9 +371,9 @@ mod tests {
     fn reclaims_dead_owners_and_repairs_counters() {
         let mut g = Box::<GateState>::default();
         let dead = Owner { pid: 99, start: 1 };
-        g.enter(dead, 0, P);
-        g.enter(dead, 0, P);
-        let Enter::Waiting(w) = g.enter(ME, 0, P) else {
+        g.enter(dead, 0, P, 0);
+        g.enter(dead, 0, P, 0);
+        let Enter::Waiting(w) = g.enter(ME, 0, P, 0) else {
             panic!()
         };
         assert_eq!(g.reclaim(|o| o.pid == 99), 2);
@@ -337,10 +386,62 @@ mod tests {
     }
 
     #[test]
+    fn lanes_take_turns_and_each_keeps_its_own_order_and_bound() {
+        let mut g = Box::<GateState>::default();
+        let p = Params { limit: 1, queue: 3 };
+        let Enter::Holding(h) = g.enter(ME, 0, p, 5) else {
+            panic!()
+        };
+        let wait = |g: &mut GateState, lane| match g.enter(ME, 0, p, lane) {
+            Enter::Waiting(i) => i,
+            e => panic!("{e:?}"),
+        };
+        // A hot lane queues three, then sheds; a cold lane still queues.
+        let hot: Vec<usize> = (0..3).map(|_| wait(&mut g, 5)).collect();
+        assert!(g.full(5, p));
+        assert_eq!(g.enter(ME, 0, p, 5), Enter::Shed);
+        assert!(!g.full(9, p));
+        let cold = wait(&mut g, 9);
+        assert_eq!(
+            g.enter(ME, 0, p, 5 + LANES),
+            Enter::Shed,
+            "the same lane, full"
+        );
+        let mut order = vec![];
+        let mut cur = h;
+        while let Some(&next) = g.leave(cur, 0, p).first() {
+            order.push(next);
+            cur = next;
+        }
+        // The cold waiter came after all three hot ones, but gets the
+        // second turn: lanes alternate, FIFO within each.
+        assert_eq!(order, vec![hot[0], cold, hot[1], hot[2]]);
+        assert_eq!(
+            (g.holding, g.waiting, g.lane_waiting[5], g.lane_waiting[9]),
+            (0, 0, 0, 0)
+        );
+    }
+
+    #[test]
+    fn repair_recounts_the_lanes() {
+        let mut g = Box::<GateState>::default();
+        let p = Params { limit: 1, queue: 8 };
+        g.enter(ME, 0, p, 1);
+        g.enter(ME, 0, p, 2);
+        g.enter(ME, 0, p, 2);
+        g.lane_waiting = [7; LANES];
+        g.repair();
+        assert_eq!(
+            (g.lane_waiting[1], g.lane_waiting[2], g.lane_waiting[3]),
+            (0, 2, 0)
+        );
+    }
+
+    #[test]
     fn zero_queue_sheds_at_once() {
         let mut g = Box::<GateState>::default();
         let p = Params { limit: 1, queue: 0 };
-        assert!(matches!(g.enter(ME, 0, p), Enter::Holding(_)));
-        assert_eq!(g.enter(ME, 0, p), Enter::Shed);
+        assert!(matches!(g.enter(ME, 0, p, 0), Enter::Holding(_)));
+        assert_eq!(g.enter(ME, 0, p, 0), Enter::Shed);
     }
 }

@@ -151,7 +151,7 @@ fn a_dead_owners_permits_come_back() {
         let p = g.gate(Kind::ObjectWrite).params(&st);
         for _ in 0..2 {
             assert!(matches!(
-                st.enter(ghost, monotonic_ns(), p),
+                st.enter(ghost, monotonic_ns(), p, 0),
                 Enter::Holding(_)
             ));
         }
@@ -200,10 +200,10 @@ fn an_unusable_root_falls_back_to_a_private_region() {
 fn an_off_gate_admits_everyone() {
     let mut s = settings(1, 0, 100);
     s.limit = None;
-    let gate = Gate::new(Kind::ObjectWrite, 1, s, Box::new(super::limiter::Fixed(1)));
+    let gate = Gate::new(Kind::ObjectWrite, s, Box::new(super::limiter::Fixed(1)));
     let r = Region::anonymous(3).unwrap();
-    let _a = gate.acquire(&r).unwrap();
-    let _b = gate.acquire(&r).unwrap();
+    let _a = gate.acquire(&r, 0).unwrap();
+    let _b = gate.acquire(&r, 0).unwrap();
 }
 
 #[test]
@@ -316,59 +316,67 @@ fn a_gate_without_yield_ignores_cpu_waits() {
     assert_eq!(st.yielding.seen, 0);
 }
 
-/// A container gate of limit 1, no queue, per database or per vhost.
-fn container_gates(dir: &std::path::Path, per_db: bool) -> Gates {
+/// A container gate of limit 1 and a queue of `queue`, per database or
+/// per vhost.
+fn container_gates(dir: &std::path::Path, per_db: bool, queue: u32) -> Arc<Gates> {
     let mut cfg = GateConfig::default();
     cfg.set(
         Kind::Container,
         GateSettings {
             per_db,
-            ..settings(1, 0, 100)
+            ..settings(1, queue, 2_000)
         },
     );
-    Gates::new(dir, &cfg)
+    Arc::new(Gates::new(dir, &cfg))
+}
+
+fn container_figures(g: &Gates) -> super::status::GateFigures {
+    let figs = super::status::figures(g, &mut |_| {});
+    figs[Kind::Container.index()].clone()
 }
 
 #[test]
-fn a_full_database_gate_sheds_its_own_requests_only() {
+fn a_full_database_queue_sheds_its_own_requests_only() {
     let dir = tempfile::tempdir().unwrap();
-    let g = container_gates(dir.path(), true);
+    let g = container_gates(dir.path(), true, 1);
     let (hot, cold) = (1, 2); // lanes 1 and 2
     let held = g.acquire(Kind::Container, hot, &mut |_| {}).unwrap();
+    let g2 = g.clone();
+    let queued = thread::spawn(move || g2.acquire(Kind::Container, hot, &mut |_| {}).is_ok());
+    wait_until(|| container_figures(&g).queued == 1);
+    // The hot DB's queue is full: it sheds; so does a DB in the same lane.
     assert!(g.shed_if_full(Kind::Container, hot, &mut |_| {}));
-    assert!(matches!(
-        g.acquire(Kind::Container, hot, &mut |_| {}),
-        Err(Refusal::QueueFull)
-    ));
-    assert!(!g.shed_if_full(Kind::Container, cold, &mut |_| {}));
-    let other = g.acquire(Kind::Container, cold, &mut |_| {});
-    assert!(other.is_ok());
-    // Databases that hash to the same lane share it.
-    let same_lane = hot + super::DB_LANES as u64;
+    let same_lane = hot + super::table::LANES as u64;
     assert!(g.shed_if_full(Kind::Container, same_lane, &mut |_| {}));
-    drop((held, other));
-    let figs = super::status::figures(&g, &mut |_| {});
-    let c = &figs[Kind::Container.index()];
-    assert_eq!((c.scope, c.admitted, c.shed, c.in_flight), ("db", 2, 3, 0));
+    // Another DB still queues (the limit is the vhost's, the queue its own);
+    // both waiters are admitted in turn.
+    assert!(!g.shed_if_full(Kind::Container, cold, &mut |_| {}));
+    let g3 = g.clone();
+    let other = thread::spawn(move || g3.acquire(Kind::Container, cold, &mut |_| {}).is_ok());
+    wait_until(|| container_figures(&g).queued == 2);
+    drop(held);
+    assert!(queued.join().unwrap() && other.join().unwrap());
+    let c = container_figures(&g);
+    assert_eq!(
+        (c.queue_per, c.admitted, c.shed, c.in_flight),
+        ("db", 3, 2, 0)
+    );
 }
 
 #[test]
-fn a_vhost_scoped_gate_is_one_gate_for_every_database() {
+fn a_vhost_queue_is_one_queue_for_every_database() {
     let dir = tempfile::tempdir().unwrap();
-    let g = container_gates(dir.path(), false);
+    let g = container_gates(dir.path(), false, 0);
     let _held = g.acquire(Kind::Container, 1, &mut |_| {}).unwrap();
     assert!(g.shed_if_full(Kind::Container, 2, &mut |_| {}));
-    let figs = super::status::figures(&g, &mut |_| {});
-    assert_eq!(figs[Kind::Container.index()].scope, "vhost");
-    assert_eq!(figs[Kind::Container.index()].in_flight, 1);
+    let c = container_figures(&g);
+    assert_eq!((c.queue_per, c.in_flight, c.shed), ("vhost", 1, 1));
 }
 
-#[test]
-fn every_lane_has_its_own_slot() {
-    let slots: Vec<usize> = super::KINDS
-        .iter()
-        .flat_map(|k| (0..k.lanes()).map(move |l| k.slot(l)))
-        .collect();
-    assert_eq!(slots, (0..super::SLOTS).collect::<Vec<_>>());
-    assert_eq!(Kind::ObjectWrite.slot(0), Kind::ObjectWrite.index());
+fn wait_until(mut pred: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !pred() {
+        assert!(Instant::now() < deadline, "timed out");
+        thread::sleep(Duration::from_millis(2));
+    }
 }

@@ -46,6 +46,8 @@ def config_test(extra: str) -> subprocess.CompletedProcess:
     ("StowageGate object-write yield=5s", "yield must be off or a duration"),
     ("StowageGate container yield=1ms", "object-write gate only"),
     ("StowageGate object-read yield=off", "object-write gate only"),
+    ("StowageGate container scope=node", "scope must be db or vhost"),
+    ("StowageGate object scope=db", "container and account gates only"),
 ])
 def test_bad_gate_directives_fail_the_config_test(line, needle):
     res = config_test(line + "\n")
@@ -59,7 +61,8 @@ def test_good_gate_directives_pass():
     res = config_test("StowageGate object limit=16 queue=128 wait=2s\n"
                       "StowageGate object-write limit=64\nStowageGate object-read off\n"
                       "StowageGate container wait=500ms\nStowageGate account off\n"
-                      "StowageGate object-write yield=500us\nStowageGate object yield=off\n")
+                      "StowageGate object-write yield=500us\nStowageGate object yield=off\n"
+                      "StowageGate container scope=vhost\nStowageGate account scope=db limit=4\n")
     assert res.returncode == 0, res.stdout + res.stderr
 
 
@@ -83,6 +86,10 @@ def test_status_json(server, swift, container):
         g = doc["gates"][other]
         assert g["yield_us"] is None and g["limit_now"] == g["limit"], (other, g)
     assert set(obj["wait_us"]) == {"p50", "p90", "p99"}
+    # Containers and accounts queue per database by default.
+    assert obj["queue_per"] == "vhost"
+    assert doc["gates"]["container"]["queue_per"] == "db"
+    assert doc["gates"]["account"]["queue_per"] == "db"
 
 
 def test_status_json_refuses_other_methods(server):
@@ -103,7 +110,7 @@ def test_mod_status_has_a_stowage_section(server):
     assert status == 200
     html = body.decode()
     assert "Stowage admission gates" in html
-    for col in ("limit now", "in flight", "queued", "admitted", "shed", "timed out", "wait p99"):
+    for col in ("queue per", "limit now", "in flight", "queued", "admitted", "shed", "timed out", "wait p99"):
         assert col in html, col
     status, _, body = server.http_get("/server-status?auto")
     assert status == 200
@@ -111,5 +118,5 @@ def test_mod_status_has_a_stowage_section(server):
     for key in ("Stowage0ObjectReadLimit", "Stowage0ObjectWriteInFlight",
                 "Stowage0ContainerShed", "Stowage0AccountWaitP99us",
                 "Stowage0ObjectReadTimedOut", "Stowage0ObjectWriteLimitNow",
-                "Stowage0ObjectWriteYieldCuts"):
+                "Stowage0ObjectWriteYieldCuts", "Stowage0ContainerQueuePer"):
         assert key in lines, key
