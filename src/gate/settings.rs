@@ -105,7 +105,6 @@ impl GateConfig {
 }
 
 pub const MAX_LIMIT: u32 = 512;
-
 pub const MAX_WAIT: Duration = Duration::from_secs(300);
 
 const USAGE: &str = "StowageGate takes object-read|object-write|object|container|account, \

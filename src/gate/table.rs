@@ -228,7 +228,7 @@ impl GateState {
             .map(|k| (first + k) % LANES)
             .find(|&l| self.lane_waiting[l] > 0)?;
         let i = (0..MAX_ENTRIES)
-            .filter(|&i| self.state(i) == WAITING && self.entries[i].lane as usize == lane)
+            .filter(|&i| self.state(i) == WAITING && self.entries[i].lane as usize % LANES == lane)
             .min_by_key(|&i| self.entries[i].ticket)?;
         self.next_lane = ((lane + 1) % LANES) as u32;
         Some(i)
