@@ -21,8 +21,8 @@ pub struct GateFigures {
     pub yield_cuts: u64,
     pub queue_max: u32,
     pub wait_max_ms: u64,
-    /// Whose queue `queue_max` bounds: "db" (each database its own) or
-    /// "vhost" (one for all; for object gates, the device's).
+    /// Whose queue `queue_max` bounds: "db" (each database its own),
+    /// "vhost" (one for all its databases) or "device" (object gates).
     pub queue_per: &'static str,
     pub in_flight: u32,
     pub queued: u32,
@@ -56,7 +56,11 @@ pub fn figures(gates: &Gates, report: &mut dyn FnMut(&str)) -> Vec<GateFigures> 
                     .map(|d| d.as_micros() as u64),
                 queue_max: g.settings.queue,
                 wait_max_ms: g.settings.wait.as_millis() as u64,
-                queue_per: if g.settings.per_db { "db" } else { "vhost" },
+                queue_per: match (g.settings.per_db, k.has_databases()) {
+                    (true, _) => "db",
+                    (false, true) => "vhost",
+                    (false, false) => "device",
+                },
                 ..GateFigures::default()
             };
             if let Some(st) = region.and_then(|r| r.lock(k.index()).ok()) {

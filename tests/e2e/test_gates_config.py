@@ -87,7 +87,7 @@ def test_status_json(server, swift, container):
         assert g["yield_us"] is None and g["limit_now"] == g["limit"], (other, g)
     assert set(obj["wait_us"]) == {"p50", "p90", "p99"}
     # Containers and accounts queue per database by default.
-    assert obj["queue_per"] == "vhost"
+    assert obj["queue_per"] == "device"
     assert doc["gates"]["container"]["queue_per"] == "db"
     assert doc["gates"]["account"]["queue_per"] == "db"
 
