@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bench/db-scope.sh - container gates per database vs per vhost (see
+# bench/db-scope.sh - container gate queues per database vs one per vhost (see
 # bench/db_scope.py): a hot container's flood against a cold container's
 # listings, and listings spread over 16 containers.
 #   e.g. DURATION=5s bench/db-scope.sh --scopes db,vhost
