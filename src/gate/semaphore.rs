@@ -3,7 +3,7 @@
 //! gives its place back when dropped (also when the request panics).
 
 use super::limiter::{Limiter, Sample};
-use super::liveness::{self, Prober};
+use super::liveness::{self, Owner, Prober};
 use super::settings::GateSettings;
 use super::shm::{monotonic_ns, Locked, Region};
 use super::table::{Enter, GateState, Params, Woken, WAITING};
@@ -150,21 +150,43 @@ impl Gate {
         }
     }
 
-    /// Frees entries of dead processes when the gate is busy and the last
-    /// look is old enough; returns the waiters this admitted.
-    fn reclaim_if_due(&self, st: &mut Locked<'_>, now: u64) -> Woken {
+    /// Claims the periodic look for dead owners when the gate is busy and
+    /// the last look (by any process) is old enough: returns each owner of
+    /// an entry once, for `reclaim_dead` to probe after the lock is given
+    /// up. Probing reads /proc, which takes milliseconds on a loaded host;
+    /// under the lock it stalled every request of the gate (shed p99 45 ms).
+    pub fn look_due(&self, st: &mut Locked<'_>, now: u64) -> Option<Vec<Owner>> {
         let p = self.params(st);
         let busy = st.holding >= p.limit || st.waiting > 0;
         let due = now.saturating_sub(st.last_reclaim_ns) >= RECLAIM_EVERY.as_nanos() as u64;
         if !busy || !due {
-            return Vec::new();
+            return None;
         }
         st.last_reclaim_ns = now;
+        Some(st.owners())
+    }
+
+    /// Probes `owners` without the lock, then frees the entries of the dead
+    /// ones and admits the waiters that fit. Sound with a stale list: a dead
+    /// (pid, start time) never comes back, and a reused pid has another
+    /// start time.
+    pub fn reclaim_dead(&self, region: &Region, owners: Vec<Owner>) {
         let mut prober = Prober::new();
-        if st.reclaim(|o| prober.dead(o)) == 0 {
-            return Vec::new();
+        let dead: Vec<Owner> = owners.into_iter().filter(|&o| prober.dead(o)).collect();
+        if dead.is_empty() {
+            return;
         }
-        st.promote(now, p)
+        let Ok(mut st) = self.lock(region) else {
+            return;
+        };
+        let woken = if st.reclaim(|o| dead.contains(&o)) > 0 {
+            let p = self.params(&st);
+            st.promote(monotonic_ns(), p)
+        } else {
+            Vec::new()
+        };
+        drop(st);
+        self.wake(region, &woken);
     }
 
     /// Counts a shed and returns true when `lane`'s queue is full right now:
@@ -173,17 +195,25 @@ impl Gate {
         if self.settings.limit.is_none() {
             return false;
         }
-        match self.lock(region) {
-            Ok(mut st) => {
-                let p = self.params(&st);
-                let full = st.full(lane, p);
-                if full {
-                    st.shed += 1;
-                }
-                full
-            }
-            Err(_) => false,
+        let Ok(mut st) = self.lock(region) else {
+            return false;
+        };
+        let p = self.params(&st);
+        let full = st.full(lane, p);
+        // Only a request that is shed may look for dead owners here (one
+        // about to be admitted must not wait on /proc); without this, a
+        // queue full of a killed child's entries would shed forever.
+        let look = if full {
+            st.shed += 1;
+            self.look_due(&mut st, monotonic_ns())
+        } else {
+            None
+        };
+        drop(st);
+        if let Some(owners) = look {
+            self.reclaim_dead(region, owners);
         }
+        full
     }
 
     /// Waits for a permit (FIFO within `lane`, lanes in turn), at most the
@@ -196,13 +226,20 @@ impl Gate {
         let who = liveness::me();
         let mut st = self.lock(region).map_err(Refusal::Broken)?;
         let now = monotonic_ns();
-        let mut woken = self.adapt(&mut st, now);
-        woken.extend(self.reclaim_if_due(&mut st, now));
+        let woken = self.adapt(&mut st, now);
         let p = self.params(&st);
         let entered = st.enter(who, now, p, lane);
+        // Whoever has to wait (or is shed) looks for dead owners when due.
+        let look = match entered {
+            Enter::Holding(_) => None,
+            Enter::Waiting(_) | Enter::Shed => self.look_due(&mut st, now),
+        };
         let in_flight = st.holding;
         drop(st);
         self.wake(region, &woken);
+        if let Some(owners) = look {
+            self.reclaim_dead(region, owners);
+        }
         let entry = match entered {
             Enter::Holding(i) => return Ok(self.permit(region, i, start, in_flight)),
             Enter::Shed => return Err(Refusal::QueueFull),
@@ -216,8 +253,7 @@ impl Gate {
             }
             let mut st = self.lock(region).map_err(Refusal::Broken)?;
             let now = monotonic_ns();
-            let mut woken = self.adapt(&mut st, now);
-            woken.extend(self.reclaim_if_due(&mut st, now));
+            let woken = self.adapt(&mut st, now);
             let in_flight = st.holding;
             let outcome = if st.is_holding(entry) {
                 Some(true)
@@ -227,8 +263,16 @@ impl Gate {
             } else {
                 None
             };
+            let look = outcome
+                .is_none()
+                .then(|| self.look_due(&mut st, now))
+                .flatten();
             drop(st);
             self.wake(region, &woken);
+            if let Some(owners) = look {
+                self.reclaim_dead(region, owners);
+                continue;
+            }
             match outcome {
                 Some(true) => return Ok(self.permit(region, entry, start, in_flight)),
                 Some(false) => return Err(Refusal::TimedOut(start.elapsed())),

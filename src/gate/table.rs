@@ -234,6 +234,22 @@ impl GateState {
         Some(i)
     }
 
+    /// Each owner of a held or queued entry, once (a few processes own
+    /// up to MAX_ENTRIES entries).
+    pub fn owners(&self) -> Vec<Owner> {
+        let mut v: Vec<Owner> = Vec::new();
+        for (i, e) in self.entries.iter().enumerate() {
+            let o = Owner {
+                pid: e.pid,
+                start: e.start,
+            };
+            if self.state(i) != FREE && !v.contains(&o) {
+                v.push(o);
+            }
+        }
+        v
+    }
+
     /// Frees the entries of dead owners (a child killed while it held or
     /// waited); the caller then promotes.
     pub fn reclaim(&mut self, mut dead: impl FnMut(Owner) -> bool) -> u32 {

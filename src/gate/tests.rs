@@ -166,6 +166,70 @@ fn a_dead_owners_permits_come_back() {
 }
 
 #[test]
+fn a_queue_full_of_dead_waiters_does_not_shed_forever() {
+    // A child killed with all the permits and a full queue: every new
+    // request is shed before it could queue, so the shedding path must
+    // look for dead owners too.
+    let dir = tempfile::tempdir().unwrap();
+    let g = gates(dir.path(), settings(2, 2, 5_000));
+    let region = g.region(&mut |_| {}).unwrap();
+    let ghost = Owner {
+        pid: u32::MAX - 7,
+        start: 1,
+    };
+    {
+        let mut st = region.lock(Kind::ObjectWrite.index()).unwrap();
+        let p = g.gate(Kind::ObjectWrite).params(&st);
+        for _ in 0..4 {
+            assert!(!matches!(
+                st.enter(ghost, monotonic_ns(), p, 0),
+                Enter::Shed
+            ));
+        }
+    }
+    let deadline = Instant::now() + RECLAIM_EVERY * 8;
+    while g.shed_if_full(Kind::ObjectWrite, 0, &mut |_| {}) {
+        assert!(Instant::now() < deadline, "still shedding");
+        thread::sleep(Duration::from_millis(20));
+    }
+    drop(g.acquire(Kind::ObjectWrite, 0, &mut |_| {}).unwrap());
+    let figs = super::status::figures(&g, &mut |_| {});
+    assert_eq!(figs[Kind::ObjectWrite.index()].reclaimed, 4);
+}
+
+#[test]
+fn dead_owners_are_probed_outside_the_lock() {
+    // Probing reads /proc, which can take milliseconds on a loaded host:
+    // the look is claimed under the lock, done without it.
+    let dir = tempfile::tempdir().unwrap();
+    let g = gates(dir.path(), settings(1, 4, 5_000));
+    let region = g.region(&mut |_| {}).unwrap();
+    let gate = g.gate(Kind::ObjectWrite);
+    let mut st = region.lock(Kind::ObjectWrite.index()).unwrap();
+    let p = gate.params(&st);
+    let me = super::liveness::me();
+    let ghost = Owner {
+        pid: u32::MAX - 7,
+        start: 1,
+    };
+    for o in [me, ghost, ghost] {
+        st.enter(o, monotonic_ns(), p, 0);
+    }
+    let owners = gate
+        .look_due(&mut st, monotonic_ns())
+        .expect("busy and never looked");
+    assert_eq!(owners.len(), 2, "each owner once: {owners:?}");
+    assert!(
+        gate.look_due(&mut st, monotonic_ns()).is_none(),
+        "claimed: not due again"
+    );
+    drop(st);
+    gate.reclaim_dead(region, owners);
+    let st = region.lock(Kind::ObjectWrite.index()).unwrap();
+    assert_eq!((st.holding, st.waiting, st.reclaimed), (1, 0, 2));
+}
+
+#[test]
 fn the_file_is_shared_between_mappings() {
     // Two Gates on one root stand for two processes: one limit holds.
     let dir = tempfile::tempdir().unwrap();
