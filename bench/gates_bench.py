@@ -437,8 +437,16 @@ FLOOD_CONNS = 256
 PROBE_EVERY = 0.005  # seconds between probe requests: a paced client, not a load
 
 
+ROUNDS = int(os.environ.get("ROUNDS", "3"))  # unloaded/loaded alternations per setting
+
+
 def paced_probe(port, method, path, tok, seconds, shed=None) -> float:
-    """p99 (ms) of one keep-alive client sending a request every
+    """p99 (ms) of `paced_latencies`."""
+    return pct(paced_latencies(port, method, path, tok, seconds, shed), 0.99)
+
+
+def paced_latencies(port, method, path, tok, seconds, shed=None) -> list[float]:
+    """Latencies (ms) of one keep-alive client sending a request every
     PROBE_EVERY, as a monitoring client or a user's occasional listing
     would: it measures what a flood does to a light client, not how two
     saturating clients share the CPU with the flood. A 503 is an error,
@@ -471,47 +479,67 @@ def paced_probe(port, method, path, tok, seconds, shed=None) -> float:
             time.sleep(max(0.0, PROBE_EVERY - (time.perf_counter() - t)))
     finally:
         conn.close()
-    return pct(lat, 0.99)
+    return lat
 
 
-def probe_under_flood(port, tok, status_port) -> dict:
-    """p99 of each probe unloaded, then under a 4 KiB PUT flood of
-    FLOOD_CONNS connections into another container; and the flood's own PUT
-    throughput while the probes ran."""
-    secs = unit_ms(DURATION) / 1000
-    settle(status_port)
-    base = {n: paced_probe(port, m, path, tok, secs) for n, (m, path) in PROBES.items()}
-    flood_secs = 2 + len(PROBES) * secs + 1
-    flood = subprocess.Popen(
-        ["wrk", "-t", "1", "-c", str(FLOOD_CONNS), "-d", f"{flood_secs:.0f}s", "-s",
-         str(BENCH / "put.lua"), f"http://127.0.0.1:{port}/"],
-        env=dict(os.environ, STOWAGE_TOKEN=tok, PUT_SIZE="4096",
-                 PUT_PREFIX="/v1/AUTH_test/bench-flood/f-"),
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    try:
-        time.sleep(2)
-        loaded = {n: paced_probe(port, m, path, tok, secs) for n, (m, path) in PROBES.items()}
-        out = flood.communicate(timeout=flood_secs + 60)[0]
-    finally:
-        if flood.poll() is None:
-            flood.kill()
-            flood.wait()
-    m = re.search(r"Requests/sec:\s+([\d.]+)", out or "")
-    return {"base": base, "loaded": loaded, "flood_rps": float(m.group(1)) if m else 0.0}
+def probe_under_flood(port, tok, status_port, rounds=ROUNDS) -> dict:
+    """p99 of each probe unloaded and under a 4 KiB PUT flood of
+    FLOOD_CONNS connections into another container, and the flood's own PUT
+    throughput while the probes ran. The two phases alternate `rounds`
+    times (DURATION per probe and phase in all) and the p99s pool every
+    round's samples: on shared machines the noise drifts over a minute, and
+    alternating keeps it out of the ratio. Each round's own ratio is kept
+    too, to show the spread."""
+    secs = unit_ms(DURATION) / 1000 / rounds
+    base = {n: [] for n in PROBES}
+    loaded = {n: [] for n in PROBES}
+    per_round = {n: [] for n in PROBES}
+    rps = []
+    for _ in range(rounds):
+        settle(status_port)
+        b = {n: paced_latencies(port, m, path, tok, secs) for n, (m, path) in PROBES.items()}
+        flood_secs = 2 + len(PROBES) * secs + 1
+        flood = subprocess.Popen(
+            ["wrk", "-t", "1", "-c", str(FLOOD_CONNS), "-d", f"{flood_secs:.0f}s", "-s",
+             str(BENCH / "put.lua"), f"http://127.0.0.1:{port}/"],
+            env=dict(os.environ, STOWAGE_TOKEN=tok, PUT_SIZE="4096",
+                     PUT_PREFIX="/v1/AUTH_test/bench-flood/f-"),
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        try:
+            time.sleep(2)
+            lo = {n: paced_latencies(port, m, path, tok, secs) for n, (m, path) in PROBES.items()}
+            out = flood.communicate(timeout=flood_secs + 60)[0]
+        finally:
+            if flood.poll() is None:
+                flood.kill()
+                flood.wait()
+        m = re.search(r"Requests/sec:\s+([\d.]+)", out or "")
+        rps.append(float(m.group(1)) if m else 0.0)
+        for n in PROBES:
+            base[n] += b[n]
+            loaded[n] += lo[n]
+            per_round[n].append(pct(lo[n], 0.99) / pct(b[n], 0.99))
+    return {"base": {n: pct(v, 0.99) for n, v in base.items()},
+            "loaded": {n: pct(v, 0.99) for n, v in loaded.items()},
+            "rounds": per_round, "flood_rps": sum(rps) / len(rps)}
 
 
 def print_probe_rows(label, r, note=""):
     for name in PROBES:
         b, l = r["base"][name], r["loaded"][name]
         ratio = l / b if b else float("nan")
-        print(f"{label:>12} {name:>8} {b:>11.2f}ms {l:>9.2f}ms {ratio:>6.2f}x{note}")
+        spread = r["rounds"][name]
+        print(f"{label:>12} {name:>8} {b:>11.2f}ms {l:>9.2f}ms {ratio:>6.2f}x "
+              f"{min(spread):>5.1f}-{max(spread):<5.1f}{note}")
 
 
 def separation(sides, toks, logs):
     print("\n== separation: container listing / HEAD and object GET p99 under a 4 KiB PUT "
           f"flood ({FLOOD_CONNS} connections) vs unloaded; one paced probe client, a request "
-          f"every {PROBE_EVERY * 1000:.0f} ms")
-    print(f"{'gates':>12} {'probe':>8} {'unloaded p99':>13} {'loaded p99':>11} {'ratio':>7}")
+          f"every {PROBE_EVERY * 1000:.0f} ms; {ROUNDS} alternating rounds, p99 over all of them, "
+          "and the lowest-highest ratio of a single round")
+    print(f"{'gates':>12} {'probe':>8} {'unloaded p99':>13} {'loaded p99':>11} {'ratio':>7} "
+          f"{'rounds':>11}")
     for s, port in sides.items():
         r = probe_under_flood(port, toks[s], sides["on"])
         print_probe_rows(s, r, "  (target <= 2x)" if s == "on" else "")
@@ -526,8 +554,10 @@ def separation_sweep(args):
     rows = []
     print(f"\n== separation sweep: probes (one paced client, a request every "
           f"{PROBE_EVERY * 1000:.0f} ms) unloaded and under a {FLOOD_CONNS}-connection 4 KiB "
-          f"PUT flood, per object-write setting; {DURATION} per probe")
-    print(f"{'write limit':>12} {'probe':>8} {'unloaded p99':>13} {'loaded p99':>11} {'ratio':>7}")
+          f"PUT flood, per object-write setting; {DURATION} per probe and phase, in {ROUNDS} "
+          "alternating rounds (p99 over all; the lowest-highest ratio of a single round)")
+    print(f"{'write limit':>12} {'probe':>8} {'unloaded p99':>13} {'loaded p99':>11} {'ratio':>7} "
+          f"{'rounds':>11}")
     try:
         for lim in args.write_limits.split(","):
             # "256", or "256:yield=off" (more keys for the same line), or "off"
