@@ -151,6 +151,74 @@ def test_sigkilled_childs_permits_come_back():
         assert not unexpected, "\n".join(unexpected)
 
 
+def serving_child(parent: int, held: Held) -> int:
+    """The child of `parent` that holds the server side of `held`'s
+    connection (prefork: the child that accepted it)."""
+    client, server = held.conn.sock.getsockname()[1], held.conn.sock.getpeername()[1]
+    inodes = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        f = line.split()
+        ends = (int(f[1].split(":")[1], 16), int(f[2].split(":")[1], 16))
+        if ends == (server, client) and f[9] != "0":
+            inodes.add(f"socket:[{f[9]}]")
+    assert len(inodes) == 1, f"server sockets for client port {client}: {inodes}"
+    for d in Path("/proc").iterdir():
+        try:
+            stat = (d / "stat").read_text()
+            if int(stat[stat.rfind(")") + 2:].split()[1]) != parent:
+                continue
+            fds = list((d / "fd").iterdir())
+        except (OSError, ValueError, IndexError):
+            continue
+        for fd in fds:
+            try:
+                if os.readlink(fd) in inodes:
+                    return int(d.name)
+            except OSError:
+                continue
+    raise AssertionError(f"no child of {parent} serves client port {client}")
+
+
+def test_a_killed_childs_full_queue_does_not_shed_forever():
+    # The holder's and the waiter's children are killed: the gate's only
+    # permit and its only queue slot belong to dead processes, so every new
+    # request finds the queue full. Shedding must look for dead owners too.
+    srv = start_gated(mpm="prefork", extra_server_conf=MANY_CHILDREN["prefork"],
+                      extra_conf="StowageGate object limit=1 queue=1 wait=30s yield=off\n")
+    killed = []
+    try:
+        client, cpath = new_container(srv)
+        holder = Held(srv, "PUT", f"{cpath}/h", client.token, delay_ms=60_000)
+        wait_for(lambda: gate_status(srv)["object-write"]["in_flight"] == 1, what="1 in flight")
+        waiter = Held(srv, "PUT", f"{cpath}/w", client.token)
+        wait_for(lambda: gate_status(srv)["object-write"]["queued"] == 1, what="1 queued")
+        killed = [serving_child(srv.proc.pid, h) for h in (holder, waiter)]
+        assert killed[0] != killed[1], killed
+        for pid in killed:
+            os.kill(pid, signal.SIGKILL)
+        t0, statuses = time.monotonic(), []
+        while True:
+            with RawConnection(srv.port) as c:
+                c.send(build_request("PUT", f"{cpath}/n{len(statuses)}",
+                                     [("X-Auth-Token", client.token), ("Content-Length", "1")],
+                                     b"x", port=srv.port))
+                statuses.append(c.read_response().status)
+            if statuses[-1] != 503:
+                break
+            assert time.monotonic() - t0 < 5, statuses  # reclaim runs every 250 ms
+            time.sleep(0.05)
+        assert statuses[-1] == 201, statuses
+        g = gate_status(srv)["object-write"]
+        assert g["reclaimed"] == 2 and g["in_flight"] == 0 and g["queued"] == 0, g
+        for h in (holder, waiter):
+            with pytest.raises(ConnectionClosed):
+                h.response()
+    finally:
+        crashes = stop_server(srv)
+        unexpected = [c for c in crashes if not any(f"pid {p} " in c for p in killed)]
+        assert not unexpected, "\n".join(unexpected)
+
+
 # --------------------------------------------------------------------------
 # Overflow, timeout, shed PUTs, authentication first
 # --------------------------------------------------------------------------
