@@ -155,7 +155,7 @@ impl Gate {
     /// an entry once, for `reclaim_dead` to probe after the lock is given
     /// up. Probing reads /proc, which takes milliseconds on a loaded host;
     /// under the lock it stalled every request of the gate (shed p99 45 ms).
-    pub fn look_due(&self, st: &mut Locked<'_>, now: u64) -> Option<Vec<Owner>> {
+    pub(super) fn look_due(&self, st: &mut Locked<'_>, now: u64) -> Option<Vec<Owner>> {
         let p = self.params(st);
         let busy = st.holding >= p.limit || st.waiting > 0;
         let due = now.saturating_sub(st.last_reclaim_ns) >= RECLAIM_EVERY.as_nanos() as u64;
@@ -170,7 +170,7 @@ impl Gate {
     /// ones and admits the waiters that fit. Sound with a stale list: a dead
     /// (pid, start time) never comes back, and a reused pid has another
     /// start time.
-    pub fn reclaim_dead(&self, region: &Region, owners: Vec<Owner>) {
+    pub(super) fn reclaim_dead(&self, region: &Region, owners: Vec<Owner>) {
         let mut prober = Prober::new();
         let dead: Vec<Owner> = owners.into_iter().filter(|&o| prober.dead(o)).collect();
         if dead.is_empty() {
