@@ -136,26 +136,30 @@ fn sheds_over_the_queue_depth_and_times_out() {
     );
 }
 
+/// The owner of a "killed child's" entries: a pid that does not exist.
+const GHOST: Owner = Owner {
+    pid: u32::MAX - 7,
+    start: 1,
+};
+
+/// `n` entries of the object-write gate taken by GHOST, as a child killed
+/// while holding or waiting leaves them.
+fn ghost_entries(g: &Gates, region: &Region, n: usize) -> Vec<Enter> {
+    let mut st = region.lock(Kind::ObjectWrite.index()).unwrap();
+    let p = g.gate(Kind::ObjectWrite).params(&st);
+    (0..n)
+        .map(|_| st.enter(GHOST, monotonic_ns(), p, 0))
+        .collect()
+}
+
 #[test]
 fn a_dead_owners_permits_come_back() {
     let dir = tempfile::tempdir().unwrap();
     let g = gates(dir.path(), settings(2, 10, 5_000));
     let region = g.region(&mut |_| {}).unwrap();
-    // A "killed child" holds both permits: a pid that does not exist.
-    let ghost = Owner {
-        pid: u32::MAX - 7,
-        start: 1,
-    };
-    {
-        let mut st = region.lock(Kind::ObjectWrite.index()).unwrap();
-        let p = g.gate(Kind::ObjectWrite).params(&st);
-        for _ in 0..2 {
-            assert!(matches!(
-                st.enter(ghost, monotonic_ns(), p, 0),
-                Enter::Holding(_)
-            ));
-        }
-    }
+    // A "killed child" holds both permits.
+    let entered = ghost_entries(&g, region, 2);
+    assert!(entered.iter().all(|e| matches!(e, Enter::Holding(_))));
     let t = Instant::now();
     let p = g.acquire(Kind::ObjectWrite, 0, &mut |_| {}).unwrap();
     assert!(t.elapsed() < RECLAIM_EVERY * 4, "{:?}", t.elapsed());
@@ -173,20 +177,8 @@ fn a_queue_full_of_dead_waiters_does_not_shed_forever() {
     let dir = tempfile::tempdir().unwrap();
     let g = gates(dir.path(), settings(2, 2, 5_000));
     let region = g.region(&mut |_| {}).unwrap();
-    let ghost = Owner {
-        pid: u32::MAX - 7,
-        start: 1,
-    };
-    {
-        let mut st = region.lock(Kind::ObjectWrite.index()).unwrap();
-        let p = g.gate(Kind::ObjectWrite).params(&st);
-        for _ in 0..4 {
-            assert!(!matches!(
-                st.enter(ghost, monotonic_ns(), p, 0),
-                Enter::Shed
-            ));
-        }
-    }
+    let entered = ghost_entries(&g, region, 4);
+    assert!(!entered.iter().any(|e| matches!(e, Enter::Shed)));
     let deadline = Instant::now() + RECLAIM_EVERY * 8;
     while g.shed_if_full(Kind::ObjectWrite, 0, &mut |_| {}) {
         assert!(Instant::now() < deadline, "still shedding");
@@ -208,11 +200,7 @@ fn dead_owners_are_probed_outside_the_lock() {
     let mut st = region.lock(Kind::ObjectWrite.index()).unwrap();
     let p = gate.params(&st);
     let me = super::liveness::me();
-    let ghost = Owner {
-        pid: u32::MAX - 7,
-        start: 1,
-    };
-    for o in [me, ghost, ghost] {
+    for o in [me, GHOST, GHOST] {
         st.enter(o, monotonic_ns(), p, 0);
     }
     let owners = gate

@@ -118,6 +118,13 @@ def sleeping_children(parent: int) -> list:
     return out
 
 
+def stop_after_kills(srv, killed: list):
+    """Stops the server; the only crashes allowed are the children killed."""
+    crashes = stop_server(srv)
+    unexpected = [c for c in crashes if not any(f"pid {p} " in c for p in killed)]
+    assert not unexpected, "\n".join(unexpected)
+
+
 def test_sigkilled_childs_permits_come_back():
     srv = start_gated(mpm="prefork", extra_server_conf=MANY_CHILDREN["prefork"],
                       extra_conf="StowageGate object limit=2 queue=8 wait=30s yield=off\n")
@@ -146,9 +153,7 @@ def test_sigkilled_childs_permits_come_back():
         fresh = [Held(srv, "PUT", f"{cpath}/n{i}", client.token, delay_ms=300) for i in range(2)]
         assert [h.response().status for h in fresh] == [201, 201]
     finally:
-        crashes = stop_server(srv)
-        unexpected = [c for c in crashes if not any(f"pid {p} " in c for p in killed)]
-        assert not unexpected, "\n".join(unexpected)
+        stop_after_kills(srv, killed)
 
 
 def serving_child(parent: int, held: Held) -> int:
@@ -214,9 +219,7 @@ def test_a_killed_childs_full_queue_does_not_shed_forever():
             with pytest.raises(ConnectionClosed):
                 h.response()
     finally:
-        crashes = stop_server(srv)
-        unexpected = [c for c in crashes if not any(f"pid {p} " in c for p in killed)]
-        assert not unexpected, "\n".join(unexpected)
+        stop_after_kills(srv, killed)
 
 
 # --------------------------------------------------------------------------
