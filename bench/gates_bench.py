@@ -227,6 +227,25 @@ class LogWindow:
                 "shed_p99": pct(shed, 0.99), "n": len(ok)}
 
 
+def served_ms(log: Path | None, since: int, method: str, path: str) -> list[float]:
+    """Server-side times (ms, the access log's %D) of the 2xx answers to
+    `method path` logged after byte `since`: what the probe's requests
+    spent inside Apache from their request line on, without the client's
+    side and the hand-off to a worker."""
+    if log is None:
+        return []
+    with open(log, "rb") as f:
+        f.seek(since)
+        lines = f.read().decode("latin-1").splitlines()
+    want = f'"{method} {path} HTTP/'
+    return [int(m.group(2)) / 1000 for ln in lines
+            if want in ln and (m := LOG_RE.search(ln)) and m.group(1).startswith("2")]
+
+
+def log_size(log: Path | None) -> int:
+    return log.stat().st_size if log is not None and log.exists() else 0
+
+
 def pct(xs, q):
     if not xs:
         return float("nan")
@@ -482,22 +501,37 @@ def paced_latencies(port, method, path, tok, seconds, shed=None) -> list[float]:
     return lat
 
 
-def probe_under_flood(port, tok, status_port, rounds=ROUNDS) -> dict:
+def probe_each(port, tok, secs, log) -> tuple[dict, dict]:
+    """Every probe in turn for `secs`: each one's client-side latencies and
+    its server-side times from `log` (empty lists without a log)."""
+    client, server = {}, {}
+    for n, (m, path) in PROBES.items():
+        since = log_size(log)
+        client[n] = paced_latencies(port, m, path, tok, secs)
+        server[n] = served_ms(log, since, m, path)
+    return client, server
+
+
+def probe_under_flood(port, tok, status_port, rounds=ROUNDS, log=None) -> dict:
     """p99 of each probe unloaded and under a 4 KiB PUT flood of
     FLOOD_CONNS connections into another container, and the flood's own PUT
     throughput while the probes ran. The two phases alternate `rounds`
     times (DURATION per probe and phase in all) and the p99s pool every
     round's samples: on shared machines the noise drifts over a minute, and
     alternating keeps it out of the ratio. Each round's own ratio is kept
-    too, to show the spread."""
+    too, to show the spread. With the server's access `log`, the same
+    requests' server-side times are pooled the same way ("srv_base",
+    "srv_loaded")."""
     secs = unit_ms(DURATION) / 1000 / rounds
     base = {n: [] for n in PROBES}
     loaded = {n: [] for n in PROBES}
     per_round = {n: [] for n in PROBES}
+    srv_base = {n: [] for n in PROBES}
+    srv_loaded = {n: [] for n in PROBES}
     rps = []
     for _ in range(rounds):
         settle(status_port)
-        b = {n: paced_latencies(port, m, path, tok, secs) for n, (m, path) in PROBES.items()}
+        b, sb = probe_each(port, tok, secs, log)
         flood_secs = 2 + len(PROBES) * secs + 1
         flood = subprocess.Popen(
             ["wrk", "-t", "1", "-c", str(FLOOD_CONNS), "-d", f"{flood_secs:.0f}s", "-s",
@@ -507,7 +541,7 @@ def probe_under_flood(port, tok, status_port, rounds=ROUNDS) -> dict:
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         try:
             time.sleep(2)
-            lo = {n: paced_latencies(port, m, path, tok, secs) for n, (m, path) in PROBES.items()}
+            lo, sl = probe_each(port, tok, secs, log)
             out = flood.communicate(timeout=flood_secs + 60)[0]
         finally:
             if flood.poll() is None:
@@ -518,30 +552,42 @@ def probe_under_flood(port, tok, status_port, rounds=ROUNDS) -> dict:
         for n in PROBES:
             base[n] += b[n]
             loaded[n] += lo[n]
-            per_round[n].append(pct(lo[n], 0.99) / pct(b[n], 0.99))
+            srv_base[n] += sb[n]
+            srv_loaded[n] += sl[n]
+            per_round[n].append(ratio(pct(lo[n], 0.99), pct(b[n], 0.99)))
     return {"base": {n: pct(v, 0.99) for n, v in base.items()},
             "loaded": {n: pct(v, 0.99) for n, v in loaded.items()},
+            "srv_base": {n: pct(v, 0.99) for n, v in srv_base.items()},
+            "srv_loaded": {n: pct(v, 0.99) for n, v in srv_loaded.items()},
             "rounds": per_round, "flood_rps": sum(rps) / len(rps)}
+
+
+PROBE_HEADER = (f"{'probe':>8} {'unloaded p99':>13} {'loaded p99':>11} {'ratio':>7} "
+                f"{'rounds':>11} | {'server: unloaded':>16} {'loaded':>9} {'ratio':>7}")
 
 
 def print_probe_rows(label, r, note=""):
     for name in PROBES:
         b, l = r["base"][name], r["loaded"][name]
-        ratio = l / b if b else float("nan")
+        sb, sl = r["srv_base"][name], r["srv_loaded"][name]
         spread = r["rounds"][name]
-        print(f"{label:>12} {name:>8} {b:>11.2f}ms {l:>9.2f}ms {ratio:>6.2f}x "
-              f"{min(spread):>5.1f}-{max(spread):<5.1f}{note}")
+        print(f"{label:>12} {name:>8} {b:>11.2f}ms {l:>9.2f}ms {ratio(l, b):>6.2f}x "
+              f"{min(spread):>5.1f}-{max(spread):<5.1f} | {sb:>14.2f}ms {sl:>7.2f}ms "
+              f"{ratio(sl, sb):>6.2f}x{note}")
+
+
+def ratio(a: float, b: float) -> float:
+    return a / b if b else float("nan")
 
 
 def separation(sides, toks, logs):
     print("\n== separation: container listing / HEAD and object GET p99 under a 4 KiB PUT "
           f"flood ({FLOOD_CONNS} connections) vs unloaded; one paced probe client, a request "
           f"every {PROBE_EVERY * 1000:.0f} ms; {ROUNDS} alternating rounds, p99 over all of them, "
-          "and the lowest-highest ratio of a single round")
-    print(f"{'gates':>12} {'probe':>8} {'unloaded p99':>13} {'loaded p99':>11} {'ratio':>7} "
-          f"{'rounds':>11}")
+          "and the lowest-highest ratio of a single round; then the same requests' p99 server side")
+    print(f"{'gates':>12} {PROBE_HEADER}")
     for s, port in sides.items():
-        r = probe_under_flood(port, toks[s], sides["on"])
+        r = probe_under_flood(port, toks[s], sides["on"], log=logs[s].path)
         print_probe_rows(s, r, "  (target <= 2x)" if s == "on" else "")
         print(f"{s:>12} {'PUT/s':>8} {r['flood_rps']:>11.0f}   (the flood itself)")
 
@@ -555,9 +601,9 @@ def separation_sweep(args):
     print(f"\n== separation sweep: probes (one paced client, a request every "
           f"{PROBE_EVERY * 1000:.0f} ms) unloaded and under a {FLOOD_CONNS}-connection 4 KiB "
           f"PUT flood, per object-write setting; {DURATION} per probe and phase, in {ROUNDS} "
-          "alternating rounds (p99 over all; the lowest-highest ratio of a single round)")
-    print(f"{'write limit':>12} {'probe':>8} {'unloaded p99':>13} {'loaded p99':>11} {'ratio':>7} "
-          f"{'rounds':>11}")
+          "alternating rounds (p99 over all; the lowest-highest ratio of a single round; then "
+          "the same requests' p99 server side, from the access log)")
+    print(f"{'write limit':>12} {PROBE_HEADER}")
     try:
         for lim in args.write_limits.split(","):
             # "256", or "256:yield=off" (more keys for the same line), or "off"
@@ -571,16 +617,18 @@ def separation_sweep(args):
             try:
                 tok = token(ap.port)
                 prepare(ap.port, tok)
-                r = probe_under_flood(ap.port, tok, ap.port)
+                r = probe_under_flood(ap.port, tok, ap.port, log=ap.out / "access.log")
             finally:
                 ap.stop()
             print_probe_rows(lim, r)
             print(f"{lim:>12} {'PUT/s':>8} {r['flood_rps']:>11.0f}   (the flood itself)")
             for name in PROBES:
-                rows.append((lim, name, r["base"][name], r["loaded"][name], r["flood_rps"]))
+                rows.append((lim, name, r["base"][name], r["loaded"][name],
+                             r["srv_base"][name], r["srv_loaded"][name], r["flood_rps"]))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     tsv = write_tsv("separation", ["write_limit", "probe", "unloaded_p99_ms", "loaded_p99_ms",
+                                   "server_unloaded_p99_ms", "server_loaded_p99_ms",
                                    "flood_put_rps"], rows)
     print(f"TSV: {tsv}")
 
