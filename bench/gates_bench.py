@@ -518,48 +518,47 @@ def probe_under_flood(port, tok, status_port, rounds=ROUNDS, log=None) -> dict:
     throughput while the probes ran. The two phases alternate `rounds`
     times (DURATION per probe and phase in all) and the p99s pool every
     round's samples: on shared machines the noise drifts over a minute, and
-    alternating keeps it out of the ratio. Each round's own ratio is kept
-    too, to show the spread. With the server's access `log`, the same
-    requests' server-side times are pooled the same way ("srv_base",
-    "srv_loaded")."""
+    alternating keeps it out of the ratio (`pool_rounds`)."""
     secs = unit_ms(DURATION) / 1000 / rounds
-    base = {n: [] for n in PROBES}
-    loaded = {n: [] for n in PROBES}
-    per_round = {n: [] for n in PROBES}
-    srv_base = {n: [] for n in PROBES}
-    srv_loaded = {n: [] for n in PROBES}
-    rps = []
-    for _ in range(rounds):
-        settle(status_port)
-        b, sb = probe_each(port, tok, secs, log)
-        flood_secs = 2 + len(PROBES) * secs + 1
-        flood = subprocess.Popen(
-            ["wrk", "-t", "1", "-c", str(FLOOD_CONNS), "-d", f"{flood_secs:.0f}s", "-s",
-             str(BENCH / "put.lua"), f"http://127.0.0.1:{port}/"],
-            env=dict(os.environ, STOWAGE_TOKEN=tok, PUT_SIZE="4096",
-                     PUT_PREFIX="/v1/AUTH_test/bench-flood/f-"),
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-        try:
-            time.sleep(2)
-            lo, sl = probe_each(port, tok, secs, log)
-            out = flood.communicate(timeout=flood_secs + 60)[0]
-        finally:
-            if flood.poll() is None:
-                flood.kill()
-                flood.wait()
-        m = re.search(r"Requests/sec:\s+([\d.]+)", out or "")
-        rps.append(float(m.group(1)) if m else 0.0)
-        for n in PROBES:
-            base[n] += b[n]
-            loaded[n] += lo[n]
-            srv_base[n] += sb[n]
-            srv_loaded[n] += sl[n]
-            per_round[n].append(ratio(pct(lo[n], 0.99), pct(b[n], 0.99)))
-    return {"base": {n: pct(v, 0.99) for n, v in base.items()},
-            "loaded": {n: pct(v, 0.99) for n, v in loaded.items()},
-            "srv_base": {n: pct(v, 0.99) for n, v in srv_base.items()},
-            "srv_loaded": {n: pct(v, 0.99) for n, v in srv_loaded.items()},
-            "rounds": per_round, "flood_rps": sum(rps) / len(rps)}
+    return pool_rounds([probe_round(port, tok, status_port, secs, log) for _ in range(rounds)])
+
+
+def probe_round(port, tok, status_port, secs, log=None) -> dict:
+    """One unloaded phase, then one under the flood, `secs` per probe each:
+    the latencies per probe (client side, and server side from the access
+    `log` when given) and the flood's PUT/s."""
+    settle(status_port)
+    b, sb = probe_each(port, tok, secs, log)
+    flood_secs = 2 + len(PROBES) * secs + 1
+    flood = subprocess.Popen(
+        ["wrk", "-t", "1", "-c", str(FLOOD_CONNS), "-d", f"{flood_secs:.0f}s", "-s",
+         str(BENCH / "put.lua"), f"http://127.0.0.1:{port}/"],
+        env=dict(os.environ, STOWAGE_TOKEN=tok, PUT_SIZE="4096",
+                 PUT_PREFIX="/v1/AUTH_test/bench-flood/f-"),
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        time.sleep(2)
+        lo, sl = probe_each(port, tok, secs, log)
+        out = flood.communicate(timeout=flood_secs + 60)[0]
+    finally:
+        if flood.poll() is None:
+            flood.kill()
+            flood.wait()
+    m = re.search(r"Requests/sec:\s+([\d.]+)", out or "")
+    return {"base": b, "loaded": lo, "srv_base": sb, "srv_loaded": sl,
+            "rps": float(m.group(1)) if m else 0.0}
+
+
+def pool_rounds(rounds: list[dict]) -> dict:
+    """The p99 of every round's samples pooled, per probe and phase (client
+    and server side), each round's own client-side ratio (the spread), and
+    the flood's mean PUT/s."""
+    pooled = {k: {n: pct([x for r in rounds for x in r[k][n]], 0.99) for n in PROBES}
+              for k in ("base", "loaded", "srv_base", "srv_loaded")}
+    pooled["rounds"] = {n: [ratio(pct(r["loaded"][n], 0.99), pct(r["base"][n], 0.99))
+                            for r in rounds] for n in PROBES}
+    pooled["flood_rps"] = sum(r["rps"] for r in rounds) / len(rounds)
+    return pooled
 
 
 PROBE_HEADER = (f"{'probe':>8} {'unloaded p99':>13} {'loaded p99':>11} {'ratio':>7} "
@@ -594,43 +593,57 @@ def separation(sides, toks, logs):
 
 def separation_sweep(args):
     """Separation against the object-write limit: what each limit costs the
-    PUT flood and buys the probes. One fresh Apache per limit."""
+    PUT flood and buys the probes. One Apache per setting, all started at
+    once, and the rounds interleave the settings (round 1 of each, then
+    round 2 of each, ...): the host's noise drifts over minutes, and
+    running the settings one after another would compare different hosts."""
     tmp = Path(tempfile.mkdtemp(prefix="stowage-separation-", dir=args.tmpdir))
     os.chmod(tmp, 0o755)
+    limits = args.write_limits.split(",")
     rows = []
     print(f"\n== separation sweep: probes (one paced client, a request every "
           f"{PROBE_EVERY * 1000:.0f} ms) unloaded and under a {FLOOD_CONNS}-connection 4 KiB "
           f"PUT flood, per object-write setting; {DURATION} per probe and phase, in {ROUNDS} "
-          "alternating rounds (p99 over all; the lowest-highest ratio of a single round; then "
-          "the same requests' p99 server side, from the access log)")
-    print(f"{'write limit':>12} {PROBE_HEADER}")
+          "rounds interleaved across the settings (p99 over all; the lowest-highest ratio of a "
+          "single round; then the same requests' p99 server side, from the access log)")
+    servers = []
     try:
-        for lim in args.write_limits.split(","):
-            # "256", or "256:yield=off" (more keys for the same line), or "off"
-            n, _, keys = lim.partition(":")
-            conf = (("StowageGate object-write off\n" if n == "off" else
-                     f"StowageGate object-write limit={n} queue={1024 - int(n)} "
-                     f"{keys.replace(',', ' ')}\n")
-                    + "".join(f"StowageGate {g.strip()}\n" for g in args.gates.split(";")
-                              if g.strip()))
-            ap = Apache(tmp / f"srv-{len(rows)}", conf)
-            try:
-                tok = token(ap.port)
-                prepare(ap.port, tok)
-                r = probe_under_flood(ap.port, tok, ap.port, log=ap.out / "access.log")
-            finally:
-                ap.stop()
-            print_probe_rows(lim, r)
-            print(f"{lim:>12} {'PUT/s':>8} {r['flood_rps']:>11.0f}   (the flood itself)")
-            for name in PROBES:
-                rows.append((lim, name, r["base"][name], r["loaded"][name],
-                             r["srv_base"][name], r["srv_loaded"][name], r["flood_rps"]))
+        for i, lim in enumerate(limits):
+            servers.append(Apache(tmp / f"srv-{i}", write_limit_conf(lim, args.gates)))
+        toks = [token(ap.port) for ap in servers]
+        for ap, tok in zip(servers, toks):
+            prepare(ap.port, tok)
+        secs = unit_ms(DURATION) / 1000 / ROUNDS
+        rounds = [[] for _ in limits]
+        for _ in range(ROUNDS):
+            for i, (ap, tok) in enumerate(zip(servers, toks)):
+                rounds[i].append(probe_round(ap.port, tok, ap.port, secs, ap.out / "access.log"))
     finally:
+        for ap in servers:
+            ap.stop()
         shutil.rmtree(tmp, ignore_errors=True)
+    print(f"{'write limit':>12} {PROBE_HEADER}")
+    for lim, rs in zip(limits, rounds):
+        r = pool_rounds(rs)
+        print_probe_rows(lim, r)
+        print(f"{lim:>12} {'PUT/s':>8} {r['flood_rps']:>11.0f}   (the flood itself)")
+        for name in PROBES:
+            rows.append((lim, name, r["base"][name], r["loaded"][name],
+                         r["srv_base"][name], r["srv_loaded"][name], r["flood_rps"]))
     tsv = write_tsv("separation", ["write_limit", "probe", "unloaded_p99_ms", "loaded_p99_ms",
                                    "server_unloaded_p99_ms", "server_loaded_p99_ms",
                                    "flood_put_rps"], rows)
     print(f"TSV: {tsv}")
+
+
+def write_limit_conf(lim: str, gates: str) -> str:
+    """The vhost's gate lines for one sweep setting: "256", "256:yield=off"
+    (more keys for the same line, comma-separated) or "off", then `gates`
+    (';'-separated StowageGate arguments) for the other gates."""
+    n, _, keys = lim.partition(":")
+    write = ("StowageGate object-write off\n" if n == "off" else
+             f"StowageGate object-write limit={n} queue={1024 - int(n)} {keys.replace(',', ' ')}\n")
+    return write + "".join(f"StowageGate {g.strip()}\n" for g in gates.split(";") if g.strip())
 
 
 def main():
