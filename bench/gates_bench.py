@@ -457,6 +457,10 @@ PROBE_EVERY = 0.005  # seconds between probe requests: a paced client, not a loa
 
 
 ROUNDS = int(os.environ.get("ROUNDS", "3"))  # unloaded/loaded alternations per setting
+# The first probe of a loaded phase starts while the writers admitted under
+# the full write limit are still running (nothing slowed down before it, so
+# nothing cut the limit): "steady" leaves its first second out.
+STEADY_AFTER = 1.0
 
 
 def paced_probe(port, method, path, tok, seconds, shed=None) -> float:
@@ -464,19 +468,22 @@ def paced_probe(port, method, path, tok, seconds, shed=None) -> float:
     return pct(paced_latencies(port, method, path, tok, seconds, shed), 0.99)
 
 
-def paced_latencies(port, method, path, tok, seconds, shed=None) -> list[float]:
+def paced_latencies(port, method, path, tok, seconds, shed=None, starts=None) -> list[float]:
     """Latencies (ms) of one keep-alive client sending a request every
     PROBE_EVERY, as a monitoring client or a user's occasional listing
     would: it measures what a flood does to a light client, not how two
     saturating clients share the CPU with the flood. A 503 is an error,
     unless `shed` (a list) is given: then it is counted there (its latency
-    too) and the probe goes on."""
+    too) and the probe goes on. `starts` (a list) gets each request's start,
+    in seconds since the first."""
     import http.client
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    lat, end = [], time.monotonic() + seconds
+    lat, end, t0 = [], time.monotonic() + seconds, time.perf_counter()
     try:
         while time.monotonic() < end:
             t = time.perf_counter()
+            if starts is not None:
+                starts.append(t - t0)
             for attempt in (1, 2):
                 try:
                     conn.request(method, path, headers={"X-Auth-Token": tok})
@@ -501,15 +508,17 @@ def paced_latencies(port, method, path, tok, seconds, shed=None) -> list[float]:
     return lat
 
 
-def probe_each(port, tok, secs, log) -> tuple[dict, dict]:
-    """Every probe in turn for `secs`: each one's client-side latencies and
-    its server-side times from `log` (empty lists without a log)."""
-    client, server = {}, {}
+def probe_each(port, tok, secs, log) -> tuple[dict, dict, dict]:
+    """Every probe in turn for `secs`: each one's client-side latencies, the
+    part of them from STEADY_AFTER on, and its server-side times from `log`
+    (empty lists without a log)."""
+    client, steady, server = {}, {}, {}
     for n, (m, path) in PROBES.items():
-        since = log_size(log)
-        client[n] = paced_latencies(port, m, path, tok, secs)
+        since, starts = log_size(log), []
+        client[n] = paced_latencies(port, m, path, tok, secs, starts=starts)
+        steady[n] = [x for x, t in zip(client[n], starts) if t >= STEADY_AFTER]
         server[n] = served_ms(log, since, m, path)
-    return client, server
+    return client, steady, server
 
 
 def probe_under_flood(port, tok, status_port, rounds=ROUNDS, log=None) -> dict:
@@ -528,7 +537,7 @@ def probe_round(port, tok, status_port, secs, log=None) -> dict:
     the latencies per probe (client side, and server side from the access
     `log` when given) and the flood's PUT/s."""
     settle(status_port)
-    b, sb = probe_each(port, tok, secs, log)
+    b, _, sb = probe_each(port, tok, secs, log)
     flood_secs = 2 + len(PROBES) * secs + 1
     flood = subprocess.Popen(
         ["wrk", "-t", "1", "-c", str(FLOOD_CONNS), "-d", f"{flood_secs:.0f}s", "-s",
@@ -538,14 +547,14 @@ def probe_round(port, tok, status_port, secs, log=None) -> dict:
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
         time.sleep(2)
-        lo, sl = probe_each(port, tok, secs, log)
+        lo, steady, sl = probe_each(port, tok, secs, log)
         out = flood.communicate(timeout=flood_secs + 60)[0]
     finally:
         if flood.poll() is None:
             flood.kill()
             flood.wait()
     m = re.search(r"Requests/sec:\s+([\d.]+)", out or "")
-    return {"base": b, "loaded": lo, "srv_base": sb, "srv_loaded": sl,
+    return {"base": b, "loaded": lo, "steady": steady, "srv_base": sb, "srv_loaded": sl,
             "rps": float(m.group(1)) if m else 0.0}
 
 
@@ -554,7 +563,7 @@ def pool_rounds(rounds: list[dict]) -> dict:
     and server side), each round's own client-side ratio (the spread), and
     the flood's mean PUT/s."""
     pooled = {k: {n: pct([x for r in rounds for x in r[k][n]], 0.99) for n in PROBES}
-              for k in ("base", "loaded", "srv_base", "srv_loaded")}
+              for k in ("base", "loaded", "steady", "srv_base", "srv_loaded")}
     pooled["rounds"] = {n: [ratio(pct(r["loaded"][n], 0.99), pct(r["base"][n], 0.99))
                             for r in rounds] for n in PROBES}
     pooled["flood_rps"] = sum(r["rps"] for r in rounds) / len(rounds)
@@ -562,17 +571,18 @@ def pool_rounds(rounds: list[dict]) -> dict:
 
 
 PROBE_HEADER = (f"{'probe':>8} {'unloaded p99':>13} {'loaded p99':>11} {'ratio':>7} "
-                f"{'rounds':>11} | {'server: unloaded':>16} {'loaded':>9} {'ratio':>7}")
+                f"{'rounds':>11} | {'steady':>8} {'ratio':>7} | {'server: unloaded':>16} "
+                f"{'loaded':>9} {'ratio':>7}")
 
 
 def print_probe_rows(label, r, note=""):
     for name in PROBES:
         b, l = r["base"][name], r["loaded"][name]
-        sb, sl = r["srv_base"][name], r["srv_loaded"][name]
+        sb, sl, st = r["srv_base"][name], r["srv_loaded"][name], r["steady"][name]
         spread = r["rounds"][name]
         print(f"{label:>12} {name:>8} {b:>11.2f}ms {l:>9.2f}ms {ratio(l, b):>6.2f}x "
-              f"{min(spread):>5.1f}-{max(spread):<5.1f} | {sb:>14.2f}ms {sl:>7.2f}ms "
-              f"{ratio(sl, sb):>6.2f}x{note}")
+              f"{min(spread):>5.1f}-{max(spread):<5.1f} | {st:>6.2f}ms {ratio(st, b):>6.2f}x | "
+              f"{sb:>14.2f}ms {sl:>7.2f}ms {ratio(sl, sb):>6.2f}x{note}")
 
 
 def ratio(a: float, b: float) -> float:
@@ -583,7 +593,8 @@ def separation(sides, toks, logs):
     print("\n== separation: container listing / HEAD and object GET p99 under a 4 KiB PUT "
           f"flood ({FLOOD_CONNS} connections) vs unloaded; one paced probe client, a request "
           f"every {PROBE_EVERY * 1000:.0f} ms; {ROUNDS} alternating rounds, p99 over all of them, "
-          "and the lowest-highest ratio of a single round; then the same requests' p99 server side")
+          "and the lowest-highest ratio of a single round; steady: the loaded p99 without each "
+          "probe's first second; then the same requests' p99 server side")
     print(f"{'gates':>12} {PROBE_HEADER}")
     for s, port in sides.items():
         r = probe_under_flood(port, toks[s], sides["on"], log=logs[s].path)
@@ -605,7 +616,8 @@ def separation_sweep(args):
           f"{PROBE_EVERY * 1000:.0f} ms) unloaded and under a {FLOOD_CONNS}-connection 4 KiB "
           f"PUT flood, per object-write setting; {DURATION} per probe and phase, in {ROUNDS} "
           "rounds interleaved across the settings (p99 over all; the lowest-highest ratio of a "
-          "single round; then the same requests' p99 server side, from the access log)")
+          "single round; steady: the loaded p99 without each probe's first second; then the "
+          "same requests' p99 server side, from the access log)")
     servers = []
     try:
         for i, lim in enumerate(limits):
@@ -617,6 +629,10 @@ def separation_sweep(args):
         rounds = [[] for _ in limits]
         for _ in range(ROUNDS):
             for i, (ap, tok) in enumerate(zip(servers, toks)):
+                # The last setting's Apache may still be working off its
+                # queue after its flood stopped: wait for all of them.
+                for other in servers:
+                    settle(other.port)
                 rounds[i].append(probe_round(ap.port, tok, ap.port, secs, ap.out / "access.log"))
     finally:
         for ap in servers:
@@ -628,9 +644,10 @@ def separation_sweep(args):
         print_probe_rows(lim, r)
         print(f"{lim:>12} {'PUT/s':>8} {r['flood_rps']:>11.0f}   (the flood itself)")
         for name in PROBES:
-            rows.append((lim, name, r["base"][name], r["loaded"][name],
+            rows.append((lim, name, r["base"][name], r["loaded"][name], r["steady"][name],
                          r["srv_base"][name], r["srv_loaded"][name], r["flood_rps"]))
     tsv = write_tsv("separation", ["write_limit", "probe", "unloaded_p99_ms", "loaded_p99_ms",
+                                   "steady_loaded_p99_ms",
                                    "server_unloaded_p99_ms", "server_loaded_p99_ms",
                                    "flood_put_rps"], rows)
     print(f"TSV: {tsv}")
