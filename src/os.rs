@@ -143,6 +143,11 @@ pub fn thread_usage() -> Option<ThreadUsage> {
 /// ready to run but not running. (Reading the kernel's own run-queue delay
 /// from /proc/thread-self/schedstat was tried: the first open per thread
 /// took 5-30 ms inside Apache's children.)
+///
+/// Caveat, measured: inside Apache's children `getrusage` dates a running
+/// thread's CPU time from its last tick or switch, so for work shorter than
+/// a tick the result is close to the wall time, not the wait (docs/gates.md,
+/// "What the signal really measures").
 pub struct CpuWait {
     wall: std::time::Instant,
     usage: ThreadUsage,
