@@ -214,12 +214,15 @@ class LogWindow:
     def start(self):
         self.offset = self.path.stat().st_size if self.path.exists() else 0
 
-    def stats(self) -> dict:
+    def stats(self, only: str = "") -> dict:
+        """Counts and p99s of the window's answers; with `only`, of the
+        requests whose log line contains it (e.g. the load's path prefix, so
+        that a probe's requests are not counted as the load's)."""
         with open(self.path, "rb") as f:
             f.seek(self.offset)
             lines = f.read().decode("latin-1").splitlines()
         ok, shed = [], []
-        for ln in lines:
+        for ln in (x for x in lines if only in x):
             if m := LOG_RE.search(ln):
                 (ok if m.group(1).startswith("2") else shed if m.group(1) == "503" else []).append(
                     int(m.group(2)) / 1000)
