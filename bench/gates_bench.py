@@ -212,17 +212,14 @@ class LogWindow:
         self.path, self.offset = path, 0
 
     def start(self):
-        self.offset = self.path.stat().st_size if self.path.exists() else 0
+        self.offset = log_size(self.path)
 
     def stats(self, only: str = "") -> dict:
         """Counts and p99s of the window's answers; with `only`, of the
         requests whose log line contains it (e.g. the load's path prefix, so
         that a probe's requests are not counted as the load's)."""
-        with open(self.path, "rb") as f:
-            f.seek(self.offset)
-            lines = f.read().decode("latin-1").splitlines()
         ok, shed = [], []
-        for ln in (x for x in lines if only in x):
+        for ln in (x for x in log_lines(self.path, self.offset) if only in x):
             if m := LOG_RE.search(ln):
                 (ok if m.group(1).startswith("2") else shed if m.group(1) == "503" else []).append(
                     int(m.group(2)) / 1000)
@@ -237,12 +234,16 @@ def served_ms(log: Path | None, since: int, method: str, path: str) -> list[floa
     side and the hand-off to a worker."""
     if log is None:
         return []
+    want = f'"{method} {path} HTTP/'
+    return [int(m.group(2)) / 1000 for ln in log_lines(log, since)
+            if want in ln and (m := LOG_RE.search(ln)) and m.group(1).startswith("2")]
+
+
+def log_lines(log: Path, since: int) -> list[str]:
+    """The access log's lines written after byte `since`."""
     with open(log, "rb") as f:
         f.seek(since)
-        lines = f.read().decode("latin-1").splitlines()
-    want = f'"{method} {path} HTTP/'
-    return [int(m.group(2)) / 1000 for ln in lines
-            if want in ln and (m := LOG_RE.search(ln)) and m.group(1).startswith("2")]
+        return f.read().decode("latin-1").splitlines()
 
 
 def log_size(log: Path | None) -> int:
