@@ -85,7 +85,8 @@ def free_port() -> int:
 
 
 class Apache:
-    def __init__(self, tmp: Path, vhost_conf: str = "", server_conf: str = ""):
+    def __init__(self, tmp: Path, vhost_conf: str = "", server_conf: str = "",
+                 shim: str | None = None):
         self.tmp, self.port = tmp, free_port()
         self.out, self.data = tmp / "run", tmp / "data"
         tmp.mkdir(parents=True, exist_ok=True)
@@ -94,6 +95,8 @@ class Apache:
         (tmp / "server.conf").write_text(BIG_MPM + server_conf)
         env = dict(os.environ, EXTRA_SERVER_CONF=str(tmp / "server.conf"), MPM="event")
         env.pop("STOWAGE_SHIM", None)
+        if shim:  # another build's module, to compare two builds side by side
+            env["STOWAGE_SHIM"] = shim
         res = subprocess.run([str(REPO / "scripts/apache-config.sh"), str(self.out),
                               str(self.port), str(self.data), str(tmp / "vhost.conf")],
                              env=env, capture_output=True, text=True, check=True)
@@ -624,8 +627,10 @@ def separation_sweep(args):
           "same requests' p99 server side, from the access log)")
     servers = []
     try:
-        for i, lim in enumerate(limits):
-            servers.append(Apache(tmp / f"srv-{i}", write_limit_conf(lim, args.gates)))
+        for i, setting in enumerate(limits):
+            lim, _, shim = setting.partition("@")
+            servers.append(Apache(tmp / f"srv-{i}", write_limit_conf(lim, args.gates),
+                                  shim=shim or None))
         toks = [token(ap.port) for ap in servers]
         for ap, tok in zip(servers, toks):
             prepare(ap.port, tok)
@@ -643,7 +648,7 @@ def separation_sweep(args):
             ap.stop()
         shutil.rmtree(tmp, ignore_errors=True)
     print(f"{'write limit':>12} {PROBE_HEADER}")
-    for lim, rs in zip(limits, rounds):
+    for lim, rs in zip(map(setting_label, limits), rounds):
         r = pool_rounds(rs)
         print_probe_rows(lim, r)
         print(f"{lim:>12} {'PUT/s':>8} {r['flood_rps']:>11.0f}   (the flood itself)")
@@ -657,13 +662,20 @@ def separation_sweep(args):
     print(f"TSV: {tsv}")
 
 
+def setting_label(setting: str) -> str:
+    """A sweep setting as printed: "256:yield=off", or with another build's
+    module "256@trial" (the directory the build lives in)."""
+    lim, _, shim = setting.partition("@")
+    return f"{lim}@{Path(shim).resolve().parent.parent.name}" if shim else lim
+
+
 def write_limit_conf(lim: str, gates: str) -> str:
     """The vhost's gate lines for one sweep setting: "256", "256:yield=off"
-    (more keys for the same line, comma-separated) or "off", then `gates`
+    (more keys for the same line, ':'-separated) or "off", then `gates`
     (';'-separated StowageGate arguments) for the other gates."""
     n, _, keys = lim.partition(":")
     write = ("StowageGate object-write off\n" if n == "off" else
-             f"StowageGate object-write limit={n} queue={1024 - int(n)} {keys.replace(',', ' ')}\n")
+             f"StowageGate object-write limit={n} queue={1024 - int(n)} {keys.replace(':', ' ')}\n")
     return write + "".join(f"StowageGate {g.strip()}\n" for g in gates.split(";") if g.strip())
 
 
@@ -688,8 +700,9 @@ def main():
     o.add_argument("--tmpdir", default=None)
     p = sub.add_parser("separation")
     p.add_argument("--write-limits", default="off,256:yield=off,256,8:yield=off,2:yield=off",
-                   help="object-write settings to compare: LIMIT[:key=value,...] "
-                        "(e.g. 256:yield=off), or off (no gate)")
+                   help="object-write settings to compare: LIMIT[:key=value...] "
+                        "(e.g. 256:yield=off), or off (no gate); @FILE after one loads that "
+                        "mod_stowage.so instead of this tree's (another build, side by side)")
     p.add_argument("--gates", default="", help='other StowageGate settings, ";"-separated')
     p.add_argument("--tmpdir", default=None)
     d = sub.add_parser("db-scope")
