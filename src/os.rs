@@ -107,111 +107,82 @@ pub fn switch_user(uid: u32, gid: u32) -> io::Result<()> {
     }
 }
 
-/// The calling thread's CPU time and voluntary context switches so far
-/// (`getrusage(RUSAGE_THREAD)`): with a wall clock around a piece of work,
-/// enough to tell how long the thread waited for a CPU (see `CpuWait`).
-#[derive(Debug, Clone, Copy)]
-pub struct ThreadUsage {
-    pub cpu: std::time::Duration,
-    pub voluntary_switches: u64,
+/// How many threads are runnable node-wide right now, running or waiting
+/// for a CPU: the fourth field of /proc/loadavg ("3/412" = 3 of 412),
+/// which the kernel sums over the CPUs' run queues as the file is read.
+/// One descriptor per process, read at offset 0 from any thread (procfs
+/// renders the text afresh), so a sample is one pread of ~40 bytes. None
+/// where there is no /proc.
+pub fn runnable_threads() -> Option<u32> {
+    use std::os::unix::fs::FileExt;
+    static LOADAVG: std::sync::OnceLock<Option<File>> = std::sync::OnceLock::new();
+    let f = LOADAVG
+        .get_or_init(|| File::open("/proc/loadavg").ok())
+        .as_ref()?;
+    let mut buf = [0u8; 128];
+    let n = f.read_at(&mut buf, 0).ok()?;
+    runnable_in_loadavg(std::str::from_utf8(&buf[..n]).ok()?)
 }
 
-/// This thread's usage now; None if the kernel refuses (it does not).
-pub fn thread_usage() -> Option<ThreadUsage> {
-    let mut ru = std::mem::MaybeUninit::<libc::rusage>::uninit();
-    // SAFETY: ru is writable and large enough for a struct rusage, which
-    // getrusage fills on success; RUSAGE_THREAD names the calling thread.
-    let rc = unsafe { libc::getrusage(libc::RUSAGE_THREAD, ru.as_mut_ptr()) };
-    if rc != 0 {
-        return None;
-    }
-    // SAFETY: getrusage succeeded, so ru is initialised.
-    let ru = unsafe { ru.assume_init() };
-    let tv = |t: libc::timeval| {
-        std::time::Duration::from_secs(t.tv_sec.max(0) as u64)
-            + std::time::Duration::from_micros(t.tv_usec.max(0) as u64)
-    };
-    Some(ThreadUsage {
-        cpu: tv(ru.ru_utime) + tv(ru.ru_stime),
-        voluntary_switches: ru.ru_nvcsw.max(0) as u64,
+/// The runnable count of a /proc/loadavg line
+/// ("0.52 0.58 0.59 3/412 12345").
+fn runnable_in_loadavg(text: &str) -> Option<u32> {
+    let (running, _) = text.split_whitespace().nth(3)?.split_once('/')?;
+    running.parse().ok()
+}
+
+/// The CPUs online, the ones /proc/loadavg's runnable count is spread
+/// over (not this process's affinity: the count is node-wide). Read once.
+pub fn online_cpus() -> u32 {
+    static CPUS: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+    *CPUS.get_or_init(|| {
+        // SAFETY: sysconf takes an integer name, reads no memory of ours
+        // and returns -1 on error, which the conversion below rejects.
+        let n = unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) };
+        u32::try_from(n).ok().filter(|&n| n > 0).unwrap_or(1)
     })
-}
-
-/// Measures how long a piece of work on this thread waited for a CPU:
-/// wall time minus CPU time, counted only when the thread never blocked
-/// (no voluntary context switch), so that what remains is time spent
-/// ready to run but not running. (Reading the kernel's own run-queue delay
-/// from /proc/thread-self/schedstat was tried: the first open per thread
-/// took 5-30 ms inside Apache's children.)
-///
-/// Caveat, measured: inside Apache's children `getrusage` dates a running
-/// thread's CPU time from its last tick or switch, so for work shorter than
-/// a tick the result is close to the wall time, not the wait (docs/gates.md,
-/// "What the signal really measures").
-pub struct CpuWait {
-    wall: std::time::Instant,
-    usage: ThreadUsage,
-}
-
-impl CpuWait {
-    pub fn start() -> Option<CpuWait> {
-        Some(CpuWait {
-            usage: thread_usage()?,
-            wall: std::time::Instant::now(),
-        })
-    }
-
-    /// None when the work blocked (I/O, a lock): its off-CPU time is not
-    /// all waiting for a CPU, so it says nothing about CPU contention.
-    pub fn finish(&self) -> Option<std::time::Duration> {
-        let wall = self.wall.elapsed();
-        let now = thread_usage()?;
-        if now.voluntary_switches != self.usage.voluntary_switches {
-            return None;
-        }
-        Some(wall.saturating_sub(now.cpu.saturating_sub(self.usage.cpu)))
-    }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::CpuWait;
-    use std::time::{Duration, Instant};
+    use super::{online_cpus, runnable_in_loadavg, runnable_threads};
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::Duration;
 
-    /// Spins for `d` of wall time.
-    fn spin(d: Duration) {
-        let t = Instant::now();
-        while t.elapsed() < d {
-            std::hint::spin_loop();
-        }
+    #[test]
+    fn reads_the_runnable_count_of_a_loadavg_line() {
+        assert_eq!(runnable_in_loadavg("0.52 0.58 0.59 3/412 12345\n"), Some(3));
+        assert_eq!(runnable_in_loadavg("1.00 1.00 1.00 130/2048 7"), Some(130));
+        assert_eq!(runnable_in_loadavg("0.52 0.58 0.59"), None);
+        assert_eq!(runnable_in_loadavg("0.52 0.58 0.59 x/412 1"), None);
+        assert_eq!(runnable_in_loadavg(""), None);
     }
 
     #[test]
-    fn cpu_wait_grows_when_threads_outnumber_cpus() {
-        let cpus = std::thread::available_parallelism().map_or(2, |n| n.get());
-        let alone = CpuWait::start().unwrap();
-        spin(Duration::from_millis(20));
-        let quiet = alone.finish();
-        let crowded = std::thread::scope(|s| {
-            for _ in 0..cpus * 4 {
-                s.spawn(|| spin(Duration::from_millis(400)));
+    fn runnable_threads_count_spinners_on_every_cpu() {
+        let cpus = online_cpus();
+        assert!(cpus >= 1);
+        assert!(
+            runnable_threads().is_some_and(|n| n >= 1),
+            "at least this thread"
+        );
+        // Threads that never block are always runnable: with three per CPU
+        // spinning, the count is at least that many, whatever else runs.
+        let spinners = 3 * cpus as usize;
+        let stop = AtomicBool::new(false);
+        let seen = std::thread::scope(|s| {
+            for _ in 0..spinners {
+                s.spawn(|| {
+                    while !stop.load(Ordering::Relaxed) {
+                        std::hint::spin_loop();
+                    }
+                });
             }
-            let w = CpuWait::start().unwrap();
-            spin(Duration::from_millis(300));
-            w.finish()
+            std::thread::sleep(Duration::from_millis(50));
+            let seen = (0..20).filter_map(|_| runnable_threads()).max();
+            stop.store(true, Ordering::Relaxed);
+            seen
         });
-        // Spinning never blocks, so both are measured; sharing the CPUs
-        // with four times as many spinners leaves most of the wall time
-        // spent waiting.
-        let crowded = crowded.expect("spinning does not block");
-        assert!(crowded > Duration::from_millis(100), "{crowded:?}");
-        assert!(quiet.is_some());
-    }
-
-    #[test]
-    fn work_that_blocks_is_not_measured() {
-        let w = CpuWait::start().unwrap();
-        std::thread::sleep(Duration::from_millis(5));
-        assert_eq!(w.finish(), None);
+        assert!(seen >= Some(spinners as u32), "{seen:?} < {spinners}");
     }
 }

@@ -45,15 +45,17 @@ pub fn serve(
     };
     host.set_note(WAIT_NOTE, &permit.waited.as_micros().to_string());
     crate::test_hooks::while_admitted(req);
-    // Latency-sensitive requests tell the write gate how long they waited
-    // for a CPU (gate/yielding.rs).
+    // Latency-sensitive requests tell the write gate how crowded the CPUs
+    // were as they began (gate/yielding.rs); reported after the response
+    // is built, so the gate's lock is not taken before the work.
     let sensitive = kind != Kind::ObjectWrite && vh.gates.write_gate_yields();
-    let cpu_wait = sensitive.then(crate::os::CpuWait::start).flatten();
+    let runnable = sensitive.then(crate::os::runnable_threads).flatten();
     let resp = process(&mut host);
     drop(permit);
-    if let Some(waited) = cpu_wait.and_then(|w| w.finish()) {
+    if let Some(n) = runnable {
         let mut report = |msg: &str| host.log(LogLevel::Error, msg);
-        vh.gates.note_cpu_wait(waited, &mut report);
+        vh.gates
+            .note_runnable(n, crate::os::online_cpus(), &mut report);
     }
     resp
 }

@@ -171,22 +171,23 @@ impl Gates {
                 .is_some_and(|r| gate.shed_if_full(r, lane))
     }
 
-    /// True when latency-sensitive requests should report their CPU wait:
-    /// the object-write gate is on and yields to them.
+    /// True when latency-sensitive requests should report how crowded
+    /// the CPUs are: the object-write gate is on and yields to them.
     pub fn write_gate_yields(&self) -> bool {
         let s = self.gate(Kind::ObjectWrite).settings;
-        s.limit.is_some() && s.yield_after.is_some()
+        s.limit.is_some() && s.yield_at.is_some()
     }
 
-    /// A latency-sensitive request (not an object write) finished after
-    /// waiting `cpu_wait` for a CPU in its processor: feedback for the
-    /// object-write gate's adaptive limit.
-    pub fn note_cpu_wait(&self, cpu_wait: std::time::Duration, report: &mut dyn FnMut(&str)) {
+    /// A latency-sensitive request (not an object write) found `runnable`
+    /// threads on `cpus` CPUs as it entered its processor: feedback for
+    /// the object-write gate's adaptive limit.
+    pub fn note_runnable(&self, runnable: u32, cpus: u32, report: &mut dyn FnMut(&str)) {
         if !self.write_gate_yields() {
             return;
         }
         if let Some(r) = self.region(report) {
-            self.gate(Kind::ObjectWrite).note_sensitive(r, cpu_wait);
+            self.gate(Kind::ObjectWrite)
+                .note_sensitive(r, runnable, cpus);
         }
     }
 

@@ -88,7 +88,7 @@ impl Gate {
     pub fn params(&self, st: &GateState) -> Params {
         let max = self.limiter.limit();
         Params {
-            limit: match self.settings.yield_after {
+            limit: match self.settings.yield_at {
                 Some(_) => st.yielding.current(max),
                 None => max,
             },
@@ -99,7 +99,7 @@ impl Gate {
     /// Closes the adaptive limit's interval when due; when the limit grew,
     /// admits the waiters that now fit (returned, to be woken).
     fn adapt(&self, st: &mut Locked<'_>, now: u64) -> Woken {
-        if self.settings.yield_after.is_none() {
+        if self.settings.yield_at.is_none() {
             return Vec::new();
         }
         let holding = st.holding;
@@ -116,12 +116,14 @@ impl Gate {
         st.promote(now, p)
     }
 
-    /// A latency-sensitive request reports how long it waited for a CPU
-    /// (see `yielding`); a gate that does not yield ignores it.
-    pub fn note_sensitive(&self, region: &Region, cpu_wait: Duration) {
-        let Some(threshold) = self.settings.yield_after else {
+    /// A latency-sensitive request reports how many threads were runnable
+    /// on how many CPUs when it began (see `yielding`); a gate that does
+    /// not yield ignores it.
+    pub fn note_sensitive(&self, region: &Region, runnable: u32, cpus: u32) {
+        let Some(bound) = self.settings.yield_at else {
             return;
         };
+        let crowded = bound.exceeded_by(runnable, cpus);
         let Ok(mut st) = self.lock(region) else {
             return;
         };
@@ -129,7 +131,7 @@ impl Gate {
         let holding = st.holding;
         let grew = st
             .yielding
-            .sample(now, cpu_wait > threshold, self.limiter.limit(), holding);
+            .sample(now, crowded, self.limiter.limit(), holding);
         let woken = self.promote_if(grew, &mut st, now);
         drop(st);
         self.wake(region, &woken);

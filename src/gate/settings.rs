@@ -14,6 +14,7 @@
 //! gate (unbounded: for comparison benchmarks).
 
 use super::table::MAX_ENTRIES;
+use super::yielding::Crowding;
 use super::{Kind, KINDS};
 use std::time::Duration;
 
@@ -23,18 +24,18 @@ pub struct GateSettings {
     pub limit: Option<u32>,
     pub queue: u32,
     pub wait: Duration,
-    /// Object writes only: adapt the limit so that latency-sensitive
-    /// requests wait at most this long for a CPU (see `yielding`); None:
-    /// the limit is fixed.
-    pub yield_after: Option<Duration>,
+    /// Object writes only: adapt the limit while latency-sensitive
+    /// requests find the CPUs more crowded than this (see `yielding`);
+    /// None: the limit is fixed.
+    pub yield_at: Option<Crowding>,
     /// Container and account gates: a queue per database, served in turn
     /// (true), or one FIFO queue for the whole vhost; object gates: false.
     pub per_db: bool,
 }
 
-/// The default `yield` threshold of the object-write gate (README,
-/// "Separation").
-pub const DEFAULT_YIELD_AFTER: Duration = Duration::from_micros(250);
+/// The default `yield` bound of the object-write gate (README,
+/// "Separation"): 1.5 runnable threads per CPU.
+pub const DEFAULT_YIELD_AT: Crowding = Crowding(1500);
 
 /// Defaults measured with `bench/sweep` on the development machine (2 shared
 /// cores, SSD-backed ext4); see README "Admission gates".
@@ -53,8 +54,8 @@ pub const fn default_for(kind: Kind) -> GateSettings {
         limit: Some(limit),
         queue: default_queue(kind, limit),
         wait: Duration::from_secs(10),
-        yield_after: match kind {
-            Kind::ObjectWrite => Some(DEFAULT_YIELD_AFTER),
+        yield_at: match kind {
+            Kind::ObjectWrite => Some(DEFAULT_YIELD_AT),
             _ => None,
         },
         per_db: kind.has_databases(),
@@ -110,8 +111,10 @@ pub const MAX_WAIT: Duration = Duration::from_secs(300);
 const USAGE: &str = "StowageGate takes object-read|object-write|object|container|account, \
                      then off or any of limit=N queue=N wait=DURATION \
                      (e.g. limit=8 queue=64 wait=10s), for object-write \
-                     yield=DURATION|off, for container and account scope=db|vhost";
-pub const MAX_YIELD_AFTER: Duration = Duration::from_secs(1);
+                     yield=N|off (runnable threads per CPU, e.g. 1.5), \
+                     for container and account scope=db|vhost";
+/// The range of `yield=N`, runnable threads per CPU.
+pub const YIELD_RANGE: std::ops::RangeInclusive<f64> = 0.5..=64.0;
 
 /// What one `StowageGate` line sets; `None` keeps the gate's default.
 #[derive(Default)]
@@ -120,7 +123,7 @@ struct Overrides {
     queue: Option<u32>,
     wait: Option<Duration>,
     /// Some(None): yield=off.
-    yield_after: Option<Option<Duration>>,
+    yield_at: Option<Option<Crowding>>,
     /// Some(true): scope=db.
     per_db: Option<bool>,
 }
@@ -153,7 +156,7 @@ pub fn parse(args: &[&str]) -> Result<Vec<(Kind, GateSettings)>, String> {
     }
     let o = parse_overrides(which, rest)?;
     // `object ... yield=` sets the write gate's (the only one that yields).
-    if o.yield_after.is_some() && !kinds.contains(&Kind::ObjectWrite) {
+    if o.yield_at.is_some() && !kinds.contains(&Kind::ObjectWrite) {
         return Err(format!(
             "StowageGate {which}: yield applies to the object-write gate only"
         ));
@@ -169,7 +172,7 @@ pub fn parse(args: &[&str]) -> Result<Vec<(Kind, GateSettings)>, String> {
         s.limit = o.limit.or(s.limit);
         s.wait = o.wait.unwrap_or(s.wait);
         if k == Kind::ObjectWrite {
-            s.yield_after = o.yield_after.unwrap_or(s.yield_after);
+            s.yield_at = o.yield_at.unwrap_or(s.yield_at);
         }
         s.per_db = o.per_db.unwrap_or(s.per_db);
         s.queue = o.queue.unwrap_or(default_queue(k, s.limit.unwrap_or(1)));
@@ -207,14 +210,16 @@ fn parse_overrides(which: &str, rest: &[&str]) -> Result<Overrides, String> {
                     ))
                 }
             },
-            "yield" if value.eq_ignore_ascii_case("off") => o.yield_after = Some(None),
-            "yield" => match parse_duration(value) {
-                Some(d) if d > Duration::ZERO && d <= MAX_YIELD_AFTER => {
-                    o.yield_after = Some(Some(d))
+            "yield" if value.eq_ignore_ascii_case("off") => o.yield_at = Some(None),
+            "yield" => match value.parse::<f64>() {
+                Ok(n) if YIELD_RANGE.contains(&n) => {
+                    o.yield_at = Some(Some(Crowding((n * 1000.0).round() as u32)))
                 }
+                // Until 2026-12-01 the bound was a CPU wait (e.g. 250us).
                 _ => {
                     return Err(bad(
-                        "yield must be off or a duration from 1us to 1s (e.g. 250us, 2ms)",
+                        "yield must be off or runnable threads per CPU from 0.5 to 64 \
+                         (e.g. 1.5); it is no longer a duration",
                     ))
                 }
             },
@@ -275,25 +280,23 @@ mod tests {
     #[test]
     fn yield_is_on_by_default_for_writes_only_and_can_be_set() {
         assert_eq!(
-            default_for(Kind::ObjectWrite).yield_after,
-            Some(DEFAULT_YIELD_AFTER)
+            default_for(Kind::ObjectWrite).yield_at,
+            Some(DEFAULT_YIELD_AT)
         );
         for k in [Kind::ObjectRead, Kind::Container, Kind::Account] {
-            assert_eq!(default_for(k).yield_after, None);
+            assert_eq!(default_for(k).yield_at, None);
         }
-        let s = |args: &[&str]| one(args).1.yield_after;
+        let s = |args: &[&str]| one(args).1.yield_at;
         assert_eq!(s(&["object-write", "yield=off"]), None);
+        assert_eq!(s(&["object-write", "yield=2"]), Some(Crowding(2000)));
         assert_eq!(
-            s(&["object-write", "yield=500us"]),
-            Some(Duration::from_micros(500))
+            s(&["object-write", "limit=8", "yield=0.75"]),
+            Some(Crowding(750))
         );
-        assert_eq!(
-            s(&["object-write", "limit=8", "yield=2ms"]),
-            Some(Duration::from_millis(2))
-        );
+        assert_eq!(s(&["object-write", "yield=64"]), Some(Crowding(64_000)));
         assert_eq!(
             s(&["object-write", "limit=8"]),
-            Some(DEFAULT_YIELD_AFTER),
+            Some(DEFAULT_YIELD_AT),
             "other keys keep the default"
         );
         // On an `object` line, yield is the write gate's.
@@ -307,7 +310,7 @@ mod tests {
                 r
             })
         );
-        assert_eq!((v[1].0, v[1].1.yield_after), (Kind::ObjectWrite, None));
+        assert_eq!((v[1].0, v[1].1.yield_at), (Kind::ObjectWrite, None));
     }
 
     #[test]
@@ -369,10 +372,13 @@ mod tests {
             (&["object", "limit"][..], "key=value"),
             (&["object", "limit=512", "queue=600"][..], "exceed"),
             (&["object-writes", "limit=1"][..], "unknown gate"),
-            (&["object-write", "yield=0us"][..], "yield=0us"),
-            (&["object-write", "yield=2s"][..], "yield=2s"),
+            (&["object-write", "yield=0.4"][..], "yield=0.4"),
+            (&["object-write", "yield=65"][..], "from 0.5 to 64"),
+            (&["object-write", "yield=NaN"][..], "yield=NaN"),
+            (&["object-write", "yield=inf"][..], "yield=inf"),
+            (&["object-write", "yield=250us"][..], "no longer a duration"),
             (&["object-write", "yield=soon"][..], "yield=soon"),
-            (&["object-read", "yield=1ms"][..], "object-write gate only"),
+            (&["object-read", "yield=2"][..], "object-write gate only"),
             (
                 &["object", "scope=db"][..],
                 "container and account gates only",
@@ -382,7 +388,7 @@ mod tests {
                 "container and account gates only",
             ),
             (&["container", "scope=node"][..], "scope=node"),
-            (&["container", "yield=1ms"][..], "object-write gate only"),
+            (&["container", "yield=off"][..], "object-write gate only"),
             (&[][..], "StowageGate takes"),
         ] {
             let e = parse(args).unwrap_err();

@@ -2,6 +2,7 @@
 //! JSON status endpoint and for the host's status page (Apache mod_status,
 //! HTML and its machine-readable `?auto` form).
 
+use super::yielding::Crowding;
 use super::{Gates, KINDS};
 use serde_json::{json, Value};
 
@@ -15,8 +16,9 @@ pub struct GateFigures {
     /// The limit in force now: below `limit` while the gate yields to
     /// latency-sensitive requests (object writes); else `limit`.
     pub limit_now: Option<u32>,
-    /// The yield threshold in microseconds, None when the limit is fixed.
-    pub yield_us: Option<u64>,
+    /// The yield bound in thousandths of a runnable thread per CPU, None
+    /// when the limit is fixed.
+    pub yield_milli: Option<u32>,
     /// How often the adaptive limit was halved.
     pub yield_cuts: u64,
     pub queue_max: u32,
@@ -49,11 +51,7 @@ pub fn figures(gates: &Gates, report: &mut dyn FnMut(&str)) -> Vec<GateFigures> 
                 title: k.title(),
                 limit: g.settings.limit,
                 limit_now: g.settings.limit,
-                yield_us: g
-                    .settings
-                    .limit
-                    .and(g.settings.yield_after)
-                    .map(|d| d.as_micros() as u64),
+                yield_milli: g.settings.limit.and(g.settings.yield_at).map(|c| c.0),
                 queue_max: g.settings.queue,
                 wait_max_ms: g.settings.wait.as_millis() as u64,
                 queue_per: match (g.settings.per_db, k.has_databases()) {
@@ -95,7 +93,7 @@ pub fn json(root: &str, figs: &[GateFigures]) -> Value {
                 json!({
                     "limit": f.limit,
                     "limit_now": f.limit_now,
-                    "yield_us": f.yield_us,
+                    "yield_per_cpu": f.yield_milli.map(|m| Crowding(m).per_cpu()),
                     "yield_cuts": f.yield_cuts,
                     "queue_max": f.queue_max,
                     "wait_max_ms": f.wait_max_ms,

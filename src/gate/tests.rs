@@ -16,7 +16,7 @@ fn settings(limit: u32, queue: u32, wait_ms: u64) -> GateSettings {
         limit: Some(limit),
         queue,
         wait: Duration::from_millis(wait_ms),
-        yield_after: None,
+        yield_at: None,
         per_db: false,
     }
 }
@@ -303,12 +303,12 @@ fn a_full_write_gate_does_not_hold_up_reads() {
 }
 
 #[test]
-fn write_gate_yields_to_slow_sensitive_requests_and_recovers() {
+fn write_gate_yields_to_crowded_sensitive_requests_and_recovers() {
     use super::yielding::INTERVAL_NS;
     let interval = Duration::from_nanos(INTERVAL_NS) + Duration::from_millis(10);
     let dir = tempfile::tempdir().unwrap();
     let mut s = settings(8, 16, 5_000);
-    s.yield_after = Some(Duration::from_micros(250));
+    s.yield_at = Some(super::yielding::Crowding(1500));
     let g = gates(dir.path(), s);
     let limit_now = |g: &Gates| {
         let r = g.region(&mut |_| {}).unwrap();
@@ -316,12 +316,13 @@ fn write_gate_yields_to_slow_sensitive_requests_and_recovers() {
         g.gate(Kind::ObjectWrite).params(&st).limit
     };
     assert_eq!(limit_now(&g), 8);
-    // Reads that waited 1 ms for a CPU: the next interval halves the limit.
+    // Reads that found 8 runnable threads on 2 CPUs (more than 1.5 per
+    // CPU): the next interval halves the limit.
     for _ in 0..10 {
-        g.note_cpu_wait(Duration::from_millis(1), &mut |_| {});
+        g.note_runnable(8, 2, &mut |_| {});
     }
     thread::sleep(interval);
-    g.note_cpu_wait(Duration::ZERO, &mut |_| {});
+    g.note_runnable(1, 2, &mut |_| {});
     assert_eq!(limit_now(&g), 4);
     let held: Vec<_> = (0..4)
         .map(|_| g.acquire(Kind::ObjectWrite, 0, &mut |_| {}).unwrap())
@@ -337,13 +338,13 @@ fn write_gate_yields_to_slow_sensitive_requests_and_recovers() {
         thread::sleep(Duration::from_millis(2));
     }
     // Quiet reads for an interval: the limit grows and the waiter gets in.
-    g.note_cpu_wait(Duration::ZERO, &mut |_| {});
+    g.note_runnable(3, 2, &mut |_| {});
     thread::sleep(interval);
-    g.note_cpu_wait(Duration::ZERO, &mut |_| {});
+    g.note_runnable(1, 2, &mut |_| {});
     assert_eq!(limit_now(&g), 5);
     assert!(fifth.join().unwrap(), "the grown limit admitted the waiter");
     drop(held);
-    // Reads that do not wait for a CPU never cut; and after a second
+    // Reads that find the CPUs uncrowded never cut; and after a second
     // without any, the configured limit is back.
     thread::sleep(Duration::from_millis(1_050));
     let p = g.acquire(Kind::ObjectWrite, 0, &mut |_| {}).unwrap();
@@ -352,13 +353,13 @@ fn write_gate_yields_to_slow_sensitive_requests_and_recovers() {
 }
 
 #[test]
-fn a_gate_without_yield_ignores_cpu_waits() {
+fn a_gate_without_yield_ignores_crowding() {
     let dir = tempfile::tempdir().unwrap();
     let g = gates(dir.path(), settings(8, 16, 5_000));
     assert!(!g.write_gate_yields());
     for _ in 0..3 {
         for _ in 0..10 {
-            g.note_cpu_wait(Duration::from_millis(5), &mut |_| {});
+            g.note_runnable(64, 2, &mut |_| {});
         }
         thread::sleep(Duration::from_millis(60));
     }

@@ -41,10 +41,12 @@ def config_test(extra: str) -> subprocess.CompletedProcess:
     ("StowageGate object-write limit=600", "limit must be 1 to 512"),
     ("StowageGate object-read queue=x", "queue must be 0 to 1023"),
     ("StowageGate objects limit=4", "unknown gate"),
-    ("StowageGate object-write yield=soon", "yield must be off or a duration"),
-    ("StowageGate object-write yield=0us", "yield must be off or a duration"),
-    ("StowageGate object-write yield=5s", "yield must be off or a duration"),
-    ("StowageGate container yield=1ms", "object-write gate only"),
+    ("StowageGate object-write yield=soon", "yield must be off or runnable threads per CPU"),
+    ("StowageGate object-write yield=0.2", "from 0.5 to 64"),
+    ("StowageGate object-write yield=100", "from 0.5 to 64"),
+    # Until 2026-12-01 yield was a CPU wait; an old config fails loudly.
+    ("StowageGate object-write yield=250us", "no longer a duration"),
+    ("StowageGate container yield=2", "object-write gate only"),
     ("StowageGate object-read yield=off", "object-write gate only"),
     ("StowageGate container scope=node", "scope must be db or vhost"),
     ("StowageGate object scope=db", "container and account gates only"),
@@ -61,7 +63,7 @@ def test_good_gate_directives_pass():
     res = config_test("StowageGate object limit=16 queue=128 wait=2s\n"
                       "StowageGate object-write limit=64\nStowageGate object-read off\n"
                       "StowageGate container wait=500ms\nStowageGate account off\n"
-                      "StowageGate object-write yield=500us\nStowageGate object yield=off\n"
+                      "StowageGate object-write yield=2.5\nStowageGate object yield=off\n"
                       "StowageGate container scope=vhost\nStowageGate account scope=db limit=4\n")
     assert res.returncode == 0, res.stdout + res.stderr
 
@@ -75,16 +77,17 @@ def test_status_json(server, swift, container):
     doc = json.loads(body)
     assert set(doc["gates"]) == {"object-read", "object-write", "container", "account"}
     obj = doc["gates"]["object-write"]
-    for key in ("limit", "limit_now", "yield_us", "yield_cuts", "queue_max", "wait_max_ms",
+    for key in ("limit", "limit_now", "yield_per_cpu", "yield_cuts", "queue_max", "wait_max_ms",
                 "in_flight", "queued", "admitted", "shed", "timed_out", "reclaimed", "wait_us"):
         assert key in obj, key
     assert obj["admitted"] >= 1
-    # The write gate yields by default (250 us); the others have fixed limits.
-    assert obj["yield_us"] == 250
+    # The write gate yields by default (1.5 runnable threads per CPU); the
+    # others have fixed limits.
+    assert obj["yield_per_cpu"] == 1.5
     assert 1 <= obj["limit_now"] <= obj["limit"]
     for other in ("object-read", "container", "account"):
         g = doc["gates"][other]
-        assert g["yield_us"] is None and g["limit_now"] == g["limit"], (other, g)
+        assert g["yield_per_cpu"] is None and g["limit_now"] == g["limit"], (other, g)
     assert set(obj["wait_us"]) == {"p50", "p90", "p99"}
     # Containers and accounts queue per database by default.
     assert obj["queue_per"] == "device"
