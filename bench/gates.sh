@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # bench/gates.sh MODE [options] - the admission-gate benchmarks (MODE: sweep,
-# overload, separation or db-scope; see bench/gates_bench.py), behind bench/sweep.sh,
-# bench/overload.sh, bench/separation.sh and bench/db-scope.sh. Needs the release build (make all) and wrk; installs
+# overload, separation, db-scope or onset; see bench/gates_bench.py), behind
+# bench/sweep.sh, bench/overload.sh, bench/separation.sh, bench/db-scope.sh and
+# bench/onset.sh. Needs the release build (make all) and wrk; installs
 # matplotlib (for the PNG) into <repo>/.venv-bench on first use. Results in
 # bench/results/.
 set -euo pipefail

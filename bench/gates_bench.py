@@ -711,12 +711,18 @@ def main():
     d.add_argument("--conns", type=int, default=256, help="connections of each listing flood")
     d.add_argument("--gates", default="", help='other StowageGate settings, ";"-separated')
     d.add_argument("--tmpdir", default=None)
+    n = sub.add_parser("onset")
+    n.add_argument("--write-limits", default="256,256:yield=off",
+                   help="object-write settings to compare, as for separation")
+    n.add_argument("--gates", default="", help='other StowageGate settings, ";"-separated')
+    n.add_argument("--tmpdir", default=None)
     args = ap.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed (scripts/deps.sh)")
     import db_scope
+    import onset
     {"sweep": sweep, "overload": overload, "separation": separation_sweep,
-     "db-scope": db_scope.compare}[args.cmd](args)
+     "db-scope": db_scope.compare, "onset": onset.compare}[args.cmd](args)
 
 
 if __name__ == "__main__":

@@ -102,8 +102,8 @@ impl Gate {
         if self.settings.yield_at.is_none() {
             return Vec::new();
         }
-        let holding = st.holding;
-        let grew = st.yielding.tick(now, self.limiter.limit(), holding);
+        let writers = st.writers();
+        let grew = st.yielding.tick(now, self.limiter.limit(), writers);
         self.promote_if(grew, st, now)
     }
 
@@ -128,10 +128,10 @@ impl Gate {
             return;
         };
         let now = monotonic_ns();
-        let holding = st.holding;
+        let writers = st.writers();
         let grew = st
             .yielding
-            .sample(now, crowded, self.limiter.limit(), holding);
+            .sample(now, crowded, self.limiter.limit(), writers);
         let woken = self.promote_if(grew, &mut st, now);
         drop(st);
         self.wake(region, &woken);

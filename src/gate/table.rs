@@ -15,7 +15,7 @@
 
 use super::hist::Histogram;
 use super::liveness::Owner;
-use super::yielding::YieldState;
+use super::yielding::{Writers, YieldState};
 use std::sync::atomic::{AtomicU32, Ordering};
 
 /// Entries per gate: the most requests that can hold or wait at once,
@@ -110,6 +110,14 @@ pub enum Enter {
 pub type Woken = Vec<usize>;
 
 impl GateState {
+    /// In flight and queued, for the adaptive write limit.
+    pub fn writers(&self) -> Writers {
+        Writers {
+            holding: self.holding,
+            waiting: self.waiting,
+        }
+    }
+
     fn state(&self, i: usize) -> u32 {
         self.entries[i].state.load(Ordering::Relaxed)
     }
