@@ -625,28 +625,9 @@ def separation_sweep(args):
           "rounds interleaved across the settings (p99 over all; the lowest-highest ratio of a "
           "single round; steady: the loaded p99 without each probe's first second; then the "
           "same requests' p99 server side, from the access log)")
-    servers = []
-    try:
-        for i, setting in enumerate(limits):
-            lim, _, shim = setting.partition("@")
-            servers.append(Apache(tmp / f"srv-{i}", write_limit_conf(lim, args.gates),
-                                  shim=shim or None))
-        toks = [token(ap.port) for ap in servers]
-        for ap, tok in zip(servers, toks):
-            prepare(ap.port, tok)
-        secs = unit_ms(DURATION) / 1000 / ROUNDS
-        rounds = [[] for _ in limits]
-        for _ in range(ROUNDS):
-            for i, (ap, tok) in enumerate(zip(servers, toks)):
-                # The last setting's Apache may still be working off its
-                # queue after its flood stopped: wait for all of them.
-                for other in servers:
-                    settle(other.port)
-                rounds[i].append(probe_round(ap.port, tok, ap.port, secs, ap.out / "access.log"))
-    finally:
-        for ap in servers:
-            ap.stop()
-        shutil.rmtree(tmp, ignore_errors=True)
+    secs = unit_ms(DURATION) / 1000 / ROUNDS
+    rounds = interleaved_rounds(tmp, limits, args.gates, lambda ap, tok: probe_round(
+        ap.port, tok, ap.port, secs, ap.out / "access.log"))
     print(f"{'write limit':>12} {PROBE_HEADER}")
     for lim, rs in zip(map(setting_label, limits), rounds):
         r = pool_rounds(rs)
@@ -660,6 +641,36 @@ def separation_sweep(args):
                                    "server_unloaded_p99_ms", "server_loaded_p99_ms",
                                    "flood_put_rps"], rows)
     print(f"TSV: {tsv}")
+
+
+def interleaved_rounds(tmp: Path, settings: list[str], gates: str, one_round) -> list[list]:
+    """`one_round(apache, token)`, ROUNDS times per object-write setting
+    (`write_limit_conf`, or `...@FILE` for another build's module), one
+    Apache per setting, all started at once, the rounds interleaved (round 1
+    of each, then round 2 of each, ...): the host's noise drifts over
+    minutes, and running the settings one after another would compare
+    different hosts. Returns each setting's list of results; removes `tmp`."""
+    servers, rounds = [], [[] for _ in settings]
+    try:
+        for i, setting in enumerate(settings):
+            lim, _, shim = setting.partition("@")
+            servers.append(Apache(tmp / f"srv-{i}", write_limit_conf(lim, gates),
+                                  shim=shim or None))
+        toks = [token(ap.port) for ap in servers]
+        for ap, tok in zip(servers, toks):
+            prepare(ap.port, tok)
+        for _ in range(ROUNDS):
+            for i, (ap, tok) in enumerate(zip(servers, toks)):
+                # The last setting's Apache may still be working off its
+                # queue after its flood stopped: wait for all of them.
+                for other in servers:
+                    settle(other.port)
+                rounds[i].append(one_round(ap, tok))
+    finally:
+        for ap in servers:
+            ap.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+    return rounds
 
 
 def setting_label(setting: str) -> str:

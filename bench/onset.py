@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import tempfile
 import threading
@@ -32,8 +31,9 @@ LEAD = 2.0  # seconds of reading before the first flood
 PATH = "/v1/AUTH_test/bench-list"
 
 
-def one_round(port: int, tok: str) -> dict:
+def one_round(ap: gb.Apache, tok: str) -> dict:
     """The reader's latencies (ms) by phase, and the floods' PUT/s."""
+    port = ap.port
     secs = LEAD + BURSTS * (FLOOD + GAP)
     lat, starts = [], []
     t0 = time.perf_counter()
@@ -71,24 +71,7 @@ def compare(args):
           f"({GAP:.0f} s apart, {BURSTS} per round, {gb.ROUNDS} rounds interleaved across the "
           "settings); the reader's p99 outside the floods, in each flood's first second, and "
           "in the rest of it")
-    servers, rounds = [], [[] for _ in settings]
-    try:
-        for i, setting in enumerate(settings):
-            lim, _, shim = setting.partition("@")
-            servers.append(gb.Apache(tmp / f"srv-{i}", gb.write_limit_conf(lim, args.gates),
-                                     shim=shim or None))
-        toks = [gb.token(ap.port) for ap in servers]
-        for ap, tok in zip(servers, toks):
-            gb.prepare(ap.port, tok)
-        for _ in range(gb.ROUNDS):
-            for i, (ap, tok) in enumerate(zip(servers, toks)):
-                for other in servers:
-                    gb.settle(other.port)
-                rounds[i].append(one_round(ap.port, tok))
-    finally:
-        for ap in servers:
-            ap.stop()
-        shutil.rmtree(tmp, ignore_errors=True)
+    rounds = gb.interleaved_rounds(tmp, settings, args.gates, one_round)
     print(f"{'write limit':>14} {'quiet p99':>10} {'onset p99':>10} {'ratio':>6} "
           f"{'later p99':>10} {'ratio':>6} {'PUT/s':>6}")
     rows = []

@@ -16,9 +16,8 @@ pub struct GateFigures {
     /// The limit in force now: below `limit` while the gate yields to
     /// latency-sensitive requests (object writes); else `limit`.
     pub limit_now: Option<u32>,
-    /// The yield bound in thousandths of a runnable thread per CPU, None
-    /// when the limit is fixed.
-    pub yield_milli: Option<u32>,
+    /// The yield bound, None when the limit is fixed.
+    pub yield_at: Option<Crowding>,
     /// How often the adaptive limit was halved.
     pub yield_cuts: u64,
     pub queue_max: u32,
@@ -51,7 +50,7 @@ pub fn figures(gates: &Gates, report: &mut dyn FnMut(&str)) -> Vec<GateFigures> 
                 title: k.title(),
                 limit: g.settings.limit,
                 limit_now: g.settings.limit,
-                yield_milli: g.settings.limit.and(g.settings.yield_at).map(|c| c.0),
+                yield_at: g.settings.limit.and(g.settings.yield_at),
                 queue_max: g.settings.queue,
                 wait_max_ms: g.settings.wait.as_millis() as u64,
                 queue_per: match (g.settings.per_db, k.has_databases()) {
@@ -93,7 +92,7 @@ pub fn json(root: &str, figs: &[GateFigures]) -> Value {
                 json!({
                     "limit": f.limit,
                     "limit_now": f.limit_now,
-                    "yield_per_cpu": f.yield_milli.map(|m| Crowding(m).per_cpu()),
+                    "yield_per_cpu": f.yield_at.map(Crowding::per_cpu),
                     "yield_cuts": f.yield_cuts,
                     "queue_max": f.queue_max,
                     "wait_max_ms": f.wait_max_ms,
