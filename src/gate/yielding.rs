@@ -23,10 +23,11 @@
 //!   Otherwise a lull in writing would let the limit climb back to the
 //!   maximum while reads go on, and the next flood would start with every
 //!   permit handed out before the first cut could bite (those writers run
-//!   to the end: ~0.3 s of 5-10x slower reads at 256). Half, not a tail: the count is an instant's, and a few crowded
-//!   instants happen at any load (measured under a PUT flood, HEADs found
-//!   p50 / p90 runnable threads of 2 / 4 at write limit 1, 4 / 6 at 2,
-//!   9 / 13 at 8 and 30 / 58 at 256, on 2 CPUs);
+//!   to the end: ~0.3 s of 4-8x slower reads at 256). Half, not a tail:
+//!   the count is an instant's, and a few crowded instants happen at any
+//!   load (measured under a PUT flood, HEADs found p50 / p90 runnable
+//!   threads of 2 / 4 at write limit 1, 4 / 6 at 2, 9 / 13 at 8 and
+//!   30 / 58 at 256, on 2 CPUs);
 //! - with no latency-sensitive request for `IDLE`, nobody needs protecting:
 //!   the full limit applies at once.
 //!
