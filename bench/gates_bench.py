@@ -546,12 +546,7 @@ def probe_round(port, tok, status_port, secs, log=None) -> dict:
     settle(status_port)
     b, _, sb = probe_each(port, tok, secs, log)
     flood_secs = 2 + len(PROBES) * secs + 1
-    flood = subprocess.Popen(
-        ["wrk", "-t", "1", "-c", str(FLOOD_CONNS), "-d", f"{flood_secs:.0f}s", "-s",
-         str(BENCH / "put.lua"), f"http://127.0.0.1:{port}/"],
-        env=dict(os.environ, STOWAGE_TOKEN=tok, PUT_SIZE="4096",
-                 PUT_PREFIX="/v1/AUTH_test/bench-flood/f-"),
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    flood = put_flood(port, tok, flood_secs)
     try:
         time.sleep(2)
         lo, steady, sl = probe_each(port, tok, secs, log)
@@ -560,9 +555,19 @@ def probe_round(port, tok, status_port, secs, log=None) -> dict:
         if flood.poll() is None:
             flood.kill()
             flood.wait()
-    m = re.search(r"Requests/sec:\s+([\d.]+)", out or "")
     return {"base": b, "loaded": lo, "steady": steady, "srv_base": sb, "srv_loaded": sl,
-            "rps": float(m.group(1)) if m else 0.0}
+            "rps": parse_wrk(out or "")["rps"]}
+
+
+def put_flood(port, tok, secs) -> subprocess.Popen:
+    """wrk's FLOOD_CONNS-connection 4 KiB PUT flood into bench-flood for
+    `secs` (whole seconds), started; its output (stdout) tells the PUT/s."""
+    return subprocess.Popen(
+        ["wrk", "-t", "1", "-c", str(FLOOD_CONNS), "-d", f"{secs:.0f}s", "-s",
+         str(BENCH / "put.lua"), f"http://127.0.0.1:{port}/"],
+        env=dict(os.environ, STOWAGE_TOKEN=tok, PUT_SIZE="4096",
+                 PUT_PREFIX="/v1/AUTH_test/bench-flood/f-"),
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
 
 
 def pool_rounds(rounds: list[dict]) -> dict:

@@ -15,8 +15,6 @@ bench/results/onset-<date>.tsv."""
 from __future__ import annotations
 
 import os
-import re
-import subprocess
 import tempfile
 import threading
 import time
@@ -44,15 +42,9 @@ def one_round(ap: gb.Apache, tok: str) -> dict:
     time.sleep(LEAD)
     for _ in range(BURSTS):
         begin = time.perf_counter() - t0
-        out = subprocess.run(
-            ["wrk", "-t", "1", "-c", str(gb.FLOOD_CONNS), "-d", f"{FLOOD:.0f}s", "-s",
-             str(gb.BENCH / "put.lua"), f"http://127.0.0.1:{port}/"],
-            env=dict(os.environ, STOWAGE_TOKEN=tok, PUT_SIZE="4096",
-                     PUT_PREFIX="/v1/AUTH_test/bench-flood/f-"),
-            capture_output=True, text=True).stdout
+        out = gb.put_flood(port, tok, FLOOD).communicate()[0]
         windows.append((begin, time.perf_counter() - t0))
-        m = re.search(r"Requests/sec:\s+([\d.]+)", out)
-        rps.append(float(m.group(1)) if m else 0.0)
+        rps.append(gb.parse_wrk(out)["rps"])
         time.sleep(GAP)
     reader.join()
     phases = {"quiet": [], "onset": [], "later": []}
