@@ -13,13 +13,12 @@ Prints a table and writes bench/results/db-scope-<date>.tsv."""
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
-import tempfile
 import time
 from pathlib import Path
 
 import gates_bench as gb
+import scratch_fs
 
 SPREAD = 16
 ROWS = 100
@@ -88,8 +87,6 @@ def under_flood(ap, tok, conns, spread, probe_path=None):
 
 
 def compare(args):
-    tmp = Path(tempfile.mkdtemp(prefix="stowage-db-scope-", dir=args.tmpdir))
-    os.chmod(tmp, 0o755)
     names, cold = containers()
     extra = "".join(f"StowageGate {g.strip()}\n" for g in args.gates.split(";") if g.strip())
     rows = []
@@ -97,7 +94,7 @@ def compare(args):
           f"JSON), {gb.DURATION} each; cold probe: one paced client listing {cold}")
     print(f"{'container gate':>18} {'load':>7} {'admitted/s':>11} {'admitted p99':>13} {'shed/s':>7} "
           f"{'cold p99':>9} {'cold 503':>9}")
-    try:
+    with scratch_fs.scratch_dir(args.fs, "stowage-db-scope-", args.tmpdir) as tmp:
         for i, setting in enumerate(args.scopes.split(",")):
             # "db", or "vhost:queue=1020" (more keys for the same line)
             scope, _, keys = setting.partition(":")
@@ -121,8 +118,6 @@ def compare(args):
             for r in rows[-3:]:
                 print(f"{r[0]:>18} {r[1]:>7} {r[2]:>11.0f} {r[3]:>11.1f}ms {r[4]:>7.0f} "
                       f"{r[5]:>7.2f}ms {r[6]:>9}")
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
     tsv = gb.write_tsv("db-scope", ["scope", "load", "admitted_rps", "admitted_p99_ms",
                                     "shed_rps", "cold_p99_ms", "cold_503"], rows)
     print(f"TSV: {tsv}")

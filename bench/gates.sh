@@ -2,7 +2,9 @@
 # bench/gates.sh MODE [options] - the admission-gate benchmarks (MODE: sweep,
 # overload, separation, db-scope or onset; see bench/gates_bench.py), behind
 # bench/sweep.sh, bench/overload.sh, bench/separation.sh, bench/db-scope.sh and
-# bench/onset.sh. Needs the release build (make all) and wrk; installs
+# bench/onset.sh. Needs the release build (make all) and wrk; as root, runs the
+# servers on a loop-mounted journaled ext4 image (--fs host: the host's temp dir,
+# bench/scratch_fs.py); installs
 # matplotlib (for the PNG) into <repo>/.venv-bench on first use. Results in
 # bench/results/.
 set -euo pipefail

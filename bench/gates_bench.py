@@ -26,10 +26,11 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
 from pathlib import Path
+
+import scratch_fs
 
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
@@ -318,10 +319,8 @@ WORKLOADS = {
 
 def sweep(args):
     limits = [int(x) for x in args.limits.split(",")]
-    tmp = Path(tempfile.mkdtemp(prefix="stowage-sweep-", dir=args.tmpdir))
-    os.chmod(tmp, 0o755)  # www-data children traverse it
     rows, panels, knees = [], [], {}
-    try:
+    with scratch_fs.scratch_dir(args.fs, "stowage-sweep-", args.tmpdir) as tmp:
         for proc in args.processors.split(","):
             gate, path, script, env, what = WORKLOADS[proc]
             print(f"\n== {gate} gate: {what}, {args.conns} connections, {DURATION} per point")
@@ -352,8 +351,6 @@ def sweep(args):
             panels.append((f"{proc}: {what}", "concurrency limit",
                            [(proc, [l for l, _ in pts], [r["rps"] for _, r in pts],
                              [r["p99"] for _, r in pts])]))
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
     tsv = write_tsv("sweep", ["processor", "limit", "connections", "rps", "p50_ms", "p99_ms",
                               "non2xx"], rows)
     png = plot("sweep", panels)
@@ -364,7 +361,25 @@ def sweep(args):
 def overload(args):
     conns_list = [int(x) for x in args.conns.split(",")]
     ops = [o.strip().upper() for o in args.ops.split(",")]
-    tmp = Path(tempfile.mkdtemp(prefix="stowage-overload-", dir=args.tmpdir))
+    with scratch_fs.scratch_dir(args.fs, "stowage-overload-", args.tmpdir) as tmp:
+        rows = overload_in(args, tmp, conns_list, ops)
+    tsv = write_tsv("overload", ["op", "connections", "gates", "rps", "ok_rps", "p50_ms", "p99_ms",
+                                 "admitted_p99_ms", "shed", "shed_p99_ms", "sock_errors"], rows)
+    panels = []
+    for op in ops:
+        series = []
+        for s in ("on", "off"):
+            pts = [r for r in rows if r[0] == op and r[2] == s]
+            series.append((f"gates {s}", [r[1] for r in pts], [r[4] for r in pts],
+                           [r[7] for r in pts]))
+        panels.append((f"4 KiB object {op} (2xx/s; admitted p99)", "client connections", series))
+    png = plot("overload", panels)
+    print(f"TSV: {tsv}" + (f"\nPNG: {png}" if png else ""))
+
+
+def overload_in(args, tmp: Path, conns_list, ops) -> list[tuple]:
+    """The overload runs, one Apache with both sides, its data under `tmp`:
+    the TSV rows."""
     off_port = free_port()
     root_b = tmp / "data-off"
     root_b.mkdir(parents=True)
@@ -422,19 +437,7 @@ def overload(args):
             separation(sides, toks, logs)
     finally:
         ap.stop()
-        shutil.rmtree(tmp, ignore_errors=True)
-    tsv = write_tsv("overload", ["op", "connections", "gates", "rps", "ok_rps", "p50_ms", "p99_ms",
-                                 "admitted_p99_ms", "shed", "shed_p99_ms", "sock_errors"], rows)
-    panels = []
-    for op in ops:
-        series = []
-        for s in ("on", "off"):
-            pts = [r for r in rows if r[0] == op and r[2] == s]
-            series.append((f"gates {s}", [r[1] for r in pts], [r[4] for r in pts],
-                           [r[7] for r in pts]))
-        panels.append((f"4 KiB object {op} (2xx/s; admitted p99)", "client connections", series))
-    png = plot("overload", panels)
-    print(f"TSV: {tsv}" + (f"\nPNG: {png}" if png else ""))
+    return rows
 
 
 def targets(results, conns_list, ops, knees):
@@ -561,12 +564,14 @@ def probe_round(port, tok, status_port, secs, log=None) -> dict:
 
 def put_flood(port, tok, secs) -> subprocess.Popen:
     """wrk's FLOOD_CONNS-connection 4 KiB PUT flood into bench-flood for
-    `secs` (whole seconds), started; its output (stdout) tells the PUT/s."""
+    `secs` (whole seconds), started; its output (stdout) tells the PUT/s.
+    Every flood writes new names (wrk's counter starts again at each run):
+    overwriting the last flood's objects would make it a delete flood too."""
     return subprocess.Popen(
         ["wrk", "-t", "1", "-c", str(FLOOD_CONNS), "-d", f"{secs:.0f}s", "-s",
          str(BENCH / "put.lua"), f"http://127.0.0.1:{port}/"],
         env=dict(os.environ, STOWAGE_TOKEN=tok, PUT_SIZE="4096",
-                 PUT_PREFIX="/v1/AUTH_test/bench-flood/f-"),
+                 PUT_PREFIX=f"/v1/AUTH_test/bench-flood/f{time.monotonic_ns()}-"),
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
 
 
@@ -620,8 +625,6 @@ def separation_sweep(args):
     once, and the rounds interleave the settings (round 1 of each, then
     round 2 of each, ...): the host's noise drifts over minutes, and
     running the settings one after another would compare different hosts."""
-    tmp = Path(tempfile.mkdtemp(prefix="stowage-separation-", dir=args.tmpdir))
-    os.chmod(tmp, 0o755)
     limits = args.write_limits.split(",")
     rows = []
     print(f"\n== separation sweep: probes (one paced client, a request every "
@@ -631,8 +634,9 @@ def separation_sweep(args):
           "single round; steady: the loaded p99 without each probe's first second; then the "
           "same requests' p99 server side, from the access log)")
     secs = unit_ms(DURATION) / 1000 / ROUNDS
-    rounds = interleaved_rounds(tmp, limits, args.gates, lambda ap, tok: probe_round(
-        ap.port, tok, ap.port, secs, ap.out / "access.log"))
+    with scratch_fs.scratch_dir(args.fs, "stowage-separation-", args.tmpdir) as tmp:
+        rounds = interleaved_rounds(tmp, limits, args.gates, lambda ap, tok: probe_round(
+            ap.port, tok, ap.port, secs, ap.out / "access.log"))
     print(f"{'write limit':>12} {PROBE_HEADER}")
     for lim, rs in zip(map(setting_label, limits), rounds):
         r = pool_rounds(rs)
@@ -654,7 +658,7 @@ def interleaved_rounds(tmp: Path, settings: list[str], gates: str, one_round) ->
     Apache per setting, all started at once, the rounds interleaved (round 1
     of each, then round 2 of each, ...): the host's noise drifts over
     minutes, and running the settings one after another would compare
-    different hosts. Returns each setting's list of results; removes `tmp`."""
+    different hosts. Returns each setting's list of results."""
     servers, rounds = [], [[] for _ in settings]
     try:
         for i, setting in enumerate(settings):
@@ -674,7 +678,6 @@ def interleaved_rounds(tmp: Path, settings: list[str], gates: str, one_round) ->
     finally:
         for ap in servers:
             ap.stop()
-        shutil.rmtree(tmp, ignore_errors=True)
     return rounds
 
 
@@ -695,6 +698,14 @@ def write_limit_conf(lim: str, gates: str) -> str:
     return write + "".join(f"StowageGate {g.strip()}\n" for g in gates.split(";") if g.strip())
 
 
+def add_scratch_args(p):
+    p.add_argument("--fs", choices=scratch_fs.choices(), default=scratch_fs.default_choice(),
+                   help="where the servers keep their data: a fresh journaled ext4 image, "
+                        "loop-mounted (the default as root), or the host's temp dir "
+                        "(see bench/scratch_fs.py)")
+    p.add_argument("--tmpdir", default=None, help="where the image or the data dirs go")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -702,7 +713,7 @@ def main():
     s.add_argument("--processors", default="object-write,object-read,container,account")
     s.add_argument("--limits", default="1,2,4,8,16,32,64")
     s.add_argument("--conns", type=int, default=256)
-    s.add_argument("--tmpdir", default=None)
+    add_scratch_args(s)
     o = sub.add_parser("overload")
     o.add_argument("--conns", default="1,4,16,64,256,1024")
     o.add_argument("--knee", type=int, default=8, help="knee from bench/sweep (both object gates)")
@@ -713,25 +724,25 @@ def main():
                         '";"-separated, e.g. "object-write limit=128; object-read limit=64"')
     o.add_argument("--ops", default="PUT,GET", help="which of PUT,GET to run")
     o.add_argument("--no-separation", action="store_true", help="skip the separation probes")
-    o.add_argument("--tmpdir", default=None)
+    add_scratch_args(o)
     p = sub.add_parser("separation")
     p.add_argument("--write-limits", default="off,256:yield=off,256,8:yield=off,2:yield=off",
                    help="object-write settings to compare: LIMIT[:key=value...] "
                         "(e.g. 256:yield=off), or off (no gate); @FILE after one loads that "
                         "mod_stowage.so instead of this tree's (another build, side by side)")
     p.add_argument("--gates", default="", help='other StowageGate settings, ";"-separated')
-    p.add_argument("--tmpdir", default=None)
+    add_scratch_args(p)
     d = sub.add_parser("db-scope")
     d.add_argument("--scopes", default="db,vhost,vhost:queue=64",
                    help="container gate settings to compare: SCOPE[:key=value:...]")
     d.add_argument("--conns", type=int, default=256, help="connections of each listing flood")
     d.add_argument("--gates", default="", help='other StowageGate settings, ";"-separated')
-    d.add_argument("--tmpdir", default=None)
+    add_scratch_args(d)
     n = sub.add_parser("onset")
     n.add_argument("--write-limits", default="256,256:yield=off",
                    help="object-write settings to compare, as for separation")
     n.add_argument("--gates", default="", help='other StowageGate settings, ";"-separated')
-    n.add_argument("--tmpdir", default=None)
+    add_scratch_args(n)
     args = ap.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed (scripts/deps.sh)")

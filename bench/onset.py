@@ -14,13 +14,12 @@ bench/results/onset-<date>.tsv."""
 
 from __future__ import annotations
 
-import os
-import tempfile
 import threading
 import time
 from pathlib import Path
 
 import gates_bench as gb
+import scratch_fs
 
 FLOOD = 3.0  # seconds per flood
 GAP = 3.0  # seconds between floods
@@ -55,15 +54,14 @@ def one_round(ap: gb.Apache, tok: str) -> dict:
 
 
 def compare(args):
-    tmp = Path(tempfile.mkdtemp(prefix="stowage-onset-", dir=args.tmpdir))
-    os.chmod(tmp, 0o755)
     settings = args.write_limits.split(",")
     print(f"\n== onset: one reader (HEAD every {gb.PROBE_EVERY * 1000:.0f} ms, all the time) "
           f"while {gb.FLOOD_CONNS}-connection 4 KiB PUT floods of {FLOOD:.0f} s come and go "
           f"({GAP:.0f} s apart, {BURSTS} per round, {gb.ROUNDS} rounds interleaved across the "
           "settings); the reader's p99 outside the floods, in each flood's first second, and "
           "in the rest of it")
-    rounds = gb.interleaved_rounds(tmp, settings, args.gates, one_round)
+    with scratch_fs.scratch_dir(args.fs, "stowage-onset-", args.tmpdir) as tmp:
+        rounds = gb.interleaved_rounds(tmp, settings, args.gates, one_round)
     print(f"{'write limit':>14} {'quiet p99':>10} {'onset p99':>10} {'ratio':>6} "
           f"{'later p99':>10} {'ratio':>6} {'PUT/s':>6}")
     rows = []
