@@ -224,6 +224,9 @@ unsafe extern "C" fn vhost_new(
             LogLevel::Info,
             &format!("stowage {LIB_VERSION}: serving storage root {root}"),
         );
+        if let Some(w) = crate::storage_fs::warning_for(&handle.vhost.config.root) {
+            handle.log(LogLevel::Warn, &w);
+        }
         Ok(handle)
     });
     let outcome = result.unwrap_or_else(|_| Err(take_panic_message()));

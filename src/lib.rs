@@ -34,6 +34,7 @@ pub mod range;
 pub mod recovery;
 pub mod request_log;
 pub mod router;
+pub mod storage_fs;
 pub mod store;
 pub mod test_hooks;
 pub mod verified;

@@ -7,52 +7,23 @@ Needs root and permission to loop-mount; skipped otherwise."""
 
 import hashlib
 import os
-import shutil
-import subprocess
-import tempfile
 from pathlib import Path
 
 import pytest
 
+from disk_support import MIB, mounted_ext4
 from harness import RawConnection, build_request, chunked, md5hex
 
 pytestmark = pytest.mark.apache
 
 DISK_MIB = 16
-MIB = 1 << 20
-
-
-def _run(*cmd):
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=60)
 
 
 @pytest.fixture
 def small_disk():
-    """A mounted DISK_MIB ext4 filesystem; unmounted in teardown whatever
-    happened (lazily if a server still holds files open)."""
-    if os.geteuid() != 0:
-        pytest.skip("needs root to mount a small filesystem")
-    if not shutil.which("mkfs.ext4"):
-        pytest.skip("mkfs.ext4 (e2fsprogs) is not installed")
-    tmp = Path(tempfile.mkdtemp(prefix="stowage-disk-"))
-    os.chmod(tmp, 0o755)  # www-data must reach the mount point
-    image, mnt = tmp / "disk.img", tmp / "mnt"
-    mnt.mkdir()
-    with open(image, "wb") as f:
-        f.truncate(DISK_MIB * MIB)
-    made = _run("mkfs.ext4", "-q", "-F", "-m", "0", "-b", "4096",
-                "-E", "lazy_itable_init=0,lazy_journal_init=0", str(image))
-    assert made.returncode == 0, made.stderr
-    mounted = _run("mount", "-o", "loop", str(image), str(mnt))
-    if mounted.returncode != 0:
-        shutil.rmtree(tmp, ignore_errors=True)
-        pytest.skip(f"loop mount not permitted here: {mounted.stderr.strip()}")
-    try:
+    """A mounted DISK_MIB ext4 filesystem (disk_support)."""
+    with mounted_ext4(DISK_MIB) as mnt:
         yield mnt
-    finally:
-        if _run("umount", str(mnt)).returncode != 0:
-            _run("umount", "-l", str(mnt))
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 @pytest.fixture
