@@ -73,6 +73,10 @@ pub trait Host {
     fn send_file(&mut self, file: &File, offset: u64, len: u64) -> io::Result<()>;
     fn log(&mut self, level: LogLevel, message: &str);
     fn set_note(&mut self, name: &str, value: &str);
+    /// A point in an object write where it may step back, while the write
+    /// gate's limit is cut below the writers already at work, until they
+    /// are fewer (`gate::admission`). The web server has nothing to do here.
+    fn checkpoint(&mut self) {}
 }
 
 /// The request body as an `io::Read`, so storage code can stream it without

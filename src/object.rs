@@ -295,6 +295,11 @@ pub(crate) fn store(
     source: Source<'_>,
     host: &mut dyn Host,
 ) -> Result<ObjectMeta, Response> {
+    // Checkpoints (gate::admission): a writer admitted before the write
+    // limit was cut steps back here, before creating its files, and again
+    // before its catalog commit, while more writers are at work than the
+    // cut limit allows; it holds nothing another request waits for there.
+    host.checkpoint();
     // File first, row second: a crash in between is repaired by recovery.
     let intent = match vh.intents.begin(&[account, container, object]) {
         Ok(i) => i,
@@ -342,6 +347,7 @@ pub(crate) fn store(
         content_type: stored.content_type.clone(),
         etag: stored.etag.clone(),
     };
+    host.checkpoint();
     match vh.catalog.object_put(account, container, &rec) {
         Ok(true) => {
             // Older versions go only once the new row is recorded; if we die

@@ -35,3 +35,20 @@ pub fn while_admitted(req: &Request<'_>) {
 #[cfg(not(feature = "test-hooks"))]
 #[inline(always)]
 pub fn while_admitted(_req: &Request<'_>) {}
+
+/// Sleeps after a write's checkpoint for `X-Stowage-Test-Checkpoint-Delay-Ms:
+/// N` (capped at 60 s): keeps the writers that went on at work while the
+/// tests look at the parked ones.
+#[cfg(feature = "test-hooks")]
+pub fn past_checkpoint(req: &Request<'_>) {
+    if let Some(ms) = req
+        .header("X-Stowage-Test-Checkpoint-Delay-Ms")
+        .and_then(|v| v.trim().parse::<u64>().ok())
+    {
+        std::thread::sleep(std::time::Duration::from_millis(ms.min(60_000)));
+    }
+}
+
+#[cfg(not(feature = "test-hooks"))]
+#[inline(always)]
+pub fn past_checkpoint(_req: &Request<'_>) {}

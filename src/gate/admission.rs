@@ -4,7 +4,7 @@
 //! slow reader never pins a disk permit.
 
 use super::prefetch::Prefetched;
-use super::semaphore::Refusal;
+use super::semaphore::{Permit, Refusal};
 use super::Kind;
 use crate::http::{Host, LogLevel, Request, Response};
 use crate::names::Target;
@@ -13,6 +13,9 @@ use std::time::Duration;
 
 /// The request note with the time spent queued (`%{stowage-wait-us}n`).
 pub const WAIT_NOTE: &str = "stowage-wait-us";
+/// The request note with the time an admitted write spent parked at its
+/// checkpoints (`%{stowage-parked-us}n`; unset when it never parked).
+pub const PARKED_NOTE: &str = "stowage-parked-us";
 /// Seconds a shed client is asked to wait before retrying.
 pub const RETRY_AFTER_SECS: u32 = 1;
 
@@ -50,7 +53,12 @@ pub fn serve(
     // is built, so the gate's lock is not taken before the work.
     let sensitive = kind != Kind::ObjectWrite && vh.gates.write_gate_yields();
     let runnable = sensitive.then(crate::os::runnable_threads).flatten();
-    let resp = process(&mut host);
+    let resp = process(&mut Admitted {
+        host: &mut host,
+        permit: &permit,
+        req,
+        parked: Duration::ZERO,
+    });
     drop(permit);
     if let Some(n) = runnable {
         let mut report = |msg: &str| host.log(LogLevel::Error, msg);
@@ -58,6 +66,49 @@ pub fn serve(
             .note_runnable(n, crate::os::online_cpus(), &mut report);
     }
     resp
+}
+
+/// The host as a processor sees it while it holds `permit`: its
+/// checkpoints may park the permit (`Permit::checkpoint`).
+struct Admitted<'a, 'p> {
+    host: &'a mut dyn Host,
+    permit: &'a Permit<'p>,
+    req: &'a Request<'a>,
+    /// Time parked at its checkpoints so far.
+    parked: Duration,
+}
+
+impl Host for Admitted<'_, '_> {
+    fn read_body(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.host.read_body(buf)
+    }
+    fn set_status(&mut self, status: u16) {
+        self.host.set_status(status)
+    }
+    fn add_header(&mut self, name: &str, value: &str) {
+        self.host.add_header(name, value)
+    }
+    fn write(&mut self, data: &[u8]) -> std::io::Result<()> {
+        self.host.write(data)
+    }
+    fn send_file(&mut self, file: &std::fs::File, offset: u64, len: u64) -> std::io::Result<()> {
+        self.host.send_file(file, offset, len)
+    }
+    fn log(&mut self, level: LogLevel, message: &str) {
+        self.host.log(level, message)
+    }
+    fn set_note(&mut self, name: &str, value: &str) {
+        self.host.set_note(name, value)
+    }
+    fn checkpoint(&mut self) {
+        let parked = self.permit.checkpoint();
+        if !parked.is_zero() {
+            self.parked += parked;
+            let us = self.parked.as_micros().to_string();
+            self.host.set_note(PARKED_NOTE, &us);
+        }
+        crate::test_hooks::past_checkpoint(self.req);
+    }
 }
 
 fn refuse(host: &mut dyn Host, kind: Kind, refusal: Refusal) -> Response {

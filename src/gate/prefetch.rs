@@ -103,4 +103,8 @@ impl Host for Prefetched<'_> {
     fn set_note(&mut self, name: &str, value: &str) {
         self.inner.set_note(name, value)
     }
+
+    fn checkpoint(&mut self) {
+        self.inner.checkpoint()
+    }
 }

@@ -6,7 +6,7 @@ use super::limiter::{Limiter, Sample};
 use super::liveness::{self, Owner, Prober};
 use super::settings::GateSettings;
 use super::shm::{monotonic_ns, Locked, Region};
-use super::table::{Enter, GateState, Params, Woken, WAITING};
+use super::table::{Enter, GateState, Params, Woken, PARKED, WAITING};
 use super::Kind;
 use std::io;
 use std::time::{Duration, Instant};
@@ -54,6 +54,18 @@ impl Permit<'_> {
         Permit {
             _held: None,
             waited: Duration::ZERO,
+        }
+    }
+
+    /// A point in the holder's work where it may step back: if its gate
+    /// yields and more holders are at work than the limit now allows (it was
+    /// cut after they were admitted), waits until they are fewer. Returns
+    /// the time spent parked. Only to be called where the holder is not in
+    /// the middle of anything another request could wait on.
+    pub fn checkpoint(&self) -> Duration {
+        match &self._held {
+            Some(h) => h.gate.checkpoint(h.region, h.entry),
+            None => Duration::ZERO,
         }
     }
 }
@@ -279,6 +291,52 @@ impl Gate {
                 Some(true) => return Ok(self.permit(region, entry, start, in_flight)),
                 Some(false) => return Err(Refusal::TimedOut(start.elapsed())),
                 None => {}
+            }
+        }
+    }
+
+    /// See `Permit::checkpoint`. A parked holder sleeps on its entry's
+    /// word, looks for dead owners when due (their permits free the way),
+    /// and after the gate's maximum wait goes on regardless: a parked writer
+    /// has its request half done and must finish it.
+    fn checkpoint(&self, region: &Region, entry: usize) -> Duration {
+        if self.settings.yield_at.is_none() {
+            return Duration::ZERO;
+        }
+        let start = Instant::now();
+        let Ok(mut st) = self.lock(region) else {
+            return Duration::ZERO;
+        };
+        let p = self.params(&st);
+        if !st.step_back(entry, p) {
+            return Duration::ZERO;
+        }
+        drop(st);
+        let deadline = start + self.settings.wait;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if !left.is_zero() {
+                region.wait(self.kind.index(), entry, PARKED, left.min(RECLAIM_EVERY));
+            }
+            let Ok(mut st) = self.lock(region) else {
+                return start.elapsed();
+            };
+            let now = monotonic_ns();
+            let woken = self.adapt(&mut st, now);
+            let done = !st.is_parked(entry);
+            if !done && left.is_zero() {
+                st.resume(entry);
+            }
+            let look = (!done && !left.is_zero())
+                .then(|| self.look_due(&mut st, now))
+                .flatten();
+            drop(st);
+            self.wake(region, &woken);
+            if let Some(owners) = look {
+                self.reclaim_dead(region, owners);
+            }
+            if done || left.is_zero() {
+                return start.elapsed();
             }
         }
     }

@@ -26,6 +26,10 @@ pub struct GateFigures {
     /// "vhost" (one for all its databases) or "device" (object gates).
     pub queue_per: &'static str,
     pub in_flight: u32,
+    /// Of `in_flight`, writers that stepped back at a checkpoint.
+    pub parked: u32,
+    /// How many times a writer stepped back.
+    pub stepped_back: u64,
     pub queued: u32,
     pub admitted: u64,
     pub shed: u64,
@@ -66,6 +70,8 @@ pub fn figures(gates: &Gates, report: &mut dyn FnMut(&str)) -> Vec<GateFigures> 
                 }
                 f.yield_cuts = st.yielding.cuts;
                 f.in_flight = st.holding;
+                f.parked = st.parked;
+                f.stepped_back = st.stepped_back;
                 f.queued = st.waiting;
                 f.admitted = st.admitted;
                 f.shed = st.shed;
@@ -98,6 +104,8 @@ pub fn json(root: &str, figs: &[GateFigures]) -> Value {
                     "wait_max_ms": f.wait_max_ms,
                     "queue_per": f.queue_per,
                     "in_flight": f.in_flight,
+                    "parked": f.parked,
+                    "stepped_back": f.stepped_back,
                     "queued": f.queued,
                     "admitted": f.admitted,
                     "shed": f.shed,
@@ -128,14 +136,14 @@ pub fn html(root: &str, figs: &[GateFigures]) -> String {
     let mut out = format!(
         "<h2>Stowage admission gates: {}</h2>\n<table border=\"1\">\n<tr><th>gate</th>\
          <th>limit</th><th>limit now</th><th>queue max</th><th>queue per</th><th>wait max (ms)</th><th>in flight</th>\
-         <th>queued</th><th>admitted</th><th>shed</th><th>timed out</th><th>reclaimed</th>\
+         <th>parked</th><th>queued</th><th>admitted</th><th>shed</th><th>timed out</th><th>reclaimed</th>\
          <th>wait p50 (&micro;s)</th><th>wait p90 (&micro;s)</th><th>wait p99 (&micro;s)</th></tr>\n",
         esc(root)
     );
     for f in figs {
         out += &format!(
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>\
-             <td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+             <td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
             f.name,
             limit_text(f.limit),
             limit_text(f.limit_now),
@@ -143,6 +151,7 @@ pub fn html(root: &str, figs: &[GateFigures]) -> String {
             f.queue_per,
             f.wait_max_ms,
             f.in_flight,
+            f.parked,
             f.queued,
             f.admitted,
             f.shed,
@@ -163,7 +172,7 @@ pub fn text(n: usize, root: &str, figs: &[GateFigures]) -> String {
     for f in figs {
         let p = format!("Stowage{n}{}", f.title);
         out += &format!(
-            "{p}Limit: {}\n{p}LimitNow: {}\n{p}YieldCuts: {}\n{p}QueueMax: {}\n{p}QueuePer: {}\n{p}InFlight: {}\n{p}Queued: {}\n{p}Admitted: {}\n\
+            "{p}Limit: {}\n{p}LimitNow: {}\n{p}YieldCuts: {}\n{p}QueueMax: {}\n{p}QueuePer: {}\n{p}InFlight: {}\n{p}Parked: {}\n{p}SteppedBack: {}\n{p}Queued: {}\n{p}Admitted: {}\n\
              {p}Shed: {}\n{p}TimedOut: {}\n{p}Reclaimed: {}\n{p}WaitP50us: {}\n\
              {p}WaitP90us: {}\n{p}WaitP99us: {}\n",
             limit_text(f.limit),
@@ -172,6 +181,8 @@ pub fn text(n: usize, root: &str, figs: &[GateFigures]) -> String {
             f.queue_max,
             f.queue_per,
             f.in_flight,
+            f.parked,
+            f.stepped_back,
             f.queued,
             f.admitted,
             f.shed,

@@ -12,6 +12,13 @@
 //! per lane, so a hot database fills and sheds only its own. The entry's
 //! state word doubles as the waiter's futex, so a release wakes exactly the
 //! admitted waiter.
+//!
+//! A writer may also step back (`step_back`) at a checkpoint of its work
+//! when more writers are active than the write gate's limit now allows (it
+//! was cut after they were admitted): its entry becomes PARKED, it keeps
+//! its permit (it is counted in `holding`, so no newcomer overtakes it) and
+//! sleeps until the active writers fall below the limit; a release wakes
+//! the oldest parked writer before any waiter (`promote`).
 
 use super::hist::Histogram;
 use super::liveness::Owner;
@@ -27,11 +34,14 @@ pub const LANES: usize = 64;
 pub const FREE: u32 = 0;
 pub const WAITING: u32 = 1;
 pub const HOLDING: u32 = 2;
+/// Holds a permit but stepped back at a checkpoint; sleeps on the word.
+pub const PARKED: u32 = 3;
 
 #[repr(C)]
 #[derive(Default)]
 pub struct Entry {
-    /// FREE / WAITING / HOLDING; the waiter sleeps on this word.
+    /// FREE / WAITING / HOLDING / PARKED; a waiter or a parked writer
+    /// sleeps on this word.
     pub state: AtomicU32,
     pub pid: u32,
     pub ticket: u64,
@@ -45,8 +55,11 @@ pub struct Entry {
 #[repr(C)]
 pub struct GateState {
     pub next_ticket: u64,
+    /// Permits held, parked ones included.
     pub holding: u32,
     pub waiting: u32,
+    /// Holders that stepped back at a checkpoint (`step_back`).
+    pub parked: u32,
     /// The settings last applied, for the status page.
     pub limit: u32,
     pub queue_max: u32,
@@ -55,6 +68,8 @@ pub struct GateState {
     pub shed: u64,
     pub timed_out: u64,
     pub reclaimed: u64,
+    /// How many times a writer stepped back (parked) at a checkpoint.
+    pub stepped_back: u64,
     pub last_reclaim_ns: u64,
     /// Wait before admission of every admitted request, in microseconds.
     pub waits: Histogram,
@@ -73,6 +88,7 @@ impl Default for GateState {
             next_ticket: 0,
             holding: 0,
             waiting: 0,
+            parked: 0,
             limit: 0,
             queue_max: 0,
             wait_max_ms: 0,
@@ -80,6 +96,7 @@ impl Default for GateState {
             shed: 0,
             timed_out: 0,
             reclaimed: 0,
+            stepped_back: 0,
             last_reclaim_ns: 0,
             waits: Histogram::default(),
             yielding: YieldState::default(),
@@ -110,11 +127,12 @@ pub enum Enter {
 pub type Woken = Vec<usize>;
 
 impl GateState {
-    /// In flight and queued, for the adaptive write limit.
+    /// At work (parked holders not counted: they wait for the limit like
+    /// the queued) and queued, for the adaptive write limit.
     pub fn writers(&self) -> Writers {
         Writers {
-            holding: self.holding,
-            waiting: self.waiting,
+            holding: self.active(),
+            waiting: self.waiting + self.parked,
         }
     }
 
@@ -181,9 +199,13 @@ impl GateState {
 
     /// Gives back the permit held in entry `i`; returns the waiters to wake.
     pub fn leave(&mut self, i: usize, now: u64, p: Params) -> Woken {
-        if self.state(i) == HOLDING {
+        let s = self.state(i);
+        if s == HOLDING || s == PARKED {
             self.set_state(i, FREE);
             self.holding = self.holding.saturating_sub(1);
+            if s == PARKED {
+                self.parked = self.parked.saturating_sub(1);
+            }
         }
         self.promote(now, p)
     }
@@ -204,11 +226,55 @@ impl GateState {
         self.state(i) == HOLDING
     }
 
-    /// Admits waiters while permits are free: the lanes that have waiters
-    /// in turn, each its lowest ticket.
+    pub fn is_parked(&self, i: usize) -> bool {
+        self.state(i) == PARKED
+    }
+
+    /// Holders at work: not parked.
+    fn active(&self) -> u32 {
+        self.holding.saturating_sub(self.parked)
+    }
+
+    /// At a checkpoint of holder `i`: parks it and returns true when more
+    /// holders are active than the limit `p` allows (the limit was cut
+    /// after they were admitted); it then sleeps until `promote` wakes it.
+    pub fn step_back(&mut self, i: usize, p: Params) -> bool {
+        if self.state(i) != HOLDING || self.active() <= p.limit {
+            return false;
+        }
+        self.set_state(i, PARKED);
+        self.parked += 1;
+        self.stepped_back += 1;
+        true
+    }
+
+    /// A parked holder goes on although the limit does not allow it yet
+    /// (it has waited as long as the gate lets anyone wait).
+    pub fn resume(&mut self, i: usize) {
+        if self.state(i) == PARKED {
+            self.set_state(i, HOLDING);
+            self.parked = self.parked.saturating_sub(1);
+        }
+    }
+
+    /// Wakes parked holders, oldest first, while fewer are active than the
+    /// limit; then admits waiters while permits are free: the lanes that
+    /// have waiters in turn, each its lowest ticket.
     pub fn promote(&mut self, now: u64, p: Params) -> Woken {
         self.note_settings(p);
         let mut woken = Vec::new();
+        while self.parked > 0 && self.active() < p.limit {
+            let Some(i) = (0..MAX_ENTRIES)
+                .filter(|&i| self.state(i) == PARKED)
+                .min_by_key(|&i| self.entries[i].ticket)
+            else {
+                self.repair();
+                break;
+            };
+            self.set_state(i, HOLDING);
+            self.parked -= 1;
+            woken.push(i);
+        }
         while self.holding < p.limit && self.waiting > 0 {
             let Some(i) = self.next_waiter() else {
                 self.repair(); // counters were off: the table is the truth
@@ -273,10 +339,13 @@ impl GateState {
                 start: e.start,
             }) {
                 self.set_state(i, FREE);
-                if s == HOLDING {
-                    self.holding = self.holding.saturating_sub(1);
-                } else {
-                    self.unqueue(i);
+                match s {
+                    HOLDING => self.holding = self.holding.saturating_sub(1),
+                    PARKED => {
+                        self.holding = self.holding.saturating_sub(1);
+                        self.parked = self.parked.saturating_sub(1);
+                    }
+                    _ => self.unqueue(i),
                 }
                 n += 1;
             }
@@ -289,11 +358,15 @@ impl GateState {
     /// inside the critical section (the entries are written first and are
     /// each one store, so they are the trustworthy part).
     pub fn repair(&mut self) {
-        let (mut h, mut w, mut t) = (0, 0, self.next_ticket);
+        let (mut h, mut w, mut parked, mut t) = (0, 0, 0, self.next_ticket);
         let mut lanes = [0u32; LANES];
         for e in self.entries.iter() {
             match e.state.load(Ordering::Relaxed) {
                 HOLDING => h += 1,
+                PARKED => {
+                    h += 1;
+                    parked += 1;
+                }
                 WAITING => {
                     w += 1;
                     lanes[e.lane as usize % LANES] += 1;
@@ -304,6 +377,7 @@ impl GateState {
         }
         self.holding = h;
         self.waiting = w;
+        self.parked = parked;
         self.lane_waiting = lanes;
         self.next_ticket = t;
     }
@@ -459,6 +533,71 @@ mod tests {
             (g.lane_waiting[1], g.lane_waiting[2], g.lane_waiting[3]),
             (0, 2, 0)
         );
+    }
+
+    #[test]
+    fn writers_beyond_a_cut_limit_park_and_go_on_oldest_first_before_any_waiter() {
+        let mut g = Box::<GateState>::default();
+        let wide = Params { limit: 4, queue: 8 };
+        let held: Vec<usize> = (0..4)
+            .map(|_| match g.enter(ME, 0, wide, 0) {
+                Enter::Holding(i) => i,
+                e => panic!("{e:?}"),
+            })
+            .collect();
+        let Enter::Waiting(w) = g.enter(ME, 0, wide, 0) else {
+            panic!()
+        };
+        // Within the limit nobody steps back.
+        assert!(!g.step_back(held[3], wide));
+        // The limit is cut to 1: the first three to reach a checkpoint park,
+        // the fourth is then the only one active and goes on.
+        let cut = Params { limit: 1, queue: 8 };
+        assert!(g.step_back(held[3], cut));
+        assert!(g.step_back(held[1], cut));
+        assert!(g.step_back(held[0], cut));
+        assert!(!g.step_back(held[2], cut));
+        assert!(!g.step_back(w, cut), "a waiter holds nothing to give back");
+        assert_eq!((g.holding, g.parked, g.stepped_back), (4, 3, 3));
+        // A newcomer queues: parked writers keep their permits.
+        assert!(matches!(g.enter(ME, 0, cut, 0), Enter::Waiting(_)));
+        // Each release wakes the oldest parked writer, not a waiter.
+        assert_eq!(g.leave(held[2], 0, cut), vec![held[0]]);
+        assert!(g.is_holding(held[0]));
+        assert_eq!(g.leave(held[0], 0, cut), vec![held[1]]);
+        assert_eq!(g.leave(held[1], 0, cut), vec![held[3]]);
+        // The last parked one done: now the waiter, in its turn.
+        assert_eq!(g.leave(held[3], 0, cut), vec![w]);
+        assert_eq!((g.holding, g.parked, g.waiting), (1, 0, 1));
+        // The waiters' wait histogram and admissions saw no parking.
+        assert_eq!(g.admitted, 5);
+    }
+
+    #[test]
+    fn a_parked_writer_can_resume_and_dead_ones_are_reclaimed() {
+        let mut g = Box::<GateState>::default();
+        let dead = Owner { pid: 99, start: 1 };
+        let wide = Params { limit: 3, queue: 8 };
+        let cut = Params { limit: 1, queue: 8 };
+        let Enter::Holding(a) = g.enter(dead, 0, wide, 0) else {
+            panic!()
+        };
+        let Enter::Holding(b) = g.enter(ME, 0, wide, 0) else {
+            panic!()
+        };
+        let Enter::Holding(_c) = g.enter(ME, 0, wide, 0) else {
+            panic!()
+        };
+        assert!(g.step_back(a, cut) && g.step_back(b, cut));
+        g.resume(b);
+        assert!(g.is_holding(b));
+        assert_eq!((g.holding, g.parked), (3, 1));
+        g.parked = 7;
+        g.repair();
+        assert_eq!(g.parked, 1, "repair recounts the parked");
+        assert!(g.is_parked(a));
+        assert_eq!(g.reclaim(|o| o.pid == 99), 1);
+        assert_eq!((g.holding, g.parked), (2, 0));
     }
 
     #[test]

@@ -230,7 +230,7 @@ fn the_file_is_shared_between_mappings() {
     ));
     drop(held);
     assert!(b.acquire(Kind::ObjectWrite, 0, &mut |_| {}).is_ok());
-    assert!(dir.path().join("run/gates-v4.shm").exists());
+    assert!(dir.path().join("run/gates-v5.shm").exists());
 }
 
 #[test]
@@ -432,4 +432,69 @@ fn wait_until(mut pred: impl FnMut() -> bool) {
         assert!(Instant::now() < deadline, "timed out");
         thread::sleep(Duration::from_millis(2));
     }
+}
+
+#[test]
+fn writers_beyond_a_cut_limit_park_at_a_checkpoint_until_others_finish() {
+    use super::yielding::INTERVAL_NS;
+    let interval = Duration::from_nanos(INTERVAL_NS) + Duration::from_millis(10);
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = settings(4, 16, 5_000);
+    s.yield_at = Some(super::yielding::Crowding(1500));
+    let g = gates(dir.path(), s);
+    let parked = |g: &Gates| {
+        let r = g.region(&mut |_| {}).unwrap();
+        let st = r.lock(Kind::ObjectWrite.index()).unwrap();
+        (st.parked, st.holding)
+    };
+    // Four writers in flight; then crowded reads cut the limit to 2.
+    let first: Vec<_> = (0..2)
+        .map(|_| g.acquire(Kind::ObjectWrite, 0, &mut |_| {}).unwrap())
+        .collect();
+    let passed = Arc::new(AtomicU32::new(0));
+    let late: Vec<_> = (0..2)
+        .map(|_| {
+            let (g, passed) = (Arc::clone(&g), Arc::clone(&passed));
+            let (tx, rx) = std::sync::mpsc::channel::<()>();
+            let t = thread::spawn(move || {
+                let p = g.acquire(Kind::ObjectWrite, 0, &mut |_| {}).unwrap();
+                rx.recv().unwrap(); // admitted; the checkpoint comes later
+                let waited = p.checkpoint();
+                passed.fetch_add(1, Ordering::SeqCst);
+                rx.recv().unwrap(); // at work until told to finish
+                waited
+            });
+            (t, tx)
+        })
+        .collect();
+    wait_until(|| parked(&g).1 == 4);
+    for _ in 0..10 {
+        g.note_runnable(8, 2, &mut |_| {});
+    }
+    thread::sleep(interval);
+    g.note_runnable(8, 2, &mut |_| {});
+    // Within the limit a checkpoint passes at once; beyond it, it parks.
+    for (_, tx) in &late {
+        tx.send(()).unwrap();
+    }
+    wait_until(|| parked(&g).0 == 2);
+    assert_eq!(passed.load(Ordering::SeqCst), 0);
+    // One of the first two finishes: one parked writer goes on.
+    let mut first = first;
+    drop(first.pop());
+    wait_until(|| passed.load(Ordering::SeqCst) == 1);
+    assert_eq!(parked(&g), (1, 3));
+    drop(first);
+    wait_until(|| passed.load(Ordering::SeqCst) == 2);
+    let waits: Vec<Duration> = late
+        .into_iter()
+        .map(|(t, tx)| {
+            tx.send(()).unwrap();
+            t.join().unwrap()
+        })
+        .collect();
+    assert!(waits.iter().all(|w| !w.is_zero()), "{waits:?}");
+    assert_eq!(parked(&g), (0, 0));
+    let r = g.region(&mut |_| {}).unwrap();
+    assert_eq!(r.lock(Kind::ObjectWrite.index()).unwrap().stepped_back, 2);
 }

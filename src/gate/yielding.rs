@@ -16,14 +16,16 @@
 //!   work stretches by about runnable / CPUs, so the bound is what keeps
 //!   its latency in proportion;
 //! - each `INTERVAL` in which more than half of them found the CPUs
-//!   crowded halves the write limit (once the writers admitted under the
-//!   old limit have drained, so one burst does not cut twice); an interval
+//!   crowded halves the write limit (once the writers at work under the
+//!   old limit are down to it, so one burst does not cut twice: writers
+//!   parked at a checkpoint count as waiting); an interval
 //!   without raises it by an eighth (at least 1), up to the configured
 //!   limit, but only if the limit bound in it (a writer found it full).
 //!   Otherwise a lull in writing would let the limit climb back to the
 //!   maximum while reads go on, and the next flood would start with every
-//!   permit handed out before the first cut could bite (those writers run
-//!   to the end: ~0.3 s of 4-8x slower reads at 256). Half, not a tail:
+//!   permit handed out before the first cut could bite (those writers ran
+//!   to the end then: ~0.3 s of 4-8x slower reads at 256; now they step
+//!   back at their next checkpoint, see `table`). Half, not a tail:
 //!   the count is an instant's, and a few crowded instants happen at any
 //!   load (measured under a PUT flood, HEADs found p50 / p90 runnable
 //!   threads of 2 / 4 at write limit 1, 4 / 6 at 2, 9 / 13 at 8 and

@@ -78,7 +78,8 @@ def test_status_json(server, swift, container):
     assert set(doc["gates"]) == {"object-read", "object-write", "container", "account"}
     obj = doc["gates"]["object-write"]
     for key in ("limit", "limit_now", "yield_per_cpu", "yield_cuts", "queue_max", "wait_max_ms",
-                "in_flight", "queued", "admitted", "shed", "timed_out", "reclaimed", "wait_us"):
+                "in_flight", "parked", "stepped_back", "queued", "admitted", "shed",
+                "timed_out", "reclaimed", "wait_us"):
         assert key in obj, key
     assert obj["admitted"] >= 1
     # The write gate yields by default (1.5 runnable threads per CPU); the
@@ -113,7 +114,8 @@ def test_mod_status_has_a_stowage_section(server):
     assert status == 200
     html = body.decode()
     assert "Stowage admission gates" in html
-    for col in ("queue per", "limit now", "in flight", "queued", "admitted", "shed", "timed out", "wait p99"):
+    for col in ("queue per", "limit now", "in flight", "parked", "queued", "admitted", "shed",
+                "timed out", "wait p99"):
         assert col in html, col
     status, _, body = server.http_get("/server-status?auto")
     assert status == 200
@@ -121,5 +123,6 @@ def test_mod_status_has_a_stowage_section(server):
     for key in ("Stowage0ObjectReadLimit", "Stowage0ObjectWriteInFlight",
                 "Stowage0ContainerShed", "Stowage0AccountWaitP99us",
                 "Stowage0ObjectReadTimedOut", "Stowage0ObjectWriteLimitNow",
-                "Stowage0ObjectWriteYieldCuts", "Stowage0ContainerQueuePer"):
+                "Stowage0ObjectWriteYieldCuts", "Stowage0ContainerQueuePer",
+                "Stowage0ObjectWriteParked", "Stowage0ObjectWriteSteppedBack"):
         assert key in lines, key

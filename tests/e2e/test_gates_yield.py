@@ -16,7 +16,7 @@ from contextlib import contextmanager
 
 import pytest
 
-from gates_support import gate_status
+from gates_support import Held, gate_status, wait_for
 from harness import unique
 
 pytestmark = pytest.mark.apache
@@ -103,3 +103,48 @@ def test_listings_on_an_idle_machine_do_not_cut_the_write_limit(gated):
     # The host is shared: another tenant may crowd an interval or two.
     assert g["yield_cuts"] - before <= 3, g
     assert g["limit_now"] >= 4, g
+
+
+CHECKPOINT_DELAY = "X-Stowage-Test-Checkpoint-Delay-Ms"
+
+
+def test_writers_admitted_before_a_cut_step_back_and_all_finish(gated):
+    """A cut takes effect on writers already admitted: at their checkpoints
+    (before creating files, before the catalog commit) those beyond the cut
+    limit park, keeping their permits, and go on as the others finish; once
+    reads stop, the configured limit is back and every write completes.
+    The writers sleep (test hooks) after admission, so the cut comes while
+    they are in flight, and after each checkpoint, so the ones at work stay
+    at work while the test looks."""
+    srv, client, c = served_object(gated, "StowageGate object-write limit=6 queue=32 yield=1.5\n")
+    bodies = {f"w{i}": b"body of w%d" % i for i in range(6)}
+    writers = [Held(srv, "PUT", client.path(f"{c}/{name}"), client.token, delay_ms=2500,
+                    body=body, headers=[(CHECKPOINT_DELAY, "1500")])
+               for name, body in bodies.items()]
+    wait_for(lambda: gate_status(srv)["object-write"]["in_flight"] == 6, what="6 writers in")
+    parked = None
+    with cpu_hogs():
+        deadline = time.monotonic() + 30
+        while parked is None and time.monotonic() < deadline:
+            r = client.request("HEAD", f"{c}/o")
+            assert r.status == 200, r
+            g = gate_status(srv)["object-write"]
+            # Parked writers keep their permits; once the last of those
+            # beyond the cut limit has reached a checkpoint, only as many
+            # as the limit allows are at work.
+            if g["parked"] > 0 and g["in_flight"] - g["parked"] <= g["limit_now"]:
+                parked = g
+    assert parked is not None, g
+    assert parked["in_flight"] == 6, parked
+    assert parked["limit_now"] < 6 and parked["stepped_back"] >= parked["parked"], parked
+    # Reads stopped: within a second the full limit is back, the parked
+    # writers go on, and every write completes.
+    for w in writers:
+        r = w.response()
+        assert r.status == 201, r
+    for name, body in bodies.items():
+        r = client.request("GET", f"{c}/{name}")
+        assert (r.status, r.body) == (200, body), name
+    assert {o["name"] for o in client.listing(c)} == {"o", *bodies}
+    g = gate_status(srv)["object-write"]
+    assert (g["in_flight"], g["parked"], g["queued"]) == (0, 0, 0), g
