@@ -1,7 +1,7 @@
 //! Admission gates: each processor admits only as many concurrent requests
 //! as its resource serves well, queues a bounded number more in FIFO order
 //! for a bounded time, and sheds the rest with 503. Gates are node-wide:
-//! their state lives in `<root>/run/gates-v5.shm`, shared by every process
+//! their state lives in `<root>/run/gates-v6.shm`, shared by every process
 //! of the web server. See docs/gates.md.
 //!
 //! Rooms: `settings` (the directive), `limiter` (the limit, behind a trait),

@@ -7,6 +7,7 @@ use super::liveness::{self, Owner, Prober};
 use super::settings::GateSettings;
 use super::shm::{monotonic_ns, Locked, Region};
 use super::table::{Enter, GateState, Params, Woken, PARKED, WAITING};
+use super::yielding::Crowding;
 use super::Kind;
 use std::io;
 use std::time::{Duration, Instant};
@@ -111,11 +112,11 @@ impl Gate {
     /// Closes the adaptive limit's interval when due; when the limit grew,
     /// admits the waiters that now fit (returned, to be woken).
     fn adapt(&self, st: &mut Locked<'_>, now: u64) -> Woken {
-        if self.settings.yield_at.is_none() {
+        let Some(bound) = self.settings.yield_at else {
             return Vec::new();
-        }
+        };
         let writers = st.writers();
-        let grew = st.yielding.tick(now, self.limiter.limit(), writers);
+        let grew = st.yielding.tick(now, bound, self.limiter.limit(), writers);
         self.promote_if(grew, st, now)
     }
 
@@ -135,7 +136,7 @@ impl Gate {
         let Some(bound) = self.settings.yield_at else {
             return;
         };
-        let crowded = bound.exceeded_by(runnable, cpus);
+        let load = Crowding::load_of(runnable, cpus);
         let Ok(mut st) = self.lock(region) else {
             return;
         };
@@ -143,7 +144,7 @@ impl Gate {
         let writers = st.writers();
         let grew = st
             .yielding
-            .sample(now, crowded, self.limiter.limit(), writers);
+            .sample(now, load, bound, self.limiter.limit(), writers);
         let woken = self.promote_if(grew, &mut st, now);
         drop(st);
         self.wake(region, &woken);

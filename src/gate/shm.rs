@@ -1,5 +1,5 @@
 //! The OS layer of the node-wide gates: a shared mapping of
-//! `<root>/run/gates-v5.shm` holding, per gate, a process-shared robust
+//! `<root>/run/gates-v6.shm` holding, per gate, a process-shared robust
 //! mutex and the gate's `GateState`; futex wait/wake on an entry's state
 //! word; the monotonic clock. Every `unsafe` block of the gates lives here.
 //!
@@ -24,7 +24,8 @@ use std::time::Duration;
 /// name, so an old child still mapping the old file is never confused.
 /// 2: four gates (object reads and writes apart). 3: adaptive write limit.
 /// 4: queue lanes (per database). 5: parked writers (`GateState::parked`).
-pub const LAYOUT_VERSION: u32 = 5;
+/// 6: the interval's load sum (`YieldState::load`).
+pub const LAYOUT_VERSION: u32 = 6;
 const MAGIC: u64 = 0x5354_4f57_4741_5445; // "STOWGATE"
 const FUTEX_WAIT: libc::c_int = 0; // shared (not _PRIVATE): other processes wait too
 const FUTEX_WAKE: libc::c_int = 1;

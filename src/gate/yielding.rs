@@ -16,7 +16,8 @@
 //!   work stretches by about runnable / CPUs, so the bound is what keeps
 //!   its latency in proportion;
 //! - each `INTERVAL` in which more than half of them found the CPUs
-//!   crowded halves the write limit (once the writers at work under the
+//!   crowded cuts the write limit, by half or in proportion to how far
+//!   their mean load is over the bound (`cut`) (once the writers at work under the
 //!   old limit are down to it, so one burst does not cut twice: writers
 //!   parked at a checkpoint count as waiting); an interval
 //!   without raises it by an eighth (at least 1), up to the configured
@@ -48,9 +49,15 @@
 pub struct Crowding(pub u32);
 
 impl Crowding {
-    /// True when `runnable` threads on `cpus` CPUs are more than this allows.
-    pub fn exceeded_by(self, runnable: u32, cpus: u32) -> bool {
-        u64::from(runnable) * 1000 > u64::from(self.0) * u64::from(cpus.max(1))
+    /// True when a `load` (`load_of`) is more than this allows.
+    pub fn exceeded_by(self, load: u64) -> bool {
+        load > u64::from(self.0)
+    }
+
+    /// How crowded `runnable` threads on `cpus` CPUs are, in the same
+    /// unit: runnable threads per CPU, in thousandths.
+    pub fn load_of(runnable: u32, cpus: u32) -> u64 {
+        u64::from(runnable) * 1000 / u64::from(cpus.max(1))
     }
 
     /// Runnable threads per CPU, for the status page.
@@ -82,6 +89,8 @@ pub struct YieldState {
     pub seen: u32,
     /// Of which found the CPUs crowded.
     pub crowded: u32,
+    /// The sum of what they found (`Crowding::load_of`), for the mean.
+    pub load: u64,
     /// 1 when a writer found the limit full in this interval (it bound).
     pub bound: u32,
     /// When the current interval began (monotonic ns).
@@ -101,23 +110,25 @@ impl YieldState {
         }
     }
 
-    /// A latency-sensitive request came; `crowded` when it found more
-    /// runnable threads than the bound. Returns true when the limit grew.
-    pub fn sample(&mut self, now: u64, crowded: bool, max: u32, writers: Writers) -> bool {
+    /// A latency-sensitive request came and found `load` runnable threads
+    /// per CPU (`Crowding::load_of`). Returns true when the limit grew.
+    pub fn sample(&mut self, now: u64, load: u64, bound: Crowding, max: u32, w: Writers) -> bool {
         // Idle until now: this request starts a fresh interval.
         if now.saturating_sub(self.last_seen_ns) >= IDLE_NS {
             self.restart(now);
         }
         self.seen = self.seen.saturating_add(1);
+        let crowded = bound.exceeded_by(load);
         self.crowded = self.crowded.saturating_add(u32::from(crowded));
+        self.load = self.load.saturating_add(load);
         self.last_seen_ns = now;
-        self.tick(now, max, writers)
+        self.tick(now, bound, max, w)
     }
 
     /// Ends the interval when it is due (called on every sample and on
     /// every write admission or wake-up). Returns true when the limit grew
     /// (waiters may be promoted).
-    pub fn tick(&mut self, now: u64, max: u32, writers: Writers) -> bool {
+    pub fn tick(&mut self, now: u64, bound: Crowding, max: u32, writers: Writers) -> bool {
         let before = self.current(max);
         let holding = writers.holding;
         if holding >= before || writers.waiting > 0 {
@@ -135,7 +146,7 @@ impl YieldState {
         self.limit = if congested {
             if holding <= before {
                 self.cuts += 1;
-                (before / 2).max(1)
+                cut(before, bound, self.load / u64::from(self.seen.max(1)))
             } else {
                 before // the last cut has not taken effect yet
             }
@@ -151,9 +162,20 @@ impl YieldState {
     fn restart(&mut self, now: u64) {
         self.seen = 0;
         self.crowded = 0;
+        self.load = 0;
         self.bound = 0;
         self.since_ns = now;
     }
+}
+
+/// The limit after a congested interval whose samples found a `mean` load:
+/// at least halved, and in proportion when the CPUs were far more crowded
+/// than the bound (the runnable count follows the write limit closely, so
+/// 15 per CPU against a bound of 1.5 means about ten times too many
+/// writers). Halving alone took eight intervals, 0.4 s, from 256 to 1.
+fn cut(before: u32, bound: Crowding, mean: u64) -> u32 {
+    let in_proportion = u64::from(before) * u64::from(bound.0) / mean.max(1);
+    (in_proportion.min(u64::from(before / 2)) as u32).max(1)
 }
 
 #[cfg(test)]
@@ -177,13 +199,17 @@ mod tests {
         waiting: 3,
     };
 
+    const BOUND: Crowding = Crowding(1500);
+
     /// `n` samples spread over one interval starting at `t`, `crowded` of
-    /// them crowded.
+    /// them just over the bound, the others idle (so a congested interval
+    /// halves: their mean is below the bound).
     fn interval(y: &mut YieldState, t: u64, n: u32, crowded: u32, max: u32, w: Writers) {
         for i in 0..n {
-            y.sample(t + u64::from(i), i < crowded, max, w);
+            let load = if i < crowded { 1501 } else { 0 };
+            y.sample(t + u64::from(i), load, BOUND, max, w);
         }
-        y.tick(t + INTERVAL_NS, max, w);
+        y.tick(t + INTERVAL_NS, BOUND, max, w);
     }
 
     #[test]
@@ -207,6 +233,27 @@ mod tests {
     }
 
     #[test]
+    fn cpus_far_more_crowded_than_the_bound_cut_in_proportion() {
+        let mut y = YieldState::default();
+        // Every read found 15 runnable threads per CPU, ten times the bound.
+        let mut t = T0;
+        for i in 0..10 {
+            y.sample(t + i, 15_000, BOUND, 256, held(0));
+        }
+        y.tick(t + INTERVAL_NS, BOUND, 256, held(0));
+        assert_eq!(y.current(256), 25);
+        // Then 3 per CPU at 25 writers: twice the bound, halved.
+        t += INTERVAL_NS;
+        for i in 0..10 {
+            y.sample(t + i, 3000, BOUND, 256, held(25));
+        }
+        y.tick(t + INTERVAL_NS, BOUND, 256, held(25));
+        assert_eq!(y.current(256), 12);
+        assert_eq!(cut(4, BOUND, 1_000_000), 1, "never below one");
+        assert_eq!(cut(4, BOUND, 0), 2, "at least halved, whatever the mean");
+    }
+
+    #[test]
     fn half_or_fewer_is_not_congestion() {
         let mut y = YieldState::default();
         interval(&mut y, T0, 200, 100, 256, held(0));
@@ -218,11 +265,13 @@ mod tests {
     #[test]
     fn crowding_compares_runnable_threads_per_cpu() {
         let c = Crowding(1500);
-        assert!(!c.exceeded_by(3, 2), "1.5 per CPU is allowed");
-        assert!(c.exceeded_by(4, 2));
-        assert!(!c.exceeded_by(12, 8));
-        assert!(c.exceeded_by(13, 8));
-        assert!(c.exceeded_by(2, 0), "no CPU count reads as one CPU");
+        let over = |runnable, cpus| c.exceeded_by(Crowding::load_of(runnable, cpus));
+        assert!(!over(3, 2), "1.5 per CPU is allowed");
+        assert!(over(4, 2));
+        assert!(!over(12, 8));
+        assert!(over(13, 8));
+        assert!(over(2, 0), "no CPU count reads as one CPU");
+        assert_eq!(Crowding::load_of(30, 2), 15_000);
         assert_eq!(Crowding(2000).per_cpu(), 2.0);
     }
 
@@ -278,9 +327,12 @@ mod tests {
             limit: 4,
             ..YieldState::default()
         };
-        y.sample(T0, false, 64, held(4));
-        assert!(y.tick(T0 + INTERVAL_NS, 64, held(4)));
-        assert!(!y.tick(T0 + INTERVAL_NS + 1, 64, held(4)), "not due yet");
+        y.sample(T0, 0, BOUND, 64, held(4));
+        assert!(y.tick(T0 + INTERVAL_NS, BOUND, 64, held(4)));
+        assert!(
+            !y.tick(T0 + INTERVAL_NS + 1, BOUND, 64, held(4)),
+            "not due yet"
+        );
     }
 
     #[test]
@@ -289,14 +341,14 @@ mod tests {
             limit: 2,
             ..YieldState::default()
         };
-        y.sample(T0, true, 256, held(0));
-        y.tick(T0 + IDLE_NS - 1, 256, held(0));
+        y.sample(T0, 2000, BOUND, 256, held(0));
+        y.tick(T0 + IDLE_NS - 1, BOUND, 256, held(0));
         assert_eq!(y.current(256), 1, "a crowded interval cuts");
-        assert!(y.tick(T0 + IDLE_NS, 256, held(0)));
+        assert!(y.tick(T0 + IDLE_NS, BOUND, 256, held(0)));
         assert_eq!(y.current(256), 256);
         // A sample after a long quiet spell starts from a clean interval.
-        y.sample(T0 + 3 * IDLE_NS, true, 256, held(0));
-        assert_eq!((y.seen, y.crowded), (1, 1));
+        y.sample(T0 + 3 * IDLE_NS, 2000, BOUND, 256, held(0));
+        assert_eq!((y.seen, y.crowded, y.load), (1, 1, 2000));
     }
 
     #[test]
