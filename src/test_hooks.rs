@@ -24,10 +24,13 @@ pub fn while_admitted(req: &Request<'_>) {
     if req.header("X-Stowage-Test-Panic") == Some("admitted") {
         panic!("test panic requested by X-Stowage-Test-Panic while admitted");
     }
-    if let Some(ms) = req
-        .header("X-Stowage-Test-Delay-Ms")
-        .and_then(|v| v.trim().parse::<u64>().ok())
-    {
+    sleep_as_asked(req, "X-Stowage-Test-Delay-Ms");
+}
+
+/// Sleeps for the milliseconds header `name` asks for, at most 60 s.
+#[cfg(feature = "test-hooks")]
+fn sleep_as_asked(req: &Request<'_>, name: &str) {
+    if let Some(ms) = req.header(name).and_then(|v| v.trim().parse::<u64>().ok()) {
         std::thread::sleep(std::time::Duration::from_millis(ms.min(60_000)));
     }
 }
@@ -41,12 +44,7 @@ pub fn while_admitted(_req: &Request<'_>) {}
 /// tests look at the parked ones.
 #[cfg(feature = "test-hooks")]
 pub fn past_checkpoint(req: &Request<'_>) {
-    if let Some(ms) = req
-        .header("X-Stowage-Test-Checkpoint-Delay-Ms")
-        .and_then(|v| v.trim().parse::<u64>().ok())
-    {
-        std::thread::sleep(std::time::Duration::from_millis(ms.min(60_000)));
-    }
+    sleep_as_asked(req, "X-Stowage-Test-Checkpoint-Delay-Ms");
 }
 
 #[cfg(not(feature = "test-hooks"))]

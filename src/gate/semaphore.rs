@@ -263,37 +263,57 @@ impl Gate {
         let deadline = start + self.settings.wait;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
-            if !left.is_zero() {
-                region.wait(self.kind.index(), entry, WAITING, left.min(RECLAIM_EVERY));
-            }
-            let mut st = self.lock(region).map_err(Refusal::Broken)?;
-            let now = monotonic_ns();
-            let woken = self.adapt(&mut st, now);
-            let in_flight = st.holding;
-            let outcome = if st.is_holding(entry) {
-                Some(true)
-            } else if left.is_zero() {
-                st.cancel(entry);
-                Some(false)
-            } else {
-                None
-            };
-            let look = outcome
-                .is_none()
-                .then(|| self.look_due(&mut st, now))
-                .flatten();
-            drop(st);
-            self.wake(region, &woken);
-            if let Some(owners) = look {
-                self.reclaim_dead(region, owners);
-                continue;
-            }
+            let outcome = self
+                .turn(region, entry, WAITING, left, |st| {
+                    if st.is_holding(entry) {
+                        Some(Ok(st.holding))
+                    } else if left.is_zero() {
+                        st.cancel(entry);
+                        Some(Err(()))
+                    } else {
+                        None
+                    }
+                })
+                .map_err(Refusal::Broken)?;
             match outcome {
-                Some(true) => return Ok(self.permit(region, entry, start, in_flight)),
-                Some(false) => return Err(Refusal::TimedOut(start.elapsed())),
+                Some(Ok(in_flight)) => return Ok(self.permit(region, entry, start, in_flight)),
+                Some(Err(())) => return Err(Refusal::TimedOut(start.elapsed())),
                 None => {}
             }
         }
+    }
+
+    /// One turn of a request asleep on `entry` (queued, or parked at a
+    /// checkpoint): sleeps while the entry's word is `asleep` (at most
+    /// `left`, and no longer than `RECLAIM_EVERY`), then under the lock
+    /// closes the adaptive interval when due and lets `settle` decide; while
+    /// it decides nothing (None), looks for dead owners when due, outside
+    /// the lock.
+    fn turn<T>(
+        &self,
+        region: &Region,
+        entry: usize,
+        asleep: u32,
+        left: Duration,
+        settle: impl FnOnce(&mut Locked<'_>) -> Option<T>,
+    ) -> io::Result<Option<T>> {
+        if !left.is_zero() {
+            region.wait(self.kind.index(), entry, asleep, left.min(RECLAIM_EVERY));
+        }
+        let mut st = self.lock(region)?;
+        let now = monotonic_ns();
+        let woken = self.adapt(&mut st, now);
+        let outcome = settle(&mut st);
+        let look = outcome
+            .is_none()
+            .then(|| self.look_due(&mut st, now))
+            .flatten();
+        drop(st);
+        self.wake(region, &woken);
+        if let Some(owners) = look {
+            self.reclaim_dead(region, owners);
+        }
+        Ok(outcome)
     }
 
     /// See `Permit::checkpoint`. A parked holder sleeps on its entry's
@@ -316,27 +336,17 @@ impl Gate {
         let deadline = start + self.settings.wait;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
-            if !left.is_zero() {
-                region.wait(self.kind.index(), entry, PARKED, left.min(RECLAIM_EVERY));
-            }
-            let Ok(mut st) = self.lock(region) else {
-                return start.elapsed();
-            };
-            let now = monotonic_ns();
-            let woken = self.adapt(&mut st, now);
-            let done = !st.is_parked(entry);
-            if !done && left.is_zero() {
-                st.resume(entry);
-            }
-            let look = (!done && !left.is_zero())
-                .then(|| self.look_due(&mut st, now))
-                .flatten();
-            drop(st);
-            self.wake(region, &woken);
-            if let Some(owners) = look {
-                self.reclaim_dead(region, owners);
-            }
-            if done || left.is_zero() {
+            let done = self.turn(region, entry, PARKED, left, |st| {
+                if !st.is_parked(entry) {
+                    Some(())
+                } else if left.is_zero() {
+                    st.resume(entry);
+                    Some(())
+                } else {
+                    None
+                }
+            });
+            if !matches!(done, Ok(None)) {
                 return start.elapsed();
             }
         }
