@@ -76,25 +76,27 @@ def mount_image(image: Path, mnt: Path):
 
 
 def describe(path: Path) -> str:
-    """"ext4 with a journal (/dev/loop0 on /tmp/...)" and the like, from
-    /proc/self/mountinfo (the longest mount point above `path`) and
-    /proc/fs/jbd2 (an entry per journaled device)."""
-    path = path.resolve()
-    best = None
+    """"ext4 with a journal (/dev/loop0 on /tmp/...)" and the like, found as
+    the server does it (src/storage_fs.rs): the mount of `path`'s device
+    (st_dev) in /proc/self/mountinfo, the device's kernel name from
+    /sys/dev/block (a /dev/mapper/... source is "dm-0" there), and
+    /proc/fs/jbd2, which has an entry "<name>-<inode>" per journal."""
+    st = os.stat(path)
+    dev = f"{os.major(st.st_dev)}:{os.minor(st.st_dev)}"
     with open("/proc/self/mountinfo") as f:
-        for line in f:
-            left, _, right = line.partition(" - ")
-            point = Path(left.split()[4].replace("\\040", " "))
-            fstype, source = right.split()[:2]
-            if path.is_relative_to(point) and (best is None or len(str(point)) >= len(str(best[0]))):
-                best = (point, fstype, source)
-    if best is None:
+        mounts = [line.split(" - ") for line in f if " - " in line]
+    found = [(left.split()[4].replace("\\040", " "), right.split()[:2])
+             for left, right in mounts if left.split()[2] == dev]
+    if not found:
         return "unknown filesystem"
-    point, fstype, source = best
-    dev = Path(source).name
+    point, (fstype, source) = found[0]
     if fstype == "ext4":
-        journaled = any(j.startswith(dev + "-") for j in os.listdir("/proc/fs/jbd2")) \
-            if os.path.isdir("/proc/fs/jbd2") else False
+        try:
+            name = os.path.basename(os.readlink(f"/sys/dev/block/{dev}"))
+            journals = os.listdir("/proc/fs/jbd2")
+        except OSError:
+            name, journals = "", []
+        journaled = any(j.rpartition("-")[0] == name for j in journals)
         fstype = "ext4 with a journal" if journaled else "ext4 WITHOUT a journal"
     return f"{fstype} ({source} on {point})"
 
