@@ -18,6 +18,7 @@ percentiles from wrk.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -26,6 +27,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -364,7 +366,8 @@ def overload(args):
     with scratch_fs.scratch_dir(args.fs, "stowage-overload-", args.tmpdir) as tmp:
         rows = overload_in(args, tmp, conns_list, ops)
     tsv = write_tsv("overload", ["op", "connections", "gates", "rps", "ok_rps", "p50_ms", "p99_ms",
-                                 "admitted_p99_ms", "shed", "shed_p99_ms", "sock_errors"], rows)
+                                 "admitted_p99_ms", "shed", "shed_p99_ms", "health_p99_ms",
+                                 "sock_errors"], rows)
     panels = []
     for op in ops:
         series = []
@@ -401,36 +404,44 @@ def overload_in(args, tmp: Path, conns_list, ops) -> list[tuple]:
         print(f"\n== overload: gates on ({args.gates or 'shipped defaults'}, port {ap.port}) vs off "
               f"(unbounded, port {off_port}), {DURATION} per point")
         print("(2xx/s: admitted and served per second, from the access log; p99 from wrk, all "
-              "responses; 2xx p99 and shed p99 from the access log, server side, ms; "
+              "responses; 2xx p99 and shed p99 from the access log, server side, ms; health: "
+              "server-side p99 of an ungated health check every 5 ms during the same load, "
+              "the floor any request meets; "
               "err = wrk socket errors)")
         print(f"{'op':>4} {'conns':>6} | {'on 2xx/s':>9} {'p99':>7} {'2xx p99':>8} {'shed':>6} "
-              f"{'shed p99':>8} {'err':>5} | {'off 2xx/s':>9} {'p99':>7} {'2xx p99':>8} "
-              f"{'err':>5} | on/off")
+              f"{'shed p99':>8} {'health':>6} {'err':>5} | {'off 2xx/s':>9} {'p99':>7} "
+              f"{'2xx p99':>8} {'health':>6} {'err':>5} | on/off")
         results = {}
         for op in ops:
             for c in conns_list:
                 line = {}
                 for s in ("on", "off"):
                     if op == "PUT":
-                        env = {"PUT_PREFIX": f"/v1/AUTH_test/bench-put/{c}-", "PUT_SIZE": "4096"}
+                        load = f"/v1/AUTH_test/bench-put/{c}-"
+                        env = {"PUT_PREFIX": load, "PUT_SIZE": "4096"}
                         script, path = "put.lua", "/"
                     else:
                         env, script, path = {}, "token.lua", "/v1/AUTH_test/bench-get/o4k"
+                        load = path
                     settle(sides["on"])
                     logs[s].start()
-                    r = wrk(sides[s], path, c, toks[s], script, env)
-                    r.update(logs[s].stats())
+                    with floor_probe(sides[s], logs[s].path) as floor:
+                        r = wrk(sides[s], path, c, toks[s], script, env)
+                    r.update(logs[s].stats(only=f" {load}"))
+                    r["floor_p99"] = pct(floor, 0.99)
                     r["ok_rps"] = r["n"] / unit_ms(DURATION) * 1000  # admitted (2xx) per second
                     line[s] = r
                     rows.append((op, c, s, r["rps"], r["ok_rps"], r["p50"], r["p99"],
-                                 r["ok_p99"], r["shed"], r["shed_p99"], r["errors"]))
+                                 r["ok_p99"], r["shed"], r["shed_p99"], r["floor_p99"],
+                                 r["errors"]))
                 results[(op, c)] = line
                 on, off = line["on"], line["off"]
                 ratio = on["ok_rps"] / off["ok_rps"] if off["ok_rps"] else float("nan")
                 print(f"{op:>4} {c:>6} | {on['ok_rps']:>9.0f} {on['p99']:>7.1f} {on['ok_p99']:>8.1f} "
-                      f"{on['shed']:>6} {on['shed_p99']:>8.2f} {on['errors']:>5} | "
-                      f"{off['ok_rps']:>9.0f} {off['p99']:>7.1f} {off['ok_p99']:>8.1f} "
-                      f"{off['errors']:>5} | {ratio:5.2f}")
+                      f"{on['shed']:>6} {on['shed_p99']:>8.2f} {on['floor_p99']:>6.2f} "
+                      f"{on['errors']:>5} | {off['ok_rps']:>9.0f} {off['p99']:>7.1f} "
+                      f"{off['ok_p99']:>8.1f} {off['floor_p99']:>6.2f} {off['errors']:>5} | "
+                      f"{ratio:5.2f}")
         targets(results, conns_list, ops, {"PUT": args.knee_put or args.knee,
                                            "GET": args.knee_get or args.knee})
         if not args.no_separation:
@@ -451,12 +462,16 @@ def targets(results, conns_list, ops, knees):
         hi = min(conns_list, key=lambda c: abs(c - 16 * knee))
         tp = pts[hi]["ok_rps"] / peak if peak else float("nan")
         lat = pts[hi]["ok_p99"] / pts[k]["ok_p99"] if pts[k]["ok_p99"] else float("nan")
-        shed = max((p["shed_p99"] for p in pts.values() if p["shed"]), default=float("nan"))
+        shed_pts = [p for p in pts.values() if p["shed"]]
+        shed = max((p["shed_p99"] for p in shed_pts), default=float("nan"))
+        floor = max((p["floor_p99"] for p in shed_pts), default=float("nan"))
         print(f"{op}: throughput at {hi} conns = {tp:.0%} of peak (target >= 90%) "
               f"{'OK' if tp >= 0.9 else 'MISSED'}; admitted p99 at {hi} / at {k} = {lat:.2f}x "
               f"(target <= 3x) {'OK' if lat <= 3 else 'MISSED'}; shed p99 (server) = "
               f"{shed:.2f} ms (target < 5 ms) "
-              f"{'OK' if shed < 5 else ('MISSED' if shed == shed else 'n/a: nothing shed')}")
+              f"{'OK' if shed < 5 else ('MISSED' if shed == shed else 'n/a: nothing shed')}"
+              + (f", an ungated health check's under the same loads {floor:.2f} ms"
+                 if shed == shed else ""))
 
 
 PROBES = {"listing": ("GET", "/v1/AUTH_test/bench-list?format=json&limit=100"),
@@ -471,6 +486,37 @@ ROUNDS = int(os.environ.get("ROUNDS", "3"))  # unloaded/loaded alternations per 
 # the full write limit are still running (nothing slowed down before it, so
 # nothing cut the limit): "steady" leaves its first second out.
 STEADY_AFTER = 1.0
+
+
+@contextlib.contextmanager
+def floor_probe(port, log: Path):
+    """While the body runs, a paced client asks for the health check, which
+    no gate admits; yields a list that then holds those answers' server-side
+    times (ms): what any request costs the server under the same load, the
+    floor under a shed 503's time."""
+    done, since, times = threading.Event(), log_size(log), []
+
+    def ask():
+        import http.client
+        while not done.is_set():
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            try:
+                conn.request("GET", "/healthcheck")
+                conn.getresponse().read()
+            except OSError:
+                pass  # a busy server's dropped connection: the next try counts
+            finally:
+                conn.close()
+            done.wait(PROBE_EVERY)
+
+    t = threading.Thread(target=ask, daemon=True)
+    t.start()
+    try:
+        yield times
+    finally:
+        done.set()
+        t.join()
+        times.extend(served_ms(log, since, "GET", "/healthcheck"))
 
 
 def paced_probe(port, method, path, tok, seconds, shed=None) -> float:
