@@ -11,6 +11,7 @@ import os
 import subprocess
 import threading
 import time
+from pathlib import Path
 from typing import Optional
 
 from harness import HOST, REPO, RawConnection, build_request, start_server, stop_server
@@ -19,6 +20,13 @@ HOOKS_TARGET = REPO / "target" / "test-hooks"
 HOOKS_LIBDIR = HOOKS_TARGET / "release"
 HOOKS_SHIM = REPO / "build" / "test-hooks" / "mod_stowage.so"
 DELAY = "X-Stowage-Test-Delay-Ms"
+
+# Enough idle workers up front that held requests never wait for a spawn,
+# spread over several processes.
+MANY_CHILDREN = {
+    "prefork": "StartServers 12\nMinSpareServers 10\nMaxSpareServers 20\n",
+    "event": "ThreadsPerChild 2\nStartServers 8\nMinSpareThreads 8\nMaxSpareThreads 24\n",
+}
 
 _built = threading.Lock()
 _done = False
@@ -95,5 +103,40 @@ class Held:
             self.conn.close()
 
 
-__all__ = ["HOST", "Held", "build_hooks_shim", "gate_status", "start_gated",
-           "stop_server", "wait_for"]
+def serving_child(parent: int, held: Held) -> int:
+    """The child of `parent` that holds the server side of `held`'s
+    connection (prefork: the child that accepted it)."""
+    client, server = held.conn.sock.getsockname()[1], held.conn.sock.getpeername()[1]
+    inodes = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        f = line.split()
+        ends = (int(f[1].split(":")[1], 16), int(f[2].split(":")[1], 16))
+        if ends == (server, client) and f[9] != "0":
+            inodes.add(f"socket:[{f[9]}]")
+    assert len(inodes) == 1, f"server sockets for client port {client}: {inodes}"
+    for d in Path("/proc").iterdir():
+        try:
+            stat = (d / "stat").read_text()
+            if int(stat[stat.rfind(")") + 2:].split()[1]) != parent:
+                continue
+            fds = list((d / "fd").iterdir())
+        except (OSError, ValueError, IndexError):
+            continue
+        for fd in fds:
+            try:
+                if os.readlink(fd) in inodes:
+                    return int(d.name)
+            except OSError:
+                continue
+    raise AssertionError(f"no child of {parent} serves client port {client}")
+
+
+def stop_after_kills(srv, killed: list):
+    """Stops the server; the only crashes allowed are the children killed."""
+    crashes = stop_server(srv)
+    unexpected = [c for c in crashes if not any(f"pid {p} " in c for p in killed)]
+    assert not unexpected, "\n".join(unexpected)
+
+
+__all__ = ["HOST", "MANY_CHILDREN", "Held", "build_hooks_shim", "gate_status", "serving_child",
+           "start_gated", "stop_after_kills", "stop_server", "wait_for"]

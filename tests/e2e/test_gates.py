@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from gates_support import Held, gate_status, start_gated, stop_server, wait_for
+from gates_support import (MANY_CHILDREN, Held, gate_status, serving_child, start_gated,
+                           stop_after_kills, stop_server, wait_for)
 from harness import (ConnectionClosed, RawConnection, build_request, chunked, tmp_files,
                      unique)
 
@@ -57,13 +58,6 @@ def new_container(srv) -> tuple:
 # --------------------------------------------------------------------------
 # Node-wide limit across processes
 # --------------------------------------------------------------------------
-
-# Enough idle workers up front that held requests never wait for a spawn,
-# spread over several processes.
-MANY_CHILDREN = {
-    "prefork": "StartServers 12\nMinSpareServers 10\nMaxSpareServers 20\n",
-    "event": "ThreadsPerChild 2\nStartServers 8\nMinSpareThreads 8\nMaxSpareThreads 24\n",
-}
 
 
 @pytest.mark.parametrize("mpm", ["prefork", "event"])
@@ -118,13 +112,6 @@ def sleeping_children(parent: int) -> list:
     return out
 
 
-def stop_after_kills(srv, killed: list):
-    """Stops the server; the only crashes allowed are the children killed."""
-    crashes = stop_server(srv)
-    unexpected = [c for c in crashes if not any(f"pid {p} " in c for p in killed)]
-    assert not unexpected, "\n".join(unexpected)
-
-
 def test_sigkilled_childs_permits_come_back():
     srv = start_gated(mpm="prefork", extra_server_conf=MANY_CHILDREN["prefork"],
                       extra_conf="StowageGate object limit=2 queue=8 wait=30s yield=off\n")
@@ -154,34 +141,6 @@ def test_sigkilled_childs_permits_come_back():
         assert [h.response().status for h in fresh] == [201, 201]
     finally:
         stop_after_kills(srv, killed)
-
-
-def serving_child(parent: int, held: Held) -> int:
-    """The child of `parent` that holds the server side of `held`'s
-    connection (prefork: the child that accepted it)."""
-    client, server = held.conn.sock.getsockname()[1], held.conn.sock.getpeername()[1]
-    inodes = set()
-    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
-        f = line.split()
-        ends = (int(f[1].split(":")[1], 16), int(f[2].split(":")[1], 16))
-        if ends == (server, client) and f[9] != "0":
-            inodes.add(f"socket:[{f[9]}]")
-    assert len(inodes) == 1, f"server sockets for client port {client}: {inodes}"
-    for d in Path("/proc").iterdir():
-        try:
-            stat = (d / "stat").read_text()
-            if int(stat[stat.rfind(")") + 2:].split()[1]) != parent:
-                continue
-            fds = list((d / "fd").iterdir())
-        except (OSError, ValueError, IndexError):
-            continue
-        for fd in fds:
-            try:
-                if os.readlink(fd) in inodes:
-                    return int(d.name)
-            except OSError:
-                continue
-    raise AssertionError(f"no child of {parent} serves client port {client}")
 
 
 def test_a_killed_childs_full_queue_does_not_shed_forever():

@@ -9,6 +9,7 @@ hogs crowd the CPUs, as a write flood does on a small machine (README,
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -16,8 +17,9 @@ from contextlib import contextmanager
 
 import pytest
 
-from gates_support import Held, gate_status, wait_for
-from harness import unique
+from gates_support import (MANY_CHILDREN, Held, gate_status, serving_child, start_gated,
+                           stop_after_kills, wait_for)
+from harness import ConnectionClosed, data_files, unique
 
 pytestmark = pytest.mark.apache
 
@@ -46,16 +48,17 @@ def served_object(gated, conf: str):
     return srv, client, c
 
 
-def read_while_crowded(srv, client, path: str, until) -> dict:
-    """HEADs `path` under CPU hogs until `until(status)` or 600 requests."""
+def read_while_crowded(srv, client, path: str, until, seconds: float = 30) -> dict:
+    """HEADs `path` under CPU hogs until `until(status)` or `seconds`."""
+    deadline = time.monotonic() + seconds
     with cpu_hogs():
-        for i in range(600):
-            r = client.request("HEAD", path)
-            assert r.status == 200, r
-            if i % 25 == 24:
-                g = gate_status(srv)["object-write"]
-                if until(g):
-                    return g
+        while time.monotonic() < deadline:
+            for _ in range(25):
+                r = client.request("HEAD", path)
+                assert r.status == 200, r
+            g = gate_status(srv)["object-write"]
+            if until(g):
+                return g
     return gate_status(srv)["object-write"]
 
 
@@ -81,7 +84,7 @@ def test_write_limit_drops_while_reads_wait_and_comes_back(gated):
 
 def test_with_yield_off_the_write_limit_stays(gated):
     srv, client, c = served_object(gated, "StowageGate object-write limit=8 yield=off\n")
-    g = read_while_crowded(srv, client, f"{c}/o", lambda g: False)
+    g = read_while_crowded(srv, client, f"{c}/o", lambda g: False, seconds=3)
     assert (g["limit"], g["limit_now"], g["yield_cuts"], g["yield_per_cpu"]) == (8, 8, 0, None), g
 
 
@@ -148,3 +151,64 @@ def test_writers_admitted_before_a_cut_step_back_and_all_finish(gated):
     assert {o["name"] for o in client.listing(c)} == {"o", *bodies}
     g = gate_status(srv)["object-write"]
     assert (g["in_flight"], g["parked"], g["queued"]) == (0, 0, 0), g
+
+
+def test_sigkilled_childs_parked_writers_give_their_permits_back():
+    """Children killed while their writers sit parked at a checkpoint (or
+    at work next to them) leave entries that keep permits: they come back
+    within seconds, none of those writes shows, and the gate admits up to
+    its limit again."""
+    srv = start_gated(mpm="prefork", extra_server_conf=MANY_CHILDREN["prefork"],
+                      extra_conf="StowageGate object-write limit=4 queue=8 wait=30s yield=1.5\n")
+    killed = []
+    try:
+        client = srv.client()
+        c = unique("k")
+        client.put_container(c)
+        client.put_object(c, "o", b"x" * 100)
+        # The writers sleep after admission (so the cut comes while they are
+        # in flight) and after each checkpoint they pass (so they are still
+        # in flight when killed).
+        writers = [Held(srv, "PUT", client.path(f"{c}/w{i}"), client.token, delay_ms=2500,
+                        body=b"w%d" % i, headers=[(CHECKPOINT_DELAY, "60000")])
+                   for i in range(4)]
+        wait_for(lambda: gate_status(srv)["object-write"]["in_flight"] == 4, what="4 writers in")
+        g = read_while_crowded(srv, client, f"{c}/o", lambda g: g["parked"] > 0)
+        assert g["parked"] > 0 and g["in_flight"] == 4, g
+        killed = [serving_child(srv.proc.pid, w) for w in writers]
+        t0 = time.monotonic()
+        for pid in killed:
+            os.kill(pid, signal.SIGKILL)
+        # The dead entries fill the limit: a new writer queues, looks for
+        # dead owners (every 250 ms while the gate is busy) and goes in.
+        after = Held(srv, "PUT", client.path(f"{c}/after"), client.token, body=b"after")
+        assert after.response().status == 201
+        back_after = time.monotonic() - t0
+        assert back_after < 5, back_after
+        g = gate_status(srv)["object-write"]
+        assert g["reclaimed"] == 4, g
+        assert (g["in_flight"], g["parked"], g["queued"]) == (0, 0, 0), g
+        for w in writers:
+            with pytest.raises(ConnectionClosed):
+                w.response()
+        # Nothing of the killed writes shows.
+        assert {o["name"] for o in client.listing(c)} == {"o", "after"}
+        for i in range(4):
+            assert client.request("GET", f"{c}/w{i}").status == 404
+        # The whole limit is back.
+        fresh = [Held(srv, "PUT", client.path(f"{c}/n{i}"), client.token, delay_ms=3000)
+                 for i in range(4)]
+        wait_for(lambda: gate_status(srv)["object-write"]["in_flight"] == 4, what="4 fresh writers")
+        assert [h.response().status for h in fresh] == [201] * 4
+
+        # The killed writers had not begun their files (they were at their
+        # first checkpoint or asleep just past it): nothing of theirs is
+        # left, and crash recovery (on requests, at most every 2 s) finds
+        # nothing either.
+        def leftovers():
+            assert client.request("HEAD", c).status == 204
+            return [f"{sub}/{f}" for sub in ("tmp", "intents")
+                    for f in data_files(srv.datadir / sub)]
+        wait_for(lambda: leftovers() == [], what="no intents or staging files")
+    finally:
+        stop_after_kills(srv, killed)
