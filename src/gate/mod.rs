@@ -1,7 +1,7 @@
 //! Admission gates: each processor admits only as many concurrent requests
 //! as its resource serves well, queues a bounded number more in FIFO order
 //! for a bounded time, and sheds the rest with 503. Gates are node-wide:
-//! their state lives in `<root>/run/gates-v6.shm`, shared by every process
+//! their state lives in `<root>/run/gates-v7.shm`, shared by every process
 //! of the web server. See docs/gates.md.
 //!
 //! Rooms: `settings` (the directive), `limiter` (the limit, behind a trait),
@@ -28,6 +28,7 @@ use semaphore::{Gate, Permit, Refusal};
 use settings::GateConfig;
 use shm::Region;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicU64;
 use std::sync::OnceLock;
 
 /// The processors that have a gate. Objects: two gates per device (one
@@ -148,6 +149,12 @@ impl Gates {
             }
         }
         m.region.as_ref()
+    }
+
+    /// The word by which crash recovery takes node-wide turns (see
+    /// `shm::Region::recovery_turn`), mapping the region if need be.
+    pub fn recovery_turn(&self, report: &mut dyn FnMut(&str)) -> Option<&AtomicU64> {
+        self.region(report).map(Region::recovery_turn)
     }
 
     /// The queue lane of database `db` (see `admission::db_key`) at

@@ -1,7 +1,9 @@
 //! The OS layer of the node-wide gates: a shared mapping of
-//! `<root>/run/gates-v6.shm` holding, per gate, a process-shared robust
+//! `<root>/run/gates-v7.shm` holding, per gate, a process-shared robust
 //! mutex and the gate's `GateState`; futex wait/wake on an entry's state
 //! word; the monotonic clock. Every `unsafe` block of the gates lives here.
+//! The header also holds crash recovery's node-wide turn (`recovery_turn`):
+//! this is the storage root's one piece of shared memory.
 //!
 //! Why a robust mutex: a child killed while inside the (tiny) critical
 //! section must not wedge the gate. The kernel hands the next locker
@@ -17,15 +19,16 @@ use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::os::unix::io::AsRawFd;
 use std::path::Path;
 use std::ptr::NonNull;
-use std::sync::atomic::AtomicU32;
+use std::sync::atomic::{AtomicU32, AtomicU64};
 use std::time::Duration;
 
 /// Bumped whenever `Slot` or `GateState` change layout; part of the file
 /// name, so an old child still mapping the old file is never confused.
 /// 2: four gates (object reads and writes apart). 3: adaptive write limit.
 /// 4: queue lanes (per database). 5: parked writers (`GateState::parked`).
-/// 6: the interval's load sum (`YieldState::load`).
-pub const LAYOUT_VERSION: u32 = 6;
+/// 6: the interval's load sum (`YieldState::load`). 7: crash recovery's
+/// node-wide turn in the header.
+pub const LAYOUT_VERSION: u32 = 7;
 const MAGIC: u64 = 0x5354_4f57_4741_5445; // "STOWGATE"
 const FUTEX_WAIT: libc::c_int = 0; // shared (not _PRIVATE): other processes wait too
 const FUTEX_WAKE: libc::c_int = 1;
@@ -36,6 +39,9 @@ struct Header {
     version: u32,
     gates: u32,
     slot_size: u64,
+    /// When crash recovery's next node-wide pass may start (epoch seconds),
+    /// used only as an `AtomicU64` (`recovery_turn`).
+    recovery_next: u64,
 }
 
 /// One gate in the mapping: its lock, then its state.
@@ -199,9 +205,20 @@ impl Region {
                 version: LAYOUT_VERSION,
                 gates: self.gates as u32,
                 slot_size: size_of::<Slot>() as u64,
+                recovery_next: 0,
             };
         }
         Ok(())
+    }
+
+    /// The word crash recovery takes its node-wide turns by
+    /// (`store::turns::claim`).
+    pub fn recovery_turn(&self) -> &AtomicU64 {
+        // SAFETY: the header lies at the start of the mapping, which lives
+        // as long as `self`; the field is a u64 at an 8-aligned offset of a
+        // repr(C) struct at a page-aligned address, so it is a valid
+        // AtomicU64; after `init` it is only ever accessed atomically.
+        unsafe { &*(std::ptr::addr_of_mut!((*self.header()).recovery_next) as *const AtomicU64) }
     }
 
     /// Locks gate `gate`. `recovered` tells the caller that the previous

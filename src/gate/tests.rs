@@ -230,7 +230,26 @@ fn the_file_is_shared_between_mappings() {
     ));
     drop(held);
     assert!(b.acquire(Kind::ObjectWrite, 0, &mut |_| {}).is_ok());
-    assert!(dir.path().join("run/gates-v6.shm").exists());
+    assert!(dir.path().join("run/gates-v7.shm").exists());
+}
+
+#[test]
+fn crash_recovery_takes_one_turn_per_interval_for_the_node() {
+    // Two mappings stand for two processes: a turn one takes, the other
+    // waits out.
+    use crate::store::turns::claim;
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (
+        gates(dir.path(), settings(1, 0, 100)),
+        gates(dir.path(), settings(1, 0, 100)),
+    );
+    let wa = a.recovery_turn(&mut |_| {}).unwrap();
+    let wb = b.recovery_turn(&mut |_| {}).unwrap();
+    assert!(claim(wa, 1_000, 2));
+    assert!(!claim(wb, 1_000, 2));
+    assert!(!claim(wb, 1_001, 2));
+    assert!(claim(wb, 1_002, 2));
+    assert!(!claim(wa, 1_003, 2));
 }
 
 #[test]

@@ -28,6 +28,7 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 pub struct IntentLog {
     dir: PathBuf,
@@ -37,6 +38,8 @@ pub struct IntentLog {
     /// When this process may next look for orphans; its first look is at
     /// once, so every process recovers before its first request.
     next_scan: Turns,
+    /// Set by the process's first look (`first_scan`).
+    scanned: AtomicBool,
 }
 
 /// A live intent: its marker stays locked while this value lives. Dropping
@@ -86,6 +89,7 @@ impl IntentLog {
             tmp: root.join("tmp"),
             dirs: LazyDirs::new(vec![root.join("intents"), root.join("tmp")]),
             next_scan: Turns::default(),
+            scanned: AtomicBool::new(false),
         }
     }
 
@@ -131,6 +135,11 @@ impl IntentLog {
     /// it is; the first call is always a turn.
     pub fn claim_turn(&self, now: u64, interval: u64) -> bool {
         self.next_scan.claim(now, interval)
+    }
+
+    /// True once per process, for its first look for orphans.
+    pub fn first_scan(&self) -> bool {
+        !self.scanned.swap(true, Ordering::Relaxed)
     }
 
     /// Up to `max` markers whose writers are gone, each locked by us.

@@ -1,6 +1,7 @@
-//! "At most once per interval in this process" for the opportunistic jobs
-//! that ride on requests (expiry sweep, crash recovery): most requests skip
-//! them with one atomic load.
+//! "At most once per interval" for the opportunistic jobs that ride on
+//! requests (expiry sweep, crash recovery): most requests skip them with one
+//! atomic load. `Turns` is a process's; `claim` also serves a word in shared
+//! memory, for turns the whole node takes (crash recovery's later passes).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -14,13 +15,18 @@ impl Turns {
     /// True for the one caller per `interval` whose turn it is; always true
     /// for the first call.
     pub fn claim(&self, now: u64, interval: u64) -> bool {
-        let next = self.next.load(Ordering::Relaxed);
-        now >= next
-            && self
-                .next
-                .compare_exchange(next, now + interval, Ordering::Relaxed, Ordering::Relaxed)
-                .is_ok()
+        claim(&self.next, now, interval)
     }
+}
+
+/// True for the one caller per `interval` whose turn it is by `next` (when
+/// the next turn may start, epoch seconds; 0: at once), which it moves on.
+pub fn claim(next: &AtomicU64, now: u64, interval: u64) -> bool {
+    let due = next.load(Ordering::Relaxed);
+    now >= due
+        && next
+            .compare_exchange(due, now + interval, Ordering::Relaxed, Ordering::Relaxed)
+            .is_ok()
 }
 
 #[cfg(test)]
