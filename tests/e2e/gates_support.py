@@ -20,6 +20,8 @@ HOOKS_TARGET = REPO / "target" / "test-hooks"
 HOOKS_LIBDIR = HOOKS_TARGET / "release"
 HOOKS_SHIM = REPO / "build" / "test-hooks" / "mod_stowage.so"
 DELAY = "X-Stowage-Test-Delay-Ms"
+# Sleep after each checkpoint an admitted write passes (src/test_hooks.rs).
+CHECKPOINT_DELAY = "X-Stowage-Test-Checkpoint-Delay-Ms"
 
 # Enough idle workers up front that held requests never wait for a spawn,
 # spread over several processes.
@@ -138,5 +140,6 @@ def stop_after_kills(srv, killed: list):
     assert not unexpected, "\n".join(unexpected)
 
 
-__all__ = ["HOST", "MANY_CHILDREN", "Held", "build_hooks_shim", "gate_status", "serving_child",
-           "start_gated", "stop_after_kills", "stop_server", "wait_for"]
+__all__ = ["CHECKPOINT_DELAY", "HOST", "MANY_CHILDREN", "Held", "build_hooks_shim",
+           "gate_status", "serving_child", "start_gated", "stop_after_kills", "stop_server",
+           "wait_for"]

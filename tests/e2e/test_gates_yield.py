@@ -17,8 +17,8 @@ from contextlib import contextmanager
 
 import pytest
 
-from gates_support import (MANY_CHILDREN, Held, gate_status, serving_child, start_gated,
-                           stop_after_kills, wait_for)
+from gates_support import (CHECKPOINT_DELAY, MANY_CHILDREN, Held, gate_status, serving_child,
+                           start_gated, stop_after_kills, wait_for)
 from harness import ConnectionClosed, data_files, unique
 
 pytestmark = pytest.mark.apache
@@ -106,9 +106,6 @@ def test_listings_on_an_idle_machine_do_not_cut_the_write_limit(gated):
     # The host is shared: another tenant may crowd an interval or two.
     assert g["yield_cuts"] - before <= 3, g
     assert g["limit_now"] >= 4, g
-
-
-CHECKPOINT_DELAY = "X-Stowage-Test-Checkpoint-Delay-Ms"
 
 
 def test_writers_admitted_before_a_cut_step_back_and_all_finish(gated):

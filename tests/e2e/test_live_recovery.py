@@ -13,12 +13,11 @@ import time
 
 import pytest
 
-from gates_support import MANY_CHILDREN, Held, serving_child, start_gated, stop_after_kills
+from gates_support import (CHECKPOINT_DELAY, MANY_CHILDREN, Held, serving_child, start_gated,
+                           stop_after_kills)
 from harness import ConnectionClosed, data_files, md5hex, unique
 
 pytestmark = pytest.mark.apache
-
-CHECKPOINT_DELAY = "X-Stowage-Test-Checkpoint-Delay-Ms"
 
 
 def test_survivors_reconcile_a_write_killed_before_its_catalog_row():
