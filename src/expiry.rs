@@ -3,8 +3,9 @@
 //! that reclaims their space and listing rows.
 //!
 //! There is no background thread (the host owns threads): after a request,
-//! the worker thread that served it sweeps if the vhost was not swept for
-//! `SWEEP_INTERVAL_SECS` and no other thread or process is sweeping, and it
+//! the worker thread that served it sweeps if the node did not sweep the
+//! vhost's root for `SWEEP_INTERVAL_SECS` (one process takes each turn,
+//! `store::turns::NodeJob`) and no other thread or process is sweeping, and it
 //! handles at most `SWEEP_BATCH` objects, so no request pays for more than
 //! one small batch. A due object therefore leaves listings and counts within
 //! SWEEP_INTERVAL_SECS of the first request after it expired (a backlog
@@ -13,6 +14,7 @@
 use crate::http::{Host, LogLevel, Request};
 use crate::store::expiring::Due;
 use crate::store::objects::{ObjectMeta, PutError};
+use crate::store::turns::NodeJob;
 use crate::store::{StoreError, Timestamp};
 use crate::vhost::Vhost;
 
@@ -70,6 +72,14 @@ pub fn now_secs() -> f64 {
 pub fn maybe_sweep(vh: &Vhost, host: &mut dyn Host) {
     let now = now_secs() as u64;
     if !vh.expiring.claim_turn(now, SWEEP_INTERVAL_SECS) {
+        return;
+    }
+    let node_turn = {
+        let mut report = |msg: &str| host.log(LogLevel::Error, msg);
+        vh.gates
+            .claim_node_turn(NodeJob::ExpirySweep, now, SWEEP_INTERVAL_SECS, &mut report)
+    };
+    if !node_turn {
         return;
     }
     if let Err(e) = sweep(vh, now, SWEEP_BATCH) {

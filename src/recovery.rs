@@ -28,6 +28,7 @@
 use crate::http::{Host, LogLevel};
 use crate::store::catalog::ObjectRecord;
 use crate::store::objects::{FileState, PutError};
+use crate::store::turns::NodeJob;
 use crate::store::{StoreError, Timestamp};
 use crate::vhost::Vhost;
 use std::time::Instant;
@@ -59,14 +60,11 @@ pub fn maybe_recover(vh: &Vhost, host: &mut dyn Host) {
     }
 }
 
-/// True when this process's pass is the node's turn. Without the shared
-/// region (it could not be mapped), every process takes its own turns.
+/// True when this process's pass is the node's turn.
 fn node_turn(vh: &Vhost, now: u64, host: &mut dyn Host) -> bool {
     let mut report = |msg: &str| host.log(LogLevel::Error, msg);
-    match vh.gates.recovery_turn(&mut report) {
-        Some(next) => crate::store::turns::claim(next, now, RECOVERY_INTERVAL_SECS),
-        None => true,
-    }
+    vh.gates
+        .claim_node_turn(NodeJob::Recovery, now, RECOVERY_INTERVAL_SECS, &mut report)
 }
 
 /// Reconciles up to `max` orphaned intents; returns how many it settled.

@@ -23,12 +23,12 @@ pub mod status;
 pub mod table;
 pub mod yielding;
 
+use crate::store::turns::{self, NodeJob};
 use limiter::Fixed;
 use semaphore::{Gate, Permit, Refusal};
 use settings::GateConfig;
 use shm::Region;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::AtomicU64;
 use std::sync::OnceLock;
 
 /// The processors that have a gate. Objects: two gates per device (one
@@ -151,10 +151,19 @@ impl Gates {
         m.region.as_ref()
     }
 
-    /// The word by which crash recovery takes node-wide turns (see
-    /// `shm::Region::recovery_turn`), mapping the region if need be.
-    pub fn recovery_turn(&self, report: &mut dyn FnMut(&str)) -> Option<&AtomicU64> {
-        self.region(report).map(Region::recovery_turn)
+    /// True when it is this process's turn to do `job` for the whole node
+    /// (at most once per `interval` seconds node-wide, by a word in the
+    /// shared region); without the region, true: each process then keeps
+    /// its own turns.
+    pub fn claim_node_turn(
+        &self,
+        job: NodeJob,
+        now: u64,
+        interval: u64,
+        report: &mut dyn FnMut(&str),
+    ) -> bool {
+        self.region(report)
+            .is_none_or(|r| turns::claim(r.turn(job), now, interval))
     }
 
     /// The queue lane of database `db` (see `admission::db_key`) at

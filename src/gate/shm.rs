@@ -2,8 +2,9 @@
 //! `<root>/run/gates-v7.shm` holding, per gate, a process-shared robust
 //! mutex and the gate's `GateState`; futex wait/wake on an entry's state
 //! word; the monotonic clock. Every `unsafe` block of the gates lives here.
-//! The header also holds crash recovery's node-wide turn (`recovery_turn`):
-//! this is the storage root's one piece of shared memory.
+//! The header also holds the words by which opportunistic jobs take
+//! node-wide turns (`turn`, `store::turns::NodeJob`): this is the storage
+//! root's one piece of shared memory.
 //!
 //! Why a robust mutex: a child killed while inside the (tiny) critical
 //! section must not wedge the gate. The kernel hands the next locker
@@ -11,6 +12,7 @@
 //! counters from the entry table (`Locked::recovered`).
 
 use super::table::GateState;
+use crate::store::turns::NodeJob;
 use std::fs::{self, File, OpenOptions};
 use std::io;
 use std::mem::{size_of, MaybeUninit};
@@ -26,8 +28,8 @@ use std::time::Duration;
 /// name, so an old child still mapping the old file is never confused.
 /// 2: four gates (object reads and writes apart). 3: adaptive write limit.
 /// 4: queue lanes (per database). 5: parked writers (`GateState::parked`).
-/// 6: the interval's load sum (`YieldState::load`). 7: crash recovery's
-/// node-wide turn in the header.
+/// 6: the interval's load sum (`YieldState::load`). 7: the node-wide turns
+/// of crash recovery and the expiry sweep in the header.
 pub const LAYOUT_VERSION: u32 = 7;
 const MAGIC: u64 = 0x5354_4f57_4741_5445; // "STOWGATE"
 const FUTEX_WAIT: libc::c_int = 0; // shared (not _PRIVATE): other processes wait too
@@ -39,9 +41,9 @@ struct Header {
     version: u32,
     gates: u32,
     slot_size: u64,
-    /// When crash recovery's next node-wide pass may start (epoch seconds),
-    /// used only as an `AtomicU64` (`recovery_turn`).
-    recovery_next: u64,
+    /// Per `NodeJob`, when its next node-wide turn may start (epoch
+    /// seconds), used only as `AtomicU64`s (`turn`).
+    turns: [u64; NodeJob::COUNT],
 }
 
 /// One gate in the mapping: its lock, then its state.
@@ -205,20 +207,23 @@ impl Region {
                 version: LAYOUT_VERSION,
                 gates: self.gates as u32,
                 slot_size: size_of::<Slot>() as u64,
-                recovery_next: 0,
+                turns: [0; NodeJob::COUNT],
             };
         }
         Ok(())
     }
 
-    /// The word crash recovery takes its node-wide turns by
-    /// (`store::turns::claim`).
-    pub fn recovery_turn(&self) -> &AtomicU64 {
+    /// The word `job` takes its node-wide turns by (`store::turns::claim`).
+    pub fn turn(&self, job: NodeJob) -> &AtomicU64 {
         // SAFETY: the header lies at the start of the mapping, which lives
-        // as long as `self`; the field is a u64 at an 8-aligned offset of a
-        // repr(C) struct at a page-aligned address, so it is a valid
-        // AtomicU64; after `init` it is only ever accessed atomically.
-        unsafe { &*(std::ptr::addr_of_mut!((*self.header()).recovery_next) as *const AtomicU64) }
+        // as long as `self`; each element of `turns` is a u64 at an 8-aligned
+        // offset of a repr(C) struct at a page-aligned address, so it is a
+        // valid AtomicU64 (the index is checked by the array access); after
+        // `init` the words are only ever accessed atomically.
+        unsafe {
+            let words = std::ptr::addr_of_mut!((*self.header()).turns);
+            &*(std::ptr::addr_of_mut!((*words)[job.index()]) as *const AtomicU64)
+        }
     }
 
     /// Locks gate `gate`. `recovered` tells the caller that the previous

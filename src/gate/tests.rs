@@ -234,22 +234,23 @@ fn the_file_is_shared_between_mappings() {
 }
 
 #[test]
-fn crash_recovery_takes_one_turn_per_interval_for_the_node() {
+fn node_jobs_take_one_turn_per_interval_for_the_node() {
     // Two mappings stand for two processes: a turn one takes, the other
-    // waits out.
-    use crate::store::turns::claim;
+    // waits out; each job keeps its own turns.
+    use crate::store::turns::NodeJob::{ExpirySweep, Recovery};
     let dir = tempfile::tempdir().unwrap();
     let (a, b) = (
         gates(dir.path(), settings(1, 0, 100)),
         gates(dir.path(), settings(1, 0, 100)),
     );
-    let wa = a.recovery_turn(&mut |_| {}).unwrap();
-    let wb = b.recovery_turn(&mut |_| {}).unwrap();
-    assert!(claim(wa, 1_000, 2));
-    assert!(!claim(wb, 1_000, 2));
-    assert!(!claim(wb, 1_001, 2));
-    assert!(claim(wb, 1_002, 2));
-    assert!(!claim(wa, 1_003, 2));
+    let mut quiet = |_: &str| {};
+    assert!(a.claim_node_turn(Recovery, 1_000, 2, &mut quiet));
+    assert!(!b.claim_node_turn(Recovery, 1_000, 2, &mut quiet));
+    assert!(b.claim_node_turn(ExpirySweep, 1_000, 2, &mut quiet));
+    assert!(!b.claim_node_turn(Recovery, 1_001, 2, &mut quiet));
+    assert!(b.claim_node_turn(Recovery, 1_002, 2, &mut quiet));
+    assert!(!a.claim_node_turn(Recovery, 1_003, 2, &mut quiet));
+    assert!(!a.claim_node_turn(ExpirySweep, 1_001, 2, &mut quiet));
 }
 
 #[test]

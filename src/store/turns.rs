@@ -1,7 +1,7 @@
 //! "At most once per interval" for the opportunistic jobs that ride on
 //! requests (expiry sweep, crash recovery): most requests skip them with one
 //! atomic load. `Turns` is a process's; `claim` also serves a word in shared
-//! memory, for turns the whole node takes (crash recovery's later passes).
+//! memory, for the turns the whole node takes (`NodeJob`).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -27,6 +27,31 @@ pub fn claim(next: &AtomicU64, now: u64, interval: u64) -> bool {
         && next
             .compare_exchange(due, now + interval, Ordering::Relaxed, Ordering::Relaxed)
             .is_ok()
+}
+
+/// The jobs that take node-wide turns, each by its own word in the storage
+/// root's shared memory (`gate::shm`): one process per interval does the
+/// job, not each child every interval. Both list a directory that a write
+/// flood can keep busy (`intents/` always, `expiring/` when the PUTs carry
+/// `X-Delete-After`), and a listing that waits for the journal holds up the
+/// request carrying it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NodeJob {
+    /// Crash recovery's passes after a process's first (recovery.rs).
+    Recovery,
+    /// The expiry sweep (expiry.rs).
+    ExpirySweep,
+}
+
+impl NodeJob {
+    pub const COUNT: usize = 2;
+
+    pub fn index(self) -> usize {
+        match self {
+            NodeJob::Recovery => 0,
+            NodeJob::ExpirySweep => 1,
+        }
+    }
 }
 
 #[cfg(test)]
