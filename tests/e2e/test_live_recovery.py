@@ -14,7 +14,7 @@ import time
 import pytest
 
 from gates_support import (CHECKPOINT_DELAY, MANY_CHILDREN, Held, serving_child, start_gated,
-                           stop_after_kills)
+                           stop_after_kills, wait_for)
 from harness import ConnectionClosed, data_files, md5hex, unique
 
 pytestmark = pytest.mark.apache
@@ -34,10 +34,7 @@ def test_survivors_reconcile_a_write_killed_before_its_catalog_row():
         w = Held(srv, "PUT", client.path(f"{c}/o"), client.token, body=body,
                  headers=[(CHECKPOINT_DELAY, "3000")])
         intents = srv.datadir / "intents"
-        deadline = time.monotonic() + 15
-        while not data_files(intents) and time.monotonic() < deadline:
-            time.sleep(0.02)
-        assert data_files(intents), "the writer never began its intent"
+        wait_for(lambda: data_files(intents), what="the writer's intent")
         time.sleep(0.5)  # past publishing, asleep before the catalog commit
         killed = [serving_child(srv.proc.pid, w)]
         log_from = srv.error_log_size()
@@ -48,12 +45,8 @@ def test_survivors_reconcile_a_write_killed_before_its_catalog_row():
         # Recovery rides on requests; the survivors' turn comes within
         # about two intervals (2 s each).
         t0 = time.monotonic()
-        names = []
-        while time.monotonic() - t0 < 10:
-            names = [o["name"] for o in client.listing(c)]
-            if names:
-                break
-            time.sleep(0.1)
+        names = wait_for(lambda: [o["name"] for o in client.listing(c)], timeout=10,
+                         what="the killed write listed")
         assert names == ["o"], names
         assert time.monotonic() - t0 < 8
         row = client.listing(c)[0]
