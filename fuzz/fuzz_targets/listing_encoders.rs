@@ -8,7 +8,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
-use stowage::listing::{render_containers, render_objects, Format};
+use stowage::swift::listing::{render_containers, render_objects, Format};
 use stowage::store::catalog::{ContainerRecord, ListingEntry, ObjectRecord};
 use stowage::store::Timestamp;
 use stowage_fuzz::xml::{self, Element};

@@ -6,9 +6,9 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use stowage::constraints::CONTAINER_LISTING_LIMIT;
-use stowage::listing::Format;
-use stowage::query::{listing_query, Query};
+use stowage::core::constraints::CONTAINER_LISTING_LIMIT;
+use stowage::swift::listing::Format;
+use stowage::swift::query::{listing_query, Query};
 use stowage_fuzz::percent_encode_all;
 
 const KEYS: [&str; 7] = [

@@ -7,12 +7,12 @@
 
 use libfuzzer_sys::fuzz_target;
 use std::borrow::Cow;
-use stowage::account::metadata_update;
-use stowage::constraints::{
+use stowage::swift::account::metadata_update;
+use stowage::core::constraints::{
     check_metadata, MAX_HEADER_SIZE, MAX_META_COUNT, MAX_META_NAME_LENGTH, MAX_META_OVERALL_SIZE,
     MAX_META_VALUE_LENGTH,
 };
-use stowage::http::Request;
+use stowage::core::http::Request;
 
 const KINDS: [&str; 3] = ["object", "container", "account"];
 

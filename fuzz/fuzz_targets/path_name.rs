@@ -7,10 +7,10 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use stowage::constraints::{
+use stowage::core::constraints::{
     MAX_ACCOUNT_NAME_LENGTH, MAX_CONTAINER_NAME_LENGTH, MAX_OBJECT_NAME_LENGTH,
 };
-use stowage::names::{self, Target};
+use stowage::swift::names::{self, Target};
 use stowage::store::objects::name_hash;
 use stowage_fuzz::percent_encode_all;
 

@@ -6,7 +6,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use stowage::range::{evaluate, ByteRange, RangeOutcome};
+use stowage::swift::range::{evaluate, ByteRange, RangeOutcome};
 
 // The input is text: two object sizes in decimal and a space on the first
 // line, then the header value.

@@ -23,15 +23,15 @@ fn main() -> ExitCode {
         Ok(_) => return fail(&format!("{} is not a directory", root.display())),
         Err(e) => return fail(&format!("{}: {e}", root.display())),
     };
-    if stowage::os::effective_uid() == 0 && owner.0 != 0 {
-        if let Err(e) = stowage::os::switch_user(owner.0, owner.1) {
+    if stowage::core::os::effective_uid() == 0 && owner.0 != 0 {
+        if let Err(e) = stowage::core::os::switch_user(owner.0, owner.1) {
             return fail(&format!(
                 "switching to the owner of {}: {e}",
                 root.display()
             ));
         }
     }
-    let report = match stowage::audit::run(&root, &mut |line| println!("{line}")) {
+    let report = match stowage::node::audit::run(&root, &mut |line| println!("{line}")) {
         Ok(r) => r,
         Err(e) => return fail(&e.to_string()),
     };

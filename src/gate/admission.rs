@@ -5,10 +5,8 @@
 
 use super::prefetch::Prefetched;
 use super::semaphore::{Permit, Refusal};
-use super::Kind;
-use crate::http::{Host, LogLevel, Request, Response};
-use crate::names::Target;
-use crate::vhost::Vhost;
+use super::{Gates, Kind};
+use crate::core::http::{Host, LogLevel, Request, Response};
 use std::time::Duration;
 
 /// The request note with the time spent queued (`%{stowage-wait-us}n`).
@@ -22,7 +20,7 @@ pub const RETRY_AFTER_SECS: u32 = 1;
 /// Runs `process` under `kind`'s gate (the lane of database `db`, see
 /// `db_key`), or answers 503 without it.
 pub fn serve(
-    vh: &Vhost,
+    gates: &Gates,
     req: &Request<'_>,
     (kind, db): (Kind, u64),
     host: &mut dyn Host,
@@ -31,14 +29,14 @@ pub fn serve(
     let mut problems = Vec::new();
     let mut report = |msg: &str| problems.push(msg.to_string());
     // A full queue sheds before the body is read: shedding stays cheap.
-    if vh.gates.shed_if_full(kind, db, &mut report) {
+    if gates.shed_if_full(kind, db, &mut report) {
         for p in problems {
             host.log(LogLevel::Error, &p);
         }
         return refuse(host, kind, Refusal::QueueFull);
     }
     let mut host = Prefetched::new(req, host);
-    let admitted = vh.gates.acquire(kind, db, &mut report);
+    let admitted = gates.acquire(kind, db, &mut report);
     for p in problems {
         host.log(LogLevel::Error, &p);
     }
@@ -47,12 +45,12 @@ pub fn serve(
         Err(refusal) => return refuse(&mut host, kind, refusal),
     };
     host.set_note(WAIT_NOTE, &permit.waited.as_micros().to_string());
-    crate::test_hooks::while_admitted(req);
+    crate::core::test_hooks::while_admitted(req);
     // Latency-sensitive requests tell the write gate how crowded the CPUs
     // were as they began (gate/yielding.rs); reported after the response
     // is built, so the gate's lock is not taken before the work.
-    let sensitive = kind != Kind::ObjectWrite && vh.gates.write_gate_yields();
-    let runnable = sensitive.then(crate::os::runnable_threads).flatten();
+    let sensitive = kind != Kind::ObjectWrite && gates.write_gate_yields();
+    let runnable = sensitive.then(crate::core::os::runnable_threads).flatten();
     let resp = process(&mut Admitted {
         host: &mut host,
         permit: &permit,
@@ -62,8 +60,7 @@ pub fn serve(
     drop(permit);
     if let Some(n) = runnable {
         let mut report = |msg: &str| host.log(LogLevel::Error, msg);
-        vh.gates
-            .note_runnable(n, crate::os::online_cpus(), &mut report);
+        gates.note_runnable(n, crate::core::os::online_cpus(), &mut report);
     }
     resp
 }
@@ -107,7 +104,7 @@ impl Host for Admitted<'_, '_> {
             let us = self.parked.as_micros().to_string();
             self.host.set_note(PARKED_NOTE, &us);
         }
-        crate::test_hooks::past_checkpoint(self.req);
+        crate::core::test_hooks::past_checkpoint(self.req);
     }
 }
 
@@ -137,28 +134,10 @@ fn refuse(host: &mut dyn Host, kind: Kind, refusal: Refusal) -> Response {
     r
 }
 
-/// Which gate a request `method` on `target` passes, and for which
-/// database: objects by device (reads and writes apart), accounts and
-/// containers by database.
-pub fn gate_of(target: &Target, method: &str) -> (Kind, u64) {
-    let kind = match target {
-        Target::Account { .. } => Kind::Account,
-        Target::Container { .. } => Kind::Container,
-        Target::Object { .. } if method == "GET" || method == "HEAD" => Kind::ObjectRead,
-        Target::Object { .. } => Kind::ObjectWrite,
-    };
-    (kind, db_key(target))
-}
-
-/// The database a request works on, as a hash every process agrees on
-/// (FNV-1a of the account and, for containers, the container name); 0 for
-/// objects, whose gates are per device.
-pub fn db_key(target: &Target) -> u64 {
-    let parts: &[&str] = match target {
-        Target::Account { account } => &[account.as_str()],
-        Target::Container { account, container } => &[account.as_str(), container.as_str()],
-        Target::Object { .. } => return 0,
-    };
+/// The queue lane of a database named by `parts` (account, or account and
+/// container), as a hash every process agrees on: FNV-1a of the names
+/// joined by '/'.
+pub fn db_key(parts: &[&str]) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for (i, p) in parts.iter().enumerate() {
         if i > 0 {
@@ -175,28 +154,14 @@ pub fn db_key(target: &Target) -> u64 {
 mod tests {
     use super::*;
 
-    fn container(account: &str, container: &str) -> Target {
-        Target::Container {
-            account: account.into(),
-            container: container.into(),
-        }
-    }
-
     #[test]
-    fn databases_hash_apart_and_objects_share_the_device_gate() {
-        let a = db_key(&container("AUTH_test", "a"));
-        assert_eq!(a, db_key(&container("AUTH_test", "a")));
-        assert_ne!(a, db_key(&container("AUTH_test", "b")));
-        assert_ne!(a, db_key(&container("AUTH_tes", "ta")));
+    fn databases_hash_apart() {
+        let a = db_key(&["AUTH_test", "a"]);
+        assert_eq!(a, db_key(&["AUTH_test", "a"]));
+        assert_ne!(a, db_key(&["AUTH_test", "b"]));
+        assert_ne!(a, db_key(&["AUTH_tes", "ta"]));
         // Stable across builds and processes: a fixed function, not std's
         // randomly keyed hasher.
-        assert_eq!(db_key(&container("AUTH_test", "a")), 0xbd42_af32_75f0_a700);
-        let obj = Target::Object {
-            account: "AUTH_test".into(),
-            container: "a".into(),
-            object: "o".into(),
-        };
-        assert_eq!(gate_of(&obj, "PUT"), (Kind::ObjectWrite, 0));
-        assert_eq!(gate_of(&obj, "HEAD"), (Kind::ObjectRead, 0));
+        assert_eq!(db_key(&["AUTH_test", "a"]), 0xbd42_af32_75f0_a700);
     }
 }

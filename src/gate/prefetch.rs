@@ -5,7 +5,7 @@
 //! client timeout, Apache's `Timeout`), and a shed request's unread body is
 //! left to the host (it closes the connection rather than read it).
 
-use crate::http::{Host, LogLevel, Request};
+use crate::core::http::{Host, LogLevel, Request};
 use std::fs::File;
 use std::io;
 

@@ -204,15 +204,16 @@ pub enum Format {
     Json,
 }
 
-/// One vhost's gates in `format`; `index` numbers it among the host's.
+/// One storage root's gates in `format`; `index` numbers it among the host's.
 pub fn render(
-    vh: &crate::vhost::Vhost,
+    root: &std::path::Path,
+    gates: &Gates,
     format: Format,
     index: usize,
     report: &mut dyn FnMut(&str),
 ) -> String {
-    let root = vh.config.root.display().to_string();
-    let figs = figures(&vh.gates, report);
+    let root = root.display().to_string();
+    let figs = figures(gates, report);
     match format {
         Format::Html => html(&root, &figs),
         Format::Text => text(index, &root, &figs),
@@ -222,18 +223,21 @@ pub fn render(
 
 /// The JSON status endpoint (`SetHandler stowage-status`).
 pub fn respond(
-    vh: &crate::vhost::Vhost,
-    req: &crate::http::Request<'_>,
-    host: &mut dyn crate::http::Host,
-) -> crate::http::Response {
-    use crate::http::{LogLevel, Response, Segment};
+    root: &std::path::Path,
+    gates: &Gates,
+    req: &crate::core::http::Request<'_>,
+    host: &mut dyn crate::core::http::Host,
+) -> crate::core::http::Response {
+    use crate::core::http::{LogLevel, Response, Segment};
     if req.method != "GET" && req.method != "HEAD" {
         let mut r = Response::error(405, "");
         r.header("Allow", "GET, HEAD");
         return r;
     }
     let mut problems = Vec::new();
-    let body = render(vh, Format::Json, 0, &mut |m| problems.push(m.to_string()));
+    let body = render(root, gates, Format::Json, 0, &mut |m| {
+        problems.push(m.to_string())
+    });
     for p in problems {
         host.log(LogLevel::Error, &p);
     }

@@ -279,33 +279,6 @@ fn an_off_gate_admits_everyone() {
 }
 
 #[test]
-fn object_reads_and_writes_pass_different_gates() {
-    use super::admission::gate_of;
-    use crate::names::Target;
-    let kind_of = |t: &Target, m: &str| gate_of(t, m).0;
-    let obj = Target::Object {
-        account: "AUTH_a".into(),
-        container: "c".into(),
-        object: "o".into(),
-    };
-    for m in ["GET", "HEAD"] {
-        assert_eq!(kind_of(&obj, m), Kind::ObjectRead, "{m}");
-    }
-    for m in ["PUT", "POST", "DELETE", "COPY", "OPTIONS"] {
-        assert_eq!(kind_of(&obj, m), Kind::ObjectWrite, "{m}");
-    }
-    let cont = Target::Container {
-        account: "AUTH_a".into(),
-        container: "c".into(),
-    };
-    assert_eq!(kind_of(&cont, "GET"), Kind::Container);
-    let acct = Target::Account {
-        account: "AUTH_a".into(),
-    };
-    assert_eq!(kind_of(&acct, "PUT"), Kind::Account);
-}
-
-#[test]
 fn a_full_write_gate_does_not_hold_up_reads() {
     let dir = tempfile::tempdir().unwrap();
     let mut cfg = GateConfig::default();

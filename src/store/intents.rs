@@ -13,7 +13,7 @@
 //! once both steps are done. A marker whose lock can be taken therefore
 //! belongs to a writer that died (the kernel drops a dead process's locks)
 //! or that kept it on purpose after a failed step: recovery
-//! (`crate::recovery`) makes the catalog agree with the files for the names
+//! (`crate::node::recovery`) makes the catalog agree with the files for the names
 //! inside, then removes it.
 //!
 //! Markers are not fsynced: they cover process crashes (SIGKILL, a
@@ -123,7 +123,7 @@ impl IntentLog {
             .map_err(|e| StoreError::io("locking intent in", &self.tmp, e))?;
         loop {
             let path = self.dir.join(random_name()?);
-            match crate::os::link_anonymous(&file, &path) {
+            match crate::core::os::link_anonymous(&file, &path) {
                 Ok(()) => return Ok(Intent::tracked(file, path)),
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
                 Err(e) => return Err(StoreError::io("linking", &path, e)),
@@ -208,7 +208,7 @@ fn random_name() -> Result<String, StoreError> {
             io::Error::other(e.to_string()),
         )
     })?;
-    Ok(crate::debug::hex(&raw))
+    Ok(crate::core::hex::hex(&raw))
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@ pub mod objects;
 pub mod quarantine;
 pub mod small_file;
 pub mod timestamp;
+pub mod tokens;
 pub mod turns;
 
 pub use error::StoreError;

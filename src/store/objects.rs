@@ -279,7 +279,7 @@ impl ObjectStore {
         }
         let mut file = self.temp_file()?;
         if let Some(len) = known_len {
-            crate::os::reserve(&file, len)
+            crate::core::os::reserve(&file, len)
                 .map_err(|e| StoreError::io("reserving space for a temp file in", &self.tmp, e))?;
         }
         let mut md5 = Md5::new();
@@ -300,7 +300,7 @@ impl ObjectStore {
             file.write_all(&buf[..n])
                 .map_err(|e| StoreError::io("writing temp file in", &self.tmp, e))?;
         }
-        let etag = crate::debug::hex(&md5.finalize());
+        let etag = crate::core::hex::hex(&md5.finalize());
         if let Some(expected) = &new.expected_etag {
             if !expected.trim_matches('"').eq_ignore_ascii_case(&etag) {
                 return Err(PutError::EtagMismatch { computed: etag });
@@ -442,7 +442,7 @@ impl ObjectStore {
     fn make_dir_and_link(file: &File, dir: &Path, dest: &Path) -> Result<(), PutError> {
         for _ in 0..3 {
             fs::create_dir_all(dir).map_err(|e| StoreError::io("creating", dir, e))?;
-            match crate::os::link_anonymous(file, dest) {
+            match crate::core::os::link_anonymous(file, dest) {
                 Ok(()) => return Ok(()),
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
                     return Err(PutError::Conflict)
@@ -480,7 +480,7 @@ pub fn content_md5(file: &File, size: u64) -> io::Result<String> {
         md5.update(&buf[..want]);
         offset += want as u64;
     }
-    Ok(crate::debug::hex(&md5.finalize()))
+    Ok(crate::core::hex::hex(&md5.finalize()))
 }
 
 /// Hex MD5 of "/a/c/o": spreads objects evenly and keeps every name, however
@@ -491,7 +491,7 @@ pub fn name_hash(parts: &[&str]) -> String {
         md5.update(b"/");
         md5.update(p.as_bytes());
     }
-    crate::debug::hex(&md5.finalize())
+    crate::core::hex::hex(&md5.finalize())
 }
 
 fn sync_dir(dir: &Path) -> Result<(), StoreError> {

@@ -16,7 +16,7 @@
 //! cannot leave an older one behind. (A crash between the two commits leaves
 //! the account row one change behind until the container's next change or
 //! re-PUT, as Swift's asynchronous container updates do, unless crash
-//! recovery (`crate::recovery`) resyncs it first: see `resync_account_row`.)
+//! recovery (`crate::node::recovery`) resyncs it first: see `resync_account_row`.)
 
 mod account_db;
 mod container_db;

@@ -1,0 +1,96 @@
+//! Swift's default constraints, enforced exactly as `/info` advertises them.
+
+pub const MAX_FILE_SIZE: u64 = 5_368_709_122;
+pub const MAX_META_NAME_LENGTH: usize = 128;
+pub const MAX_META_VALUE_LENGTH: usize = 256;
+pub const MAX_META_COUNT: usize = 90;
+pub const MAX_META_OVERALL_SIZE: usize = 4096;
+pub const MAX_HEADER_SIZE: usize = 8192;
+pub const MAX_OBJECT_NAME_LENGTH: usize = 1024;
+pub const MAX_ACCOUNT_NAME_LENGTH: usize = 256;
+pub const MAX_CONTAINER_NAME_LENGTH: usize = 256;
+pub const CONTAINER_LISTING_LIMIT: usize = 10_000;
+pub const ACCOUNT_LISTING_LIMIT: usize = 10_000;
+pub const VALID_API_VERSIONS: &[&str] = &["v1", "v1.0"];
+/// Tempauth's reseller prefix: user `test:tester` owns account `AUTH_test`.
+pub const RESELLER_PREFIX: &str = "AUTH_";
+
+/// Checks the `X-<kind>-Meta-*` headers of a request against Swift's limits
+/// and returns them as lowercase (name, value) pairs. `kind` is "object",
+/// "container" or "account". The error is Swift's 400 message.
+pub fn check_metadata<'a>(
+    headers: impl Iterator<Item = (&'a str, &'a str)>,
+    kind: &str,
+) -> Result<Vec<(String, String)>, String> {
+    let prefix = format!("x-{kind}-meta-");
+    let mut out = Vec::new();
+    let mut total = 0usize;
+    for (name, value) in headers {
+        if value.len() > MAX_HEADER_SIZE {
+            let shown: String = name.chars().take(MAX_META_NAME_LENGTH).collect();
+            return Err(format!("Header value too long: {shown}"));
+        }
+        let lower = name.to_ascii_lowercase();
+        let Some(key) = lower.strip_prefix(&prefix) else {
+            continue;
+        };
+        if key.is_empty() {
+            return Err("Metadata name cannot be empty".into());
+        }
+        if key.len() > MAX_META_NAME_LENGTH {
+            return Err(format!("Metadata name too long: {key}"));
+        }
+        if value.len() > MAX_META_VALUE_LENGTH {
+            return Err(format!(
+                "Metadata value longer than {MAX_META_VALUE_LENGTH}: {key}"
+            ));
+        }
+        total += key.len() + value.len();
+        out.push((lower.clone(), value.to_string()));
+    }
+    if out.len() > MAX_META_COUNT {
+        return Err(format!("Too many metadata items; max {MAX_META_COUNT}"));
+    }
+    if total > MAX_META_OVERALL_SIZE {
+        return Err(format!(
+            "Total metadata too large; max {MAX_META_OVERALL_SIZE}"
+        ));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metadata_limits() {
+        let ok = check_metadata(
+            [("X-Object-Meta-Color", "blue"), ("Other", "x")].into_iter(),
+            "object",
+        );
+        assert_eq!(
+            ok.unwrap(),
+            vec![("x-object-meta-color".to_string(), "blue".to_string())]
+        );
+        assert!(check_metadata([("X-Object-Meta-", "v")].into_iter(), "object").is_err());
+        let long_name = format!("X-Object-Meta-{}", "n".repeat(129));
+        assert!(check_metadata([(long_name.as_str(), "v")].into_iter(), "object").is_err());
+        let long_value = "v".repeat(257);
+        assert!(check_metadata(
+            [("X-Object-Meta-a", long_value.as_str())].into_iter(),
+            "object"
+        )
+        .is_err());
+        let names: Vec<String> = (0..91).map(|i| format!("X-Container-Meta-k{i}")).collect();
+        assert!(check_metadata(names.iter().map(|n| (n.as_str(), "v")), "container").is_err());
+        let huge = "h".repeat(MAX_HEADER_SIZE + 1);
+        let err = check_metadata([("X-Other", huge.as_str())].into_iter(), "object").unwrap_err();
+        assert_eq!(err, "Header value too long: X-Other");
+        let names: Vec<String> = (0..20).map(|i| format!("X-Account-Meta-k{i:03}")).collect();
+        let big = "v".repeat(250);
+        assert!(
+            check_metadata(names.iter().map(|n| (n.as_str(), big.as_str())), "account").is_err()
+        );
+    }
+}

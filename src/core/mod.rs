@@ -1,0 +1,13 @@
+//! Core: what every layer above may use and that knows no layer above it.
+//! Host-independent HTTP request and response types (`http`), the request
+//! log prefix (`request_log`), Swift's size and count limits (`constraints`),
+//! thin OS calls (`os`), hex encoding (`hex`), and the hooks tests use to
+//! hold a request at a known point (`test_hooks`). Imports: nothing from the
+//! crate outside `core`.
+
+pub mod constraints;
+pub mod hex;
+pub mod http;
+pub mod os;
+pub mod request_log;
+pub mod test_hooks;

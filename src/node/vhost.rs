@@ -1,0 +1,53 @@
+//! A configured virtual host: its storage root, stores and users. Built
+//! before the host forks (no database is opened, no thread started), used by
+//! every worker thread afterwards.
+
+use crate::gate::Gates;
+use crate::node::config::VhostConfig;
+use crate::store::catalog::Catalog;
+use crate::store::expiring::ExpiringIndex;
+use crate::store::intents::IntentLog;
+use crate::store::objects::ObjectStore;
+use crate::store::quarantine::Quarantine;
+use crate::store::tokens::TokenStore;
+use crate::store::StoreError;
+
+pub struct Vhost {
+    pub config: VhostConfig,
+    pub objects: ObjectStore,
+    pub catalog: Catalog,
+    pub tokens: TokenStore,
+    /// Objects with an X-Delete-At, for the expiry sweep.
+    pub expiring: ExpiringIndex,
+    /// Markers of two-step writes in flight, for crash recovery.
+    pub intents: IntentLog,
+    /// Where objects that fail verification go.
+    pub quarantine: Quarantine,
+    /// Admission gates; their shared state is mapped on first use.
+    pub gates: Gates,
+}
+
+impl Vhost {
+    /// Nothing is created on disk here: the host builds vhosts in its parent
+    /// process, which may run as another user (root) than the workers that
+    /// will write. Each store makes its directories on first use.
+    pub fn new(config: VhostConfig) -> Result<Vhost, StoreError> {
+        let root = &config.root;
+        Ok(Vhost {
+            objects: ObjectStore::new(root),
+            catalog: Catalog::new(root)?,
+            tokens: TokenStore::new(root, config.token_life),
+            expiring: ExpiringIndex::new(root),
+            intents: IntentLog::new(root),
+            quarantine: Quarantine::new(root),
+            gates: Gates::new(root, &config.gates),
+            config,
+        })
+    }
+
+    /// Per-process reset after the host forks a worker.
+    pub fn after_fork(&self) {
+        self.catalog.after_fork();
+        self.tokens.after_fork();
+    }
+}

@@ -1,0 +1,115 @@
+//! The account processor: HEAD (counts), GET (container listing), POST
+//! (metadata). Accounts exist implicitly for their users, as with Swift's
+//! account_autocreate.
+
+use crate::core::constraints::{check_metadata, ACCOUNT_LISTING_LIMIT};
+use crate::core::http::{Host, Request, Response};
+use crate::node::vhost::Vhost;
+use crate::store::catalog::AccountInfo;
+use crate::store::Timestamp;
+use crate::swift::access::ACCOUNT_ACL_KEY;
+use crate::swift::acl::AccountAcl;
+use crate::swift::error::storage_error;
+use crate::swift::listing::{self, Format};
+use crate::swift::query::{listing_query, Query};
+
+pub fn handle(
+    vh: &Vhost,
+    req: &Request<'_>,
+    q: &Query,
+    account: &str,
+    host: &mut dyn Host,
+) -> Response {
+    match req.method {
+        "HEAD" | "GET" => read(vh, req, q, account, host),
+        "POST" => post(vh, req, account, host),
+        _ => Response::error(405, ""),
+    }
+}
+
+fn read(vh: &Vhost, req: &Request<'_>, q: &Query, account: &str, host: &mut dyn Host) -> Response {
+    let info = match vh.catalog.account_info(account) {
+        Ok(i) => i,
+        Err(e) => return storage_error(host, &e),
+    };
+    let format = match Format::negotiate(q.get("format"), req.header("Accept")) {
+        Ok(f) => f,
+        Err(406) => return Response::error(406, ""),
+        Err(status) => return Response::error(status, "Invalid Accept header"),
+    };
+    if req.is_head() {
+        let mut r = Response::new(204);
+        stat_headers(&mut r, &info);
+        r.header("Content-Type", listing::content_type(format));
+        return r;
+    }
+    let lq = match listing_query(q, ACCOUNT_LISTING_LIMIT) {
+        Ok(l) => l,
+        Err(msg) => return Response::error(412, &msg),
+    };
+    let entries = match vh.catalog.list_containers(account, &lq) {
+        Ok(e) => e,
+        Err(e) => return storage_error(host, &e),
+    };
+    let mut r = listing::response(format, entries.is_empty(), || {
+        listing::render_containers(account, &entries, format)
+    });
+    stat_headers(&mut r, &info);
+    r
+}
+
+fn stat_headers(r: &mut Response, info: &AccountInfo) {
+    r.header(
+        "X-Account-Container-Count",
+        info.container_count.to_string(),
+    )
+    .header("X-Account-Object-Count", info.object_count.to_string())
+    .header("X-Account-Bytes-Used", info.bytes_used.to_string())
+    .header("X-Timestamp", info.created_at.normal())
+    .header("X-Put-Timestamp", info.put_timestamp.normal());
+    for (name, value) in &info.metadata {
+        r.header(name, value.clone());
+    }
+}
+
+fn post(vh: &Vhost, req: &Request<'_>, account: &str, host: &mut dyn Host) -> Response {
+    let (mut set, mut remove) = match metadata_update(req, "account") {
+        Ok(m) => m,
+        Err(msg) => return Response::error(400, &msg),
+    };
+    // Validated by the access check already; stored in canonical form.
+    if let Some(data) = req.header(ACCOUNT_ACL_KEY) {
+        match AccountAcl::parse(data) {
+            Ok(Some(acl)) => set.push((ACCOUNT_ACL_KEY.to_string(), acl.format())),
+            Ok(None) => remove.push(ACCOUNT_ACL_KEY.to_string()),
+            Err(why) => return Response::error(400, &why),
+        }
+    }
+    match vh
+        .catalog
+        .account_update_meta(account, &set, &remove, Timestamp::now())
+    {
+        Ok(()) => Response::new(204),
+        Err(e) => storage_error(host, &e),
+    }
+}
+
+/// Metadata names and values to set (lowercase names), and names to remove.
+pub type MetadataUpdate = (Vec<(String, String)>, Vec<String>);
+
+/// The `X-<kind>-Meta-*` headers to set and the `X-Remove-<kind>-Meta-*`
+/// ones to remove (an empty value also removes, as in Swift).
+pub fn metadata_update(req: &Request<'_>, kind: &str) -> Result<MetadataUpdate, String> {
+    let all = check_metadata(
+        req.headers.iter().map(|(n, v)| (n.as_ref(), v.as_ref())),
+        kind,
+    )?;
+    let (set, mut remove): (Vec<_>, Vec<_>) = all.into_iter().partition(|(_, v)| !v.is_empty());
+    let mut remove: Vec<String> = remove.drain(..).map(|(n, _)| n).collect();
+    let remove_prefix = format!("x-remove-{kind}-meta-");
+    for (name, _) in req.headers_with_prefix(&remove_prefix) {
+        let key = &name[remove_prefix.len()..];
+        remove.push(format!("x-{kind}-meta-{}", key.to_ascii_lowercase()));
+    }
+    Ok((set, remove))
+}

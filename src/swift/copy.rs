@@ -1,0 +1,396 @@
+//! Server-side copy, as Swift's copy middleware does it: `COPY` with
+//! `Destination` (and `Destination-Account`), or `PUT` with `X-Copy-From`
+//! (and `X-Copy-From-Account`). The source is read with the caller's read
+//! rights, the destination written with their write rights, and the bytes
+//! stream from the source file into the new object (never held in memory).
+
+use crate::core::http::{Host, Request, Response};
+use crate::node::integrity::{self, Suspect, Verdict};
+use crate::node::vhost::Vhost;
+use crate::store::objects::{NewObject, ObjectMeta};
+use crate::store::Timestamp;
+use crate::swift::access;
+use crate::swift::auth::Caller;
+use crate::swift::conditional::{self, Outcome};
+use crate::swift::error::storage_error;
+use crate::swift::names::{self, Target};
+use crate::swift::object::{self, Source};
+use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
+
+/// Whether the request is a server-side copy (object level only).
+pub fn is_copy(req: &Request<'_>, target: &Target) -> bool {
+    matches!(target, Target::Object { .. })
+        && (req.method == "COPY"
+            || (req.method == "PUT" && req.header("X-Copy-From").is_some_and(|v| !v.is_empty())))
+}
+
+/// Source and destination of one copy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    pub source: (String, String, String),
+    pub dest: (String, String, String),
+}
+
+/// A failure before any data moves, with Swift's status and message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refused {
+    pub status: u16,
+    pub message: String,
+}
+
+fn refuse(status: u16, message: impl Into<String>) -> Refused {
+    Refused {
+        status,
+        message: message.into(),
+    }
+}
+
+/// Works out source and destination from the headers, as Swift does.
+/// `target` is the request's own (account, container, object).
+pub fn plan(req: &Request<'_>, target: (&str, &str, &str)) -> Result<Plan, Refused> {
+    let own = (
+        target.0.to_string(),
+        target.1.to_string(),
+        target.2.to_string(),
+    );
+    if req.method == "COPY" {
+        let dest = req
+            .header("Destination")
+            .filter(|v| !v.is_empty())
+            .ok_or_else(|| refuse(412, "Destination header required"))?;
+        let account = match req.header("Destination-Account") {
+            Some(a) => account_name(a)?,
+            None => own.0.clone(),
+        };
+        let (c, o) = path_header(dest, "Destination")?;
+        return Ok(Plan {
+            source: own,
+            dest: (account, c, o),
+        });
+    }
+    // Swift refuses a body with a non-zero length; a chunked one is read
+    // as empty.
+    if req.content_length.is_some_and(|n| n > 0) {
+        return Err(refuse(400, "Copy requests require a zero byte body"));
+    }
+    let account = match req.header("X-Copy-From-Account") {
+        Some(a) => account_name(a)?,
+        None => own.0.clone(),
+    };
+    let from = req.header("X-Copy-From").unwrap_or_default();
+    let (c, o) = path_header(from, "X-Copy-From")?;
+    Ok(Plan {
+        source: (account, c, o),
+        dest: own,
+    })
+}
+
+/// `<container>/<object>`, percent-decoded, optionally with a leading `/`.
+fn path_header(value: &str, name: &str) -> Result<(String, String), Refused> {
+    let bad = || {
+        refuse(
+            412,
+            format!("{name} header must be of the form <container name>/<object name>"),
+        )
+    };
+    let decoded = names::decode_path(value).map_err(|e| refuse(e.status, e.message))?;
+    let path = decoded.strip_prefix('/').unwrap_or(&decoded);
+    match path.split_once('/') {
+        Some((c, o)) if !c.is_empty() && !o.is_empty() => Ok((c.to_string(), o.to_string())),
+        _ => Err(bad()),
+    }
+}
+
+fn account_name(value: &str) -> Result<String, Refused> {
+    let decoded = names::decode_path(value).map_err(|e| refuse(e.status, e.message))?;
+    if decoded.is_empty() {
+        return Err(refuse(412, "Account name cannot be empty"));
+    }
+    if decoded.contains('/') {
+        return Err(refuse(412, "Account name cannot contain slashes"));
+    }
+    Ok(decoded)
+}
+
+/// The metadata of the copy: the source's (without its manifest, as Swift
+/// does) overridden header by header by the request's, or only the
+/// request's with `X-Fresh-Metadata: true`.
+pub fn merge_metadata(
+    source: &[(String, String)],
+    request: Vec<(String, String)>,
+    fresh: bool,
+) -> Vec<(String, String)> {
+    if fresh {
+        return request;
+    }
+    let mut out: Vec<(String, String)> = source
+        .iter()
+        .filter(|(n, _)| n != "x-object-manifest" && !request.iter().any(|(r, _)| r == n))
+        .cloned()
+        .collect();
+    out.extend(request);
+    out
+}
+
+/// Handles a COPY or a PUT with X-Copy-From.
+pub fn handle(
+    vh: &Vhost,
+    req: &Request<'_>,
+    target: &Target,
+    caller: &Caller,
+    host: &mut dyn Host,
+) -> Response {
+    let Target::Object {
+        account,
+        container,
+        object,
+    } = target
+    else {
+        return Response::error(405, "");
+    };
+    let plan = match plan(req, (account, container, object)) {
+        Ok(p) => p,
+        Err(r) => return Response::error(r.status, &r.message),
+    };
+    let src = match object_target(&plan.source) {
+        Ok(t) => t,
+        Err(r) => return r,
+    };
+    let dst = match object_target(&plan.dest) {
+        Ok(t) => t,
+        Err(r) => return r,
+    };
+    // The source is read as a GET by the same caller would be.
+    let mut as_get = req.clone();
+    as_get.method = "GET";
+    if let Err(resp) = access::check(vh, &as_get, &src, caller, host) {
+        return resp;
+    }
+    let (sa, sc, so) = (&plan.source.0, &plan.source.1, &plan.source.2);
+    let obj = match object::open_live(vh, sa, sc, so) {
+        Ok(Some(o)) => o,
+        Ok(None) => return Response::error(404, ""),
+        Err(e) => return storage_error(host, &e),
+    };
+    let last_modified = obj.meta.timestamp.max(obj.meta.meta_timestamp);
+    match conditional::evaluate(req, &obj.meta.etag, last_modified.http_time()) {
+        Outcome::Proceed => {}
+        Outcome::NotModified => return Response::new(304),
+        Outcome::PreconditionFailed => return Response::error(412, ""),
+    }
+    let mut as_put = req.clone();
+    as_put.method = "PUT";
+    if let Err(resp) = access::check(vh, &as_put, &dst, caller, host) {
+        return resp;
+    }
+    let (da, dc, dobj) = (&plan.dest.0, &plan.dest.1, &plan.dest.2);
+    match vh.catalog.container_info(da, dc) {
+        Ok(Some(_)) => {}
+        Ok(None) => return Response::error(404, ""),
+        Err(e) => return storage_error(host, &e),
+    }
+    let request_meta = match object::stored_metadata(req) {
+        Ok(m) => m,
+        Err(msg) => return Response::error(400, &msg),
+    };
+    let fresh = req.header("X-Fresh-Metadata").is_some_and(is_true);
+    let new = NewObject {
+        timestamp: Timestamp::now(),
+        content_type: req
+            .header("Content-Type")
+            .filter(|ct| !ct.is_empty())
+            .map_or_else(|| obj.meta.content_type.clone(), str::to_string),
+        meta: merge_metadata(&obj.meta.meta, request_meta, fresh),
+        // The copy is verified against the source's checksum.
+        expected_etag: Some(obj.meta.etag.clone()),
+        max_size: crate::core::constraints::MAX_FILE_SIZE,
+    };
+    let source = Source::File(&obj.file, obj.meta.size);
+    let stored = match object::store(vh, (da, dc, dobj), &new, source, host) {
+        Ok(m) => m,
+        // The source's bytes did not hash to its ETag: nothing was stored;
+        // hash it again, and quarantine it when it is indeed corrupt.
+        Err(resp) if resp.status == 422 => {
+            let suspect = Suspect::new((sa, sc, so), &obj);
+            return match integrity::verify_first(vh, &suspect, &obj, host) {
+                Ok(Verdict::Quarantined) => Response::error(404, ""),
+                Ok(Verdict::Good) => resp,
+                Err(e) => storage_error(host, &e),
+            };
+        }
+        Err(resp) => return resp,
+    };
+    copied(&stored, &plan, last_modified)
+}
+
+/// Swift's 201 for a copy: the PUT's headers, where it came from, and the
+/// metadata the new object carries.
+fn copied(stored: &ObjectMeta, plan: &Plan, src_modified: Timestamp) -> Response {
+    let mut r = object::created(stored);
+    r.header("X-Copied-From-Account", quote(&plan.source.0))
+        .header(
+            "X-Copied-From",
+            quote(&format!("{}/{}", plan.source.1, plan.source.2)),
+        )
+        .header("X-Copied-From-Last-Modified", src_modified.http_date());
+    for (name, value) in &stored.meta {
+        if name.starts_with("x-object-meta-") || name == crate::node::expiry::DELETE_AT {
+            r.header(name, value.clone());
+        }
+    }
+    r
+}
+
+/// Checks the names of one side of the copy as a request path would be.
+fn object_target((a, c, o): &(String, String, String)) -> Result<Target, Response> {
+    names::split_target(&format!("{a}/{c}/{o}"))
+        .and_then(|t| names::check_lengths(&t).map(|()| t))
+        .map_err(|e| Response::error(e.status, &e.message))
+}
+
+/// Percent-encodes as Python's `quote` with `/` safe.
+fn quote(s: &str) -> String {
+    const SET: &AsciiSet = &CONTROLS
+        .add(b' ')
+        .add(b'"')
+        .add(b'#')
+        .add(b'%')
+        .add(b'<')
+        .add(b'>')
+        .add(b'?')
+        .add(b'`')
+        .add(b'{')
+        .add(b'}')
+        .add(b'|')
+        .add(b'\\')
+        .add(b'^')
+        .add(b'[')
+        .add(b']')
+        .add(b'!')
+        .add(b'$')
+        .add(b'&')
+        .add(b'\'')
+        .add(b'(')
+        .add(b')')
+        .add(b'*')
+        .add(b'+')
+        .add(b',')
+        .add(b':')
+        .add(b';')
+        .add(b'=')
+        .add(b'@');
+    utf8_percent_encode(s, SET).to_string()
+}
+
+fn is_true(v: &str) -> bool {
+    matches!(
+        v.trim().to_ascii_lowercase().as_str(),
+        "true" | "1" | "yes" | "on" | "t" | "y"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::borrow::Cow;
+
+    fn req(method: &'static str, headers: &[(&'static str, &'static str)]) -> Request<'static> {
+        Request {
+            method,
+            headers: headers
+                .iter()
+                .map(|(n, v)| (Cow::Borrowed(*n), Cow::Borrowed(*v)))
+                .collect(),
+            content_length: Some(0),
+            ..Default::default()
+        }
+    }
+
+    fn t(a: &str, c: &str, o: &str) -> (String, String, String) {
+        (a.into(), c.into(), o.into())
+    }
+
+    const HERE: (&str, &str, &str) = ("AUTH_a", "c", "o");
+
+    #[test]
+    fn plans_copy_and_put() {
+        let p = plan(&req("COPY", &[("Destination", "/c2/o2")]), HERE).unwrap();
+        assert_eq!(p.source, t("AUTH_a", "c", "o"));
+        assert_eq!(p.dest, t("AUTH_a", "c2", "o2"));
+        let p = plan(
+            &req(
+                "COPY",
+                &[
+                    ("Destination", "c2/a%2Fb/c"),
+                    ("Destination-Account", "AUTH_b"),
+                ],
+            ),
+            HERE,
+        )
+        .unwrap();
+        assert_eq!(p.dest, t("AUTH_b", "c2", "a/b/c"));
+        let p = plan(
+            &req(
+                "PUT",
+                &[("X-Copy-From", "/src/x"), ("X-Copy-From-Account", "AUTH_z")],
+            ),
+            HERE,
+        )
+        .unwrap();
+        assert_eq!(p.source, t("AUTH_z", "src", "x"));
+        assert_eq!(p.dest, t("AUTH_a", "c", "o"));
+    }
+
+    #[test]
+    fn refuses_like_swift() {
+        let e = plan(&req("COPY", &[]), HERE).unwrap_err();
+        assert_eq!(e, refuse(412, "Destination header required"));
+        for bad in ["c2", "/c2", "/c2/", "//o"] {
+            let e = plan(&req("COPY", &[("Destination", bad)]), HERE).unwrap_err();
+            assert_eq!(e.status, 412, "{bad}");
+            assert!(e.message.starts_with("Destination header must be"), "{bad}");
+        }
+        let e = plan(&req("PUT", &[("X-Copy-From", "nocontainer")]), HERE).unwrap_err();
+        assert_eq!(e.status, 412);
+        assert!(e.message.starts_with("X-Copy-From header must be"));
+        let e = plan(
+            &req(
+                "COPY",
+                &[("Destination", "c/o"), ("Destination-Account", "a/b")],
+            ),
+            HERE,
+        )
+        .unwrap_err();
+        assert_eq!(e, refuse(412, "Account name cannot contain slashes"));
+        let mut body = req("PUT", &[("X-Copy-From", "c/o")]);
+        body.content_length = Some(3);
+        assert_eq!(plan(&body, HERE).unwrap_err().status, 400);
+    }
+
+    #[test]
+    fn metadata_carried_or_fresh() {
+        let src = vec![
+            ("x-object-meta-a".to_string(), "1".to_string()),
+            ("x-object-meta-b".to_string(), "2".to_string()),
+            ("x-object-manifest".to_string(), "c/p".to_string()),
+            ("content-encoding".to_string(), "gzip".to_string()),
+        ];
+        let reqm = vec![("x-object-meta-b".to_string(), "new".to_string())];
+        let merged = merge_metadata(&src, reqm.clone(), false);
+        assert_eq!(
+            merged,
+            vec![
+                ("x-object-meta-a".to_string(), "1".to_string()),
+                ("content-encoding".to_string(), "gzip".to_string()),
+                ("x-object-meta-b".to_string(), "new".to_string()),
+            ]
+        );
+        assert_eq!(merge_metadata(&src, reqm.clone(), true), reqm);
+    }
+
+    #[test]
+    fn quotes_like_python() {
+        assert_eq!(quote("c/o n+é"), "c/o%20n%2B%C3%A9");
+        assert_eq!(quote("a-b_c.d~"), "a-b_c.d~");
+    }
+}

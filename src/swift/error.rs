@@ -1,0 +1,162 @@
+//! The one error type of the API layer. A processor returns
+//! `Result<Response, ApiError>` and writes `?` on storage calls; the status a
+//! failure becomes is decided here and nowhere else: a refusal carries
+//! Swift's status and body, a storage failure is logged and becomes 507
+//! (the disk or quota is full, as Swift's servers answer) or 500.
+
+use crate::core::http::{Host, LogLevel, Response};
+use crate::store::StoreError;
+use std::borrow::Cow;
+use std::fmt;
+
+/// The body of a 507, Swift's wording without its HTML.
+pub const INSUFFICIENT_STORAGE: &str = "There was not enough space to save the resource.";
+
+#[derive(Debug)]
+pub enum ApiError {
+    /// The request is refused: Swift's status and body (empty: the reason
+    /// phrase).
+    Refused {
+        status: u16,
+        body: Cow<'static, str>,
+    },
+    /// A refusal that needs its own headers (a 401's challenge, a 503's
+    /// Retry-After, a 405's Allow), built by the one who refuses.
+    Answer(Box<Response>),
+    /// The storage layer failed: the client learns only the status.
+    Store(StoreError),
+}
+
+impl ApiError {
+    /// A refusal with Swift's body for it.
+    pub fn refused(status: u16, body: impl Into<Cow<'static, str>>) -> ApiError {
+        ApiError::Refused {
+            status,
+            body: body.into(),
+        }
+    }
+
+    /// A refusal whose body is the reason phrase.
+    pub fn status_only(status: u16) -> ApiError {
+        ApiError::refused(status, "")
+    }
+
+    pub fn bad_request(body: impl Into<Cow<'static, str>>) -> ApiError {
+        ApiError::refused(400, body)
+    }
+
+    pub fn not_found() -> ApiError {
+        ApiError::status_only(404)
+    }
+
+    /// The status the client gets.
+    pub fn status(&self) -> u16 {
+        match self {
+            ApiError::Refused { status, .. } => *status,
+            ApiError::Answer(r) => r.status,
+            ApiError::Store(e) if e.is_out_of_space() => 507,
+            ApiError::Store(_) => 500,
+        }
+    }
+
+    /// The response, logging through `host` what the operator must see: a
+    /// full disk, a damaged SQLite file (named, for the operator to act
+    /// on), any other storage failure. Nothing of a storage failure's
+    /// detail reaches the client.
+    pub fn respond(self, host: &mut dyn Host) -> Response {
+        match self {
+            ApiError::Refused { status, body } => Response::error(status, &body),
+            ApiError::Answer(r) => *r,
+            ApiError::Store(e) => storage_error(host, &e),
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        ApiError::Store(e)
+    }
+}
+
+impl From<Response> for ApiError {
+    fn from(r: Response) -> Self {
+        ApiError::Answer(Box::new(r))
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ApiError::Refused { status, body } => write!(f, "{status} {body}"),
+            ApiError::Answer(r) => write!(f, "{}", r.status),
+            ApiError::Store(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+/// Logs a storage failure and answers without details for the client: 507
+/// when the disk (or quota) is full, else 500. A damaged SQLite file gets a
+/// line that says so and names it, for the operator to act on.
+pub fn storage_error(host: &mut dyn Host, e: &StoreError) -> Response {
+    if e.is_out_of_space() {
+        host.log(LogLevel::Error, &format!("storage full: {e}"));
+        return Response::error(507, INSUFFICIENT_STORAGE);
+    }
+    let line = match e.damaged_db() {
+        Some(path) => format!(
+            "damaged SQLite database {} (check with stowage-audit; restore it from a backup): {e}",
+            path.display()
+        ),
+        None => format!("storage error: {e}"),
+    };
+    host.log(LogLevel::Error, &line);
+    Response::error(500, "")
+}
+
+/// Runs a processor written with `?` and turns its failure into the
+/// response.
+pub fn answer(
+    host: &mut dyn Host,
+    f: impl FnOnce(&mut dyn Host) -> Result<Response, ApiError>,
+) -> Response {
+    match f(host) {
+        Ok(r) => r,
+        Err(e) => e.respond(host),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::http::testing::MemHost;
+    use std::io;
+
+    fn full() -> StoreError {
+        StoreError::io("writing", "/x", io::Error::from_raw_os_error(libc::ENOSPC))
+    }
+
+    #[test]
+    fn one_place_decides_each_status() {
+        let mut host = MemHost::default();
+        assert_eq!(ApiError::bad_request("Bad URL").status(), 400);
+        let r = ApiError::bad_request("Bad URL").respond(&mut host);
+        assert_eq!((r.status, r.body_len()), (400, "Bad URL\n".len() as u64));
+        assert_eq!(ApiError::from(full()).status(), 507);
+        let r = ApiError::from(full()).respond(&mut host);
+        assert_eq!(r.status, 507);
+        assert!(
+            host.logs[0].1.starts_with("storage full:"),
+            "{:?}",
+            host.logs
+        );
+        let other = StoreError::corrupt("/y", "bad trailer");
+        let r = ApiError::from(other).respond(&mut host);
+        assert_eq!(r.status, 500);
+        assert_eq!(r.body_len(), "Internal Server Error\n".len() as u64);
+        assert!(
+            host.logs[1].1.starts_with("storage error:"),
+            "{:?}",
+            host.logs
+        );
+    }
+}

@@ -1,0 +1,39 @@
+//! `GET /info`: what this cluster supports, and only what is implemented.
+
+use crate::core::constraints::*;
+use crate::core::http::{Request, Response};
+use serde_json::json;
+
+pub fn handle(req: &Request<'_>) -> Response {
+    if !matches!(req.method, "GET" | "HEAD") {
+        return Response::error(405, "");
+    }
+    let body = json!({
+        "swift": {
+            "version": concat!("stowage-", env!("CARGO_PKG_VERSION")),
+            "max_file_size": MAX_FILE_SIZE,
+            "max_meta_name_length": MAX_META_NAME_LENGTH,
+            "max_meta_value_length": MAX_META_VALUE_LENGTH,
+            "max_meta_count": MAX_META_COUNT,
+            "max_meta_overall_size": MAX_META_OVERALL_SIZE,
+            "max_header_size": MAX_HEADER_SIZE,
+            "max_object_name_length": MAX_OBJECT_NAME_LENGTH,
+            "max_account_name_length": MAX_ACCOUNT_NAME_LENGTH,
+            "max_container_name_length": MAX_CONTAINER_NAME_LENGTH,
+            "container_listing_limit": CONTAINER_LISTING_LIMIT,
+            "account_listing_limit": ACCOUNT_LISTING_LIMIT,
+            "extra_header_count": 0,
+            "valid_api_versions": VALID_API_VERSIONS,
+            "account_autocreate": true,
+        },
+        // Account ACLs (X-Account-Access-Control) work; copy and expiry are
+        // core behaviour here, not middleware. No dlo/slo: not implemented.
+        "tempauth": { "account_acls": true },
+    });
+    let mut r = Response::new(200);
+    r.header("Content-Type", "application/json; charset=UTF-8");
+    r.body.push(crate::core::http::Segment::Bytes(
+        body.to_string().into_bytes(),
+    ));
+    r
+}

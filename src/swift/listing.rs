@@ -1,0 +1,506 @@
+//! Account and container listings rendered byte for byte as Swift renders
+//! them (swift/common/middleware/listing_formats.py): plain text, JSON as
+//! Python's `json.dumps` writes it (ASCII only, ", " and ": " separators),
+//! and XML as ElementTree serialises it.
+
+use crate::core::http::{Response, Segment};
+use crate::store::catalog::{ContainerRecord, ListingEntry, ObjectRecord};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Plain,
+    Json,
+    Xml,
+}
+
+/// The media types Swift offers, in its order of preference.
+const OFFERS: [(&str, Format); 4] = [
+    ("text/plain", Format::Plain),
+    ("application/json", Format::Json),
+    ("application/xml", Format::Xml),
+    ("text/xml", Format::Xml),
+];
+
+impl Format {
+    /// `?format=json|xml|plain` wins (any other value means plain); else the
+    /// Accept header decides; else plain. Err is Swift's refusal: 400 for a
+    /// malformed Accept header, 406 for one that matches none of its types.
+    pub fn negotiate(format_param: Option<&str>, accept: Option<&str>) -> Result<Format, u16> {
+        if let Some(f) = format_param.filter(|f| !f.is_empty()) {
+            return Ok(match f.to_ascii_lowercase().as_str() {
+                "json" => Format::Json,
+                "xml" => Format::Xml,
+                _ => Format::Plain,
+            });
+        }
+        let ranges = match accept.map(str::trim).filter(|a| !a.is_empty()) {
+            None => return Ok(Format::Plain),
+            Some(a) => parse_accept(a).ok_or(400u16)?,
+        };
+        // Swift's swob.Accept.best_match: ranges by quality, exact before
+        // wildcard; the first offer a range matches wins (q=0 included).
+        ranges
+            .iter()
+            .find_map(|r| {
+                OFFERS
+                    .iter()
+                    .find(|(offer, _)| r.matches(offer))
+                    .map(|(_, f)| *f)
+            })
+            .ok_or(406)
+    }
+}
+
+struct MediaRange {
+    kind: String,
+    subtype: String,
+    q: f64,
+}
+
+impl MediaRange {
+    fn matches(&self, offer: &str) -> bool {
+        let (kind, subtype) = offer.split_once('/').unwrap_or((offer, ""));
+        (self.kind == "*" || self.kind == kind) && (self.subtype == "*" || self.subtype == subtype)
+    }
+
+    fn exact(&self) -> bool {
+        self.kind != "*" && self.subtype != "*"
+    }
+}
+
+/// Accept ranges sorted as Swift sorts them; None if malformed.
+fn parse_accept(header: &str) -> Option<Vec<MediaRange>> {
+    let mut ranges = Vec::new();
+    for item in header.split(',') {
+        let mut parts = item.split(';');
+        let (kind, subtype) = parts.next()?.trim().split_once('/')?;
+        let token = |s: &str| {
+            !s.is_empty()
+                && s.bytes()
+                    .all(|b| b.is_ascii_graphic() && !b"()<>@,;:\\\"/[]?={}".contains(&b))
+        };
+        if !token(kind) || !token(subtype) {
+            return None;
+        }
+        let mut q = 1.0;
+        for param in parts {
+            let (name, value) = param.split_once('=')?;
+            if name.trim() == "q" {
+                q = value.trim().parse().ok()?;
+            }
+        }
+        ranges.push(MediaRange {
+            kind: kind.to_ascii_lowercase(),
+            subtype: subtype.to_ascii_lowercase(),
+            q,
+        });
+    }
+    // Stable: equal ranges keep header order.
+    ranges.sort_by(|a, b| b.q.total_cmp(&a.q).then(b.exact().cmp(&a.exact())));
+    Some(ranges)
+}
+
+/// The response to an account or container listing GET: Swift answers an
+/// empty plain-text listing with 204 and no body. `render` runs only when
+/// there is a body to send.
+pub fn response(format: Format, is_empty: bool, render: impl FnOnce() -> Vec<u8>) -> Response {
+    let empty_plain = is_empty && format == Format::Plain;
+    let mut r = Response::new(if empty_plain { 204 } else { 200 });
+    r.header("Content-Type", content_type(format));
+    if !empty_plain {
+        r.body.push(Segment::Bytes(render()));
+    }
+    r
+}
+
+pub fn content_type(f: Format) -> &'static str {
+    match f {
+        Format::Plain => "text/plain; charset=utf-8",
+        Format::Json => "application/json; charset=utf-8",
+        Format::Xml => "application/xml; charset=utf-8",
+    }
+}
+
+pub fn render_objects(
+    container: &str,
+    entries: &[ListingEntry<ObjectRecord>],
+    f: Format,
+) -> Vec<u8> {
+    match f {
+        Format::Plain => plain(entries, |o| &o.name),
+        Format::Json => json_list(entries, |out, o| {
+            out.push_str("{\"hash\": ");
+            json_str(out, &o.etag);
+            out.push_str(", \"last_modified\": ");
+            json_str(out, &o.timestamp.iso8601());
+            out.push_str(&format!(", \"bytes\": {}, \"name\": ", o.size));
+            json_str(out, &o.name);
+            out.push_str(", \"content_type\": ");
+            json_str(out, &o.content_type);
+            out.push('}');
+        }),
+        Format::Xml => {
+            let mut out = xml_open("container", container);
+            if entries.is_empty() {
+                out.push_str(" />");
+                return out.into_bytes();
+            }
+            out.push('>');
+            for e in entries {
+                match e {
+                    ListingEntry::Item(o) => {
+                        out.push_str("<object>");
+                        xml_field(&mut out, "name", &o.name);
+                        xml_field(&mut out, "hash", &o.etag);
+                        xml_field(&mut out, "bytes", &o.size.to_string());
+                        xml_field(&mut out, "content_type", &o.content_type);
+                        xml_field(&mut out, "last_modified", &o.timestamp.iso8601());
+                        out.push_str("</object>");
+                    }
+                    ListingEntry::Subdir(name) => {
+                        out.push_str("<subdir name=\"");
+                        xml_attr(&mut out, name);
+                        out.push_str("\">");
+                        xml_field(&mut out, "name", name);
+                        out.push_str("</subdir>");
+                    }
+                }
+            }
+            out.push_str("</container>");
+            out.into_bytes()
+        }
+    }
+}
+
+pub fn render_containers(
+    account: &str,
+    entries: &[ListingEntry<ContainerRecord>],
+    f: Format,
+) -> Vec<u8> {
+    match f {
+        Format::Plain => plain(entries, |c| &c.name),
+        Format::Json => json_list(entries, |out, c| {
+            out.push_str("{\"name\": ");
+            json_str(out, &c.name);
+            out.push_str(&format!(
+                ", \"count\": {}, \"bytes\": {}, \"last_modified\": ",
+                c.object_count, c.bytes_used
+            ));
+            json_str(out, &c.last_modified.iso8601());
+            out.push('}');
+        }),
+        Format::Xml => {
+            // Swift's account document has a newline after the opening tag
+            // and after each entry; its subdirs carry no <name> child.
+            let mut out = xml_open("account", account);
+            out.push_str(">\n");
+            for e in entries {
+                match e {
+                    ListingEntry::Item(c) => {
+                        out.push_str("<container>");
+                        xml_field(&mut out, "name", &c.name);
+                        xml_field(&mut out, "count", &c.object_count.to_string());
+                        xml_field(&mut out, "bytes", &c.bytes_used.to_string());
+                        xml_field(&mut out, "last_modified", &c.last_modified.iso8601());
+                        out.push_str("</container>");
+                    }
+                    ListingEntry::Subdir(name) => {
+                        out.push_str("<subdir name=\"");
+                        xml_attr(&mut out, name);
+                        out.push_str("\" />");
+                    }
+                }
+                out.push('\n');
+            }
+            out.push_str("</account>");
+            out.into_bytes()
+        }
+    }
+}
+
+fn plain<T>(entries: &[ListingEntry<T>], name: impl Fn(&T) -> &str) -> Vec<u8> {
+    let mut out = Vec::new();
+    for e in entries {
+        out.extend_from_slice(
+            match e {
+                ListingEntry::Item(item) => name(item),
+                ListingEntry::Subdir(s) => s,
+            }
+            .as_bytes(),
+        );
+        out.push(b'\n');
+    }
+    out
+}
+
+fn json_list<T>(entries: &[ListingEntry<T>], item: impl Fn(&mut String, &T)) -> Vec<u8> {
+    let mut out = String::from("[");
+    for (i, e) in entries.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        match e {
+            ListingEntry::Item(it) => item(&mut out, it),
+            ListingEntry::Subdir(s) => {
+                out.push_str("{\"subdir\": ");
+                json_str(&mut out, s);
+                out.push('}');
+            }
+        }
+    }
+    out.push(']');
+    out.into_bytes()
+}
+
+/// A JSON string as Python's json.dumps (ensure_ascii) writes it: only
+/// printable ASCII raw, everything else as \uXXXX (UTF-16, lowercase hex).
+fn json_str(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            ' '..='~' => out.push(c),
+            _ => {
+                let mut units = [0u16; 2];
+                for u in c.encode_utf16(&mut units) {
+                    out.push_str(&format!("\\u{u:04x}"));
+                }
+            }
+        }
+    }
+    out.push('"');
+}
+
+fn xml_open(tag: &str, name: &str) -> String {
+    let mut out = format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<{tag} name=\"");
+    xml_attr(&mut out, name);
+    out.push('"');
+    out
+}
+
+/// `<tag>text</tag>`, or `<tag />` for empty text as ElementTree writes it.
+fn xml_field(out: &mut String, tag: &str, text: &str) {
+    if text.is_empty() {
+        out.push_str(&format!("<{tag} />"));
+        return;
+    }
+    out.push_str(&format!("<{tag}>"));
+    xml_escape(out, text, false);
+    out.push_str(&format!("</{tag}>"));
+}
+
+fn xml_attr(out: &mut String, s: &str) {
+    xml_escape(out, s, true);
+}
+
+/// Whether XML 1.0 can carry `c` at all (its `Char` production).
+fn is_xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{d7ff}' | '\u{e000}'..='\u{fffd}')
+        || c >= '\u{10000}'
+}
+
+/// ElementTree's escaping (&, <, > everywhere; " and \n \t in attributes),
+/// plus character references for \r and other control characters, which
+/// ElementTree would write raw (a parser would drop or reject them).
+/// Characters XML 1.0 cannot carry even as references (most C0 controls,
+/// U+FFFE, U+FFFF) become U+FFFD, so one odd name cannot make the whole
+/// document unreadable; JSON and plain listings keep the exact name.
+fn xml_escape(out: &mut String, s: &str, attr: bool) {
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' if attr => out.push_str("&quot;"),
+            '\n' if attr => out.push_str("&#10;"),
+            '\t' if attr => out.push_str("&#09;"),
+            '\n' | '\t' => out.push(c),
+            '\r' => out.push_str("&#13;"),
+            c if !is_xml_char(c) => out.push('\u{fffd}'),
+            c if c.is_control() => out.push_str(&format!("&#{};", c as u32)),
+            c => out.push(c),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::timestamp::Timestamp;
+    use serde_json::{json, Value};
+
+    fn ts() -> Timestamp {
+        Timestamp::parse("1700000000.12345").unwrap()
+    }
+
+    fn objects() -> Vec<ListingEntry<ObjectRecord>> {
+        vec![
+            ListingEntry::Item(ObjectRecord {
+                name: "a&b <\"c\">\u{1}é😀".into(),
+                timestamp: ts(),
+                size: 12,
+                content_type: "text/plain".into(),
+                etag: "d41d8cd98f00b204e9800998ecf8427e".into(),
+            }),
+            ListingEntry::Subdir("dir/".into()),
+        ]
+    }
+
+    fn containers() -> Vec<ListingEntry<ContainerRecord>> {
+        vec![
+            ListingEntry::Item(ContainerRecord {
+                name: "c1".into(),
+                object_count: 3,
+                bytes_used: 42,
+                last_modified: ts(),
+            }),
+            ListingEntry::Subdir("sub/".into()),
+        ]
+    }
+
+    fn chosen(format: Option<&str>, accept: Option<&str>) -> Format {
+        Format::negotiate(format, accept).unwrap()
+    }
+
+    #[test]
+    fn chooses_format_like_swift() {
+        assert_eq!(chosen(Some("json"), Some("application/xml")), Format::Json);
+        assert_eq!(chosen(Some("XML"), None), Format::Xml);
+        assert_eq!(
+            chosen(Some("plain"), Some("application/json")),
+            Format::Plain
+        );
+        assert_eq!(
+            chosen(Some("bogus"), Some("application/json")),
+            Format::Plain
+        );
+        assert_eq!(chosen(None, None), Format::Plain);
+        assert_eq!(chosen(None, Some("application/json")), Format::Json);
+        assert_eq!(chosen(None, Some("text/xml")), Format::Xml);
+        assert_eq!(chosen(None, Some("application/xml; q=0.9")), Format::Xml);
+        assert_eq!(chosen(None, Some("*/*")), Format::Plain);
+        assert_eq!(
+            chosen(None, Some("text/*;q=0.5, application/json;q=0.8")),
+            Format::Json
+        );
+        assert_eq!(
+            chosen(None, Some("application/*, text/plain;q=0.1")),
+            Format::Json
+        );
+        assert_eq!(chosen(None, Some("application/json, */*")), Format::Json);
+        assert_eq!(Format::negotiate(None, Some("image/png")), Err(406));
+        assert_eq!(Format::negotiate(None, Some("garbage")), Err(400));
+        assert_eq!(
+            Format::negotiate(Some("json"), Some("garbage")),
+            Ok(Format::Json)
+        );
+    }
+
+    #[test]
+    fn content_types() {
+        assert_eq!(content_type(Format::Plain), "text/plain; charset=utf-8");
+        assert_eq!(
+            content_type(Format::Json),
+            "application/json; charset=utf-8"
+        );
+        assert_eq!(content_type(Format::Xml), "application/xml; charset=utf-8");
+    }
+
+    #[test]
+    fn plain_is_one_name_per_line() {
+        let body = render_objects("c", &objects(), Format::Plain);
+        assert_eq!(body, "a&b <\"c\">\u{1}é😀\ndir/\n".as_bytes());
+        assert_eq!(
+            render_containers("a", &containers(), Format::Plain),
+            b"c1\nsub/\n"
+        );
+        assert!(render_objects("c", &[], Format::Plain).is_empty());
+    }
+
+    #[test]
+    fn object_json_matches_swift_bytes_and_parses() {
+        let body = render_objects("c", &objects(), Format::Json);
+        let text = String::from_utf8(body.clone()).unwrap();
+        assert!(text.is_ascii());
+        assert_eq!(
+            text,
+            r#"[{"hash": "d41d8cd98f00b204e9800998ecf8427e", "last_modified": "2023-11-14T22:13:20.123450", "bytes": 12, "name": "a&b <\"c\">\u0001\u00e9\ud83d\ude00", "content_type": "text/plain"}, {"subdir": "dir/"}]"#
+        );
+        let parsed: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(
+            parsed,
+            json!([
+                {"hash": "d41d8cd98f00b204e9800998ecf8427e", "last_modified": "2023-11-14T22:13:20.123450",
+                 "bytes": 12, "name": "a&b <\"c\">\u{1}é😀", "content_type": "text/plain"},
+                {"subdir": "dir/"}
+            ])
+        );
+        assert_eq!(render_objects("c", &[], Format::Json), b"[]");
+    }
+
+    #[test]
+    fn container_json_parses_back() {
+        let body = render_containers("a", &containers(), Format::Json);
+        assert_eq!(
+            String::from_utf8(body.clone()).unwrap(),
+            r#"[{"name": "c1", "count": 3, "bytes": 42, "last_modified": "2023-11-14T22:13:20.123450"}, {"subdir": "sub/"}]"#
+        );
+        let parsed: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(parsed[0]["count"], 3);
+        assert_eq!(parsed[1]["subdir"], "sub/");
+    }
+
+    #[test]
+    fn object_xml_matches_swift() {
+        let body = String::from_utf8(render_objects("c\"&<", &objects(), Format::Xml)).unwrap();
+        assert_eq!(
+            body,
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<container name=\"c&quot;&amp;&lt;\">\
+             <object><name>a&amp;b &lt;\"c\"&gt;\u{fffd}é😀</name><hash>d41d8cd98f00b204e9800998ecf8427e</hash>\
+             <bytes>12</bytes><content_type>text/plain</content_type>\
+             <last_modified>2023-11-14T22:13:20.123450</last_modified></object>\
+             <subdir name=\"dir/\"><name>dir/</name></subdir></container>"
+        );
+        assert_eq!(
+            render_objects("c", &[], Format::Xml),
+            b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<container name=\"c\" />"
+        );
+    }
+
+    #[test]
+    fn account_xml_matches_swift() {
+        let body =
+            String::from_utf8(render_containers("AUTH_test", &containers(), Format::Xml)).unwrap();
+        assert_eq!(
+            body,
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<account name=\"AUTH_test\">\n\
+             <container><name>c1</name><count>3</count><bytes>42</bytes>\
+             <last_modified>2023-11-14T22:13:20.123450</last_modified></container>\n\
+             <subdir name=\"sub/\" />\n</account>"
+        );
+        assert_eq!(
+            render_containers("a", &[], Format::Xml),
+            b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<account name=\"a\">\n</account>"
+        );
+    }
+
+    #[test]
+    fn xml_escapes_attributes_and_controls() {
+        let mut out = String::new();
+        xml_escape(&mut out, "a\n\t\r\"<", true);
+        assert_eq!(out, "a&#10;&#09;&#13;&quot;&lt;");
+        out.clear();
+        xml_escape(&mut out, "a\n\t\r\"\u{7f}", false);
+        assert_eq!(out, "a\n\t&#13;\"&#127;");
+        // Not XML 1.0 characters, even as references.
+        out.clear();
+        xml_escape(&mut out, "\u{1}\u{1f}\u{fffe}\u{ffff}\u{85}\u{10000}", true);
+        assert_eq!(out, "\u{fffd}\u{fffd}\u{fffd}\u{fffd}&#133;\u{10000}");
+    }
+}

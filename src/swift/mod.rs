@@ -1,0 +1,26 @@
+//! Swift: OpenStack Swift's v1 API over one node. The router maps a request
+//! to its processor (`router`), after parsing its path, query, ranges and
+//! conditions (`names`, `query`, `range`, `conditional`) and deciding who
+//! the caller is and what they may do (`auth`, `access`, `acl`). The
+//! account, container and object processors (`account`, `container`,
+//! `object`) answer with `core::http::Response`s; listings are rendered by
+//! `listing`, server-side copies by `copy`. Imports: `node`, `gate`,
+//! `store`, `core`; never `abi`.
+
+pub mod access;
+pub mod account;
+pub mod acl;
+pub mod admission;
+pub mod auth;
+pub mod conditional;
+pub mod container;
+pub mod copy;
+pub mod debug;
+pub mod error;
+pub mod info;
+pub mod listing;
+pub mod names;
+pub mod object;
+pub mod query;
+pub mod range;
+pub mod router;
