@@ -1,82 +1,39 @@
-//! Maps a request to its processor: health check, info, auth, then
-//! account / container / object under `/v1`, after the token check.
+//! Maps a request to its processor: the middleware pipeline first
+//! (`middleware`: health check, info, auth, copy, ...), then account /
+//! container / object under `/v1`, each under its admission gate.
 
-use crate::core::constraints::{MAX_HEADER_SIZE, MAX_META_NAME_LENGTH};
 use crate::core::http::{Host, Request, Response};
-use crate::core::request_log::TransHost;
 use crate::gate;
 use crate::node::vhost::Vhost;
-use crate::node::{expiry, recovery};
+use crate::swift::error::{self, ApiError};
+use crate::swift::middleware::{self, Env};
 use crate::swift::names::{self, Target};
 use crate::swift::query::Query;
-use crate::swift::{access, account, admission, auth, container, copy, info, object};
+use crate::swift::{access, account, admission, container, object};
 
+/// Serves one Swift request: through the middleware pipeline, into `app`.
 pub fn handle(vh: &Vhost, req: &Request<'_>, host: &mut dyn Host) -> Response {
-    let trans_id = trans_id();
-    host.set_note("stowage-trans-id", &trans_id);
-    let mut host = TransHost::new(host, &trans_id);
-    recovery::maybe_recover(vh, &mut host);
-    let mut resp = route(vh, req, &mut host);
-    // Swift challenges every 401 with its realm; not when tokens are off
-    // (StowageApacheAuth Only): then there is no Swift login to point to.
-    let challenge = resp.status == 401 && vh.config.apache_auth.tokens_allowed();
-    if challenge && resp.get_header("Www-Authenticate").is_none() {
-        let realm = realm(names::strip_authority(&req.uri));
-        resp.header("Www-Authenticate", format!("Swift realm=\"{realm}\""));
-    }
-    expiry::maybe_sweep(vh, &mut host);
-    resp.header("X-Trans-Id", trans_id.clone());
-    resp.header("X-Openstack-Request-Id", trans_id);
-    resp
+    middleware::run(vh, req, host, app)
 }
 
-fn route(vh: &Vhost, req: &Request<'_>, host: &mut dyn Host) -> Response {
-    if let Some(msg) = oversized_header(req) {
-        return Response::error(400, &msg);
-    }
-    let path = names::strip_authority(&req.uri);
-    match path {
-        "/healthcheck" => return Response::text(200, "OK"),
-        "/info" => return info::handle(req),
-        "/auth/v1.0" | "/auth/v1.0/" | "/auth/v1" | "/auth/v1/" => {
-            return auth::handle_auth(vh, req, host)
+/// The application at the end of the pipeline: what the caller may do
+/// (`access`, tempauth's rules), the name lengths Swift's handlers check,
+/// then the processor under its gate.
+fn app(env: &mut Env<'_>, req: &Request<'_>, host: &mut dyn Host) -> Response {
+    error::answer(host, |host| {
+        let vh = env.vh;
+        let target = env.target(req)?.clone();
+        let query = env.query(req)?.clone();
+        let grant = access::check(vh, req, &target, &env.caller, host)?;
+        names::check_length_for(&target, req.method)
+            .map_err(|e| ApiError::refused(e.status, e.message))?;
+        if grant.owner {
+            return Ok(dispatch(vh, req, &query, &target, host));
         }
-        _ => {}
-    }
-    let target = match names::target_of(path) {
-        Ok(t) => t,
-        Err(e) => return Response::error(e.status, &e.message),
-    };
-    let query = match Query::parse(req.query) {
-        Ok(q) => q,
-        Err(msg) => return Response::error(400, &msg),
-    };
-    let caller = match auth::authenticate(vh, req, target.account(), host) {
-        Ok(c) => c,
-        Err(resp) => return resp,
-    };
-    if copy::is_copy(req, &target) {
-        return gate::admission::serve(
-            &vh.gates,
-            req,
-            (gate::Kind::ObjectWrite, 0),
-            host,
-            |host| copy::handle(vh, req, &target, &caller, host),
-        );
-    }
-    let grant = match access::check(vh, req, &target, &caller, host) {
-        Ok(g) => g,
-        Err(resp) => return resp,
-    };
-    if let Err(e) = names::check_length_for(&target, req.method) {
-        return Response::error(e.status, &e.message);
-    }
-    if grant.owner {
-        return dispatch(vh, req, &query, &target, host);
-    }
-    let mut resp = dispatch(vh, &access::strip_request(req), &query, &target, host);
-    access::strip_response(&mut resp);
-    resp
+        let mut resp = dispatch(vh, &access::strip_request(req), &query, &target, host);
+        access::strip_response(&mut resp);
+        Ok(resp)
+    })
 }
 
 fn dispatch(
@@ -100,47 +57,6 @@ fn dispatch(
             object,
         } => object::handle(vh, req, account, container, object, host),
     })
-}
-
-/// Swift (eventlet) refuses a header line longer than max_header_size
-/// before anything else; Stowage holds every header value to it, as the
-/// metadata checks and `/info` do.
-fn oversized_header(req: &Request<'_>) -> Option<String> {
-    let (name, _) = req
-        .headers
-        .iter()
-        .find(|(_, v)| v.len() > MAX_HEADER_SIZE)?;
-    let shown: String = name.chars().take(MAX_META_NAME_LENGTH).collect();
-    Some(format!("Header value too long: {shown}"))
-}
-
-/// The realm a 401 names, as swob's: the account segment of the raw path
-/// (still percent-encoded), "unknown" when there is none or it is auth.
-fn realm(raw_path: &str) -> &str {
-    let mut segs = raw_path.trim_start_matches('/').split('/');
-    match (segs.next(), segs.next()) {
-        (Some(_), Some(r)) if !r.is_empty() && r != "v1.0" && r != "auth" && r.is_ascii() => {
-            if r.bytes().any(|b| b == b'"' || b.is_ascii_control()) {
-                "unknown"
-            } else {
-                r
-            }
-        }
-        _ => "unknown",
-    }
-}
-
-/// Swift-style transaction id: "tx" + 21 random hex digits + "-" + hex time.
-fn trans_id() -> String {
-    let mut raw = [0u8; 11];
-    // Without OS randomness the id is still unique enough to read logs by.
-    let _ = getrandom::fill(&mut raw);
-    let hex = crate::core::hex::hex(&raw);
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    format!("tx{}-{secs:010x}", &hex[..21])
 }
 
 #[cfg(test)]

@@ -2,9 +2,12 @@
 //! `Destination` (and `Destination-Account`), or `PUT` with `X-Copy-From`
 //! (and `X-Copy-From-Account`). The source is read with the caller's read
 //! rights, the destination written with their write rights, and the bytes
-//! stream from the source file into the new object (never held in memory).
+//! stream from the source file into the new object (never held in memory),
+//! under the object-write gate.
 
+use super::{Env, Middleware, Next};
 use crate::core::http::{Host, Request, Response};
+use crate::gate::{admission, Kind};
 use crate::node::integrity::{self, Suspect, Verdict};
 use crate::node::vhost::Vhost;
 use crate::store::objects::{NewObject, ObjectMeta};
@@ -16,6 +19,27 @@ use crate::swift::error::storage_error;
 use crate::swift::names::{self, Target};
 use crate::swift::object::{self, Source};
 use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
+
+pub struct Copy;
+
+impl Middleware for Copy {
+    fn call(
+        &self,
+        env: &mut Env<'_>,
+        req: &Request<'_>,
+        host: &mut dyn Host,
+        next: Next,
+    ) -> Response {
+        let target = match env.target(req) {
+            Ok(t) if is_copy(req, t) => t.clone(),
+            _ => return next.run(env, req, host),
+        };
+        let (vh, caller) = (env.vh, &env.caller);
+        admission::serve(&vh.gates, req, (Kind::ObjectWrite, 0), host, |host| {
+            handle(vh, req, &target, caller, host)
+        })
+    }
+}
 
 /// Whether the request is a server-side copy (object level only).
 pub fn is_copy(req: &Request<'_>, target: &Target) -> bool {
