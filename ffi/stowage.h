@@ -91,6 +91,35 @@ typedef void (*stowage_write_fn)(void *ctx, stowage_str bytes);
  * start-up). host_data is whatever the host passed along with it. */
 typedef void (*stowage_log_fn)(void *host_data, int level, stowage_str message);
 
+/* Every configuration directive the library parses, the one list both
+ * sides take theirs from: a host builds its directive table with
+ * STOWAGE_DIRECTIVES(X), and the library's unit tests fail when the names it
+ * parses differ from these. X(name, args, secret, help): `args` is TAKE1
+ * (exactly one argument) or RAW_ARGS (a line the host splits into words,
+ * quotes honoured; the library checks the count), `secret` the 1-based
+ * argument that error messages must not echo (0: none). Every directive is
+ * per server (server config or <VirtualHost>). */
+#define STOWAGE_DIRECTIVES(X)                                                  \
+    X("StowageRoot", TAKE1, 0,                                                 \
+      "StowageRoot <absolute path>: where this server's accounts, "            \
+      "containers and objects are stored")                                     \
+    X("StowageUser", RAW_ARGS, 2,                                              \
+      "StowageUser <account:user> <key> [.admin] [.reseller_admin]: a "        \
+      "TempAuth-style user")                                                   \
+    X("StowageTokenLife", TAKE1, 0,                                            \
+      "StowageTokenLife <seconds>: lifetime of the tokens /auth/v1.0 issues "  \
+      "(default 86400)")                                                       \
+    X("StowageGate", RAW_ARGS, 0,                                              \
+      "StowageGate object-read|object-write|object|container|account off | "   \
+      "[limit=N] [queue=N] [wait=DURATION] [yield=N|off] [scope=db|vhost]: "   \
+      "a processor's admission gate")                                          \
+    X("StowageApacheAuth", RAW_ARGS, 0,                                        \
+      "StowageApacheAuth Off|On|Only: act on the user Apache's own "           \
+      "authentication established (Only: ignore tokens)")                      \
+    X("StowageApacheUser", RAW_ARGS, 0,                                        \
+      "StowageApacheUser <apache-user> <account> [.admin] "                    \
+      "[.reseller_admin]: map an Apache user to a Swift account")
+
 /* One configuration directive as the host parsed it: argv[0] is the
  * directive name (e.g. "StowageRoot"), argv[1..argc) its arguments. */
 typedef struct stowage_directive {

@@ -218,7 +218,7 @@ static apr_array_header_t *new_args(cmd_parms *cmd)
     return args;
 }
 
-/* TAKE1 directives (StowageRoot). */
+/* TAKE1 directives (StowageRoot, StowageTokenLife). */
 static const char *set_take1(cmd_parms *cmd, void *dconf, const char *arg)
 {
     apr_array_header_t *args = new_args(cmd);
@@ -247,25 +247,15 @@ static const char *set_raw_args(cmd_parms *cmd, void *dconf, const char *line)
     return add_directive(cmd, args);
 }
 
-/* One entry per directive; the library validates the arguments. */
+/* The directive table, from the header's one list (STOWAGE_DIRECTIVES);
+ * the library validates the arguments. */
+#define STOWAGE_CMD_TAKE1(name, secret, help)                                 \
+    AP_INIT_TAKE1(name, set_take1, SECRET_ARG(secret), RSRC_CONF, help),
+#define STOWAGE_CMD_RAW_ARGS(name, secret, help)                              \
+    AP_INIT_RAW_ARGS(name, set_raw_args, SECRET_ARG(secret), RSRC_CONF, help),
+#define STOWAGE_CMD(name, args, secret, help) STOWAGE_CMD_##args(name, secret, help)
 static const command_rec stowage_cmds[] = {
-    AP_INIT_TAKE1("StowageRoot", set_take1, NULL, RSRC_CONF,
-                  "StowageRoot <absolute path>: where this server's accounts, "
-                  "containers and objects are stored"),
-    AP_INIT_RAW_ARGS("StowageUser", set_raw_args, SECRET_ARG(2), RSRC_CONF,
-                     "StowageUser <account:user> <key> [.admin] "
-                     "[.reseller_admin]: a TempAuth-style user"),
-    AP_INIT_RAW_ARGS("StowageGate", set_raw_args, NULL, RSRC_CONF,
-                     "StowageGate object|container|account off | [limit=N] "
-                     "[queue=N] [wait=DURATION]: a processor's admission gate"),
-    AP_INIT_RAW_ARGS("StowageApacheAuth", set_raw_args, NULL, RSRC_CONF,
-                     "StowageApacheAuth Off|On|Only: act on the user Apache's "
-                     "own authentication established (Only: ignore tokens)"),
-    AP_INIT_RAW_ARGS("StowageApacheUser", set_raw_args, NULL, RSRC_CONF,
-                     "StowageApacheUser <apache-user> <account> [.admin] "
-                     "[.reseller_admin]: map an Apache user to a Swift account"),
-    /* Future directives: AP_INIT_RAW_ARGS("StowageXxx", set_raw_args,
-     * NULL, RSRC_CONF, "help"), */
+    STOWAGE_DIRECTIVES(STOWAGE_CMD)
     {NULL}
 };
 

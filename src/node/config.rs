@@ -57,7 +57,9 @@ enum Directive {
     Gate(Vec<(crate::gate::Kind, crate::gate::settings::GateSettings)>),
 }
 
-/// Names of every directive this library understands, for the host's table.
+/// Names of every directive this library understands: the same list as
+/// `STOWAGE_DIRECTIVES` in `ffi/stowage.h`, which the host's table is built
+/// from (a unit test holds the two, and the README's table, together).
 pub const DIRECTIVES: &[&str] = &[
     "StowageRoot",
     "StowageUser",
@@ -216,6 +218,38 @@ mod tests {
         assert!(check_directive(&["StowageTokenLife", "0"]).is_err());
         assert!(check_directive(&["StowageBogus", "x"]).is_err());
         assert!(check_directive(&[]).is_err());
+    }
+
+    /// The names in a text's `X("Stowage...",` entries (the header's
+    /// X-macro) or `| \`Stowage... ` rows (the README's table).
+    fn names_in(text: &str, open: &str, close: char) -> Vec<String> {
+        let mut names: Vec<String> = text
+            .split(open)
+            .skip(1)
+            .filter_map(|rest| rest.split_once(close).map(|(n, _)| n))
+            .filter(|n| n.starts_with("Stowage") && !n.contains(char::is_whitespace))
+            .map(str::to_string)
+            .collect();
+        names.sort();
+        names.dedup();
+        names
+    }
+
+    #[test]
+    fn the_header_the_library_and_the_readme_name_the_same_directives() {
+        let mut ours: Vec<String> = DIRECTIVES.iter().map(|d| d.to_string()).collect();
+        ours.sort();
+        let header = names_in(include_str!("../../ffi/stowage.h"), "X(\"", '"');
+        assert_eq!(header, ours, "ffi/stowage.h STOWAGE_DIRECTIVES");
+        let readme = names_in(include_str!("../../README.md"), "| `", ' ');
+        assert_eq!(readme, ours, "README.md's directive table");
+        for name in DIRECTIVES {
+            let e = check_directive(&[name])
+                .err()
+                .map(|e| e.0)
+                .unwrap_or_default();
+            assert!(!e.contains("unknown directive"), "{name}: {e}");
+        }
     }
 
     #[test]

@@ -650,6 +650,17 @@ static void test_check_directive(const char *tmpdir)
           "check_directive: unknown directive's message names it ('%.200s')",
           term ? err : "(unterminated)");
 
+    /* Every directive of the header's list is one the library parses:
+     * whatever it says of an empty argument list, it is not "unknown". */
+#define KNOWN_DIRECTIVE(name, args, secret, help)                                      \
+    memset(err, 0, sizeof err);                                                        \
+    rc = directive(D(name), err, sizeof err);                                          \
+    check(strstr(err, "unknown directive") == NULL,                                    \
+          "check_directive: %s (STOWAGE_DIRECTIVES) is known to the library ('%.200s')", \
+          name, err);
+    STOWAGE_DIRECTIVES(KNOWN_DIRECTIVE)
+#undef KNOWN_DIRECTIVE
+
     rc = directive(D("StowageRoot"), err, sizeof err);
     check(rc == STOWAGE_ERR_CONFIG, "check_directive: StowageRoot with no argument -> error (rc=%d)", rc);
     rc = directive(D("StowageRoot", "/a", "/b"), err, sizeof err);

@@ -97,3 +97,22 @@ def test_non_admin_user_403(server, container):
     assert m.request("GET", container).status == 403
     assert m.request("PUT", unique("c")).status == 403
     assert m.request("PUT", f"{container}/o", body=b"x").status == 403
+
+
+def test_token_life_directive_sets_expiry():
+    """StowageTokenLife is a directive Apache registers (the shim's table
+    comes from ffi/stowage.h's list): a server configured with it starts,
+    hands out tokens of that life, and refuses them once it has passed."""
+    import time
+    from harness import HTTP, start_server, stop_server
+    srv = start_server(extra_conf="StowageTokenLife 2\n")
+    try:
+        status, h, _ = _auth(srv, {"X-Auth-User": "test:tester", "X-Auth-Key": "testing"})
+        assert status == 200, (status, h)
+        assert h["x-auth-token-expires"] == "2"
+        token = {"X-Auth-Token": h["x-auth-token"]}
+        assert HTTP(srv.port).request("HEAD", "/v1/AUTH_test", token).status == 204
+        time.sleep(2.5)
+        assert HTTP(srv.port).request("HEAD", "/v1/AUTH_test", token).status == 401
+    finally:
+        assert stop_server(srv) == []
