@@ -10,7 +10,7 @@ CARGO ?= cargo
 LIB := target/release/libstowage.so
 SHIM := build/mod_stowage.so
 
-.PHONY: all deps lib shim run test test-unit test-abi test-e2e test-fuzz bench soak clean
+.PHONY: all deps lib shim run test test-lint test-unit test-abi test-e2e test-fuzz bench soak clean
 
 all: lib shim
 
@@ -26,7 +26,14 @@ shim: lib
 run: deps all
 	@scripts/run.sh
 
-test: deps all test-unit test-abi test-e2e test-fuzz
+test: deps all test-lint test-unit test-abi test-e2e test-fuzz
+
+# The tree's shape: formatting, clippy's lints, imports only downward
+# through src/'s layers with no circle (docs/architecture.md).
+test-lint:
+	$(CARGO) fmt --check
+	$(CARGO) clippy --release --all-targets -- -D warnings
+	python3 scripts/check-layers.py
 
 test-unit:
 	$(CARGO) test --release
