@@ -21,4 +21,4 @@ for f in target/release/libstowage.so build/mod_stowage.so; do
     [ -f "$repo/$f" ] || { echo "bench/$mode: $f is missing; run 'make all'" >&2; exit 1; }
 done
 ulimit -n 65536 2>/dev/null || true   # wrk with 1024 connections
-exec "$venv/bin/python" "$here/gates_bench.py" "$mode" "$@"
+exec "$venv/bin/python" "$here/gates.py" "$mode" "$@"

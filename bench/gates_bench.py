@@ -1,5 +1,6 @@
-#!/usr/bin/env python3
-"""Admission-gate benchmarks (driven by bench/sweep.sh and bench/overload.sh).
+"""Admission-gate benchmarks: the shared pieces and the sweep, overload and
+separation runs (bench/gates.py is the command line; db_scope.py and
+onset.py add their runs on these pieces).
 
   sweep     for each processor, sweep the concurrency limit under a saturating
             wrk load; print throughput, p50, p99 per limit and the knee; write
@@ -17,16 +18,13 @@ percentiles from wrk.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
-import json
 import os
 import re
 import shutil
 import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
 import urllib.request
@@ -742,61 +740,3 @@ def write_limit_conf(lim: str, gates: str) -> str:
     write = ("StowageGate object-write off\n" if n == "off" else
              f"StowageGate object-write limit={n} queue={1024 - int(n)} {keys.replace(':', ' ')}\n")
     return write + "".join(f"StowageGate {g.strip()}\n" for g in gates.split(";") if g.strip())
-
-
-def add_scratch_args(p):
-    p.add_argument("--fs", choices=scratch_fs.choices(), default=scratch_fs.default_choice(),
-                   help="where the servers keep their data: a fresh journaled ext4 image, "
-                        "loop-mounted (the default as root), or the host's temp dir "
-                        "(see bench/scratch_fs.py)")
-    p.add_argument("--tmpdir", default=None, help="where the image or the data dirs go")
-
-
-def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    sub = ap.add_subparsers(dest="cmd", required=True)
-    s = sub.add_parser("sweep")
-    s.add_argument("--processors", default="object-write,object-read,container,account")
-    s.add_argument("--limits", default="1,2,4,8,16,32,64")
-    s.add_argument("--conns", type=int, default=256)
-    add_scratch_args(s)
-    o = sub.add_parser("overload")
-    o.add_argument("--conns", default="1,4,16,64,256,1024")
-    o.add_argument("--knee", type=int, default=8, help="knee from bench/sweep (both object gates)")
-    o.add_argument("--knee-put", type=int, default=0, help="object-write knee (default --knee)")
-    o.add_argument("--knee-get", type=int, default=0, help="object-read knee (default --knee)")
-    o.add_argument("--gates", default="",
-                   help='StowageGate settings for the "on" side instead of the defaults, '
-                        '";"-separated, e.g. "object-write limit=128; object-read limit=64"')
-    o.add_argument("--ops", default="PUT,GET", help="which of PUT,GET to run")
-    o.add_argument("--no-separation", action="store_true", help="skip the separation probes")
-    add_scratch_args(o)
-    p = sub.add_parser("separation")
-    p.add_argument("--write-limits", default="off,256:yield=off,256,8:yield=off,2:yield=off",
-                   help="object-write settings to compare: LIMIT[:key=value...] "
-                        "(e.g. 256:yield=off), or off (no gate); @FILE after one loads that "
-                        "mod_stowage.so instead of this tree's (another build, side by side)")
-    p.add_argument("--gates", default="", help='other StowageGate settings, ";"-separated')
-    add_scratch_args(p)
-    d = sub.add_parser("db-scope")
-    d.add_argument("--scopes", default="db,vhost,vhost:queue=64",
-                   help="container gate settings to compare: SCOPE[:key=value:...]")
-    d.add_argument("--conns", type=int, default=256, help="connections of each listing flood")
-    d.add_argument("--gates", default="", help='other StowageGate settings, ";"-separated')
-    add_scratch_args(d)
-    n = sub.add_parser("onset")
-    n.add_argument("--write-limits", default="256,256:yield=off",
-                   help="object-write settings to compare, as for separation")
-    n.add_argument("--gates", default="", help='other StowageGate settings, ";"-separated')
-    add_scratch_args(n)
-    args = ap.parse_args()
-    if not shutil.which("wrk"):
-        sys.exit("wrk is not installed (scripts/deps.sh)")
-    import db_scope
-    import onset
-    {"sweep": sweep, "overload": overload, "separation": separation_sweep,
-     "db-scope": db_scope.compare, "onset": onset.compare}[args.cmd](args)
-
-
-if __name__ == "__main__":
-    main()
