@@ -78,6 +78,25 @@ def test_user_metadata_round_trip(swift, container):
             assert r.header(k) == v, (method, k, r)
 
 
+def test_gatekeeper_keeps_private_headers_out(swift, container):
+    """Swift's gatekeeper: a client cannot set system metadata, backend
+    headers or the record's X-Timestamp, and sees none of them."""
+    private = {"X-Object-Sysmeta-Symlink-Target": "c/evil",
+               "X-Object-Transient-Sysmeta-Crypto-Meta": "x",
+               "X-Backend-Storage-Policy-Index": "7",
+               "X-Timestamp": "1000000000.00000",
+               "X-Object-Meta-Kept": "yes"}
+    swift.put_object(container, "gk", b"gate", private)
+    for method in ("GET", "HEAD"):
+        r = swift.request(method, f"{container}/gk")
+        assert r.status == 200, r
+        assert r.header("X-Object-Meta-Kept") == "yes"
+        for name in private:
+            if name.startswith(("X-Object-Sysmeta", "X-Object-Transient", "X-Backend")):
+                assert r.header(name) is None, (method, name, r)
+        assert float(r.header("X-Timestamp")) > 1_500_000_000, r
+
+
 def test_post_replaces_metadata(swift, container):
     data = b"post me"
     swift.put_object(container, "p", data, {"X-Object-Meta-Old": "gone soon",

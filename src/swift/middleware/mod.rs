@@ -12,6 +12,7 @@
 mod catch_errors;
 mod copy;
 mod expiry;
+mod gatekeeper;
 mod header_limits;
 mod healthcheck;
 mod info;
@@ -28,6 +29,7 @@ use crate::swift::query::Query;
 /// The pipeline, outermost first.
 static PIPELINE: &[&dyn Middleware] = &[
     &catch_errors::CatchErrors,
+    &gatekeeper::Gatekeeper,
     &recovery::Recovery,
     &expiry::Expiry,
     &header_limits::HeaderLimits,
