@@ -14,6 +14,12 @@
 //!                  └> core    host-independent HTTP types, limits, OS calls
 //! ```
 
+// `unsafe` only where it is the point: the C boundary (`abi`), the gates'
+// shared memory and futexes (`gate::shm`) and raw OS calls (`core::os`).
+// Every block there says why it is sound.
+#![deny(unsafe_code)]
+
+#[allow(unsafe_code)]
 pub mod abi;
 pub mod core;
 pub mod gate;

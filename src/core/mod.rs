@@ -8,6 +8,7 @@
 pub mod constraints;
 pub mod hex;
 pub mod http;
+#[allow(unsafe_code)]
 pub mod os;
 pub mod request_log;
 pub mod test_hooks;

@@ -18,6 +18,7 @@ pub mod liveness;
 pub mod prefetch;
 pub mod semaphore;
 pub mod settings;
+#[allow(unsafe_code)]
 pub mod shm;
 pub mod status;
 pub mod table;
