@@ -10,6 +10,8 @@
 //! percentiles), `semaphore` (one gate), `yielding` (the write limit that
 //! adapts to latency-sensitive requests), `admission` (the router's hook),
 //! `prefetch` (small bodies read before admission), `status` (figures).
+//! Imports: `store` (the node-wide turns) and `core`; never a layer above:
+//! the caller passes the `Gates` and says which gate a request passes.
 
 pub mod admission;
 pub mod hist;

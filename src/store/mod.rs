@@ -1,6 +1,10 @@
-//! On-disk formats, kept apart from the processors that use them: object
-//! files (`objects`), the SQLite catalog of accounts and containers
-//! (`catalog`) and the crash journal of two-step writes (`intents`).
+//! Store: everything about the disk format, kept apart from the processors
+//! that use it: object files (`objects`), the SQLite catalog of accounts and
+//! containers (`catalog`, over `db`'s connection pool), the crash journal of
+//! two-step writes (`intents`), expiry markers (`expiring`), tempauth's
+//! tokens (`tokens`), quarantined files (`quarantine`), timestamps and the
+//! node-wide turns of opportunistic jobs (`turns`). Failures are one typed
+//! `StoreError`; the store knows no HTTP. Imports: `core` only.
 
 pub mod catalog;
 pub mod db;
