@@ -50,7 +50,7 @@ impl Element {
 
 /// What an XML listing can carry of `s`: characters XML 1.0 cannot hold
 /// (C0 controls but tab, LF and CR; surrogates; U+FFFE, U+FFFF) read back
-/// as U+FFFD, the encoder's documented choice (README, listings).
+/// as U+FFFD, the encoder's documented choice (docs/security.md, hostile input).
 pub fn lossy(s: &str) -> String {
     s.chars()
         .map(|c| match c {

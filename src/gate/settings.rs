@@ -33,19 +33,19 @@ pub struct GateSettings {
     pub per_db: bool,
 }
 
-/// The default `yield` bound of the object-write gate (README,
+/// The default `yield` bound of the object-write gate (docs/benchmarks.md,
 /// "Separation"): 1.5 runnable threads per CPU.
 pub const DEFAULT_YIELD_AT: Crowding = Crowding(1500);
 
 /// Defaults measured with `bench/sweep` on the development machine (2 shared
-/// cores, SSD-backed ext4); see README "Admission gates".
+/// cores, SSD-backed ext4); see README "Admission gates" and docs/benchmarks.md.
 pub const fn default_for(kind: Kind) -> GateSettings {
     let limit = match kind {
         // 4 KiB GET is CPU-bound and flat from 8 up to 512 here; 128 is
-        // the knee of the quieter earlier sweep (README).
+        // the knee of the quieter earlier sweep (docs/benchmarks.md).
         Kind::ObjectRead => 128,
         // With group commit, PUTs batch better the more run at once: the
-        // knee at 512 connections is 256 (README).
+        // knee at 512 connections is 256 (docs/benchmarks.md).
         Kind::ObjectWrite => 256,
         Kind::Container => 4,
         Kind::Account => 8,
@@ -69,7 +69,7 @@ pub const fn default_for(kind: Kind) -> GateSettings {
 /// 16x kept 87% of peak. Containers and accounts, whose limits are small:
 /// a quarter of the table per database (a 64-deep queue shed 2,500-4,000
 /// listings/s of a 256-connection flood on one container and halved what
-/// it admitted; README, "Per database"), so that one hot database never
+/// it admitted; docs/benchmarks.md, "Per database"), so that one hot database never
 /// takes every entry from the others.
 pub const fn default_queue(kind: Kind, limit: u32) -> u32 {
     let room = (MAX_ENTRIES as u32) - limit;

@@ -4,7 +4,7 @@
 //! (fsync of file and directory, the block layer, interrupts), so a flood of
 //! writers keeps the run queue long and every listing, HEAD or cached GET
 //! waits for a CPU: at the write knee (256) their p99 grows 10-20 times,
-//! while at 1-2 writers it stays within 2x (README, "Separation"). A fixed
+//! while at 1-2 writers it stays within 2x (docs/benchmarks.md, "Separation"). A fixed
 //! low write limit would cost a lone PUT flood most of its throughput, so the
 //! write limit adapts instead (AIMD), node-wide, in the write gate's shared
 //! state:

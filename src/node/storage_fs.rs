@@ -5,7 +5,7 @@
 //! inode deleted in the last minute or more and checks each again at every
 //! allocation (`recently_deleted()` in fs/ext4/ialloc.c). Each PUT creates
 //! an inode or two, so after many deletions a write flood spends its CPU in
-//! that scan, and reads wait for the CPUs (README, "Separation"). After a
+//! that scan, and reads wait for the CPUs (docs/benchmarks.md, "Separation"). After a
 //! crash such a filesystem also needs fsck before its metadata can be
 //! trusted. Debian installs ext4 with a journal; cloud images sometimes
 //! drop it.

@@ -3,7 +3,7 @@
 write limit in force drops below the configured one (node-wide, visible in
 the status JSON); a second without such requests brings it back; with
 `yield=off` it never moves; reads on an idle machine never cut it. CPU
-hogs crowd the CPUs, as a write flood does on a small machine (README,
+hogs crowd the CPUs, as a write flood does on a small machine (docs/benchmarks.md,
 "Separation")."""
 
 from __future__ import annotations
