@@ -1,14 +1,16 @@
 """Slow clients cannot starve Apache's workers (issue 17, item 4).
 
 A client that sends its request body slowly holds the worker reading it.
-Shown here against a server with a deliberately small pool (32 workers), so
-that the attack, were it not bounded, would starve it:
+Two defences, each shown here against a server with a deliberately small
+pool (32 workers) so that the attack, were it not bounded, would starve it:
 
 - a body Stowage does not need is not waited for: after an early refusal
   (the library's 401, or Apache's own, before the handler) the connection
   closes instead of Apache reading the rest at the client's pace; 100
   unauthenticated PUTs trickling 300 bytes every 0.5 s of a 60,000-byte
-  body used to hold every worker until the body was in (minutes).
+  body used to hold every worker until the body was in (minutes);
+- a body Stowage does read (an authenticated upload) must be complete
+  within RequestReadTimeout's body maximum, however steadily it trickles.
 
 Each attack runs on raw sockets from one thread, bounded in connections
 and time; the starved request is an authenticated HEAD of a real object.
@@ -17,6 +19,7 @@ and time; the starved request is an authenticated HEAD of a real object.
 from __future__ import annotations
 
 import http.client
+import re
 import select
 import socket
 import threading
@@ -25,7 +28,8 @@ from pathlib import Path
 
 import pytest
 
-from harness import HOST, build_request, unique
+from gates_support import gate_status, wait_for
+from harness import HOST, build_request, tmp_files, unique
 
 pytestmark = pytest.mark.apache
 
@@ -215,3 +219,54 @@ def test_refused_trickled_bodies_do_not_hold_workers(server_factory, refused_by)
         assert head_block.startswith(b"http/1.1 401 "), got[:200]
         assert b"\r\nconnection: close" in head_block, got[:300]
     assert max(times) < 1.0
+
+
+def test_authenticated_trickled_uploads_are_cut_at_the_body_bound(server_factory):
+    # Bodies over 64 KiB are read after admission: each trickler holds a
+    # worker and an object-write permit. It trickles faster than MinRate,
+    # so only the body maximum (4 s here; the generated config's is 600 s)
+    # ends it.
+    srv = server_factory(extra_server_conf=SMALL_POOL +
+                         "RequestReadTimeout body=2-4,MinRate=500\n")
+    client = srv.client()
+    name = unique("slow")
+    client.put_container(name)
+    client.put_object(name, "o", b"hello")
+    count = 12
+
+    def head(i):
+        return build_request("PUT", client.path(f"{name}/t{i}"),
+                             [("X-Auth-Token", client.token), ("Content-Length", str(1 << 20))],
+                             port=srv.port)
+
+    started = time.monotonic()
+    with Tricklers(srv.port, count, head, max_seconds=20, replace=False) as attack:
+        wait_for(lambda: gate_status(srv)["object-write"]["in_flight"] == count, timeout=5,
+                 what="every trickler admitted")
+        probe_while(attack, client, f"{name}/o", 1.0)
+        wait_for(lambda: len(attack.answered()) >= count, timeout=10,
+                 what="every trickled upload answered")
+        answered = attack.answered()
+    cut_after = time.monotonic() - started
+    assert len(answered) == count, answered
+    for i, after, got in answered:
+        head_block = got.split(b"\r\n\r\n")[0].lower()
+        assert head_block.startswith(b"http/1.1 408 "), got[:200]
+        assert b"\r\nconnection: close" in head_block, got[:300]
+        # MinRate alone would have let it run on (it kept up 600 bytes/s);
+        # the 4 s maximum cut it.
+        assert 3.0 <= after <= 7.0, f"upload {i} cut after {after:.1f} s"
+    assert cut_after < 12, cut_after
+    wait_for(lambda: gate_status(srv)["object-write"]["in_flight"] == 0, what="permits back")
+    assert [o["name"] for o in client.listing(name)] == ["o"]
+    assert wait_for(lambda: tmp_files(srv) == [], what="no staging files") is True
+    # Workers and permits are free again.
+    assert client.put_object(name, "after", b"x").status == 201
+
+
+def test_generated_config_bounds_every_body(server):
+    conf = Path(server.conf).read_text()
+    line = next(ln for ln in conf.splitlines() if ln.startswith("RequestReadTimeout"))
+    body = re.search(r"\bbody=(\d+)-(\d+),MinRate=(\d+)", line)
+    assert body, f"no maximum for a request body: {line}"
+    assert int(body.group(2)) > int(body.group(1))
