@@ -54,7 +54,8 @@ event)
     # waits at a gate; idle keep-alive connections and lingering closes hold
     # none. 512 workers (16 children x 32 threads, Apache's default
     # ServerLimit) leave room for 256 admitted writes plus reads; only 2
-    # children start, more as load needs them (README, "Slow clients").
+    # children start, more as load needs them (README, "Slow clients and
+    # workers").
     MPM_CONF="LoadModule mpm_event_module $MODDIR/mod_mpm_event.so
 <IfModule mpm_event_module>
     StartServers 2
@@ -147,8 +148,9 @@ EnableSendfile On
 # bytes/s or more after its first 20 s and must be complete within 600 s
 # in all (a 5 GiB object needs 9 MB/s), so a client trickling its body
 # holds a worker and a gate permit for 600 s at most (README, "Slow
-# clients"; docs/gates.md). A body Stowage does not need (an early 401,
-# 403, 413, ...) is not waited for: the connection closes instead.
+# clients and workers"; docs/gates.md). A body Stowage does not need (an
+# early 401, 403, 413, ...) is not waited for: the connection closes
+# instead.
 Timeout 60
 RequestReadTimeout header=20-40,MinRate=500 body=20-600,MinRate=500
 # A graceful stop (SIGWINCH, apachectl graceful-stop) lets requests in
