@@ -49,13 +49,21 @@ done
 
 case "$MPM" in
 event)
+    # A worker is held for the whole time a request body takes to arrive
+    # (up to RequestReadTimeout's body maximum below) and while a request
+    # waits at a gate; idle keep-alive connections and lingering closes hold
+    # none. 512 workers (16 children x 32 threads, Apache's default
+    # ServerLimit) leave room for 256 admitted writes plus reads; only 2
+    # children start, more as load needs them (README, "Slow clients and
+    # workers").
     MPM_CONF="LoadModule mpm_event_module $MODDIR/mod_mpm_event.so
 <IfModule mpm_event_module>
     StartServers 2
-    ThreadsPerChild 25
-    MaxRequestWorkers 150
-    MinSpareThreads 25
-    MaxSpareThreads 75
+    ServerLimit 16
+    ThreadsPerChild 32
+    MaxRequestWorkers 512
+    MinSpareThreads 32
+    MaxSpareThreads 128
 </IfModule>" ;;
 prefork)
     MPM_CONF="LoadModule mpm_prefork_module $MODDIR/mod_mpm_prefork.so
@@ -136,11 +144,15 @@ LimitRequestFieldSize 16384
 LimitRequestFields 200
 EnableSendfile On
 # Client timeouts (Swift's client_timeout is 60 s): no socket read or write
-# may stall longer than Timeout, and a request body must keep arriving at
-# 500 bytes/s or more after its first 20 s, so a client trickling its body
-# cannot hold a gate permit for long (docs/gates.md).
+# may stall longer than Timeout; a request body must keep arriving at 500
+# bytes/s or more after its first 20 s and must be complete within 600 s
+# in all (a 5 GiB object needs 9 MB/s), so a client trickling its body
+# holds a worker and a gate permit for 600 s at most (README, "Slow
+# clients and workers"; docs/gates.md). A body Stowage does not need (an
+# early 401, 403, 413, ...) is not waited for: the connection closes
+# instead.
 Timeout 60
-RequestReadTimeout header=20-40,MinRate=500 body=20,MinRate=500
+RequestReadTimeout header=20-40,MinRate=500 body=20-600,MinRate=500
 # A graceful stop (SIGWINCH, apachectl graceful-stop) lets requests in
 # flight finish, for at most this long.
 GracefulShutdownTimeout 5

@@ -79,9 +79,10 @@ static const stowage_api *api;
 /* Room for a library error message (check_directive, vhost_new). */
 #define ERR_BUF_LEN 1024
 
-/* A body remainder up to this size is read and thrown away by Apache after
- * the handler (so the connection stays alive); a bigger one, or one of
- * unknown size, closes the connection instead. */
+/* A body remainder up to this size that has already arrived when the
+ * response is settled is read and thrown away (so the connection stays
+ * alive); one still on its way, a bigger one, or one of unknown size
+ * closes the connection instead (drop_arrived_body). */
 #define DISCARD_BODY_MAX (64 * 1024)
 
 /* Library messages are logged without a source position: the shim's own
@@ -914,27 +915,88 @@ static void raw_target(request_rec *r, stowage_str *path, stowage_str *query)
     }
 }
 
-/* Leave the connection in a sane state when the library did not read the
- * whole request body (e.g. it answered 401 or 413 right away). */
+/* Reads and drops, without waiting, the rest of a request body: what `bb`
+ * already holds and what the input filters can give at once. Returns 1
+ * when the body's end was reached (the connection may stay alive), 0 when
+ * the client has not sent all of it yet, or on any error. At most about
+ * DISCARD_BODY_MAX bytes are read. */
+static int drop_arrived_body(request_rec *r, apr_bucket_brigade *bb)
+{
+    apr_off_t dropped = 0;
+
+    for (;;) {
+        apr_status_t rv;
+
+        while (!APR_BRIGADE_EMPTY(bb)) {
+            apr_bucket *b = APR_BRIGADE_FIRST(bb);
+            if (APR_BUCKET_IS_EOS(b)) {
+                apr_brigade_cleanup(bb);
+                return 1;
+            }
+            if (AP_BUCKET_IS_ERROR(b)) {
+                apr_brigade_cleanup(bb);
+                return 0;
+            }
+            if (b->length == (apr_size_t)-1) {
+                const char *data;
+                apr_size_t n;
+                if (apr_bucket_read(b, &data, &n, APR_NONBLOCK_READ)
+                    != APR_SUCCESS) {
+                    apr_brigade_cleanup(bb);
+                    return 0;
+                }
+            }
+            dropped += (apr_off_t)b->length;
+            apr_bucket_delete(b);
+        }
+        if (dropped > DISCARD_BODY_MAX) {
+            return 0;
+        }
+        rv = ap_get_brigade(r->input_filters, bb, AP_MODE_READBYTES,
+                            APR_NONBLOCK_READ, HUGE_STRING_LEN);
+        if (rv != APR_SUCCESS || APR_BRIGADE_EMPTY(bb)) {
+            apr_brigade_cleanup(bb);
+            return 0;           /* EAGAIN: the rest is still on its way */
+        }
+    }
+}
+
+/* Leave the connection in a sane state when a response was made without
+ * reading the whole request body (e.g. the library answered 401 or 413
+ * right away, or Apache refused the request before the handler). Waiting
+ * for the rest would hold this worker for as long as the client takes to
+ * send it (a client trickling a small body kept workers for minutes), so
+ * the rest is read only if it has all arrived already; otherwise the
+ * connection closes after this response and nothing waits for the body
+ * (ap_discard_request_body does nothing on a closing connection). */
+static void settle_unread_body(request_rec *r, apr_bucket_brigade *pending,
+                               int chunked, apr_off_t rest, int failed)
+{
+    if (r->connection->keepalive == AP_CONN_CLOSE) {
+        return;
+    }
+    if (!failed && !r->expecting_100 && !chunked && rest <= DISCARD_BODY_MAX
+        && drop_arrived_body(r, pending)) {
+        return;                 /* the small rest was there: dropped */
+    }
+    /* The client still waits for 100-continue, or the rest is big, of
+     * unknown size or not all here yet: close after this response. */
+    r->connection->keepalive = AP_CONN_CLOSE;
+}
+
 static void settle_request_body(req_ctx *ctx)
 {
-    request_rec *r = ctx->r;
     const stowage_request *req = ctx->req;
 
-    if (ctx->body_eos || r->connection->keepalive == AP_CONN_CLOSE) {
+    if (ctx->body_eos) {
         return;
     }
     if (!req->body_chunked && req->content_length <= 0) {
         return;                 /* there was no body */
     }
-    if (!ctx->body_error && !r->expecting_100 && !req->body_chunked
-        && req->content_length - ctx->body_read <= DISCARD_BODY_MAX) {
-        return;                 /* Apache reads and drops the small rest */
-    }
-    /* The client still waits for 100-continue, or the rest is big or of
-     * unknown size: do not read it; close after this response (so Apache
-     * does not try to discard it either). */
-    r->connection->keepalive = AP_CONN_CLOSE;
+    settle_unread_body(ctx->r, ctx->in, req->body_chunked,
+                       req->content_length - ctx->body_read,
+                       ctx->body_error);
 }
 
 /* Requests that Stowage will serve keep their path percent-encoded inside
@@ -986,6 +1048,37 @@ static int stowage_map_to_storage(request_rec *r)
 {
     return ap_get_module_config(r->request_config, &stowage_module)
         ? OK : DECLINED;
+}
+
+/* Replaces stowage_marker once the handler took the request: from then on
+ * settle_request_body, not the error hook below, deals with the body. */
+static const char stowage_handled = 1;
+
+/* Apache itself refused one of our requests before the handler ran (e.g.
+ * `Require valid-user` answering 401): it would then read and drop the
+ * whole body at the client's pace in this worker (ap_die ->
+ * ap_discard_request_body) unless the connection is closing. */
+static void stowage_insert_error_filter(request_rec *r)
+{
+    const char *te, *cl;
+    apr_off_t n = 0;
+    char *end;
+    int chunked;
+
+    if (r->main || ap_get_module_config(r->request_config, &stowage_module)
+                   != &stowage_marker) {
+        return;
+    }
+    te = apr_table_get(r->headers_in, "Transfer-Encoding");
+    cl = apr_table_get(r->headers_in, "Content-Length");
+    chunked = te != NULL;       /* Apache refuses any other coding itself */
+    if (!chunked && (!cl || apr_strtoff(&n, cl, &end, 10) != APR_SUCCESS
+                     || *end || n <= 0)) {
+        return;                 /* no body */
+    }
+    settle_unread_body(r, apr_brigade_create(r->pool,
+                                             r->connection->bucket_alloc),
+                       chunked, n, 0);
 }
 
 static int stowage_request_handler(request_rec *r)
@@ -1070,6 +1163,8 @@ static int stowage_request_handler(request_rec *r)
         }
     }
 
+    ap_set_module_config(r->request_config, &stowage_module,
+                         (void *)&stowage_handled);
     memset(&ctx, 0, sizeof(ctx));
     ctx.r = r;
     ctx.req = &req;
@@ -1150,6 +1245,8 @@ static void stowage_register_hooks(apr_pool_t *p)
     ap_hook_map_to_storage(stowage_map_to_storage, NULL, NULL,
                            APR_HOOK_FIRST);
     ap_hook_handler(stowage_request_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_insert_error_filter(stowage_insert_error_filter, NULL, NULL,
+                                APR_HOOK_MIDDLE);
 }
 
 module AP_MODULE_DECLARE_DATA stowage_module = {
