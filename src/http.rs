@@ -7,7 +7,7 @@ use std::fs::File;
 use std::io;
 use std::sync::Arc;
 
-use crate::integrity::Suspect;
+use crate::integrity::{Pending, Suspect};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogLevel {
@@ -167,6 +167,9 @@ pub struct Response {
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub body: Vec<Segment>,
+    /// A check of the stored bytes still to be made before any of this is
+    /// sent (`integrity::settle`, once the admission permit is released).
+    pub check: Option<Box<Pending>>,
 }
 
 impl Response {
@@ -175,6 +178,7 @@ impl Response {
             status,
             headers: Vec::new(),
             body: Vec::new(),
+            check: None,
         }
     }
 

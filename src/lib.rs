@@ -38,6 +38,7 @@ pub mod storage_fs;
 pub mod store;
 pub mod test_hooks;
 pub mod verified;
+pub mod verify_once;
 pub mod vhost;
 
 #[cfg(test)]

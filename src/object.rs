@@ -5,13 +5,13 @@ use crate::conditional::{self, Outcome};
 use crate::constraints::{check_metadata, MAX_FILE_SIZE};
 use crate::expiry;
 use crate::http::{BodyReader, Host, LogLevel, Request, Response, Segment};
-use crate::integrity::{self, Suspect, Verdict, VERIFY_FIRST_MAX};
+use crate::integrity::{self, Pending, Suspect, Verdict, VERIFY_FIRST_MAX};
 use crate::range::{self, ByteRange, RangeOutcome};
 use crate::router::storage_error;
 use crate::store::catalog::{ListingEntry, ListingQuery, ObjectRecord};
 use crate::store::objects::{NewObject, ObjectMeta, OpenObject, PutError};
 use crate::store::{StoreError, Timestamp};
-use crate::verified;
+use crate::verify_once::Checked;
 use crate::vhost::Vhost;
 use std::io::{self, Read};
 use std::sync::Arc;
@@ -72,12 +72,16 @@ fn get(
     }
     let range = range::evaluate(req.header("Range"), obj.meta.size);
     let suspect = Suspect::new(names, &obj);
+    let large = obj.meta.size > VERIFY_FIRST_MAX;
     // Large whole objects are checked while they stream; everything else
-    // that sends bytes is checked first (see `integrity`).
-    let stream = matches!(range, RangeOutcome::Whole)
-        && obj.meta.size > VERIFY_FIRST_MAX
-        && !verified::recently(&obj.file);
-    if !req.is_head() && !stream && !matches!(range, RangeOutcome::Unsatisfiable) {
+    // that sends bytes is checked first (see `integrity`): ranges of large
+    // objects once the permit is released (`integrity::settle`), so that
+    // requests waiting for one check of a large object hold no permit.
+    let known_good = large && matches!(vh.verdicts.known(&obj.file), Some(Checked::Good));
+    let stream = matches!(range, RangeOutcome::Whole) && large && !known_good;
+    let sends = !req.is_head() && !matches!(range, RangeOutcome::Unsatisfiable);
+    let later = sends && large && !known_good && matches!(range, RangeOutcome::Partial(_));
+    if sends && !stream && !later && !known_good {
         match integrity::verify_first(vh, &suspect, &obj, host) {
             Ok(Verdict::Good) => {}
             Ok(Verdict::Quarantined) => return Response::error(404, ""),
@@ -86,6 +90,13 @@ fn get(
     }
     let meta = obj.meta;
     let file = Arc::new(obj.file);
+    let pending = later.then(|| {
+        Box::new(Pending {
+            file: Arc::clone(&file),
+            size: meta.size,
+            suspect: suspect.clone(),
+        })
+    });
     let mut r = match range {
         RangeOutcome::Whole => {
             let mut r = Response::new(200);
@@ -124,6 +135,7 @@ fn get(
         }
         RangeOutcome::Partial(ranges) => multipart(&ranges, &meta, file),
     };
+    r.check = pending;
     r.header("Accept-Ranges", "bytes");
     with_object_headers(r, &meta)
 }

@@ -15,7 +15,10 @@ pub fn handle(vh: &Vhost, req: &Request<'_>, host: &mut dyn Host) -> Response {
     host.set_note("stowage-trans-id", &trans_id);
     let mut host = TransHost::new(host, &trans_id);
     recovery::maybe_recover(vh, &mut host);
-    let mut resp = route(vh, req, &mut host);
+    let resp = route(vh, req, &mut host);
+    // After the processor's permit is gone: a response may still carry a
+    // check of its object's bytes (a Range GET of a large object).
+    let mut resp = crate::integrity::settle(vh, resp, &mut host);
     // Swift challenges every 401 with its realm; not when tokens are off
     // (StowageApacheAuth Only): then there is no Swift login to point to.
     let challenge = resp.status == 401 && vh.config.apache_auth.tokens_allowed();

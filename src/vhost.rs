@@ -11,6 +11,7 @@ use crate::store::intents::IntentLog;
 use crate::store::objects::ObjectStore;
 use crate::store::quarantine::Quarantine;
 use crate::store::StoreError;
+use crate::verify_once::Verdicts;
 
 pub struct Vhost {
     pub config: VhostConfig,
@@ -25,6 +26,8 @@ pub struct Vhost {
     pub quarantine: Quarantine,
     /// Admission gates; their shared state is mapped on first use.
     pub gates: Gates,
+    /// Verdicts of object checks, shared node-wide; opened on first use.
+    pub verdicts: Verdicts,
 }
 
 impl Vhost {
@@ -41,6 +44,7 @@ impl Vhost {
             intents: IntentLog::new(root),
             quarantine: Quarantine::new(root),
             gates: Gates::new(root, &config.gates),
+            verdicts: Verdicts::new(root),
             config,
         })
     }
