@@ -10,7 +10,7 @@ use crate::query::{listing_query, Query};
 use crate::router::storage_error;
 use crate::store::catalog::{ContainerInfo, CreateOutcome, DeleteOutcome};
 use crate::store::intents::Intent;
-use crate::store::Timestamp;
+use crate::store::{StoreError, Timestamp};
 use crate::vhost::Vhost;
 
 pub fn handle(
@@ -53,6 +53,8 @@ fn put(
     match outcome {
         Ok(CreateOutcome::Created) => settled(intent, Response::new(201)),
         Ok(CreateOutcome::Existed) => settled(intent, Response::new(202)),
+        // Refused before anything changed (Swift's 400).
+        Err(e @ StoreError::MetadataLimit { .. }) => settled(intent, storage_error(host, &e)),
         Err(e) => storage_error(host, &e),
     }
 }

@@ -131,8 +131,12 @@ fn realm(raw_path: &str) -> &str {
 /// Logs a storage failure and answers without details for the client: 507
 /// when the disk (or quota) is full, as Swift's servers do, else 500. A
 /// damaged SQLite file gets a line that says so and names it, for the
-/// operator to act on. The one place a storage error becomes a status.
+/// operator to act on; metadata refused by its merged limits is Swift's 400.
+/// The one place a storage error becomes a status.
 pub fn storage_error(host: &mut dyn Host, e: &StoreError) -> Response {
+    if let StoreError::MetadataLimit { message } = e {
+        return Response::error(400, message);
+    }
     if e.is_out_of_space() {
         host.log(LogLevel::Error, &format!("storage full: {e}"));
         return Response::error(507, INSUFFICIENT_STORAGE);
