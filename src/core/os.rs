@@ -40,28 +40,16 @@ pub fn link_anonymous(file: &File, dest: &Path) -> io::Result<()> {
     }
 }
 
-/// Reserves `len` bytes of disk for `file` without changing its size (the
-/// blocks are used by the writes that follow), so an upload that cannot fit
-/// fails with ENOSPC before its body is read. Where the filesystem cannot
-/// preallocate, compares `len` with the free space instead.
-pub fn reserve(file: &File, len: u64) -> io::Result<()> {
+/// ENOSPC (before anything is written) when `len` more bytes cannot fit on
+/// `file`'s filesystem, so an upload that cannot fit is refused before its
+/// body is read. Nothing is reserved: a request holds only the blocks of
+/// the bytes it has actually sent (a `fallocate` of the whole announced
+/// length let a few header-only PUTs hold the disk, issue 17).
+pub fn ensure_room(file: &File, len: u64) -> io::Result<()> {
     if len == 0 {
         return Ok(());
     }
-    let Ok(off_len) = libc::off_t::try_from(len) else {
-        return Err(io::Error::from_raw_os_error(libc::EFBIG));
-    };
-    // SAFETY: fallocate takes a descriptor we own (open for writing for as
-    // long as `file` lives) and plain integers; it touches no memory of ours.
-    let rc = unsafe { libc::fallocate(file.as_raw_fd(), libc::FALLOC_FL_KEEP_SIZE, 0, off_len) };
-    if rc == 0 {
-        return Ok(());
-    }
-    let err = io::Error::last_os_error();
-    match err.raw_os_error() {
-        Some(libc::EOPNOTSUPP | libc::ENOSYS) => check_free_space(file, len),
-        _ => Err(err),
-    }
+    check_free_space(file, len)
 }
 
 /// ENOSPC when fewer than `len` bytes are free for this user on `file`'s

@@ -18,14 +18,15 @@ pub const PARKED_NOTE: &str = "stowage-parked-us";
 pub const RETRY_AFTER_SECS: u32 = 1;
 
 /// Runs `process` under `kind`'s gate (the lane of database `db`, see
-/// `db_key`), or answers 503 without it.
-pub fn serve(
+/// `db_key`), or answers 503 without it. `R` is what the processor returns:
+/// a `Response`, or a response with work still to do after the permit.
+pub fn serve<R: From<Response>>(
     gates: &Gates,
     req: &Request<'_>,
     (kind, db): (Kind, u64),
     host: &mut dyn Host,
-    process: impl FnOnce(&mut dyn Host) -> Response,
-) -> Response {
+    process: impl FnOnce(&mut dyn Host) -> R,
+) -> R {
     let mut problems = Vec::new();
     let mut report = |msg: &str| problems.push(msg.to_string());
     // A full queue sheds before the body is read: shedding stays cheap.
@@ -33,7 +34,7 @@ pub fn serve(
         for p in problems {
             host.log(LogLevel::Error, &p);
         }
-        return refuse(host, kind, Refusal::QueueFull);
+        return refuse(host, kind, Refusal::QueueFull).into();
     }
     let mut host = Prefetched::new(req, host);
     let admitted = gates.acquire(kind, db, &mut report);
@@ -42,7 +43,7 @@ pub fn serve(
     }
     let permit = match admitted {
         Ok(p) => p,
-        Err(refusal) => return refuse(&mut host, kind, refusal),
+        Err(refusal) => return refuse(&mut host, kind, refusal).into(),
     };
     host.set_note(WAIT_NOTE, &permit.waited.as_micros().to_string());
     crate::core::test_hooks::while_admitted(req);

@@ -8,20 +8,27 @@
 //!   before the response starts (from the page cache it has just been read
 //!   into), then sent through the host's zero-copy path. A bad one is
 //!   quarantined and the request answered 404, as Swift answers a GET that
-//!   finds its object quarantined.
+//!   finds its object quarantined. (For a range of a larger object this
+//!   happens after the admission permit is released: `swift::object::settle`.)
 //! - larger whole-object GETs: the bytes stream through the library while
 //!   being hashed and the last piece is held back until the digest is known.
 //!   A bad one is quarantined and the response ends short of its
 //!   Content-Length (the connection closes), so no client takes it as good.
 //!
 //! A file that matched a moment ago and has not changed since is not hashed
-//! again (`verified`): it is sent with sendfile at once.
+//! again (`verified`): it is sent with sendfile at once. Checks before
+//! sending are made once per object version for the whole node
+//! (`verify_once`): concurrent requests wait for the one in progress. A
+//! Range GET of a large object is checked after its admission permit is
+//! released (`Pending`, `swift::object::settle`), so requests waiting for that one check
+//! hold no permit that other GETs need.
 
 use crate::core::http::{Broken, Host, LogLevel, SendError, Streamed};
 use crate::node::verified;
+use crate::node::verify_once::{self, Checked};
 use crate::node::vhost::Vhost;
 use crate::store::catalog::Catalog;
-use crate::store::objects::{content_md5, OpenObject};
+use crate::store::objects::OpenObject;
 use crate::store::quarantine::{Evidence, Quarantine};
 use crate::store::{StoreError, Timestamp};
 use md5::{Digest, Md5};
@@ -89,19 +96,58 @@ pub fn verify_first(
     obj: &OpenObject,
     host: &mut dyn Host,
 ) -> Result<Verdict, StoreError> {
-    if verified::recently(&obj.file) {
-        return Ok(Verdict::Good);
+    check_file(vh, suspect, &obj.file, obj.meta.size, host)
+}
+
+/// `verify_first` of an open `.data` file holding `size` object bytes.
+fn check_file(
+    vh: &Vhost,
+    suspect: &Suspect,
+    file: &File,
+    size: u64,
+    host: &mut dyn Host,
+) -> Result<Verdict, StoreError> {
+    let outcome = verify_once::check(&vh.verdicts, file, size, &suspect.etag)
+        .map_err(|e| StoreError::io("verifying", &suspect.path, e))?;
+    if let Some(took) = outcome.hashed {
+        host.log(
+            LogLevel::Debug,
+            &format!(
+                "verified object /{}/{}/{}: hashed {size} bytes in {} ms",
+                suspect.account,
+                suspect.container,
+                suspect.object,
+                took.as_millis()
+            ),
+        );
     }
-    let (reason, actual) = match content_md5(&obj.file, obj.meta.size) {
-        Ok(actual) if actual == obj.meta.etag => {
-            verified::remember(&obj.file);
-            return Ok(Verdict::Good);
+    match outcome.checked {
+        Checked::Good => Ok(Verdict::Good),
+        Checked::KnownBad => Ok(Verdict::Quarantined),
+        Checked::Mismatch { actual } => {
+            let evidence = suspect.evidence("MD5 mismatch", &actual);
+            quarantine_logged(vh, &evidence, &suspect.path, host)?;
+            Ok(Verdict::Quarantined)
         }
-        Ok(actual) => ("MD5 mismatch", actual),
-        Err(e) => return Err(StoreError::io("verifying", &obj.path, e)),
-    };
-    quarantine_logged(vh, &suspect.evidence(reason, &actual), &obj.path, host)?;
-    Ok(Verdict::Quarantined)
+    }
+}
+
+/// A check `verify_first` would make, left for after the admission permit
+/// is released: the response that waits for it is sent only if the bytes
+/// are good.
+#[derive(Debug)]
+pub struct Pending {
+    pub file: Arc<File>,
+    pub size: u64,
+    pub suspect: Suspect,
+}
+
+impl Pending {
+    /// Makes the check, before anything of the response that waited for it
+    /// is sent (the object processor's `settle`, once the permit is gone).
+    pub fn check(&self, vh: &Vhost, host: &mut dyn Host) -> Result<Verdict, StoreError> {
+        check_file(vh, &self.suspect, &self.file, self.size, host)
+    }
 }
 
 /// A `.data` file whose trailer cannot be read is quarantined too (Swift

@@ -15,4 +15,5 @@ pub mod integrity;
 pub mod recovery;
 pub mod storage_fs;
 pub mod verified;
+pub mod verify_once;
 pub mod vhost;

@@ -17,16 +17,18 @@ pub const TTL: Duration = Duration::from_secs(10);
 /// Entries per process; beyond it, stale ones go first, then all.
 const MAX_ENTRIES: usize = 4096;
 
+/// What identifies one version of a file's bytes (`verify_once` shares it
+/// between processes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-struct Key {
-    dev: u64,
-    ino: u64,
-    size: u64,
-    mtime_ns: (i64, i64),
-    ctime_ns: (i64, i64),
+pub(crate) struct Key {
+    pub dev: u64,
+    pub ino: u64,
+    pub size: u64,
+    pub mtime_ns: (i64, i64),
+    pub ctime_ns: (i64, i64),
 }
 
-fn key(file: &File) -> Option<Key> {
+pub(crate) fn key(file: &File) -> Option<Key> {
     let m = file.metadata().ok()?;
     Some(Key {
         dev: m.dev(),
@@ -52,15 +54,24 @@ pub fn recently(file: &File) -> bool {
 
 /// Records that `file`'s bytes just matched their ETag.
 pub fn remember(file: &File) {
+    remember_aged(file, Duration::ZERO);
+}
+
+/// Records that `file`'s bytes matched their ETag `age` ago (in another
+/// process: `verify_once`), so the memory ends when that check's would.
+pub fn remember_aged(file: &File, age: Duration) {
     let Some(k) = key(file) else { return };
+    let Some(at) = Instant::now().checked_sub(age) else {
+        return;
+    };
     let mut table = table().lock().unwrap_or_else(|p| p.into_inner());
     if table.len() >= MAX_ENTRIES {
-        table.retain(|_, at| at.elapsed() < TTL);
+        table.retain(|_, seen| seen.elapsed() < TTL);
         if table.len() >= MAX_ENTRIES {
             table.clear();
         }
     }
-    table.insert(k, Instant::now());
+    table.insert(k, at);
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 
 use crate::gate::Gates;
 use crate::node::config::VhostConfig;
+use crate::node::verify_once::Verdicts;
 use crate::store::catalog::Catalog;
 use crate::store::expiring::ExpiringIndex;
 use crate::store::intents::IntentLog;
@@ -25,6 +26,8 @@ pub struct Vhost {
     pub quarantine: Quarantine,
     /// Admission gates; their shared state is mapped on first use.
     pub gates: Gates,
+    /// Verdicts of object checks, shared node-wide; opened on first use.
+    pub verdicts: Verdicts,
 }
 
 impl Vhost {
@@ -41,6 +44,7 @@ impl Vhost {
             intents: IntentLog::new(root),
             quarantine: Quarantine::new(root),
             gates: Gates::new(root, &config.gates),
+            verdicts: Verdicts::new(root),
             config,
         })
     }

@@ -50,6 +50,8 @@ pub struct Schema {
 pub enum DbFail {
     Sqlite(rusqlite::Error),
     Corrupt(String),
+    /// The change breaks a limit (Swift's 400 body); nothing is written.
+    MetadataLimit(String),
 }
 
 impl From<rusqlite::Error> for DbFail {
@@ -63,6 +65,7 @@ impl DbFail {
         match self {
             DbFail::Sqlite(e) => StoreError::db(context, path, e),
             DbFail::Corrupt(detail) => StoreError::corrupt(path, format!("{context}: {detail}")),
+            DbFail::MetadataLimit(message) => StoreError::MetadataLimit { message },
         }
     }
 }

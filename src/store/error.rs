@@ -20,6 +20,10 @@ pub enum StoreError {
     },
     /// Something on disk is not in the format we wrote.
     Corrupt { path: PathBuf, detail: String },
+    /// Account or container metadata would grow past Swift's limits once
+    /// merged with what is stored (`catalog::meta`); nothing was changed.
+    /// The message is Swift's 400 body.
+    MetadataLimit { message: String },
 }
 
 impl StoreError {
@@ -66,7 +70,7 @@ impl StoreError {
                 }
                 _ => false,
             },
-            StoreError::Corrupt { .. } => false,
+            StoreError::Corrupt { .. } | StoreError::MetadataLimit { .. } => false,
         }
     }
 
@@ -119,6 +123,9 @@ impl StoreError {
             StoreError::Corrupt { path, detail } => {
                 StoreError::corrupt(path.clone(), detail.clone())
             }
+            StoreError::MetadataLimit { message } => StoreError::MetadataLimit {
+                message: message.clone(),
+            },
         }
     }
 }
@@ -152,6 +159,7 @@ impl fmt::Display for StoreError {
             StoreError::Corrupt { path, detail } => {
                 write!(f, "corrupt data in {}: {detail}", path.display())
             }
+            StoreError::MetadataLimit { message } => write!(f, "refused: {message}"),
         }
     }
 }
@@ -161,7 +169,7 @@ impl std::error::Error for StoreError {
         match self {
             StoreError::Io { source, .. } => Some(source),
             StoreError::Db { source, .. } => Some(source),
-            StoreError::Corrupt { .. } => None,
+            StoreError::Corrupt { .. } | StoreError::MetadataLimit { .. } => None,
         }
     }
 }

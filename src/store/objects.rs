@@ -260,8 +260,9 @@ impl ObjectStore {
     /// caller has recorded the new one (`retire_older`) or taken it back
     /// (`discard`), so a write refused after this point leaves the previous
     /// version as it was.
-    /// With `known_len` (Content-Length) the space is reserved first, so a
-    /// body that cannot fit is refused (ENOSPC) before any of it is read.
+    /// With `known_len` (Content-Length) the free space is checked first, so
+    /// a body that cannot fit is refused (ENOSPC) before any of it is read;
+    /// nothing is reserved ahead of the bytes (`os::ensure_room`).
     pub fn put(
         &self,
         account: &str,
@@ -279,8 +280,9 @@ impl ObjectStore {
         }
         let mut file = self.temp_file()?;
         if let Some(len) = known_len {
-            crate::core::os::reserve(&file, len)
-                .map_err(|e| StoreError::io("reserving space for a temp file in", &self.tmp, e))?;
+            crate::core::os::ensure_room(&file, len).map_err(|e| {
+                StoreError::io("checking free space for a temp file in", &self.tmp, e)
+            })?;
         }
         let mut md5 = Md5::new();
         let mut size: u64 = 0;
@@ -790,7 +792,7 @@ mod tests {
     }
 
     #[test]
-    fn reserved_space_does_not_change_the_stored_file() {
+    fn a_known_length_does_not_change_the_stored_file() {
         let dir = tempfile::tempdir().unwrap();
         let s = ObjectStore::new(dir.path());
         s.put("a", "c", "o", &mut &b"hello"[..], &new_obj(100), Some(5))

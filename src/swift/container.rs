@@ -6,7 +6,7 @@ use crate::core::http::{Host, Request, Response};
 use crate::node::vhost::Vhost;
 use crate::store::catalog::{ContainerInfo, CreateOutcome, DeleteOutcome};
 use crate::store::intents::Intent;
-use crate::store::Timestamp;
+use crate::store::{StoreError, Timestamp};
 use crate::swift::account::{metadata_update, MetadataUpdate};
 use crate::swift::acl::clean_container_acl;
 use crate::swift::error::storage_error;
@@ -53,6 +53,8 @@ fn put(
     match outcome {
         Ok(CreateOutcome::Created) => settled(intent, Response::new(201)),
         Ok(CreateOutcome::Existed) => settled(intent, Response::new(202)),
+        // Refused before anything changed (Swift's 400).
+        Err(e @ StoreError::MetadataLimit { .. }) => settled(intent, storage_error(host, &e)),
         Err(e) => storage_error(host, &e),
     }
 }

@@ -54,6 +54,7 @@ impl ApiError {
         match self {
             ApiError::Refused { status, .. } => *status,
             ApiError::Answer(r) => r.status,
+            ApiError::Store(StoreError::MetadataLimit { .. }) => 400,
             ApiError::Store(e) if e.is_out_of_space() => 507,
             ApiError::Store(_) => 500,
         }
@@ -96,8 +97,12 @@ impl fmt::Display for ApiError {
 
 /// Logs a storage failure and answers without details for the client: 507
 /// when the disk (or quota) is full, else 500. A damaged SQLite file gets a
-/// line that says so and names it, for the operator to act on.
+/// line that says so and names it, for the operator to act on. Metadata the
+/// store refused by its merged limits is Swift's 400, not a failure.
 pub fn storage_error(host: &mut dyn Host, e: &StoreError) -> Response {
+    if let StoreError::MetadataLimit { message } = e {
+        return Response::error(400, message);
+    }
     if e.is_out_of_space() {
         host.log(LogLevel::Error, &format!("storage full: {e}"));
         return Response::error(507, INSUFFICIENT_STORAGE);

@@ -4,8 +4,8 @@
 use crate::core::constraints::{check_metadata, MAX_FILE_SIZE};
 use crate::core::http::{BodyReader, Host, LogLevel, Request, Response, Segment};
 use crate::node::expiry;
-use crate::node::integrity::{self, Suspect, Verdict, VerifiedStream, VERIFY_FIRST_MAX};
-use crate::node::verified;
+use crate::node::integrity::{self, Pending, Suspect, Verdict, VerifiedStream, VERIFY_FIRST_MAX};
+use crate::node::verify_once::Checked;
 use crate::node::vhost::Vhost;
 use crate::store::catalog::{ListingEntry, ListingQuery, ObjectRecord};
 use crate::store::objects::{NewObject, ObjectMeta, OpenObject, PutError};
@@ -25,6 +25,24 @@ const KEPT_HEADERS: &[&str] = &[
     "x-object-manifest",
 ];
 
+/// An object response, and the check of its object's bytes still to make
+/// before it may be sent (a Range GET of a large object): made by `settle`
+/// once the read permit is released, so that requests waiting for one
+/// check of a large object hold no permit that other GETs need.
+pub struct Served {
+    pub resp: Response,
+    pub pending: Option<Box<Pending>>,
+}
+
+impl From<Response> for Served {
+    fn from(resp: Response) -> Served {
+        Served {
+            resp,
+            pending: None,
+        }
+    }
+}
+
 pub fn handle(
     vh: &Vhost,
     req: &Request<'_>,
@@ -32,25 +50,40 @@ pub fn handle(
     container: &str,
     object: &str,
     host: &mut dyn Host,
-) -> Response {
-    match req.method {
-        "GET" | "HEAD" => get(vh, req, account, container, object, host),
+) -> Served {
+    let mut pending = None;
+    let resp = match req.method {
+        "GET" | "HEAD" => get(vh, req, (account, container, object), &mut pending, host),
         "PUT" => put(vh, req, account, container, object, host),
         "POST" => post(vh, req, account, container, object, host),
         "DELETE" => delete(vh, account, container, object, host),
         _ => Response::error(405, ""),
+    };
+    Served { resp, pending }
+}
+
+/// Sends a response only after the check it waits for: itself when the
+/// object is good, else 404 (it was quarantined) or the storage error's
+/// answer.
+pub fn settle(vh: &Vhost, served: Served, host: &mut dyn Host) -> Response {
+    let Some(p) = served.pending else {
+        return served.resp;
+    };
+    match p.check(vh, host) {
+        Ok(Verdict::Good) => served.resp,
+        Ok(Verdict::Quarantined) => Response::error(404, ""),
+        Err(e) => storage_error(host, &e),
     }
 }
 
 fn get(
     vh: &Vhost,
     req: &Request<'_>,
-    account: &str,
-    container: &str,
-    object: &str,
+    names: (&str, &str, &str),
+    later_check: &mut Option<Box<Pending>>,
     host: &mut dyn Host,
 ) -> Response {
-    let names = (account, container, object);
+    let (account, container, object) = names;
     let obj = match open_live(vh, account, container, object) {
         Ok(Some(o)) => o,
         Ok(None) => return Response::error(404, ""),
@@ -72,12 +105,16 @@ fn get(
     }
     let range = range::evaluate(req.header("Range"), obj.meta.size);
     let suspect = Suspect::new(names, &obj);
+    let large = obj.meta.size > VERIFY_FIRST_MAX;
     // Large whole objects are checked while they stream; everything else
-    // that sends bytes is checked first (see `integrity`).
-    let stream = matches!(range, RangeOutcome::Whole)
-        && obj.meta.size > VERIFY_FIRST_MAX
-        && !verified::recently(&obj.file);
-    if !req.is_head() && !stream && !matches!(range, RangeOutcome::Unsatisfiable) {
+    // that sends bytes is checked first (see `integrity`): ranges of large
+    // objects once the permit is released (`settle`), so that
+    // requests waiting for one check of a large object hold no permit.
+    let known_good = large && matches!(vh.verdicts.known(&obj.file), Some(Checked::Good));
+    let stream = matches!(range, RangeOutcome::Whole) && large && !known_good;
+    let sends = !req.is_head() && !matches!(range, RangeOutcome::Unsatisfiable);
+    let later = sends && large && !known_good && matches!(range, RangeOutcome::Partial(_));
+    if sends && !stream && !later && !known_good {
         match integrity::verify_first(vh, &suspect, &obj, host) {
             Ok(Verdict::Good) => {}
             Ok(Verdict::Quarantined) => return Response::error(404, ""),
@@ -86,6 +123,13 @@ fn get(
     }
     let meta = obj.meta;
     let file = Arc::new(obj.file);
+    let pending = later.then(|| {
+        Box::new(Pending {
+            file: Arc::clone(&file),
+            size: meta.size,
+            suspect: suspect.clone(),
+        })
+    });
     let mut r = match range {
         RangeOutcome::Whole => {
             let mut r = Response::new(200);
@@ -124,6 +168,7 @@ fn get(
         }
         RangeOutcome::Partial(ranges) => multipart(&ranges, &meta, file),
     };
+    *later_check = pending;
     r.header("Accept-Ranges", "bytes");
     with_object_headers(r, &meta)
 }

@@ -46,17 +46,29 @@ fn dispatch(
     // Admission after authentication: an unauthenticated request never
     // takes a permit.
     let gate = admission::gate_of(target, req.method);
-    gate::admission::serve(&vh.gates, req, gate, host, |host| match target {
-        Target::Account { account } => account::handle(vh, req, query, account, host),
-        Target::Container { account, container } => {
-            container::handle(vh, req, query, account, container, host)
+    let serve = |host: &mut dyn Host, process: &dyn Fn(&mut dyn Host) -> Response| {
+        gate::admission::serve(&vh.gates, req, gate, host, process)
+    };
+    match target {
+        Target::Account { account } => {
+            serve(host, &|host| account::handle(vh, req, query, account, host))
         }
+        Target::Container { account, container } => serve(host, &|host| {
+            container::handle(vh, req, query, account, container, host)
+        }),
         Target::Object {
             account,
             container,
             object,
-        } => object::handle(vh, req, account, container, object, host),
-    })
+        } => {
+            let served = gate::admission::serve(&vh.gates, req, gate, host, |host| {
+                object::handle(vh, req, account, container, object, host)
+            });
+            // After the read permit is gone: a range of a large object may
+            // still wait for the check of its object's bytes.
+            object::settle(vh, served, host)
+        }
+    }
 }
 
 #[cfg(test)]

@@ -108,8 +108,10 @@ fn update_meta_in(
     let json: String = tx
         .prepare_cached("SELECT metadata FROM account_info WHERE id = 1")?
         .query_row([], |r| r.get(0))?;
-    let mut meta = Meta::parse(&json).map_err(DbFail::Corrupt)?;
+    let before = Meta::parse(&json).map_err(DbFail::Corrupt)?;
+    let mut meta = before.clone();
     meta.apply(set, remove, at);
+    meta.check_merged(&before).map_err(DbFail::MetadataLimit)?;
     tx.prepare_cached("UPDATE account_info SET metadata = ?1 WHERE id = 1")?
         .execute([meta.to_json()])?;
     tx.commit()?;

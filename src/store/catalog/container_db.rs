@@ -156,8 +156,10 @@ fn create_in(
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let result = match read_info(&tx, account, container)? {
         Some(info) if info.live() => {
-            let mut meta = info.meta()?;
+            let before = info.meta()?;
+            let mut meta = before.clone();
             meta.apply(set, &[], put_ts);
+            meta.check_merged(&before).map_err(DbFail::MetadataLimit)?;
             let newer = put_ts.max(info.put_timestamp);
             tx.prepare_cached(
                 "UPDATE container_info SET put_timestamp = ?1, metadata = ?2 WHERE id = 1",
@@ -304,8 +306,10 @@ fn update_meta_in(
     let Some(info) = read_info(&tx, account, container)?.filter(Info::live) else {
         return Ok(false);
     };
-    let mut meta = info.meta()?;
+    let before = info.meta()?;
+    let mut meta = before.clone();
     meta.apply(set, remove, at);
+    meta.check_merged(&before).map_err(DbFail::MetadataLimit)?;
     tx.prepare_cached("UPDATE container_info SET metadata = ?1 WHERE id = 1")?
         .execute([meta.to_json()])?;
     tx.commit()?;

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
+use crate::core::constraints::{MAX_META_COUNT, MAX_META_OVERALL_SIZE};
 use crate::store::timestamp::Timestamp;
 
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -76,6 +77,49 @@ impl Meta {
             .collect()
     }
 
+    /// Swift's count and size of user metadata (`validate_metadata` in
+    /// swift/common/db.py): live `x-account-meta-*` / `x-container-meta-*`
+    /// entries, each counting its name without the prefix plus its value,
+    /// in bytes. ACLs, removed (empty) keys and other keys do not count.
+    fn usage(&self) -> (usize, usize) {
+        let mut count = 0;
+        let mut size = 0;
+        for (key, (value, _)) in &self.0 {
+            let name = key
+                .strip_prefix("x-account-meta-")
+                .or_else(|| key.strip_prefix("x-container-meta-"));
+            if let (Some(name), false) = (name, value.is_empty()) {
+                count += 1;
+                size += name.len() + value.len();
+            }
+        }
+        (count, size)
+    }
+
+    /// Swift's check of the merged metadata (`update_metadata(...,
+    /// validate_metadata=True)` in its account and container servers): the
+    /// result of a change may hold at most 90 items of at most 4096 bytes
+    /// in all, whatever each request carried; Err is Swift's 400 body.
+    /// A change that grows neither the count nor the size is let through,
+    /// so metadata stored over the limits before they were checked here can
+    /// still be trimmed (Swift never holds such metadata).
+    pub fn check_merged(&self, before: &Meta) -> Result<(), String> {
+        let (count, size) = self.usage();
+        let (count_before, size_before) = before.usage();
+        if count <= count_before && size <= size_before {
+            return Ok(());
+        }
+        if count > MAX_META_COUNT {
+            return Err(format!("Too many metadata items; max {MAX_META_COUNT}"));
+        }
+        if size > MAX_META_OVERALL_SIZE {
+            return Err(format!(
+                "Total metadata too large; max {MAX_META_OVERALL_SIZE}"
+            ));
+        }
+        Ok(())
+    }
+
     fn put(&mut self, key: &str, value: &str, ts: Timestamp) {
         let key = key.to_ascii_lowercase();
         match self.0.get(&key) {
@@ -115,6 +159,82 @@ mod tests {
         assert_eq!(
             m.visible(),
             vec![("x-container-meta-a".to_string(), "new".to_string())]
+        );
+    }
+
+    fn set(m: &mut Meta, pairs: &[(&str, &str)], at: u64) {
+        let pairs: Vec<(String, String)> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        m.apply(&pairs, &[], ts(at));
+    }
+
+    #[test]
+    fn merged_limits_count_what_swift_counts() {
+        let mut m = Meta::default();
+        let items: Vec<(String, String)> = (0..90)
+            .map(|i| (format!("x-container-meta-k{i:02}"), "v".to_string()))
+            .collect();
+        m.apply(&items, &[], ts(1));
+        assert_eq!(m.check_merged(&Meta::default()), Ok(()));
+        // ACLs, other keys and removed keys are not user metadata.
+        let mut more = m.clone();
+        set(
+            &mut more,
+            &[("x-container-read", ".r:*"), ("x-container-sysmeta-a", "b")],
+            2,
+        );
+        assert_eq!(more.check_merged(&m), Ok(()));
+        let mut grown = m.clone();
+        set(&mut grown, &[("x-container-meta-one-more", "v")], 2);
+        assert_eq!(
+            grown.check_merged(&m),
+            Err("Too many metadata items; max 90".to_string())
+        );
+        // Replacing a value, or removing one to make room, is fine.
+        let mut swapped = m.clone();
+        swapped.apply(
+            &[("x-container-meta-new".into(), "v".into())],
+            &["x-container-meta-k00".into()],
+            ts(3),
+        );
+        assert_eq!(swapped.check_merged(&m), Ok(()));
+
+        // Size: name without its prefix + value, in bytes.
+        let mut big = Meta::default();
+        let value = "v".repeat(254);
+        let items: Vec<(String, String)> = (0..16)
+            .map(|i| (format!("x-account-meta-{i:02}"), value.clone()))
+            .collect();
+        big.apply(&items, &[], ts(1));
+        assert_eq!(big.usage(), (16, 4096));
+        assert_eq!(big.check_merged(&Meta::default()), Ok(()));
+        let mut over = big.clone();
+        set(&mut over, &[("x-account-meta-z", "")], 2);
+        assert_eq!(over.check_merged(&big), Ok(()), "empty means removed");
+        set(&mut over, &[("x-account-meta-z", "1")], 3);
+        assert_eq!(
+            over.check_merged(&big),
+            Err("Total metadata too large; max 4096".to_string())
+        );
+    }
+
+    #[test]
+    fn metadata_already_over_the_limits_can_shrink_but_not_grow() {
+        let mut legacy = Meta::default();
+        let items: Vec<(String, String)> = (0..300)
+            .map(|i| (format!("x-container-meta-k{i:03}"), "v".to_string()))
+            .collect();
+        legacy.apply(&items, &[], ts(1));
+        let mut trimmed = legacy.clone();
+        trimmed.apply(&[], &["x-container-meta-k000".into()], ts(2));
+        assert_eq!(trimmed.check_merged(&legacy), Ok(()));
+        let mut longer = legacy.clone();
+        set(&mut longer, &[("x-container-meta-k001", "vv")], 2);
+        assert_eq!(
+            longer.check_merged(&legacy),
+            Err("Too many metadata items; max 90".to_string())
         );
     }
 

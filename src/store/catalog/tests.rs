@@ -312,6 +312,67 @@ fn account_metadata_set_remove_newer_wins() {
     assert_eq!(cat.account_info("AUTH_t").unwrap().container_count, 0);
 }
 
+/// 60 + 60 user metadata items, each request within Swift's per-request
+/// limits: the merged 120 are refused with Swift's message, and what was
+/// stored stays as it was. Same for a container PUT on an existing one,
+/// and for accounts.
+#[test]
+fn merged_metadata_past_the_limits_is_refused_and_changes_nothing() {
+    let (_d, cat) = catalog();
+    let items = |kind: &str, from: usize| -> Vec<(String, String)> {
+        (from..from + 60)
+            .map(|i| (format!("x-{kind}-meta-k{i:03}"), "v".to_string()))
+            .collect()
+    };
+    let refused = |r: Result<bool, StoreError>| match r {
+        Err(StoreError::MetadataLimit { message }) => message,
+        other => panic!("expected a refusal, got {other:?}"),
+    };
+    cat.container_create("a", "c", t(1), &items("container", 0))
+        .unwrap();
+    let msg = refused(cat.container_update_meta("a", "c", &items("container", 60), &[], t(2)));
+    assert_eq!(msg, "Too many metadata items; max 90");
+    let msg = refused(
+        cat.container_create("a", "c", t(3), &items("container", 60))
+            .map(|_| true),
+    );
+    assert_eq!(msg, "Too many metadata items; max 90");
+    let info = cat.container_info("a", "c").unwrap().unwrap();
+    assert_eq!(info.metadata, items("container", 0));
+    assert_eq!(info.put_timestamp, t(1), "the refused PUT changed nothing");
+    // Room made by a removal in the same request is room.
+    let remove: Vec<String> = (0..30)
+        .map(|i| format!("x-container-meta-k{i:03}"))
+        .collect();
+    let add: Vec<(String, String)> = items("container", 60).into_iter().take(30).collect();
+    assert!(cat
+        .container_update_meta("a", "c", &add, &remove, t(4))
+        .unwrap());
+    assert_eq!(
+        cat.container_info("a", "c")
+            .unwrap()
+            .unwrap()
+            .metadata
+            .len(),
+        60
+    );
+
+    let big = "v".repeat(250);
+    let sized = |from: usize| -> Vec<(String, String)> {
+        (from..from + 10)
+            .map(|i| (format!("x-account-meta-{i:02}"), big.clone()))
+            .collect()
+    };
+    cat.account_update_meta("AUTH_t", &sized(0), &[], t(1))
+        .unwrap();
+    let msg = refused(
+        cat.account_update_meta("AUTH_t", &sized(10), &[], t(2))
+            .map(|()| true),
+    );
+    assert_eq!(msg, "Total metadata too large; max 4096");
+    assert_eq!(cat.account_info("AUTH_t").unwrap().metadata, sized(0));
+}
+
 #[test]
 fn container_delete_outcomes() {
     let (_d, cat) = catalog();

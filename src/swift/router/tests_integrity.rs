@@ -165,3 +165,53 @@ fn a_copy_of_a_corrupt_source_stores_nothing_and_quarantines_it() {
     assert_eq!(f.req("GET", "/v1/AUTH_test/c/copy", b"").status, 404);
     assert_gone(&f, &data);
 }
+
+#[test]
+fn a_range_of_a_large_object_is_checked_once_after_the_permit() {
+    let f = fixture();
+    let size = VERIFY_FIRST_MAX as usize + 4096;
+    let body: Vec<u8> = (0..size).map(|i| (i % 253) as u8).collect();
+    let data = stored(&f, &body);
+    let range = |f: &Fixture| {
+        f.req_h(
+            "GET",
+            "/v1/AUTH_test/c/o",
+            "",
+            &[("Range", "bytes=1-2")],
+            b"",
+        )
+    };
+    let hashed = |h: &MemHost| {
+        h.logs
+            .iter()
+            .filter(|(l, m)| *l == LogLevel::Debug && m.contains("verified object /AUTH_test/c/o"))
+            .count()
+    };
+    let first = range(&f);
+    assert_eq!((first.status, first.out.as_slice()), (206, &body[1..3]));
+    assert_eq!(hashed(&first), 1);
+    let second = range(&f);
+    assert_eq!((second.status, second.out.as_slice()), (206, &body[1..3]));
+    assert_eq!(hashed(&second), 0, "the verdict is remembered");
+    assert!(data.exists());
+}
+
+#[test]
+fn a_range_of_a_large_corrupt_object_is_not_served() {
+    let f = fixture();
+    let size = VERIFY_FIRST_MAX as usize + 4096;
+    let body: Vec<u8> = (0..size).map(|i| (i % 253) as u8).collect();
+    let data = stored(&f, &body);
+    flip(&data, size - 2);
+    let h = f.req_h(
+        "GET",
+        "/v1/AUTH_test/c/o",
+        "",
+        &[("Range", "bytes=0-0")],
+        b"",
+    );
+    assert_eq!(h.status, 404);
+    assert!(h.out.len() < 100, "no object bytes");
+    assert!(h.header("X-Trans-Id").is_some());
+    assert_gone(&f, &data);
+}
