@@ -73,7 +73,7 @@ fuzz_target!(|data: &[u8]| {
         request_id: "",
         headers: headers
             .iter()
-            .map(|(n, v)| (Cow::Borrowed(n.as_str()), Cow::Borrowed(v.as_str())))
+            .map(|(n, v)| (Cow::Borrowed(n.as_str()), v.as_str().into()))
             .collect(),
         content_length: None,
         chunked: false,

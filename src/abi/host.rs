@@ -2,7 +2,7 @@
 //! `core::http::Host`, the only way the layers below reach the host.
 
 use super::ffi::*;
-use super::views::view;
+use super::views::{bytes_view, view};
 use crate::core::http::{Host, LogLevel};
 use std::ffi::{c_int, c_void};
 use std::fs::File;
@@ -56,10 +56,10 @@ impl Host for CHost<'_> {
         }
     }
 
-    fn add_header(&mut self, name: &str, value: &str) {
+    fn add_header(&mut self, name: &str, value: &[u8]) {
         if let Some(f) = self.ops.add_header {
             // SAFETY: the views borrow strings that outlive the call.
-            unsafe { f(self.ctx, view(name), view(value)) };
+            unsafe { f(self.ctx, view(name), bytes_view(value)) };
         }
     }
 

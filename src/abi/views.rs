@@ -3,7 +3,7 @@
 //! (the header's contract), which the lifetimes here say.
 
 use super::ffi::*;
-use crate::core::http::Request;
+use crate::core::http::{HeaderValue, Request};
 use std::borrow::Cow;
 use std::ffi::c_char;
 
@@ -22,9 +22,15 @@ pub(super) unsafe fn bytes<'a>(s: stowage_str) -> &'a [u8] {
 }
 
 pub(super) fn view(s: &str) -> stowage_str {
+    bytes_view(s.as_bytes())
+}
+
+/// Bytes lent as a view: the header's strings are byte views with a
+/// length, UTF-8 or not (a header value the client sent as bytes).
+pub(super) fn bytes_view(b: &[u8]) -> stowage_str {
     stowage_str {
-        ptr: s.as_ptr() as *const c_char,
-        len: s.len(),
+        ptr: b.as_ptr() as *const c_char,
+        len: b.len(),
     }
 }
 
@@ -71,7 +77,8 @@ pub(super) unsafe fn directive_words<'a>(
 }
 
 /// Builds a `Request` from the C view; Err is a 400 for a request line that
-/// is not text.
+/// is not text. Header values keep their bytes (`HeaderValue`); names are
+/// tokens for Apache, read lossily all the same.
 ///
 /// # Safety
 /// Every view in `r` must be valid for `'a` (header contract).
@@ -100,7 +107,13 @@ pub(super) unsafe fn request<'a>(r: &'a stowage_request) -> Result<Request<'a>, 
         request_id: text(r.request_id).unwrap_or(""),
         headers: headers
             .iter()
-            .map(|h| (lossy(h.name), lossy(h.value)))
+            // SAFETY: the view is valid for 'a (caller's contract).
+            .map(|h| {
+                (
+                    lossy(h.name),
+                    HeaderValue::from_bytes(unsafe { bytes(h.value) }),
+                )
+            })
             .collect(),
         content_length: u64::try_from(r.content_length).ok(),
         chunked: r.body_chunked != 0,

@@ -17,6 +17,79 @@ pub enum LogLevel {
     Debug,
 }
 
+/// A header value as the client sent it. HTTP allows any bytes but control
+/// characters in a value; most readers want text, so the value reads as
+/// text (invalid UTF-8 replaced by U+FFFD, nothing can trip on it), while
+/// what is stored keeps `bytes()`, exactly what was sent (Swift keeps the
+/// bytes of object metadata, and refuses them for accounts and containers).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HeaderValue<'a> {
+    text: Cow<'a, str>,
+    /// The bytes as sent, when they are not UTF-8 (else they are `text`'s).
+    raw: Option<&'a [u8]>,
+}
+
+impl<'a> HeaderValue<'a> {
+    /// The value of the bytes the host received.
+    pub fn from_bytes(bytes: &'a [u8]) -> Self {
+        match std::str::from_utf8(bytes) {
+            Ok(text) => HeaderValue {
+                text: Cow::Borrowed(text),
+                raw: None,
+            },
+            Err(_) => HeaderValue {
+                text: String::from_utf8_lossy(bytes),
+                raw: Some(bytes),
+            },
+        }
+    }
+
+    /// The value as text; bytes that are not UTF-8 read as U+FFFD.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// The exact bytes the client sent.
+    pub fn bytes(&self) -> &[u8] {
+        self.raw.unwrap_or(self.text.as_bytes())
+    }
+
+    /// Whether the bytes are UTF-8 (then `as_str` is exactly them).
+    pub fn is_utf8(&self) -> bool {
+        self.raw.is_none()
+    }
+}
+
+impl AsRef<str> for HeaderValue<'_> {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl fmt::Display for HeaderValue<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl<'a> From<&'a str> for HeaderValue<'a> {
+    fn from(s: &'a str) -> Self {
+        HeaderValue {
+            text: Cow::Borrowed(s),
+            raw: None,
+        }
+    }
+}
+
+impl From<String> for HeaderValue<'_> {
+    fn from(s: String) -> Self {
+        HeaderValue {
+            text: Cow::Owned(s),
+            raw: None,
+        }
+    }
+}
+
 /// A request as the host received it. Strings borrow from the host's memory
 /// for the duration of one `handle` call.
 #[derive(Debug, Clone, Default)]
@@ -32,7 +105,7 @@ pub struct Request<'a> {
     /// Identity established by the host's own authentication, if any.
     pub remote_user: &'a str,
     pub request_id: &'a str,
-    pub headers: Vec<(Cow<'a, str>, Cow<'a, str>)>,
+    pub headers: Vec<(Cow<'a, str>, HeaderValue<'a>)>,
     pub content_length: Option<u64>,
     pub chunked: bool,
 }
@@ -43,7 +116,15 @@ impl Request<'_> {
         self.headers
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_ref())
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The first value of a header, as the client sent it.
+    pub fn header_value(&self, name: &str) -> Option<&HeaderValue<'_>> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v)
     }
 
     /// Every header whose lowercase name starts with `prefix` (lowercase).
@@ -54,7 +135,7 @@ impl Request<'_> {
         self.headers.iter().filter_map(move |(n, v)| {
             let starts = n.len() >= prefix.len()
                 && n.as_bytes()[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes());
-            starts.then_some((n.as_ref(), v.as_ref()))
+            starts.then_some((n.as_ref(), v.as_str()))
         })
     }
 
@@ -68,7 +149,9 @@ pub trait Host {
     /// Reads de-chunked body bytes; Ok(0) at the end of the body.
     fn read_body(&mut self, buf: &mut [u8]) -> io::Result<usize>;
     fn set_status(&mut self, status: u16);
-    fn add_header(&mut self, name: &str, value: &str);
+    /// A response header; the value's bytes go out as they are (object
+    /// metadata keeps the bytes it was sent with).
+    fn add_header(&mut self, name: &str, value: &[u8]);
     fn write(&mut self, data: &[u8]) -> io::Result<()>;
     fn send_file(&mut self, file: &File, offset: u64, len: u64) -> io::Result<()>;
     fn log(&mut self, level: LogLevel, message: &str);
@@ -174,7 +257,8 @@ impl std::fmt::Display for SendError {
 #[derive(Debug)]
 pub struct Response {
     pub status: u16,
-    pub headers: Vec<(String, String)>,
+    /// Values are bytes: stored object metadata goes back as it was sent.
+    pub headers: Vec<(String, Vec<u8>)>,
     pub body: Vec<Segment>,
 }
 
@@ -206,6 +290,13 @@ impl Response {
     }
 
     pub fn header(&mut self, name: &str, value: impl Into<String>) -> &mut Self {
+        self.headers
+            .push((name.to_string(), value.into().into_bytes()));
+        self
+    }
+
+    /// A header whose value need not be UTF-8 (stored object metadata).
+    pub fn header_bytes(&mut self, name: &str, value: impl Into<Vec<u8>>) -> &mut Self {
         self.headers.push((name.to_string(), value.into()));
         self
     }
@@ -215,11 +306,12 @@ impl Response {
         self
     }
 
+    /// The first value of a header, when it is text.
     pub fn get_header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+            .and_then(|(_, v)| std::str::from_utf8(v).ok())
     }
 
     pub fn body_len(&self) -> u64 {
@@ -237,7 +329,7 @@ pub fn send(resp: Response, host: &mut dyn Host, head: bool) -> Result<(), SendE
         host.add_header(name, value);
     }
     if !has_length && !matches!(resp.status, 204 | 304) {
-        host.add_header("Content-Length", &resp.body_len().to_string());
+        host.add_header("Content-Length", resp.body_len().to_string().as_bytes());
     }
     if head {
         return Ok(());
@@ -295,7 +387,7 @@ pub mod testing {
     pub struct MemHost {
         pub body_in: io::Cursor<Vec<u8>>,
         pub status: u16,
-        pub headers: Vec<(String, String)>,
+        pub headers: Vec<(String, Vec<u8>)>,
         pub out: Vec<u8>,
         pub logs: Vec<(LogLevel, String)>,
         pub notes: Vec<(String, String)>,
@@ -307,7 +399,7 @@ pub mod testing {
             method: "GET",
             headers: headers
                 .iter()
-                .map(|(n, v)| (Cow::Borrowed(*n), Cow::Borrowed(*v)))
+                .map(|(n, v)| (Cow::Borrowed(*n), HeaderValue::from(*v)))
                 .collect(),
             ..Default::default()
         }
@@ -321,10 +413,14 @@ pub mod testing {
             }
         }
         pub fn header(&self, name: &str) -> Option<&str> {
+            self.header_bytes(name)
+                .and_then(|v| std::str::from_utf8(v).ok())
+        }
+        pub fn header_bytes(&self, name: &str) -> Option<&[u8]> {
             self.headers
                 .iter()
                 .find(|(n, _)| n.eq_ignore_ascii_case(name))
-                .map(|(_, v)| v.as_str())
+                .map(|(_, v)| v.as_slice())
         }
     }
 
@@ -335,8 +431,8 @@ pub mod testing {
         fn set_status(&mut self, status: u16) {
             self.status = status;
         }
-        fn add_header(&mut self, name: &str, value: &str) {
-            self.headers.push((name.into(), value.into()));
+        fn add_header(&mut self, name: &str, value: &[u8]) {
+            self.headers.push((name.into(), value.to_vec()));
         }
         fn write(&mut self, data: &[u8]) -> io::Result<()> {
             self.out.extend_from_slice(data);
@@ -354,5 +450,37 @@ pub mod testing {
         fn set_note(&mut self, name: &str, value: &str) {
             self.notes.push((name.into(), value.into()));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testing::MemHost;
+    use super::*;
+
+    #[test]
+    fn a_header_value_reads_as_text_and_keeps_its_bytes() {
+        let sent = b"caf\xe9 \xff";
+        let v = HeaderValue::from_bytes(sent);
+        assert!(!v.is_utf8());
+        assert_eq!(v.as_str(), "caf\u{fffd} \u{fffd}");
+        assert_eq!(v.bytes(), sent);
+        let text = HeaderValue::from_bytes("café".as_bytes());
+        assert!(text.is_utf8());
+        assert_eq!((text.as_str(), text.bytes()), ("café", "café".as_bytes()));
+        assert_eq!(HeaderValue::from("x").bytes(), b"x");
+    }
+
+    #[test]
+    fn response_header_bytes_go_out_as_they_are() {
+        let mut r = Response::new(204);
+        r.header("X-Text", "v")
+            .header_bytes("X-Bytes", &b"\xe9"[..]);
+        assert_eq!(r.get_header("X-Text"), Some("v"));
+        assert_eq!(r.get_header("X-Bytes"), None, "not text");
+        let mut host = MemHost::default();
+        send(r, &mut host, false).unwrap();
+        assert_eq!(host.header_bytes("X-Bytes"), Some(&b"\xe9"[..]));
+        assert_eq!(host.header("X-Text"), Some("v"));
     }
 }

@@ -24,7 +24,7 @@ impl Host for TransHost<'_> {
     fn set_status(&mut self, status: u16) {
         self.inner.set_status(status)
     }
-    fn add_header(&mut self, name: &str, value: &str) {
+    fn add_header(&mut self, name: &str, value: &[u8]) {
         self.inner.add_header(name, value)
     }
     fn write(&mut self, data: &[u8]) -> io::Result<()> {

@@ -83,7 +83,7 @@ impl Host for Admitted<'_, '_> {
     fn set_status(&mut self, status: u16) {
         self.host.set_status(status)
     }
-    fn add_header(&mut self, name: &str, value: &str) {
+    fn add_header(&mut self, name: &str, value: &[u8]) {
         self.host.add_header(name, value)
     }
     fn write(&mut self, data: &[u8]) -> std::io::Result<()> {

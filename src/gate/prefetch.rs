@@ -84,7 +84,7 @@ impl Host for Prefetched<'_> {
         self.inner.set_status(status)
     }
 
-    fn add_header(&mut self, name: &str, value: &str) {
+    fn add_header(&mut self, name: &str, value: &[u8]) {
         self.inner.add_header(name, value)
     }
 

@@ -323,7 +323,7 @@ mod tests {
             method,
             headers: headers
                 .iter()
-                .map(|(n, v)| (Cow::Borrowed(*n), Cow::Borrowed(*v)))
+                .map(|(n, v)| (Cow::Borrowed(*n), (*v).into()))
                 .collect(),
             content_length: Some(0),
             ..Default::default()

@@ -1,6 +1,6 @@
 //! Swift's front end (eventlet) refuses a header line longer than
 //! `max_header_size` before anything else; Stowage holds every header value
-//! to it, as the metadata checks and `/info` do.
+//! to it (in bytes, as sent), as the metadata checks and `/info` do.
 
 use super::{Env, Middleware, Next};
 use crate::core::constraints::{MAX_HEADER_SIZE, MAX_META_NAME_LENGTH};
@@ -27,7 +27,7 @@ fn oversized_header(req: &Request<'_>) -> Option<String> {
     let (name, _) = req
         .headers
         .iter()
-        .find(|(_, v)| v.len() > MAX_HEADER_SIZE)?;
+        .find(|(_, v)| v.bytes().len() > MAX_HEADER_SIZE)?;
     let shown: String = name.chars().take(MAX_META_NAME_LENGTH).collect();
     Some(format!("Header value too long: {shown}"))
 }

@@ -62,7 +62,7 @@ fn call(
         host: "127.0.0.1:8080",
         headers: headers
             .iter()
-            .map(|(n, v)| (Cow::Borrowed(*n), Cow::Borrowed(*v)))
+            .map(|(n, v)| (Cow::Borrowed(*n), (*v).into()))
             .collect(),
         content_length: Some(body.len() as u64),
         ..Default::default()

@@ -123,7 +123,7 @@ fn a_large_corrupt_object_breaks_off_before_its_last_byte() {
     let req = Request {
         method: "GET",
         uri: "/v1/AUTH_test/c/o".into(),
-        headers: vec![(Cow::Borrowed("X-Auth-Token"), Cow::Borrowed(f.token()))],
+        headers: vec![(Cow::Borrowed("X-Auth-Token"), f.token().into())],
         ..Default::default()
     };
     let mut host = MemHost::default();
