@@ -15,18 +15,28 @@ pub const VALID_API_VERSIONS: &[&str] = &["v1", "v1.0"];
 /// Tempauth's reseller prefix: user `test:tester` owns account `AUTH_test`.
 pub const RESELLER_PREFIX: &str = "AUTH_";
 
+/// Swift's 400 body for account or container metadata that is not UTF-8.
+pub const NOT_UTF8_METADATA: &str = "Metadata must be valid UTF-8";
+
 /// Checks the `X-<kind>-Meta-*` headers of a request against Swift's limits
 /// and returns them as lowercase (name, value) pairs. `kind` is "object",
-/// "container" or "account". The error is Swift's 400 message.
-pub fn check_metadata<'a>(
-    headers: impl Iterator<Item = (&'a str, &'a str)>,
+/// "container" or "account". The error is Swift's 400 message. Values are
+/// text (`str`) or the bytes the client sent (`[u8]`): lengths count bytes,
+/// and, as in Swift, account and container metadata must be UTF-8 while an
+/// object's keeps whatever bytes it was sent.
+pub fn check_metadata<'a, V>(
+    headers: impl Iterator<Item = (&'a str, &'a V)>,
     kind: &str,
-) -> Result<Vec<(String, String)>, String> {
+) -> Result<Vec<(String, V::Owned)>, String>
+where
+    V: AsRef<[u8]> + ToOwned + ?Sized + 'a,
+{
     let prefix = format!("x-{kind}-meta-");
     let mut out = Vec::new();
     let mut total = 0usize;
     for (name, value) in headers {
-        if value.len() > MAX_HEADER_SIZE {
+        let bytes = value.as_ref();
+        if bytes.len() > MAX_HEADER_SIZE {
             let shown: String = name.chars().take(MAX_META_NAME_LENGTH).collect();
             return Err(format!("Header value too long: {shown}"));
         }
@@ -37,16 +47,19 @@ pub fn check_metadata<'a>(
         if key.is_empty() {
             return Err("Metadata name cannot be empty".into());
         }
+        if kind != "object" && std::str::from_utf8(bytes).is_err() {
+            return Err(NOT_UTF8_METADATA.into());
+        }
         if key.len() > MAX_META_NAME_LENGTH {
             return Err(format!("Metadata name too long: {key}"));
         }
-        if value.len() > MAX_META_VALUE_LENGTH {
+        if bytes.len() > MAX_META_VALUE_LENGTH {
             return Err(format!(
                 "Metadata value longer than {MAX_META_VALUE_LENGTH}: {key}"
             ));
         }
-        total += key.len() + value.len();
-        out.push((lower.clone(), value.to_string()));
+        total += key.len() + bytes.len();
+        out.push((lower.clone(), value.to_owned()));
     }
     if out.len() > MAX_META_COUNT {
         return Err(format!("Too many metadata items; max {MAX_META_COUNT}"));
@@ -62,6 +75,27 @@ pub fn check_metadata<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn metadata_bytes_that_are_not_utf8() {
+        let latin1: &[u8] = b"caf\xe9";
+        let sent = [("X-Object-Meta-A", latin1), ("X-Other", &b"\xff"[..])];
+        // Objects keep the bytes; lengths count them, not their U+FFFDs.
+        let kept = check_metadata(sent.into_iter(), "object").unwrap();
+        assert_eq!(kept, vec![("x-object-meta-a".to_string(), latin1.to_vec())]);
+        let long = vec![0xffu8; MAX_META_VALUE_LENGTH];
+        assert!(check_metadata([("X-Object-Meta-A", &long[..])].into_iter(), "object").is_ok());
+        // Accounts and containers store text: Swift's 400.
+        for kind in ["container", "account"] {
+            let name = format!("X-{kind}-Meta-A");
+            let err = check_metadata([(name.as_str(), latin1)].into_iter(), kind).unwrap_err();
+            assert_eq!(err, NOT_UTF8_METADATA);
+            let ok = check_metadata([(name.as_str(), "café".as_bytes())].into_iter(), kind);
+            assert_eq!(ok.unwrap()[0].1, "café".as_bytes());
+            // Only metadata headers are held to it.
+            assert!(check_metadata([("X-Other", latin1)].into_iter(), kind).is_ok());
+        }
+    }
 
     #[test]
     fn metadata_limits() {

@@ -2,7 +2,7 @@
 //! (metadata). Accounts exist implicitly for their users, as with Swift's
 //! account_autocreate.
 
-use crate::core::constraints::{check_metadata, ACCOUNT_LISTING_LIMIT};
+use crate::core::constraints::{check_metadata, ACCOUNT_LISTING_LIMIT, NOT_UTF8_METADATA};
 use crate::core::http::{Host, Request, Response};
 use crate::node::vhost::Vhost;
 use crate::store::catalog::AccountInfo;
@@ -77,9 +77,11 @@ fn post(vh: &Vhost, req: &Request<'_>, account: &str, host: &mut dyn Host) -> Re
         Ok(m) => m,
         Err(msg) => return Response::error(400, &msg),
     };
-    // Validated by the access check already; stored in canonical form.
-    if let Some(data) = req.header(ACCOUNT_ACL_KEY) {
-        match AccountAcl::parse(data) {
+    // Validated by the access check already; stored in canonical form. Its
+    // bytes must be UTF-8, as everything Swift's account server stores.
+    if let Some(data) = req.header_value(ACCOUNT_ACL_KEY) {
+        match AccountAcl::parse(data.as_str()) {
+            Ok(_) if !data.is_utf8() => return Response::error(400, NOT_UTF8_METADATA),
             Ok(Some(acl)) => set.push((ACCOUNT_ACL_KEY.to_string(), acl.format())),
             Ok(None) => remove.push(ACCOUNT_ACL_KEY.to_string()),
             Err(why) => return Response::error(400, &why),
@@ -98,12 +100,19 @@ fn post(vh: &Vhost, req: &Request<'_>, account: &str, host: &mut dyn Host) -> Re
 pub type MetadataUpdate = (Vec<(String, String)>, Vec<String>);
 
 /// The `X-<kind>-Meta-*` headers to set and the `X-Remove-<kind>-Meta-*`
-/// ones to remove (an empty value also removes, as in Swift).
+/// ones to remove (an empty value also removes, as in Swift). A value that
+/// is not UTF-8 is Swift's 400 `Metadata must be valid UTF-8`: accounts and
+/// containers store text.
 pub fn metadata_update(req: &Request<'_>, kind: &str) -> Result<MetadataUpdate, String> {
     let all = check_metadata(
-        req.headers.iter().map(|(n, v)| (n.as_ref(), v.as_ref())),
+        req.headers.iter().map(|(n, v)| (n.as_ref(), v.bytes())),
         kind,
     )?;
+    let all = all
+        .into_iter()
+        .map(|(n, v)| String::from_utf8(v).map(|v| (n, v)))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|_| NOT_UTF8_METADATA.to_string())?;
     let (set, mut remove): (Vec<_>, Vec<_>) = all.into_iter().partition(|(_, v)| !v.is_empty());
     let mut remove: Vec<String> = remove.drain(..).map(|(n, _)| n).collect();
     let remove_prefix = format!("x-remove-{kind}-meta-");

@@ -1,7 +1,7 @@
 //! The container processor: PUT (create), HEAD, GET (object listing), POST
 //! (metadata), DELETE (only when empty).
 
-use crate::core::constraints::CONTAINER_LISTING_LIMIT;
+use crate::core::constraints::{CONTAINER_LISTING_LIMIT, NOT_UTF8_METADATA};
 use crate::core::http::{Host, Request, Response};
 use crate::node::vhost::Vhost;
 use crate::store::catalog::{ContainerInfo, CreateOutcome, DeleteOutcome};
@@ -133,18 +133,27 @@ fn post(
 /// User metadata plus the container ACLs, cleaned as Swift stores them (an
 /// empty ACL, or `X-Remove-Container-Read`, removes it). Only owners get
 /// here with ACL headers: the router drops them from others' requests.
+/// As in Swift, both ACLs are cleaned (a malformed one is its 400) before
+/// the container server's check that what it stores is UTF-8.
 fn container_update(req: &Request<'_>) -> Result<MetadataUpdate, String> {
     let (mut set, mut remove) = metadata_update(req, "container")?;
+    let mut not_utf8 = false;
     for name in ["x-container-read", "x-container-write"] {
-        if let Some(value) = req.header(name) {
-            match clean_container_acl(name, value)? {
+        if let Some(value) = req.header_value(name) {
+            match clean_container_acl(name, value.as_str())? {
                 cleaned if cleaned.is_empty() => remove.push(name.to_string()),
-                cleaned => set.push((name.to_string(), cleaned)),
+                cleaned => {
+                    not_utf8 |= !value.is_utf8();
+                    set.push((name.to_string(), cleaned));
+                }
             }
         }
         if req.header(&format!("x-remove-{}", &name[2..])).is_some() {
             remove.push(name.to_string());
         }
+    }
+    if not_utf8 {
+        return Err(NOT_UTF8_METADATA.to_string());
     }
     Ok((set, remove))
 }

@@ -1,0 +1,122 @@
+"""Header values that are not UTF-8 (issue 17, item 8). HTTP lets a client
+send any bytes but control characters in a header value (Apache refuses
+those, and any name that is not a token, itself); until now Stowage read
+values lossily and stored U+FFFD in place of such bytes, answering 201/204.
+
+Now it does what Swift does (swift/common/constraints.py check_metadata,
+swift/common/db.py validate_metadata): account and container metadata and
+ACLs must be UTF-8, else 400 `Metadata must be valid UTF-8` and nothing is
+stored; an object keeps the exact bytes of its metadata and gives them back.
+Every test checks that nothing was lost or rewritten."""
+
+import pytest
+
+from harness import build_request, raw_request, start_server, stop_server, unique, users_conf
+
+pytestmark = pytest.mark.apache
+
+USERS = {"hb:admin": ("hbkey", True), "hb:member": ("hbmember", False)}
+NOT_UTF8 = b"Metadata must be valid UTF-8"
+LATIN1 = b"caf\xe9"          # "café" in Latin-1: not UTF-8
+UTF8 = "café".encode()
+
+
+@pytest.fixture(scope="module")
+def srv():
+    s = start_server(extra_conf=users_conf(USERS))
+    try:
+        yield s
+    finally:
+        assert not stop_server(s)
+
+
+@pytest.fixture(scope="module")
+def owner(srv):
+    return srv.client("hb:admin", USERS["hb:admin"][0])
+
+
+def raw_header(resp, name):
+    """A response header's bytes as sent (http.client reads them as Latin-1)."""
+    v = resp.header(name)
+    return None if v is None else v.encode("latin-1")
+
+
+def headers_with(resp, prefix):
+    return {k.lower(): v.encode("latin-1") for k, v in resp.header_list
+            if k.lower().startswith(prefix)}
+
+
+def refused(r, body):
+    assert r.status == 400, r
+    assert r.body.rstrip(b"\n") == body, r.body
+
+
+# ---- accounts and containers: Swift's 400, nothing stored -----------------
+
+def test_container_metadata_must_be_utf8(owner):
+    c = unique("c")
+    refused(owner.request("PUT", c, {"X-Container-Meta-A": LATIN1}), NOT_UTF8)
+    assert owner.request("HEAD", c).status == 404, "no container was made"
+    r = owner.request("PUT", c, {"X-Container-Meta-A": UTF8, "X-Container-Meta-B": "b"})
+    assert r.status == 201, r
+    before = headers_with(owner.request("HEAD", c), "x-container-meta-")
+    assert before == {"x-container-meta-a": UTF8, "x-container-meta-b": b"b"}
+    # One bad value refuses the whole request, whatever else it carries.
+    refused(owner.request("POST", c, {"X-Container-Meta-A": b"x", "X-Container-Meta-C": LATIN1}),
+            NOT_UTF8)
+    refused(owner.request("PUT", c, {"X-Container-Meta-C": LATIN1}), NOT_UTF8)
+    assert headers_with(owner.request("HEAD", c), "x-container-meta-") == before
+
+
+def test_container_acls_must_be_utf8(owner):
+    c = unique("c")
+    owner.put_container(c, {"X-Container-Read": "hb:member", "X-Container-Write": "hb:member"})
+    for name in ("X-Container-Read", "X-Container-Write"):
+        refused(owner.request("POST", c, {name: b"hb:m\xe9mber"}), NOT_UTF8)
+        refused(owner.request("POST", c, {name: b"hb:member,\xff"}), NOT_UTF8)
+    # A malformed ACL is found first (the proxy cleans ACLs before the
+    # container server checks what it stores).
+    r = owner.request("POST", c, {"X-Container-Read": b"\xff", "X-Container-Write": ".r:*"})
+    refused(r, b"Referrers not allowed in write ACL: '.r:*'")
+    h = owner.request("HEAD", c)
+    assert raw_header(h, "X-Container-Read") == b"hb:member"
+    assert raw_header(h, "X-Container-Write") == b"hb:member"
+    # A new container is not made with one either.
+    c2 = unique("c")
+    refused(owner.request("PUT", c2, {"X-Container-Read": b".r:*,\xe9"}), NOT_UTF8)
+    assert owner.request("HEAD", c2).status == 404
+    # UTF-8 that is not ASCII is stored as sent.
+    assert owner.request("POST", c, {"X-Container-Read": "hb:mémber".encode()}).status == 204
+    assert raw_header(owner.request("HEAD", c), "X-Container-Read") == "hb:mémber".encode()
+
+
+def test_account_metadata_and_acl_must_be_utf8(owner):
+    r = owner.request("POST", "", {"X-Account-Meta-Kept": UTF8})
+    assert r.status == 204, r
+    before = owner.request("HEAD", "")
+    refused(owner.request("POST", "", {"X-Account-Meta-A": LATIN1}), NOT_UTF8)
+    # In a JSON string the bytes make valid JSON: tempauth lets it through,
+    # the account server refuses to store it.
+    acl = b'{"read-only": ["hb:m\xe9mber"]}'
+    refused(owner.request("POST", "", {"X-Account-Access-Control": acl}), NOT_UTF8)
+    # Outside one it is no JSON at all: tempauth's syntax error.
+    r = owner.request("POST", "", {"X-Account-Access-Control": b'{"read-only": [\xff]}'})
+    assert r.status == 400, r
+    assert r.body.startswith(b"X-Account-Access-Control invalid: Syntax error in input"), r.body
+    after = owner.request("HEAD", "")
+    assert headers_with(after, "x-account-meta-") == headers_with(before, "x-account-meta-")
+    assert headers_with(after, "x-account-meta-")["x-account-meta-kept"] == UTF8
+    assert after.header("X-Account-Access-Control") is None
+
+
+def test_apache_refuses_control_bytes_and_non_token_names(srv, owner):
+    """What never reaches Stowage: Apache's own 400s."""
+    c = unique("c")
+    owner.put_container(c)
+    path = f"{owner.account_path}/{c}/o"
+    for header in ((b"X-Object-Meta-A", b"a\x01b"), (b"X-Object-Meta-A", b"a\x7fb"),
+                   (b"X-Object-Meta-\xff", b"v"), ("X-Object-Meta-\u00e9".encode(), b"v")):
+        req = build_request("PUT", path, [("X-Auth-Token", owner.token), header], body=b"x",
+                            port=srv.port)
+        assert raw_request(srv.port, req).status == 400, header
+    assert owner.request("HEAD", f"{c}/o").status == 404
