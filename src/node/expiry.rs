@@ -55,7 +55,7 @@ pub fn delete_at(meta: &ObjectMeta) -> Option<u64> {
     meta.meta
         .iter()
         .find(|(n, _)| n == DELETE_AT)
-        .and_then(|(_, v)| v.parse().ok())
+        .and_then(|(_, v)| std::str::from_utf8(v).ok()?.parse().ok())
 }
 
 /// Whether an object has expired: it then reads as absent.

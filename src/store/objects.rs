@@ -38,8 +38,9 @@ pub struct ObjectMeta {
     pub content_type: String,
     pub etag: String,
     pub size: u64,
-    /// `x-object-meta-*` and the other headers Swift keeps, lowercase names.
-    pub meta: Vec<(String, String)>,
+    /// `x-object-meta-*` and the other headers Swift keeps, lowercase names,
+    /// values as the client sent them (not necessarily UTF-8, as in Swift).
+    pub meta: Vec<(String, Vec<u8>)>,
 }
 
 pub struct OpenObject {
@@ -53,7 +54,7 @@ pub struct OpenObject {
 pub struct NewObject {
     pub timestamp: Timestamp,
     pub content_type: String,
-    pub meta: Vec<(String, String)>,
+    pub meta: Vec<(String, Vec<u8>)>,
     /// The client's ETag header: the upload is refused when the MD5 differs.
     pub expected_etag: Option<String>,
     pub max_size: u64,
@@ -356,7 +357,7 @@ impl ObjectStore {
         object: &str,
         ts: Timestamp,
         content_type: Option<&str>,
-        meta: &[(String, String)],
+        meta: &[(String, Vec<u8>)],
     ) -> Result<Option<ObjectMeta>, PutError> {
         let Some(current) = self.open(account, container, object)? else {
             return Ok(None);
@@ -365,7 +366,7 @@ impl ObjectStore {
             return Err(PutError::Conflict);
         }
         let dir = self.object_dir(account, container, object);
-        let mut doc = json!({ "ts": ts.normal(), "meta": meta });
+        let mut doc = json!({ "ts": ts.normal(), "meta": meta_json(meta) });
         if let Some(ct) = content_type {
             doc["content_type"] = json!(ct);
         }
@@ -520,8 +521,19 @@ fn trailer_json(m: &ObjectMeta) -> Value {
         "content_type": m.content_type,
         "etag": m.etag,
         "size": m.size,
-        "meta": m.meta,
+        "meta": meta_json(&m.meta),
     })
+}
+
+/// Metadata as JSON: `[name, value]` pairs, the value a string when it is
+/// UTF-8, else `{"hex": "<its bytes in hex>"}` (JSON strings hold text).
+fn meta_json(meta: &[(String, Vec<u8>)]) -> Value {
+    meta.iter()
+        .map(|(name, value)| match std::str::from_utf8(value) {
+            Ok(text) => json!([name, text]),
+            Err(_) => json!([name, { "hex": crate::core::hex::hex(value) }]),
+        })
+        .collect()
 }
 
 fn read_trailer(file: &File, path: &Path) -> Result<ObjectMeta, StoreError> {
@@ -597,16 +609,18 @@ fn apply_meta_file(meta: &mut ObjectMeta, bytes: &[u8], path: &Path) -> Result<(
     Ok(())
 }
 
-fn pairs(v: &Value) -> Vec<(String, String)> {
+/// The pairs `meta_json` wrote (a pair it could not have written is left out).
+fn pairs(v: &Value) -> Vec<(String, Vec<u8>)> {
     v.as_array()
         .map(|items| {
             items
                 .iter()
                 .filter_map(|p| {
-                    Some((
-                        p.get(0)?.as_str()?.to_string(),
-                        p.get(1)?.as_str()?.to_string(),
-                    ))
+                    let value = match p.get(1)? {
+                        Value::String(text) => text.clone().into_bytes(),
+                        other => crate::core::hex::unhex(other.get("hex")?.as_str()?)?,
+                    };
+                    Some((p.get(0)?.as_str()?.to_string(), value))
                 })
                 .collect()
         })
@@ -644,10 +658,7 @@ mod tests {
         assert_eq!(m.etag, "5d41402abc4b2a76b9719d911017c592");
         let o = s.open("a", "c", "o").unwrap().unwrap();
         assert_eq!(read_all(&o), b"hello");
-        assert_eq!(
-            o.meta.meta,
-            vec![("x-object-meta-a".to_string(), "1".to_string())]
-        );
+        assert_eq!(o.meta.meta, vec![("x-object-meta-a".to_string(), b"1".to_vec())]);
 
         // An older PUT is refused; a newer one replaces.
         assert!(matches!(
@@ -659,7 +670,7 @@ mod tests {
         let o = s.open("a", "c", "o").unwrap().unwrap();
         assert_eq!(read_all(&o), b"bigger body");
 
-        let meta = vec![("x-object-meta-b".to_string(), "2".to_string())];
+        let meta = vec![("x-object-meta-b".to_string(), b"2".to_vec())];
         let posted = s
             .post("a", "c", "o", Timestamp::from_units(300), None, &meta)
             .unwrap()
@@ -711,13 +722,37 @@ mod tests {
         let s = ObjectStore::new(dir.path());
         let mut n = new_obj(100);
         n.meta = (0..60)
-            .map(|i| (format!("x-object-meta-k{i}"), "v".repeat(200)))
+            .map(|i| (format!("x-object-meta-k{i}"), vec![b'v'; 200]))
             .collect();
         s.put("a", "c", "o", &mut &b"0123456789"[..], &n, None)
             .unwrap();
         let o = s.open("a", "c", "o").unwrap().unwrap();
         assert_eq!(o.meta.meta.len(), 60);
         assert_eq!(read_all(&o), b"0123456789");
+    }
+
+    #[test]
+    fn metadata_bytes_that_are_not_utf8_are_kept_exactly() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = ObjectStore::new(dir.path());
+        let mut n = new_obj(100);
+        let raw = b"caf\xe9 \xff\x80".to_vec();
+        n.meta = vec![
+            ("x-object-meta-raw".into(), raw.clone()),
+            ("x-object-meta-text".into(), "café".into()),
+        ];
+        s.put("a", "c", "o", &mut &b"x"[..], &n, None).unwrap();
+        assert_eq!(s.open("a", "c", "o").unwrap().unwrap().meta.meta, n.meta);
+        // The trailer holds text as text, other bytes as hex.
+        let o = s.open("a", "c", "o").unwrap().unwrap();
+        let file = String::from_utf8_lossy(&fs::read(&o.path).unwrap()).into_owned();
+        assert!(file.contains(r#"["x-object-meta-raw",{"hex":"636166e920ff80"}]"#), "{file}");
+        assert!(file.contains(r#"["x-object-meta-text","café"]"#), "{file}");
+        // A POST's .meta file too.
+        let posted = vec![("x-object-meta-p".to_string(), vec![0xfe, b'!'])];
+        s.post("a", "c", "o", Timestamp::from_units(200), None, &posted)
+            .unwrap();
+        assert_eq!(s.open("a", "c", "o").unwrap().unwrap().meta.meta, posted);
     }
 
     #[test]

@@ -219,7 +219,7 @@ fn with_object_headers(mut r: Response, meta: &ObjectMeta) -> Response {
         )
         .header("X-Timestamp", meta.timestamp.normal());
     for (name, value) in &meta.meta {
-        r.header(name, value.clone());
+        r.header_bytes(name, value.clone());
     }
     r
 }
@@ -239,24 +239,36 @@ pub(crate) fn open_live(
 }
 
 /// The metadata a PUT or POST stores: `X-Object-Meta-*`, kept headers and
-/// the expiry time. Err is Swift's 400 message.
-pub(crate) fn stored_metadata(req: &Request<'_>) -> Result<Vec<(String, String)>, String> {
+/// the expiry time. Err is Swift's 400 message. Values keep the bytes the
+/// client sent, UTF-8 or not, as Swift's object server keeps them.
+pub(crate) fn stored_metadata(req: &Request<'_>) -> Result<Vec<(String, Vec<u8>)>, String> {
     let mut meta = check_metadata(
-        req.headers.iter().map(|(n, v)| (n.as_ref(), v.as_ref())),
+        req.headers.iter().map(|(n, v)| (n.as_ref(), v.bytes())),
         "object",
     )?;
     for name in KEPT_HEADERS {
-        if let Some(v) = req.header(name) {
-            meta.push((name.to_string(), v.to_string()));
+        if let Some(v) = req.header_value(name) {
+            meta.push((name.to_string(), v.bytes().to_vec()));
         }
     }
     if let Some(m) = req.header("X-Object-Manifest") {
         check_manifest(m)?;
     }
     if let Some(at) = expiry::requested_delete_at(req, expiry::now_secs())? {
-        meta.push((expiry::DELETE_AT.to_string(), at.to_string()));
+        meta.push((expiry::DELETE_AT.to_string(), at.to_string().into_bytes()));
     }
     Ok(meta)
+}
+
+/// The request's Content-Type, None when absent or empty. Err is Swift's
+/// 400 body for one that is not UTF-8 (`check_object_creation`; a POST gets
+/// it too, see docs/swift-api.md).
+pub(crate) fn content_type<'r>(req: &'r Request<'_>) -> Result<Option<&'r str>, &'static str> {
+    match req.header_value("Content-Type") {
+        Some(ct) if !ct.is_utf8() => Err("Invalid Content-Type"),
+        Some(ct) if !ct.as_str().is_empty() => Ok(Some(ct.as_str())),
+        _ => Ok(None),
+    }
 }
 
 /// Swift's DLO check of the value's shape: `<container>/<prefix>`.
@@ -287,6 +299,10 @@ fn put(
     if req.content_length.is_some_and(|n| n > MAX_FILE_SIZE) {
         return Response::error(413, "Your request is too large.");
     }
+    let requested_type = match content_type(req) {
+        Ok(ct) => ct,
+        Err(msg) => return Response::error(400, msg),
+    };
     let meta = match stored_metadata(req) {
         Ok(m) => m,
         Err(msg) => return Response::error(400, &msg),
@@ -305,7 +321,7 @@ fn put(
         },
         Some(_) => return Response::error(400, "If-None-Match only supports *"),
     }
-    let content_type = match req.header("Content-Type").filter(|ct| !ct.is_empty()) {
+    let content_type = match requested_type {
         Some(ct) if !req.header("X-Detect-Content-Type").is_some_and(is_true) => ct.to_string(),
         _ => guess_content_type(object).to_string(),
     };
@@ -424,10 +440,10 @@ pub(crate) fn store(
     Ok(stored)
 }
 
-fn new_delete_at(meta: &[(String, String)]) -> Option<u64> {
+fn new_delete_at(meta: &[(String, Vec<u8>)]) -> Option<u64> {
     meta.iter()
         .find(|(n, _)| n == expiry::DELETE_AT)
-        .and_then(|(_, v)| v.parse().ok())
+        .and_then(|(_, v)| std::str::from_utf8(v).ok()?.parse().ok())
 }
 
 /// Swift's answer to a successful PUT.
@@ -510,6 +526,10 @@ fn post(
     object: &str,
     host: &mut dyn Host,
 ) -> Response {
+    let content_type = match content_type(req) {
+        Ok(ct) => ct,
+        Err(msg) => return Response::error(400, msg),
+    };
     let meta = match stored_metadata(req) {
         Ok(m) => m,
         Err(msg) => return Response::error(400, &msg),
@@ -526,7 +546,6 @@ fn post(
             return storage_error(host, &e);
         }
     }
-    let content_type = req.header("Content-Type").filter(|ct| !ct.is_empty());
     match vh.objects.post(
         account,
         container,

@@ -120,3 +120,96 @@ def test_apache_refuses_control_bytes_and_non_token_names(srv, owner):
                             port=srv.port)
         assert raw_request(srv.port, req).status == 400, header
     assert owner.request("HEAD", f"{c}/o").status == 404
+
+
+# ---- objects: the exact bytes, as Swift's object server keeps them ---------
+
+RAW = b"caf\xe9 \xff\x80 end"     # no UTF-8 at all in places
+KEPT = {
+    "X-Object-Meta-Raw": RAW,
+    "X-Object-Meta-Text": UTF8,
+    "Content-Disposition": b'attachment; filename="caf\xe9.txt"',
+    "Content-Encoding": b"x-\xe9",
+    "X-Object-Manifest": b"segs/caf\xe9",
+}
+
+
+def stored(resp):
+    """The object metadata of a response, as bytes."""
+    return {k.lower(): v.encode("latin-1") for k, v in resp.header_list
+            if k.lower().startswith("x-object-meta-")
+            or k.lower() in ("content-disposition", "content-encoding", "x-object-manifest")}
+
+
+def expected(headers):
+    return {k.lower(): v for k, v in headers.items()}
+
+
+def test_object_metadata_keeps_its_bytes(owner):
+    c = unique("c")
+    owner.put_container(c)
+    r = owner.request("PUT", f"{c}/o", KEPT, body=b"data")
+    assert r.status == 201, r
+    for method in ("HEAD", "GET"):
+        r = owner.request(method, f"{c}/o")
+        assert r.status == 200, r
+        assert stored(r) == expected(KEPT), method
+    assert owner.request("GET", f"{c}/o").body == b"data"
+    # A POST replaces the metadata with its own bytes.
+    posted = {"X-Object-Meta-Posted": b"\xfe\xfd", "Content-Disposition": b"inline; x=\xe9"}
+    assert owner.request("POST", f"{c}/o", posted).status == 202
+    assert stored(owner.request("HEAD", f"{c}/o")) == expected(posted)
+    # So does a new PUT with none.
+    assert owner.request("PUT", f"{c}/o", {}, body=b"x").status == 201
+    assert stored(owner.request("HEAD", f"{c}/o")) == {}
+
+
+def test_object_metadata_limits_count_the_bytes_sent(owner):
+    c = unique("c")
+    owner.put_container(c)
+    # 256 bytes is the limit: 256 Latin-1 bytes fit (they are not 768
+    # bytes of U+FFFD), 257 do not.
+    value = b"\xe9" * 256
+    r = owner.request("PUT", f"{c}/o", {"X-Object-Meta-Long": value}, body=b"")
+    assert r.status == 201, r
+    assert stored(owner.request("HEAD", f"{c}/o")) == {"x-object-meta-long": value}
+    r = owner.request("POST", f"{c}/o", {"X-Object-Meta-Long": value + b"\xe9"})
+    assert r.status == 400 and r.body.startswith(b"Metadata value longer than 256"), r
+    assert stored(owner.request("HEAD", f"{c}/o")) == {"x-object-meta-long": value}
+
+
+def test_copy_keeps_the_bytes(owner):
+    c = unique("c")
+    owner.put_container(c)
+    owner.put_object(c, "src", b"payload", {"X-Object-Meta-Raw": RAW})
+    r = owner.request("PUT", f"{c}/dst", {"X-Copy-From": f"{c}/src",
+                                          "X-Object-Meta-Added": b"\xe0\xe1"}, body=b"")
+    assert r.status == 201, r
+    want = {"x-object-meta-raw": RAW, "x-object-meta-added": b"\xe0\xe1"}
+    assert stored(r) == want, "the copy's 201 shows the metadata it carries"
+    assert stored(owner.request("HEAD", f"{c}/dst")) == want
+    r = owner.request("COPY", f"{c}/src", {"Destination": f"{c}/dst2"})
+    assert r.status == 201, r
+    assert stored(owner.request("HEAD", f"{c}/dst2")) == {"x-object-meta-raw": RAW}
+
+
+def test_content_type_must_be_utf8(owner):
+    """Swift's check_object_creation: 400 'Invalid Content-Type'. A POST is
+    refused the same way (Swift's object server would store it, then fail
+    to record it in the container listing)."""
+    c = unique("c")
+    owner.put_container(c)
+    bad = {"Content-Type": b"text/plain; charset=caf\xe9"}
+    refused(owner.request("PUT", f"{c}/o", bad, body=b"x"), b"Invalid Content-Type")
+    assert owner.request("HEAD", f"{c}/o").status == 404, "nothing stored"
+    assert owner.listing(c) == []
+    owner.put_object(c, "o", b"x", {"Content-Type": "text/plain; charset=café".encode(),
+                                    "X-Object-Meta-A": b"a"})
+    refused(owner.request("POST", f"{c}/o", {**bad, "X-Object-Meta-B": b"b"}),
+            b"Invalid Content-Type")
+    refused(owner.request("PUT", f"{c}/copy", {**bad, "X-Copy-From": f"{c}/o"}, body=b""),
+            b"Invalid Content-Type")
+    h = owner.request("HEAD", f"{c}/o")
+    assert raw_header(h, "Content-Type") == "text/plain; charset=café".encode()
+    assert stored(h) == {"x-object-meta-a": b"a"}, "the POST changed nothing"
+    assert [o["name"] for o in owner.listing(c)] == ["o"]

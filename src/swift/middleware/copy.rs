@@ -140,14 +140,14 @@ fn account_name(value: &str) -> Result<String, Refused> {
 /// does) overridden header by header by the request's, or only the
 /// request's with `X-Fresh-Metadata: true`.
 pub fn merge_metadata(
-    source: &[(String, String)],
-    request: Vec<(String, String)>,
+    source: &[(String, Vec<u8>)],
+    request: Vec<(String, Vec<u8>)>,
     fresh: bool,
-) -> Vec<(String, String)> {
+) -> Vec<(String, Vec<u8>)> {
     if fresh {
         return request;
     }
-    let mut out: Vec<(String, String)> = source
+    let mut out: Vec<(String, Vec<u8>)> = source
         .iter()
         .filter(|(n, _)| n != "x-object-manifest" && !request.iter().any(|(r, _)| r == n))
         .cloned()
@@ -217,13 +217,14 @@ pub fn handle(
         Ok(m) => m,
         Err(msg) => return Response::error(400, &msg),
     };
+    let content_type = match object::content_type(req) {
+        Ok(ct) => ct,
+        Err(msg) => return Response::error(400, msg),
+    };
     let fresh = req.header("X-Fresh-Metadata").is_some_and(is_true);
     let new = NewObject {
         timestamp: Timestamp::now(),
-        content_type: req
-            .header("Content-Type")
-            .filter(|ct| !ct.is_empty())
-            .map_or_else(|| obj.meta.content_type.clone(), str::to_string),
+        content_type: content_type.map_or_else(|| obj.meta.content_type.clone(), str::to_string),
         meta: merge_metadata(&obj.meta.meta, request_meta, fresh),
         // The copy is verified against the source's checksum.
         expected_etag: Some(obj.meta.etag.clone()),
@@ -259,7 +260,7 @@ fn copied(stored: &ObjectMeta, plan: &Plan, src_modified: Timestamp) -> Response
         .header("X-Copied-From-Last-Modified", src_modified.http_date());
     for (name, value) in &stored.meta {
         if name.starts_with("x-object-meta-") || name == crate::node::expiry::DELETE_AT {
-            r.header(name, value.clone());
+            r.header_bytes(name, value.clone());
         }
     }
     r
@@ -393,20 +394,23 @@ mod tests {
 
     #[test]
     fn metadata_carried_or_fresh() {
+        let m = |n: &str, v: &[u8]| (n.to_string(), v.to_vec());
         let src = vec![
-            ("x-object-meta-a".to_string(), "1".to_string()),
-            ("x-object-meta-b".to_string(), "2".to_string()),
-            ("x-object-manifest".to_string(), "c/p".to_string()),
-            ("content-encoding".to_string(), "gzip".to_string()),
+            m("x-object-meta-a", b"1"),
+            m("x-object-meta-b", b"2"),
+            m("x-object-manifest", b"c/p"),
+            m("content-encoding", b"gzip"),
+            m("x-object-meta-bytes", b"caf\xe9"),
         ];
-        let reqm = vec![("x-object-meta-b".to_string(), "new".to_string())];
+        let reqm = vec![m("x-object-meta-b", b"new")];
         let merged = merge_metadata(&src, reqm.clone(), false);
         assert_eq!(
             merged,
             vec![
-                ("x-object-meta-a".to_string(), "1".to_string()),
-                ("content-encoding".to_string(), "gzip".to_string()),
-                ("x-object-meta-b".to_string(), "new".to_string()),
+                m("x-object-meta-a", b"1"),
+                m("content-encoding", b"gzip"),
+                m("x-object-meta-bytes", b"caf\xe9"),
+                m("x-object-meta-b", b"new"),
             ]
         );
         assert_eq!(merge_metadata(&src, reqm.clone(), true), reqm);
