@@ -118,7 +118,13 @@ typedef void (*stowage_log_fn)(void *host_data, int level, stowage_str message);
       "authentication established (Only: ignore tokens)")                      \
     X("StowageApacheUser", RAW_ARGS, 0,                                        \
       "StowageApacheUser <apache-user> <account> [.admin] "                    \
-      "[.reseller_admin]: map an Apache user to a Swift account")
+      "[.reseller_admin]: map an Apache user to a Swift account")              \
+    X("StowageHashPathPrefix", TAKE1, 1,                                       \
+      "StowageHashPathPrefix <secret>: salt before the names hashed to "       \
+      "storage paths (Swift's swift_hash_path_prefix)")                        \
+    X("StowageHashPathSuffix", TAKE1, 1,                                       \
+      "StowageHashPathSuffix <secret>: salt after the names hashed to "        \
+      "storage paths (Swift's swift_hash_path_suffix)")
 
 /* One configuration directive as the host parsed it: argv[0] is the
  * directive name (e.g. "StowageRoot"), argv[1..argc) its arguments. */

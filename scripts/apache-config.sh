@@ -15,7 +15,16 @@
 #   STOWAGE_USER=a:u STOWAGE_KEY=k   the test user (default test:tester / testing)
 #   STOWAGE_SHIM=FILE        the mod_stowage.so to load (default build/mod_stowage.so;
 #                            tests/e2e uses a test-hooks build)
+#   HASH_PATH_SALT=none      make a new DATADIR without a hash-path salt (default:
+#                            a random one, see below)
 # EXTRA_CONF_FILE (4th argument) is included inside the Stowage vhost.
+#
+# The hash-path salt (StowageHashPathSuffix, README): a new DATADIR gets a
+# random one, kept with its data in DATADIR/hash-path-salt.conf (mode 0600)
+# and included in the vhost, so a restart, or a new config for the same
+# DATADIR, finds the same names. A DATADIR that already holds Stowage data
+# without that file was written without a salt and gets none (the server
+# would refuse a salt the data was not written with).
 set -euo pipefail
 
 usage() { echo "usage: $0 OUTDIR PORT DATADIR [EXTRA_CONF_FILE]" >&2; exit 2; }
@@ -78,6 +87,18 @@ esac
 
 mkdir -p "$OUTDIR" "$OUTDIR/htdocs" "$DATADIR"
 
+SALT_CONF="$DATADIR/hash-path-salt.conf"
+new_root=1
+[ -e "$DATADIR/hash-path-salt.fingerprint" ] && new_root=0
+for d in accounts containers objects; do
+    if [ -d "$DATADIR/$d" ] && [ -n "$(ls -A "$DATADIR/$d")" ]; then new_root=0; fi
+done
+if [ ! -f "$SALT_CONF" ] && [ "$new_root" = 1 ] && [ "${HASH_PATH_SALT:-}" != none ]; then
+    salt="$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
+    [ "${#salt}" = 32 ] || { echo "apache-config: could not read /dev/urandom" >&2; exit 1; }
+    (umask 077 && printf '# The hash-path salt of this storage root (secret; never change it).\nStowageHashPathSuffix %s\n' "$salt" >"$SALT_CONF")
+fi
+
 USER_CONF="# not root: Apache runs as $(id -un)"
 if [ "$(id -u)" = 0 ]; then
     USER_CONF="User www-data
@@ -92,6 +113,8 @@ Group www-data"
     fi
 fi
 
+salt_include=""
+[ -f "$SALT_CONF" ] && salt_include="    Include \"$SALT_CONF\""
 vhost_include=""
 [ -n "$EXTRA_CONF" ] && vhost_include="    Include \"$EXTRA_CONF\""
 server_include=""
@@ -164,6 +187,7 @@ $server_include
     AllowEncodedSlashes NoDecode
     MergeSlashes Off
     StowageRoot "$DATADIR"
+$salt_include
     StowageUser $STOWAGE_USER $STOWAGE_KEY .admin
     <Location />
         SetHandler stowage

@@ -9,7 +9,8 @@
 
 use crate::node::integrity;
 use crate::store::catalog::Catalog;
-use crate::store::objects::{content_md5, name_hash, ObjectStore};
+use crate::store::hash_path::{self, HashPath};
+use crate::store::objects::{content_md5, ObjectStore};
 use crate::store::quarantine::{Evidence, Quarantine};
 use crate::store::StoreError;
 use rusqlite::{Connection, OpenFlags};
@@ -48,13 +49,20 @@ impl Report {
     }
 }
 
-/// Audits `root`; `say` gets each finding as it is made.
-pub fn run(root: &Path, say: &mut dyn FnMut(&str)) -> Result<Report, StoreError> {
+/// Audits `root`, whose names are hashed by `hash_path` (the vhost's
+/// salt: a root written with another is refused, as the server refuses
+/// it); `say` gets each finding as it is made.
+pub fn run(
+    root: &Path,
+    hash_path: &HashPath,
+    say: &mut dyn FnMut(&str),
+) -> Result<Report, StoreError> {
+    hash_path::check_root(root, hash_path)?;
     let mut report = Report::default();
     let mut names = HashMap::new();
     for db in db_files(&root.join("containers"))? {
         report.dbs_checked += 1;
-        match check_db(&db, Some(&mut names)) {
+        match check_db(&db, Some((&mut names, hash_path))) {
             Ok(()) => {}
             Err(line) => note(&mut report.bad_dbs, say, line),
         }
@@ -65,7 +73,7 @@ pub fn run(root: &Path, say: &mut dyn FnMut(&str)) -> Result<Report, StoreError>
             note(&mut report.bad_dbs, say, line);
         }
     }
-    let catalog = Catalog::new(root)?;
+    let catalog = Catalog::with_hash_path(root, hash_path.clone())?;
     let quarantine = Quarantine::new(root);
     for dir in object_dirs(&root.join("objects"))? {
         let hash = dir.file_name().and_then(|n| n.to_str()).unwrap_or("");
@@ -116,12 +124,12 @@ fn note(list: &mut Vec<String>, say: &mut dyn FnMut(&str), line: String) {
     list.push(line);
 }
 
+/// The names of objects by the hash of their directory.
+type Names = HashMap<String, (String, String, String)>;
+
 /// `PRAGMA quick_check`, and for a container DB the hash -> name map of its
 /// live objects (so quarantined objects can be named and unlisted).
-fn check_db(
-    path: &Path,
-    names: Option<&mut HashMap<String, (String, String, String)>>,
-) -> Result<(), String> {
+fn check_db(path: &Path, names: Option<(&mut Names, &HashPath)>) -> Result<(), String> {
     let fail = |e: &dyn std::fmt::Display| format!("damaged DB {}: {e}", path.display());
     // Read-write without CREATE: an ordinary reader of a WAL DB.
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
@@ -138,16 +146,13 @@ fn check_db(
     if problems != ["ok"] {
         return Err(fail(&problems.join("; ")));
     }
-    if let Some(names) = names {
-        read_names(&conn, names).map_err(|e| fail(&e))?;
+    if let Some((names, hash_path)) = names {
+        read_names(&conn, names, hash_path).map_err(|e| fail(&e))?;
     }
     Ok(())
 }
 
-fn read_names(
-    conn: &Connection,
-    names: &mut HashMap<String, (String, String, String)>,
-) -> rusqlite::Result<()> {
+fn read_names(conn: &Connection, names: &mut Names, hash_path: &HashPath) -> rusqlite::Result<()> {
     let (account, container): (String, String) = match conn.query_row(
         "SELECT account, container FROM container_info WHERE id = 1",
         [],
@@ -160,7 +165,7 @@ fn read_names(
     let mut st = conn.prepare("SELECT name FROM object WHERE deleted = 0")?;
     for name in st.query_map([], |r| r.get::<_, String>(0))? {
         let name = name?;
-        let hash = name_hash(&[&account, &container, &name]);
+        let hash = hash_path.object(&account, &container, &name);
         names.insert(hash, (account.clone(), container.clone(), name));
     }
     Ok(())
@@ -218,7 +223,17 @@ mod tests {
     use crate::store::Timestamp;
 
     fn put(root: &Path, catalog: &Catalog, name: &str, body: &[u8]) -> PathBuf {
-        let store = ObjectStore::new(root);
+        put_salted(root, &HashPath::unsalted(), catalog, name, body)
+    }
+
+    fn put_salted(
+        root: &Path,
+        hp: &HashPath,
+        catalog: &Catalog,
+        name: &str,
+        body: &[u8],
+    ) -> PathBuf {
+        let store = ObjectStore::with_hash_path(root, hp.clone());
         let new = NewObject {
             timestamp: Timestamp::now(),
             content_type: "text/plain".into(),
@@ -267,7 +282,7 @@ mod tests {
         bytes[0] ^= 0x20;
         fs::write(&bad, bytes).unwrap();
 
-        let clean_before = run(root, &mut |_| {}).unwrap();
+        let clean_before = run(root, &HashPath::unsalted(), &mut |_| {}).unwrap();
         assert_eq!(clean_before.quarantined.len(), 1);
         assert!(clean_before.quarantined[0].contains("/a/c/bad"));
         assert!(!bad.exists());
@@ -276,16 +291,43 @@ mod tests {
         assert_eq!(clean_before.objects_checked, 2);
 
         // A second run finds nothing more.
-        let again = run(root, &mut |_| {}).unwrap();
+        let again = run(root, &HashPath::unsalted(), &mut |_| {}).unwrap();
         assert!(again.clean(), "{again:?}");
         assert_eq!(again.objects_checked, 1);
 
         let db = db_files(&root.join("containers")).unwrap().remove(0);
         drop(catalog);
         fs::write(&db, vec![0x5au8; 8192]).unwrap();
-        let damaged = run(root, &mut |_| {}).unwrap();
+        let damaged = run(root, &HashPath::unsalted(), &mut |_| {}).unwrap();
         assert_eq!(damaged.bad_dbs.len(), 1, "{damaged:?}");
         assert!(damaged.bad_dbs[0].contains(&db.display().to_string()));
         assert!(damaged.bad_dbs[0].contains("not a database"));
+    }
+
+    #[test]
+    fn a_salted_root_is_audited_with_its_salt_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let hp = HashPath::salted("", "audit-salt");
+        let catalog = Catalog::with_hash_path(root, hp.clone()).unwrap();
+        hash_path::bind_root(root, &hp).unwrap();
+        catalog
+            .container_create("a", "c", Timestamp::now(), &[])
+            .unwrap();
+        put_salted(root, &hp, &catalog, "good", b"fine");
+        let bad = put_salted(root, &hp, &catalog, "bad", b"to be flipped");
+        let mut bytes = fs::read(&bad).unwrap();
+        bytes[0] ^= 0x20;
+        fs::write(&bad, bytes).unwrap();
+
+        for wrong in [HashPath::unsalted(), HashPath::salted("", "other")] {
+            let e = run(root, &wrong, &mut |_| {}).unwrap_err();
+            assert!(matches!(e, StoreError::WrongSalt { .. }), "{e}");
+            assert!(bad.exists(), "a refused audit touches nothing");
+        }
+        let report = run(root, &hp, &mut |_| {}).unwrap();
+        assert_eq!(report.quarantined.len(), 1, "{report:?}");
+        assert!(report.quarantined[0].contains("/a/c/bad"), "{report:?}");
+        assert_eq!(listed(&catalog), ["good"]);
     }
 }

@@ -3,6 +3,7 @@
 //! names the bad line), and the whole set is checked when the vhost is built.
 
 use crate::core::constraints::RESELLER_PREFIX;
+use crate::store::hash_path::HashPath;
 use std::fmt;
 use std::path::PathBuf;
 
@@ -44,6 +45,9 @@ pub struct VhostConfig {
     pub apache_auth: crate::node::apache_auth::ApacheAuthConfig,
     /// Admission gates (StowageGate).
     pub gates: crate::gate::settings::GateConfig,
+    /// How names are hashed to paths (StowageHashPathPrefix/-Suffix, the
+    /// salt: never shown, not even by Debug).
+    pub hash_path: HashPath,
 }
 
 /// One parsed directive.
@@ -55,6 +59,8 @@ enum Directive {
     ApacheAuth(crate::node::apache_auth::Mode),
     ApacheUser(crate::node::apache_auth::ApacheUser),
     Gate(Vec<(crate::gate::Kind, crate::gate::settings::GateSettings)>),
+    HashPathPrefix(String),
+    HashPathSuffix(String),
 }
 
 /// Names of every directive this library understands: the same list as
@@ -67,6 +73,8 @@ pub const DIRECTIVES: &[&str] = &[
     "StowageApacheAuth",
     "StowageApacheUser",
     "StowageGate",
+    "StowageHashPathPrefix",
+    "StowageHashPathSuffix",
 ];
 
 /// Checks one directive (argv[0] is its name) on its own.
@@ -91,6 +99,8 @@ fn parse_directive(argv: &[&str]) -> Result<Directive, ConfigError> {
         "StowageGate" => crate::gate::settings::parse(args)
             .map(Directive::Gate)
             .map_err(ConfigError),
+        "StowageHashPathPrefix" => parse_salt(name, args).map(Directive::HashPathPrefix),
+        "StowageHashPathSuffix" => parse_salt(name, args).map(Directive::HashPathSuffix),
         _ => err(format!("unknown directive {name}")),
     }
 }
@@ -150,6 +160,23 @@ fn parse_user(args: &[&str]) -> Result<Directive, ConfigError> {
     Ok(Directive::User(entry))
 }
 
+/// A salt part: one non-empty word (Apache strips quotes and spaces
+/// around it). Errors never show it.
+fn parse_salt(name: &str, args: &[&str]) -> Result<String, ConfigError> {
+    match args {
+        [salt] if !salt.is_empty() => Ok(salt.to_string()),
+        [_] => err(format!("{name}: the value must not be empty")),
+        _ => err(format!(
+            "{name} takes one argument: a secret string (Swift's swift_hash_path_{})",
+            if name.ends_with("Prefix") {
+                "prefix"
+            } else {
+                "suffix"
+            }
+        )),
+    }
+}
+
 fn parse_token_life(args: &[&str]) -> Result<Directive, ConfigError> {
     match args {
         [secs] => match secs.parse::<u64>() {
@@ -162,6 +189,44 @@ fn parse_token_life(args: &[&str]) -> Result<Directive, ConfigError> {
     }
 }
 
+/// The salt of the `StowageHashPathPrefix` / `StowageHashPathSuffix` lines
+/// of an Apache configuration text (one vhost's: `Include`s are not
+/// followed), for tools that work on a storage root without the server
+/// (`stowage-audit --conf`). No such line: unsalted. The same directive
+/// with two values is an error, never a guess. Errors never show a salt.
+pub fn hash_path_from_conf(text: &str) -> Result<HashPath, ConfigError> {
+    let (mut prefix, mut suffix): (Option<String>, Option<String>) = (None, None);
+    for line in text.lines() {
+        let line = line.trim();
+        let (word, rest) = line.split_once(char::is_whitespace).unwrap_or((line, ""));
+        let rest = rest.trim();
+        let value = match rest.as_bytes() {
+            [q @ (b'"' | b'\''), .., last] if last == q => &rest[1..rest.len() - 1],
+            _ => rest,
+        };
+        let (name, slot) = if word.eq_ignore_ascii_case("StowageHashPathPrefix") {
+            ("StowageHashPathPrefix", &mut prefix)
+        } else if word.eq_ignore_ascii_case("StowageHashPathSuffix") {
+            ("StowageHashPathSuffix", &mut suffix)
+        } else {
+            continue;
+        };
+        let salt = parse_salt(name, &[value])?;
+        match slot {
+            Some(old) if *old != salt => {
+                return err(format!(
+                    "{name} is given twice with different values: give the file of one virtual host"
+                ))
+            }
+            _ => *slot = Some(salt),
+        }
+    }
+    Ok(HashPath::salted(
+        prefix.as_deref().unwrap_or(""),
+        suffix.as_deref().unwrap_or(""),
+    ))
+}
+
 /// Builds a vhost's configuration from all of its directives.
 pub fn build(directives: &[Vec<&str>]) -> Result<VhostConfig, ConfigError> {
     let mut root = None;
@@ -169,6 +234,7 @@ pub fn build(directives: &[Vec<&str>]) -> Result<VhostConfig, ConfigError> {
     let mut token_life = 86_400;
     let mut apache_auth = crate::node::apache_auth::ApacheAuthConfig::default();
     let mut gates = crate::gate::settings::GateConfig::default();
+    let (mut prefix, mut suffix) = (String::new(), String::new());
     for argv in directives {
         match parse_directive(argv)? {
             Directive::Root(p) => root = Some(p),
@@ -186,6 +252,8 @@ pub fn build(directives: &[Vec<&str>]) -> Result<VhostConfig, ConfigError> {
                     gates.set(k, s);
                 }
             }
+            Directive::HashPathPrefix(p) => prefix = p,
+            Directive::HashPathSuffix(s) => suffix = s,
         }
     }
     let Some(root) = root else {
@@ -197,6 +265,7 @@ pub fn build(directives: &[Vec<&str>]) -> Result<VhostConfig, ConfigError> {
         token_life,
         apache_auth,
         gates,
+        hash_path: HashPath::salted(&prefix, &suffix),
     })
 }
 
@@ -267,5 +336,52 @@ mod tests {
         assert_eq!(tester.key, "newkey");
         assert_eq!(tester.account, "AUTH_test");
         assert!(build(&[vec!["StowageUser", "a:b", "k"]]).is_err());
+        assert!(!cfg.hash_path.is_salted());
+    }
+
+    #[test]
+    fn the_salt_of_a_configuration_file() {
+        let conf = "# generated\n  StowageRoot /srv/s\nstowagehashpathsuffix \"s3cr3t\"\n\
+                    StowageHashPathPrefix  p \nStowageHashPathSuffix s3cr3t\n";
+        assert_eq!(
+            hash_path_from_conf(conf).unwrap(),
+            HashPath::salted("p", "s3cr3t")
+        );
+        assert_eq!(
+            hash_path_from_conf("StowageRoot /x\n").unwrap(),
+            HashPath::unsalted()
+        );
+        let e = hash_path_from_conf("StowageHashPathSuffix s3cr3t\nStowageHashPathSuffix other\n")
+            .unwrap_err();
+        assert!(e.0.contains("twice") && !e.0.contains("s3cr3t"), "{e}");
+        assert!(hash_path_from_conf("StowageHashPathSuffix \"\"\n").is_err());
+    }
+
+    #[test]
+    fn the_hash_path_salt_is_taken_and_never_shown() {
+        let cfg = build(&[
+            vec!["StowageRoot", "/srv/s"],
+            vec!["StowageHashPathSuffix", "s3cr3t-suffix"],
+            vec!["StowageHashPathPrefix", "s3cr3t-prefix"],
+        ])
+        .unwrap();
+        assert_eq!(
+            cfg.hash_path,
+            HashPath::salted("s3cr3t-prefix", "s3cr3t-suffix")
+        );
+        assert!(!format!("{cfg:?}").contains("s3cr3t"));
+        let only = build(&[
+            vec!["StowageRoot", "/srv/s"],
+            vec!["StowageHashPathSuffix", "x"],
+        ])
+        .unwrap();
+        assert_eq!(only.hash_path, HashPath::salted("", "x"));
+        for name in ["StowageHashPathPrefix", "StowageHashPathSuffix"] {
+            assert!(check_directive(&[name, "v"]).is_ok());
+            assert!(check_directive(&[name, ""]).is_err());
+            let e = check_directive(&[name, "s3cr3t", "more"]).unwrap_err();
+            assert!(!e.0.contains("s3cr3t"), "{e}");
+            assert!(check_directive(&[name]).is_err());
+        }
     }
 }

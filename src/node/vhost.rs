@@ -7,6 +7,7 @@ use crate::node::config::VhostConfig;
 use crate::node::verify_once::Verdicts;
 use crate::store::catalog::Catalog;
 use crate::store::expiring::ExpiringIndex;
+use crate::store::hash_path;
 use crate::store::intents::IntentLog;
 use crate::store::objects::ObjectStore;
 use crate::store::quarantine::Quarantine;
@@ -31,16 +32,22 @@ pub struct Vhost {
 }
 
 impl Vhost {
-    /// Nothing is created on disk here: the host builds vhosts in its parent
-    /// process, which may run as another user (root) than the workers that
-    /// will write. Each store makes its directories on first use.
+    /// Nothing is created on disk here but the catalog's directories and
+    /// the record of the hash-path salt: the host builds vhosts in its
+    /// parent process (as the workers' user when it starts as root). Each
+    /// store makes its other directories on first use. Err
+    /// (`StoreError::WrongSalt`) when the configured salt is not the one
+    /// the root was written with: nothing stored would be found.
     pub fn new(config: VhostConfig) -> Result<Vhost, StoreError> {
         let root = &config.root;
+        let hash_path = &config.hash_path;
+        let catalog = Catalog::with_hash_path(root, hash_path.clone())?;
+        hash_path::bind_root(root, hash_path)?;
         Ok(Vhost {
-            objects: ObjectStore::new(root),
-            catalog: Catalog::new(root)?,
+            objects: ObjectStore::with_hash_path(root, hash_path.clone()),
+            catalog,
             tokens: TokenStore::new(root, config.token_life),
-            expiring: ExpiringIndex::new(root),
+            expiring: ExpiringIndex::with_hash_path(root, hash_path.clone()),
             intents: IntentLog::new(root),
             quarantine: Quarantine::new(root),
             gates: Gates::new(root, &config.gates),

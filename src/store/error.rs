@@ -24,6 +24,17 @@ pub enum StoreError {
     /// merged with what is stored (`catalog::meta`); nothing was changed.
     /// The message is Swift's 400 body.
     MetadataLimit { message: String },
+    /// An object's file holds another name than the one asked for (a hash
+    /// collision, or a file put there by hand): the name asked for is not
+    /// there, as Swift's DiskFileCollision.
+    NameCollision {
+        path: PathBuf,
+        stored: String,
+        wanted: String,
+    },
+    /// The configured hash-path salt is not the one the storage root was
+    /// written with (`hash_path::bind_root`): nothing stored would be found.
+    WrongSalt { path: PathBuf, detail: String },
 }
 
 impl StoreError {
@@ -70,7 +81,10 @@ impl StoreError {
                 }
                 _ => false,
             },
-            StoreError::Corrupt { .. } | StoreError::MetadataLimit { .. } => false,
+            StoreError::Corrupt { .. }
+            | StoreError::MetadataLimit { .. }
+            | StoreError::NameCollision { .. }
+            | StoreError::WrongSalt { .. } => false,
         }
     }
 
@@ -126,6 +140,19 @@ impl StoreError {
             StoreError::MetadataLimit { message } => StoreError::MetadataLimit {
                 message: message.clone(),
             },
+            StoreError::NameCollision {
+                path,
+                stored,
+                wanted,
+            } => StoreError::NameCollision {
+                path: path.clone(),
+                stored: stored.clone(),
+                wanted: wanted.clone(),
+            },
+            StoreError::WrongSalt { path, detail } => StoreError::WrongSalt {
+                path: path.clone(),
+                detail: detail.clone(),
+            },
         }
     }
 }
@@ -160,6 +187,16 @@ impl fmt::Display for StoreError {
                 write!(f, "corrupt data in {}: {detail}", path.display())
             }
             StoreError::MetadataLimit { message } => write!(f, "refused: {message}"),
+            StoreError::NameCollision {
+                path,
+                stored,
+                wanted,
+            } => write!(
+                f,
+                "name collision: {} holds object {stored:?}, not {wanted:?}",
+                path.display()
+            ),
+            StoreError::WrongSalt { detail, .. } => write!(f, "wrong hash-path salt: {detail}"),
         }
     }
 }
@@ -169,7 +206,10 @@ impl std::error::Error for StoreError {
         match self {
             StoreError::Io { source, .. } => Some(source),
             StoreError::Db { source, .. } => Some(source),
-            StoreError::Corrupt { .. } | StoreError::MetadataLimit { .. } => None,
+            StoreError::Corrupt { .. }
+            | StoreError::MetadataLimit { .. }
+            | StoreError::NameCollision { .. }
+            | StoreError::WrongSalt { .. } => None,
         }
     }
 }

@@ -10,7 +10,7 @@
 //! worst a marker for nothing (removed by the next sweep), never an expiring
 //! object nobody will reclaim.
 
-use super::objects::name_hash;
+use super::hash_path::HashPath;
 use super::turns::Turns;
 use super::StoreError;
 use std::fs::{self, File, OpenOptions};
@@ -30,6 +30,8 @@ pub struct Due {
 
 pub struct ExpiringIndex {
     dir: PathBuf,
+    /// Markers are named by the object's hash, salted as its directory.
+    hash_path: HashPath,
     /// Made by the first marker a worker writes (see `ObjectStore::new`).
     dir_ready: OnceLock<()>,
     /// When this process may next try a sweep.
@@ -44,8 +46,13 @@ pub struct SweepLock {
 
 impl ExpiringIndex {
     pub fn new(root: &Path) -> ExpiringIndex {
+        ExpiringIndex::with_hash_path(root, HashPath::unsalted())
+    }
+
+    pub fn with_hash_path(root: &Path, hash_path: HashPath) -> ExpiringIndex {
         ExpiringIndex {
             dir: root.join("expiring"),
+            hash_path,
             dir_ready: OnceLock::new(),
             next_sweep: Turns::default(),
         }
@@ -66,7 +73,7 @@ impl ExpiringIndex {
     }
 
     fn marker_path(&self, delete_at: u64, account: &str, container: &str, object: &str) -> PathBuf {
-        let hash = name_hash(&[account, container, object]);
+        let hash = self.hash_path.object(account, container, object);
         self.dir.join(format!("{delete_at:010}-{hash}"))
     }
 

@@ -3,13 +3,15 @@
 //! containers (`catalog`, over `db`'s connection pool), the crash journal of
 //! two-step writes (`intents`), expiry markers (`expiring`), tempauth's
 //! tokens (`tokens`), quarantined files (`quarantine`), timestamps and the
-//! node-wide turns of opportunistic jobs (`turns`). Failures are one typed
+//! node-wide turns of opportunistic jobs (`turns`); `hash_path` makes the
+//! hashes names are stored under. Failures are one typed
 //! `StoreError`; the store knows no HTTP. Imports: `core` only.
 
 pub mod catalog;
 pub mod db;
 pub mod error;
 pub mod expiring;
+pub mod hash_path;
 pub mod intents;
 pub mod lazy_dirs;
 pub mod objects;

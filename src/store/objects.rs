@@ -12,6 +12,7 @@
 //! length (u32 LE) and the magic `STOWAGE1`, so a reader needs one open, one
 //! fstat and one pread before handing the byte range to the host's sendfile.
 
+use super::hash_path::HashPath;
 use super::lazy_dirs::LazyDirs;
 use super::{StoreError, Timestamp};
 use md5::{Digest, Md5};
@@ -81,6 +82,8 @@ impl From<StoreError> for PutError {
 
 pub struct ObjectStore {
     objects: PathBuf,
+    /// How names become directory names.
+    hash_path: HashPath,
     tmp: PathBuf,
     /// `objects/` and `tmp/`, made by the first write in a worker.
     dirs: LazyDirs,
@@ -114,17 +117,23 @@ enum Kind {
 }
 
 impl ObjectStore {
-    /// Touches nothing on disk (see `dirs`).
+    /// Touches nothing on disk (see `dirs`); names hashed without a salt.
     pub fn new(root: &Path) -> ObjectStore {
+        ObjectStore::with_hash_path(root, HashPath::unsalted())
+    }
+
+    /// Touches nothing on disk (see `dirs`).
+    pub fn with_hash_path(root: &Path, hash_path: HashPath) -> ObjectStore {
         ObjectStore {
             objects: root.join("objects"),
+            hash_path,
             tmp: root.join("tmp"),
             dirs: LazyDirs::new(vec![root.join("objects"), root.join("tmp")]),
         }
     }
 
     fn object_dir(&self, account: &str, container: &str, object: &str) -> PathBuf {
-        let hash = name_hash(&[account, container, object]);
+        let hash = self.hash_path.object(account, container, object);
         self.objects.join(&hash[29..]).join(hash)
     }
 
@@ -487,7 +496,8 @@ pub fn content_md5(file: &File, size: u64) -> io::Result<String> {
 }
 
 /// Hex MD5 of "/a/c/o": spreads objects evenly and keeps every name, however
-/// odd, away from the filesystem.
+/// odd, away from the filesystem. The unsalted layout; with a salt, names
+/// are hashed by `hash_path::HashPath` (Swift's `hash_path`).
 pub fn name_hash(parts: &[&str]) -> String {
     let mut md5 = Md5::new();
     for p in parts {
@@ -658,7 +668,10 @@ mod tests {
         assert_eq!(m.etag, "5d41402abc4b2a76b9719d911017c592");
         let o = s.open("a", "c", "o").unwrap().unwrap();
         assert_eq!(read_all(&o), b"hello");
-        assert_eq!(o.meta.meta, vec![("x-object-meta-a".to_string(), b"1".to_vec())]);
+        assert_eq!(
+            o.meta.meta,
+            vec![("x-object-meta-a".to_string(), b"1".to_vec())]
+        );
 
         // An older PUT is refused; a newer one replaces.
         assert!(matches!(
@@ -746,7 +759,10 @@ mod tests {
         // The trailer holds text as text, other bytes as hex.
         let o = s.open("a", "c", "o").unwrap().unwrap();
         let file = String::from_utf8_lossy(&fs::read(&o.path).unwrap()).into_owned();
-        assert!(file.contains(r#"["x-object-meta-raw",{"hex":"636166e920ff80"}]"#), "{file}");
+        assert!(
+            file.contains(r#"["x-object-meta-raw",{"hex":"636166e920ff80"}]"#),
+            "{file}"
+        );
         assert!(file.contains(r#"["x-object-meta-text","café"]"#), "{file}");
         // A POST's .meta file too.
         let posted = vec![("x-object-meta-p".to_string(), vec![0xfe, b'!'])];

@@ -70,6 +70,39 @@ def md5hex(data: bytes) -> str:
     return hashlib.md5(data).hexdigest()
 
 
+SALT_CONF = "hash-path-salt.conf"  # what scripts/apache-config.sh keeps in a data dir
+
+
+def hash_path_salt(datadir: Path) -> tuple:
+    """(prefix, suffix) of the salt scripts/apache-config.sh generated for a
+    data dir; ('', '') for a root without one."""
+    salt = {"prefix": "", "suffix": ""}
+    try:
+        text = (Path(datadir) / SALT_CONF).read_text()
+    except FileNotFoundError:
+        return "", ""
+    for line in text.splitlines():
+        words = line.split()
+        if len(words) == 2 and words[0].lower().startswith("stowagehashpath"):
+            salt[words[0].lower()[len("stowagehashpath"):]] = words[1].strip("\"'")
+    return salt["prefix"], salt["suffix"]
+
+
+def stored_hash(datadir: Path, account: str, container: Optional[str] = None,
+                obj: Optional[str] = None) -> str:
+    """The hex MD5 a name is stored under in a root (docs/on-disk-format.md):
+    with a salt, Swift's hash_path; without, the unsalted layout."""
+    prefix, suffix = hash_path_salt(datadir)
+    names = [n for n in (account, container, obj) if n is not None]
+    if prefix or suffix:
+        text = prefix + "/" + "/".join(names) + suffix
+    elif obj is not None:
+        text = "/" + "/".join(names)
+    else:
+        text = "/".join(names)
+    return hashlib.md5(text.encode()).hexdigest()
+
+
 def quote(name: str) -> str:
     """Percent-encode a name for a URL path, keeping '/' as is."""
     return urllib.parse.quote(name, safe="/")
@@ -428,6 +461,23 @@ class ApacheServer:
         self.conf: Optional[str] = None
         self.proc: Optional[subprocess.Popen] = None
         self.stdout_path = tmp / "apache.stdout"
+
+    def object_dir(self, container: str, name: str, account: str = DEFAULT_ACCOUNT) -> Path:
+        h = stored_hash(self.datadir, account, container, name)
+        return self.datadir / "objects" / h[29:] / h
+
+    def container_db(self, container: str, account: str = DEFAULT_ACCOUNT) -> Path:
+        h = stored_hash(self.datadir, account, container)
+        return self.datadir / "containers" / h[:3] / f"{h}.db"
+
+    def account_db(self, account: str = DEFAULT_ACCOUNT) -> Path:
+        h = stored_hash(self.datadir, account)
+        return self.datadir / "accounts" / h[:3] / f"{h}.db"
+
+    @property
+    def salt_conf(self) -> Path:
+        """The data dir's generated salt (a StowageHashPathSuffix line)."""
+        return self.datadir / SALT_CONF
 
     @property
     def base(self) -> str:

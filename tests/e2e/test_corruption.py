@@ -4,7 +4,6 @@ response breaks off before its last byte), the object is quarantined and 404
 afterwards; `stowage-audit` finds what no GET touched; a damaged SQLite DB
 gets a clear 500 naming the file, and everything else keeps working."""
 
-import hashlib
 import http.client
 import json
 import os
@@ -25,8 +24,7 @@ BIG = 9 * 1024 * 1024  # above the library's verify-first limit (8 MiB)
 
 
 def object_dir(srv, container, name, account="AUTH_test") -> Path:
-    h = hashlib.md5(f"/{account}/{container}/{name}".encode()).hexdigest()
-    return srv.datadir / "objects" / h[29:] / h
+    return srv.object_dir(container, name, account)
 
 
 def data_file(srv, container, name) -> Path:
@@ -48,13 +46,13 @@ def quarantined(srv, data: Path) -> Path:
 
 
 def container_db(srv, container, account="AUTH_test") -> Path:
-    h = hashlib.md5(f"{account}/{container}".encode()).hexdigest()
-    return srv.datadir / "containers" / h[:3] / f"{h}.db"
+    return srv.container_db(container, account)
 
 
 def audit(srv):
-    res = subprocess.run([str(AUDIT), str(srv.datadir)], capture_output=True, text=True,
-                         timeout=120)
+    # The root's names are salted: the audit reads the salt from the conf.
+    res = subprocess.run([str(AUDIT), "--conf", str(srv.salt_conf), str(srv.datadir)],
+                         capture_output=True, text=True, timeout=120)
     return res.returncode, res.stdout + res.stderr
 
 
@@ -289,8 +287,7 @@ def test_a_damaged_account_db_gets_500_and_containers_still_work(server_factory)
     c = unique("c")
     assert swift.put_container(c).status == 201
     assert swift.put_object(c, "o", b"data").status == 201
-    h = hashlib.md5(b"AUTH_test").hexdigest()
-    db = srv.datadir / "accounts" / h[:3] / f"{h}.db"
+    db = srv.account_db("AUTH_test")
     checkpoint(db)
     garbage(db)
     restart(srv)

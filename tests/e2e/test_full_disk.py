@@ -5,14 +5,13 @@ Each test mounts a small ext4 image (what users have; mkfs.ext4 -m 0, so the
 www-data workers get every block) as the StowageRoot of its own server.
 Needs root and permission to loop-mount; skipped otherwise."""
 
-import hashlib
 import os
 from pathlib import Path
 
 import pytest
 
 from disk_support import MIB, mounted_ext4
-from harness import RawConnection, build_request, chunked, md5hex
+from harness import RawConnection, build_request, chunked, md5hex, stored_hash
 
 pytestmark = pytest.mark.apache
 
@@ -56,15 +55,15 @@ def fill_up(mnt: Path):
 
 def db_path(root: Path, account: str, container: str) -> Path:
     """Where the catalog keeps a container's DB (docs/on-disk-format.md)."""
-    h = hashlib.md5(f"{account}/{container}".encode()).hexdigest()
+    h = stored_hash(root, account, container)
     return root / "containers" / h[:3] / f"{h}.db"
 
 
-def same_prefix_container(account: str, container: str) -> str:
+def same_prefix_container(root: Path, account: str, container: str) -> str:
     """Another container name whose DB shares `container`'s directory."""
-    want = db_path(Path("/"), account, container).parent
+    want = db_path(root, account, container).parent
     return next(f"twin{i}" for i in range(1_000_000)
-                if db_path(Path("/"), account, f"twin{i}").parent == want)
+                if db_path(root, account, f"twin{i}").parent == want)
 
 
 def count_headers(swift, container):
@@ -167,7 +166,7 @@ def test_full_disk_keeps_serving_reads_and_recovers(disk_server, small_disk):
     assert_507(swift.request("PUT", "c2"), disk_server, log_from)
     # A container whose DB would go into an existing prefix directory: the
     # DB file gets made, cannot get its schema, and must be removed again.
-    twin = same_prefix_container("AUTH_test", "c")
+    twin = same_prefix_container(small_disk, "AUTH_test", "c")
     assert_507(swift.request("PUT", twin), disk_server, log_from)
     kept = db_path(small_disk, "AUTH_test", "c")
     assert {p.name for p in kept.parent.iterdir()} <= \

@@ -5,7 +5,6 @@ byte, and GETs of other objects meanwhile neither wait for those hashes nor
 get 503. A corrupt object is still never served: every range is 404, and it
 is hashed and quarantined once."""
 
-import hashlib
 import http.client
 import os
 import threading
@@ -23,8 +22,7 @@ VERIFIED = "verified object /AUTH_test/pub/big"
 
 
 def data_file(srv, container, name) -> Path:
-    h = hashlib.md5(f"/AUTH_test/{container}/{name}".encode()).hexdigest()
-    files = sorted((srv.datadir / "objects" / h[29:] / h).glob("*.data"))
+    files = sorted(srv.object_dir(container, name).glob("*.data"))
     assert len(files) == 1, files
     return files[0]
 

@@ -3,7 +3,8 @@
 //! requests that contend for one file).
 //!
 //! Paths are `<root>/accounts/<h[..3]>/<h>.db` with `h = md5(account)` and
-//! `<root>/containers/<h[..3]>/<h>.db` with `h = md5(account/container)`:
+//! `<root>/containers/<h[..3]>/<h>.db` with `h = md5(account/container)`
+//! (with a salt, Swift's `hash_path` of the names: `store::hash_path`):
 //! names never reach the filesystem unhashed. Each DB also stores the names
 //! it belongs to, so a hash collision is detected rather than merged.
 //!
@@ -34,10 +35,9 @@ mod tests_listing;
 
 use std::path::{Path, PathBuf};
 
-use md5::{Digest, Md5};
-
 use super::db::{ensure_dir, DbPool};
 use super::error::StoreError;
+use super::hash_path::HashPath;
 use super::timestamp::Timestamp;
 
 use container_db::Change;
@@ -150,6 +150,8 @@ pub enum ListingEntry<T> {
 pub struct Catalog {
     accounts: PathBuf,
     containers: PathBuf,
+    /// How names become file names.
+    hash_path: HashPath,
     pool: DbPool,
     /// Object rows of this process, batched per `(account, container)`.
     object_rows: GroupCommit<(String, String), ObjectRow, Result<bool, StoreError>>,
@@ -159,6 +161,11 @@ impl Catalog {
     /// Creates `accounts/` and `containers/` under `root`; opens no DB, so
     /// it is safe to call before the host forks.
     pub fn new(root: &Path) -> Result<Catalog, StoreError> {
+        Catalog::with_hash_path(root, HashPath::unsalted())
+    }
+
+    /// `new`, with names hashed by `hash_path`.
+    pub fn with_hash_path(root: &Path, hash_path: HashPath) -> Result<Catalog, StoreError> {
         let accounts = root.join("accounts");
         let containers = root.join("containers");
         ensure_dir(&accounts)?;
@@ -166,6 +173,7 @@ impl Catalog {
         Ok(Catalog {
             accounts,
             containers,
+            hash_path,
             pool: DbPool::new(),
             object_rows: GroupCommit::new(),
         })
@@ -399,18 +407,19 @@ impl Catalog {
     }
 
     fn account_path(&self, account: &str) -> PathBuf {
-        hashed_path(&self.accounts, account)
+        hashed_path(&self.accounts, &self.hash_path.account(account))
     }
 
     fn container_path(&self, account: &str, container: &str) -> PathBuf {
-        hashed_path(&self.containers, &format!("{account}/{container}"))
+        hashed_path(
+            &self.containers,
+            &self.hash_path.container(account, container),
+        )
     }
 }
 
-/// `<dir>/<md5[..3]>/<md5>.db`, md5 in lowercase hex.
-fn hashed_path(dir: &Path, name: &str) -> PathBuf {
-    let digest = Md5::digest(name.as_bytes());
-    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+/// `<dir>/<hash[..3]>/<hash>.db`, the hash in lowercase hex.
+fn hashed_path(dir: &Path, hex: &str) -> PathBuf {
     dir.join(&hex[..3]).join(format!("{hex}.db"))
 }
 
