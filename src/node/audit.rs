@@ -77,11 +77,13 @@ pub fn run(
     let quarantine = Quarantine::new(root);
     for dir in object_dirs(&root.join("objects"))? {
         let hash = dir.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        let name = names.get(hash).cloned();
+        let mut name = names.get(hash).cloned();
         let found = match ObjectStore::open_dir(&dir) {
             Ok(None) => continue,
             Ok(Some(obj)) => {
                 report.objects_checked += 1;
+                // Unlisted objects are named by the name their file stores.
+                name = name.or_else(|| obj.name.as_deref().and_then(split_name));
                 match content_md5(&obj.file, obj.meta.size) {
                     Ok(actual) if actual == obj.meta.etag => continue,
                     Ok(actual) => (obj.path, "MD5 mismatch".into(), obj.meta.etag, actual),
@@ -117,6 +119,13 @@ pub fn run(
         }
     }
     Ok(report)
+}
+
+/// `/account/container/object` as the three names.
+fn split_name(full: &str) -> Option<(String, String, String)> {
+    let mut parts = full.strip_prefix('/')?.splitn(3, '/');
+    let (a, c, o) = (parts.next()?, parts.next()?, parts.next()?);
+    Some((a.to_string(), c.to_string(), o.to_string()))
 }
 
 fn note(list: &mut Vec<String>, say: &mut dyn FnMut(&str), line: String) {

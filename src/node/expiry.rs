@@ -103,7 +103,11 @@ pub fn sweep(vh: &Vhost, now: u64, max: usize) -> Result<usize, StoreError> {
 }
 
 fn reclaim(vh: &Vhost, d: &Due) -> Result<(), StoreError> {
-    let current = vh.objects.open(&d.account, &d.container, &d.object)?;
+    let current = match vh.objects.open(&d.account, &d.container, &d.object) {
+        // Another name's file: nothing of this name to reclaim.
+        Err(StoreError::NameCollision { .. }) => return Ok(()),
+        other => other?,
+    };
     // A newer version, or one whose expiry was changed, has its own marker.
     let Some(obj) = current else { return Ok(()) };
     if delete_at(&obj.meta) != Some(d.delete_at) {

@@ -47,6 +47,9 @@ pub struct ObjectMeta {
 pub struct OpenObject {
     pub file: File,
     pub meta: ObjectMeta,
+    /// The name stored with the data, `/account/container/object` (None in
+    /// files written before names were stored).
+    pub name: Option<String>,
     /// The `.data` file, for quarantine when its bytes prove bad.
     pub path: PathBuf,
 }
@@ -196,10 +199,26 @@ impl ObjectStore {
         container: &str,
         object: &str,
     ) -> Result<Option<OpenObject>, StoreError> {
-        Self::open_dir(&self.object_dir(account, container, object))
+        let wanted = full_name(account, container, object);
+        let dir = self.object_dir(account, container, object);
+        match Self::open_dir(&dir)? {
+            Some(obj) => match &obj.name {
+                // Another name's object shares the directory (a hash
+                // collision, or a file put there by hand): this name's
+                // object is not there, as Swift's DiskFileCollision.
+                Some(stored) if *stored != wanted => Err(StoreError::NameCollision {
+                    path: obj.path,
+                    stored: stored.clone(),
+                    wanted,
+                }),
+                _ => Ok(Some(obj)),
+            },
+            None => Ok(None),
+        }
     }
 
-    /// `open` by the object's directory (the audit walks directories).
+    /// `open` by the object's directory, whatever name it holds (the audit
+    /// walks directories).
     pub fn open_dir(dir: &Path) -> Result<Option<OpenObject>, StoreError> {
         for _ in 0..5 {
             let Current {
@@ -215,7 +234,7 @@ impl ObjectStore {
                 Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
                 Err(e) => return Err(StoreError::io("opening", &path, e)),
             };
-            let mut meta = read_trailer(&file, &path)?;
+            let (mut meta, name) = read_trailer(&file, &path)?;
             if let Some(mp) = meta_path {
                 match fs::read(&mp) {
                     Ok(bytes) => apply_meta_file(&mut meta, &bytes, &mp)?,
@@ -223,7 +242,12 @@ impl ObjectStore {
                     Err(e) => return Err(StoreError::io("reading", &mp, e)),
                 }
             }
-            return Ok(Some(OpenObject { file, meta, path }));
+            return Ok(Some(OpenObject {
+                file,
+                meta,
+                name,
+                path,
+            }));
         }
         Err(StoreError::corrupt(
             dir,
@@ -241,8 +265,12 @@ impl ObjectStore {
     ) -> Result<FileState, StoreError> {
         let dir = self.object_dir(account, container, object);
         for _ in 0..5 {
-            if let Some(obj) = self.open(account, container, object)? {
-                return Ok(FileState::Live(obj.meta));
+            match self.open(account, container, object) {
+                Ok(Some(obj)) => return Ok(FileState::Live(obj.meta)),
+                Ok(None) => {}
+                // Another name's files: none of this name's.
+                Err(StoreError::NameCollision { .. }) => return Ok(FileState::Absent),
+                Err(e) => return Err(e),
             }
             match Self::current(&dir)? {
                 Current {
@@ -283,9 +311,26 @@ impl ObjectStore {
         known_len: Option<u64>,
     ) -> Result<ObjectMeta, PutError> {
         let dir = self.object_dir(account, container, object);
-        if let Some(latest) = Self::current(&dir)?.latest {
+        let current = Self::current(&dir)?;
+        if let Some(latest) = current.latest {
             if latest >= new.timestamp {
                 return Err(PutError::Conflict);
+            }
+        }
+        let name = full_name(account, container, object);
+        if let Some((_, path)) = &current.data {
+            // Never replace another name's object (Swift's object server
+            // refuses with DiskFileCollision); a file that cannot be read
+            // is simply replaced.
+            if let Ok(Some(stored)) = stored_name(path) {
+                if stored != name {
+                    return Err(StoreError::NameCollision {
+                        path: path.clone(),
+                        stored,
+                        wanted: name,
+                    }
+                    .into());
+                }
             }
         }
         let mut file = self.temp_file()?;
@@ -326,7 +371,7 @@ impl ObjectStore {
             size,
             meta: new.meta.clone(),
         };
-        let block = serde_json::to_vec(&trailer_json(&meta))
+        let block = serde_json::to_vec(&trailer_json(&meta, &name))
             .map_err(|e| StoreError::corrupt(&dir, format!("encoding metadata: {e}")))?;
         let len = u32::try_from(block.len())
             .map_err(|_| StoreError::corrupt(&dir, "metadata too large"))?;
@@ -525,8 +570,20 @@ fn cleanup_older(dir: &Path, ts: Timestamp, kinds: &[Kind]) {
     }
 }
 
-fn trailer_json(m: &ObjectMeta) -> Value {
+/// `/account/container/object`, as the trailer stores it (Swift's `name`).
+fn full_name(account: &str, container: &str, object: &str) -> String {
+    format!("/{account}/{container}/{object}")
+}
+
+/// The name a `.data` file stores, if it stores one.
+fn stored_name(path: &Path) -> Result<Option<String>, StoreError> {
+    let file = File::open(path).map_err(|e| StoreError::io("opening", path, e))?;
+    Ok(read_trailer(&file, path)?.1)
+}
+
+fn trailer_json(m: &ObjectMeta, name: &str) -> Value {
     json!({
+        "name": name,
         "ts": m.timestamp.normal(),
         "content_type": m.content_type,
         "etag": m.etag,
@@ -546,7 +603,9 @@ fn meta_json(meta: &[(String, Vec<u8>)]) -> Value {
         .collect()
 }
 
-fn read_trailer(file: &File, path: &Path) -> Result<ObjectMeta, StoreError> {
+/// The metadata of a `.data` file and the name it stores (None in files
+/// written before names were stored).
+fn read_trailer(file: &File, path: &Path) -> Result<(ObjectMeta, Option<String>), StoreError> {
     let io_err = |e| StoreError::io("reading", path, e);
     let file_len = file.metadata().map_err(io_err)?.len();
     if file_len < TRAILER_LEN {
@@ -589,7 +648,7 @@ fn read_trailer(file: &File, path: &Path) -> Result<ObjectMeta, StoreError> {
             "size does not match the file length",
         ));
     }
-    Ok(ObjectMeta {
+    let meta = ObjectMeta {
         timestamp: ts,
         meta_timestamp: ts,
         content_type: v["content_type"]
@@ -602,7 +661,13 @@ fn read_trailer(file: &File, path: &Path) -> Result<ObjectMeta, StoreError> {
             .to_string(),
         size,
         meta: pairs(&v["meta"]),
-    })
+    };
+    let name = match &v["name"] {
+        Value::Null => None,
+        Value::String(n) => Some(n.clone()),
+        _ => return Err(StoreError::corrupt(path, "bad name")),
+    };
+    Ok((meta, name))
 }
 
 fn apply_meta_file(meta: &mut ObjectMeta, bytes: &[u8], path: &Path) -> Result<(), StoreError> {
@@ -769,6 +834,84 @@ mod tests {
         s.post("a", "c", "o", Timestamp::from_units(200), None, &posted)
             .unwrap();
         assert_eq!(s.open("a", "c", "o").unwrap().unwrap().meta.meta, posted);
+    }
+
+    /// Puts `o`'s files into the directory of `p`, as a hash collision (or
+    /// an operator's copy) would.
+    fn collide(s: &ObjectStore) -> PathBuf {
+        let src = s.object_dir("a", "c", "o");
+        let dst = s.object_dir("a", "c", "p");
+        fs::create_dir_all(&dst).unwrap();
+        for f in fs::read_dir(&src).unwrap() {
+            let f = f.unwrap().path();
+            fs::copy(&f, dst.join(f.file_name().unwrap())).unwrap();
+        }
+        dst
+    }
+
+    #[test]
+    fn the_name_stored_with_the_data_is_checked_on_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = ObjectStore::new(dir.path());
+        s.put("a", "c", "o", &mut &b"mine"[..], &new_obj(100), None)
+            .unwrap();
+        let o = s.open("a", "c", "o").unwrap().unwrap();
+        assert_eq!(o.name.as_deref(), Some("/a/c/o"));
+        let dst = collide(&s);
+        let held = fs::read_dir(&dst).unwrap().count();
+
+        let e = s.open("a", "c", "p").err().expect("a collision");
+        match &e {
+            StoreError::NameCollision { stored, wanted, .. } => {
+                assert_eq!((stored.as_str(), wanted.as_str()), ("/a/c/o", "/a/c/p"))
+            }
+            other => panic!("{other}"),
+        }
+        assert_eq!(s.state("a", "c", "p").unwrap(), FileState::Absent);
+        // Nothing of the other name's is replaced, changed or deleted.
+        let refused = |r: Result<_, PutError>| {
+            matches!(r, Err(PutError::Store(StoreError::NameCollision { .. })))
+        };
+        assert!(refused(
+            s.put("a", "c", "p", &mut &b"theirs"[..], &new_obj(200), None)
+                .map(|_| ())
+        ));
+        assert!(refused(
+            s.post("a", "c", "p", Timestamp::from_units(300), None, &[])
+                .map(|_| ())
+        ));
+        assert!(refused(
+            s.delete("a", "c", "p", Timestamp::from_units(400))
+                .map(|_| ())
+        ));
+        assert_eq!(fs::read_dir(&dst).unwrap().count(), held);
+        assert_eq!(read_all(&s.open("a", "c", "o").unwrap().unwrap()), b"mine");
+        // An ObjectStore that walks directories still opens it.
+        assert!(ObjectStore::open_dir(&dst).unwrap().is_some());
+    }
+
+    #[test]
+    fn a_file_from_before_names_were_stored_opens_under_its_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = ObjectStore::new(dir.path());
+        let odir = s.object_dir("a", "c", "old");
+        fs::create_dir_all(&odir).unwrap();
+        let ts = Timestamp::from_units(100).normal();
+        let json = format!(
+            r#"{{"ts":"{ts}","content_type":"text/plain","etag":"5d41402abc4b2a76b9719d911017c592","size":5,"meta":[]}}"#
+        );
+        let mut bytes = b"hello".to_vec();
+        bytes.extend_from_slice(json.as_bytes());
+        bytes.extend_from_slice(&(json.len() as u32).to_le_bytes());
+        bytes.extend_from_slice(MAGIC);
+        fs::write(odir.join(format!("{ts}.data")), bytes).unwrap();
+        let o = s.open("a", "c", "old").unwrap().unwrap();
+        assert_eq!((o.name, o.meta.size), (None, 5));
+        // A new version stores its name.
+        s.put("a", "c", "old", &mut &b"new"[..], &new_obj(200), None)
+            .unwrap();
+        let o = s.open("a", "c", "old").unwrap().unwrap();
+        assert_eq!(o.name.as_deref(), Some("/a/c/old"));
     }
 
     #[test]

@@ -55,6 +55,7 @@ impl ApiError {
             ApiError::Refused { status, .. } => *status,
             ApiError::Answer(r) => r.status,
             ApiError::Store(StoreError::MetadataLimit { .. }) => 400,
+            ApiError::Store(StoreError::NameCollision { .. }) => 404,
             ApiError::Store(e) if e.is_out_of_space() => 507,
             ApiError::Store(_) => 500,
         }
@@ -98,10 +99,16 @@ impl fmt::Display for ApiError {
 /// Logs a storage failure and answers without details for the client: 507
 /// when the disk (or quota) is full, else 500. A damaged SQLite file gets a
 /// line that says so and names it, for the operator to act on. Metadata the
-/// store refused by its merged limits is Swift's 400, not a failure.
+/// store refused by its merged limits is Swift's 400, not a failure; an
+/// object file that holds another name means this name is not there: 404,
+/// with a line for the operator.
 pub fn storage_error(host: &mut dyn Host, e: &StoreError) -> Response {
     if let StoreError::MetadataLimit { message } = e {
         return Response::error(400, message);
+    }
+    if let StoreError::NameCollision { .. } = e {
+        host.log(LogLevel::Warn, &format!("object not found: {e}"));
+        return Response::error(404, "");
     }
     if e.is_out_of_space() {
         host.log(LogLevel::Error, &format!("storage full: {e}"));

@@ -315,7 +315,9 @@ fn put(
     match req.header("If-None-Match").map(str::trim) {
         None => {}
         Some("*") => match open_live(vh, account, container, object) {
-            Ok(None) => {}
+            // Another name's file is no object of this name: the write
+            // itself refuses it (`store`).
+            Ok(None) | Err(StoreError::NameCollision { .. }) => {}
             Ok(Some(_)) => return Response::error(412, ""),
             Err(e) => return storage_error(host, &e),
         },
@@ -397,6 +399,13 @@ pub(crate) fn store(
         Err(e @ (PutError::BodyRead(_) | PutError::EtagMismatch { .. } | PutError::TooLarge)) => {
             intent.settle();
             return Err(put_error(host, e));
+        }
+        // Another name's object holds the directory: never replaced (Swift's
+        // object server answers DiskFileCollision with 403).
+        Err(PutError::Store(e @ StoreError::NameCollision { .. })) => {
+            intent.settle();
+            host.log(LogLevel::Warn, &format!("write refused: {e}"));
+            return Err(Response::error(403, ""));
         }
         // Maybe after publishing: the intent stays for recovery.
         Err(e) => return Err(put_error(host, e)),
@@ -584,6 +593,11 @@ fn delete(
         Err(PutError::Conflict) => {
             intent.settle();
             return put_error(host, PutError::Conflict);
+        }
+        // Another name's object: nothing of this name to delete (404).
+        Err(PutError::Store(e @ StoreError::NameCollision { .. })) => {
+            intent.settle();
+            return storage_error(host, &e);
         }
         Err(e) => return put_error(host, e),
     };

@@ -166,3 +166,42 @@ def test_an_unsalted_root_keeps_working_and_takes_no_salt(work):
         assert swift.request("GET", f"{c}/o").body == b"plain"
     finally:
         assert not stop_server(srv)
+
+
+def test_an_object_file_holding_another_name_is_not_that_name(salted):
+    """The stored name is checked on open, as Swift's diskfile does
+    (DiskFileCollision): files of object `dir/o` put into the directory of
+    name `p` (what an MD5 collision would do) are not `p`'s: reads answer
+    404 with a log line, writes never replace them (403, Swift's object
+    server's answer), and `dir/o` itself is untouched."""
+    srv, swift, c = salted
+    src, dst = srv.object_dir(c, "dir/o"), srv.object_dir(c, "p")
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(src, dst)
+    st = src.stat()
+    for p in [dst, *dst.iterdir()]:
+        os.chown(p, st.st_uid, st.st_gid)
+    held = {f.name: f.read_bytes() for f in dst.iterdir()}
+    since = srv.error_log_size()
+
+    for method, name, headers, want in [
+        ("GET", "p", {}, 404),
+        ("HEAD", "p", {}, 404),
+        ("POST", "p", {"X-Object-Meta-B": "2"}, 404),
+        ("DELETE", "p", {}, 404),
+        ("COPY", "p", {"Destination": f"{c}/q"}, 404),
+        ("PUT", "p", {}, 403),
+        ("PUT", "p", {"If-None-Match": "*"}, 403),
+        ("PUT", "p", {"X-Copy-From": f"{c}/dir/o"}, 403),
+    ]:
+        body = b"" if method == "PUT" else None
+        r = swift.request(method, f"{c}/{name}", headers, body=body)
+        assert r.status == want, (method, headers, r)
+    log = srv.read_error_log(since)
+    assert f'holds object "/AUTH_test/{c}/dir/o", not "/AUTH_test/{c}/p"' in log, log
+
+    assert {f.name: f.read_bytes() for f in dst.iterdir()} == held, "nothing replaced"
+    r = swift.request("GET", f"{c}/dir/o")
+    assert (r.status, r.body) == (200, b"salted bytes")
+    assert [o["name"] for o in swift.listing(c)] == ["dir/o"]
+    assert swift.request("HEAD", f"{c}/q").status == 404
