@@ -105,7 +105,8 @@ impl TokenStore {
             if e.kind() != io::ErrorKind::NotFound {
                 return Err(StoreError::io("writing token", &path, e));
             }
-            fs::create_dir_all(&self.dir).map_err(|e| StoreError::io("creating", &self.dir, e))?;
+            crate::store::perms::create_dir_all(&self.dir)
+                .map_err(|e| StoreError::io("creating", &self.dir, e))?;
             write_whole(&path, record.as_bytes())
                 .map_err(|e| StoreError::io("writing token", &path, e))?;
         }

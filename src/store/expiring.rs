@@ -15,6 +15,7 @@ use super::turns::Turns;
 use super::StoreError;
 use std::fs::{self, File, OpenOptions};
 use std::io;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
@@ -59,7 +60,8 @@ impl ExpiringIndex {
 
     fn ensure_dir(&self) -> Result<(), StoreError> {
         if self.dir_ready.get().is_none() {
-            fs::create_dir_all(&self.dir).map_err(|e| StoreError::io("creating", &self.dir, e))?;
+            super::perms::create_dir_all(&self.dir)
+                .map_err(|e| StoreError::io("creating", &self.dir, e))?;
             let _ = self.dir_ready.set(());
         }
         Ok(())
@@ -95,6 +97,7 @@ impl ExpiringIndex {
             .create(true)
             .truncate(false)
             .write(true)
+            .mode(super::perms::FILE_MODE)
             .open(&path)
             .map_err(|e| StoreError::io("opening", &path, e))?;
         match file.try_lock() {

@@ -410,7 +410,7 @@ impl ObjectStore {
         OpenOptions::new()
             .read(true)
             .write(true)
-            .mode(0o640)
+            .mode(super::perms::FILE_MODE)
             .custom_flags(libc::O_TMPFILE)
             .open(&self.tmp)
             .map_err(|e| StoreError::io("creating an O_TMPFILE file in", &self.tmp, e))
@@ -441,7 +441,7 @@ impl ObjectStore {
     /// concurrent failed write removes it as empty: then make it again.
     fn make_dir_and_link(file: &File, dir: &Path, dest: &Path) -> Result<(), PutError> {
         for _ in 0..3 {
-            fs::create_dir_all(dir).map_err(|e| StoreError::io("creating", dir, e))?;
+            super::perms::create_dir_all(dir).map_err(|e| StoreError::io("creating", dir, e))?;
             match crate::os::link_anonymous(file, dest) {
                 Ok(()) => return Ok(()),
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
