@@ -104,9 +104,17 @@ pub fn sweep(vh: &Vhost, now: u64, max: usize) -> Result<usize, StoreError> {
 
 fn reclaim(vh: &Vhost, d: &Due) -> Result<(), StoreError> {
     let current = vh.objects.open(&d.account, &d.container, &d.object)?;
-    // A newer version, or one whose expiry was changed, has its own marker.
-    let Some(obj) = current else { return Ok(()) };
+    // A newer version, or one whose expiry was changed, has its own marker;
+    // any other marker the object no longer needs goes too.
+    let Some(obj) = current else {
+        vh.expiring
+            .settle(&vh.objects, &d.account, &d.container, &d.object)?;
+        return Ok(());
+    };
     if delete_at(&obj.meta) != Some(d.delete_at) {
+        drop(obj);
+        vh.expiring
+            .settle(&vh.objects, &d.account, &d.container, &d.object)?;
         return Ok(());
     }
     drop(obj);
@@ -126,6 +134,8 @@ fn reclaim(vh: &Vhost, d: &Due) -> Result<(), StoreError> {
     vh.catalog
         .object_delete(&d.account, &d.container, &d.object, ts)?;
     intent.settle();
+    vh.expiring
+        .settle(&vh.objects, &d.account, &d.container, &d.object)?;
     Ok(())
 }
 

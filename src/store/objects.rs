@@ -123,8 +123,7 @@ impl ObjectStore {
     }
 
     fn object_dir(&self, account: &str, container: &str, object: &str) -> PathBuf {
-        let hash = name_hash(&[account, container, object]);
-        self.objects.join(&hash[29..]).join(hash)
+        object_dir_in(&self.objects, &name_hash(&[account, container, object]))
     }
 
     /// The newest version's file of each kind, by timestamp.
@@ -481,6 +480,13 @@ pub fn content_md5(file: &File, size: u64) -> io::Result<String> {
         offset += want as u64;
     }
     Ok(crate::debug::hex(&md5.finalize()))
+}
+
+/// The directory of the object whose `name_hash` is `hash` (32 hex digits;
+/// anything shorter gets a directory of its own in the `objects` root, never
+/// a panic) under `objects`.
+pub fn object_dir_in(objects: &Path, hash: &str) -> PathBuf {
+    objects.join(hash.get(29..).unwrap_or(hash)).join(hash)
 }
 
 /// Hex MD5 of "/a/c/o": spreads objects evenly and keeps every name, however
