@@ -9,7 +9,8 @@
 //! handles at most `SWEEP_BATCH` objects, so no request pays for more than
 //! one small batch. A due object therefore leaves listings and counts within
 //! SWEEP_INTERVAL_SECS of the first request after it expired (a backlog
-//! drains at SWEEP_BATCH objects per interval).
+//! drains at SWEEP_BATCH objects per interval). The same turn removes
+//! expired auth tokens, TOKEN_REAP_BATCH at most.
 
 use crate::http::{Host, LogLevel, Request};
 use crate::store::expiring::Due;
@@ -20,6 +21,8 @@ use crate::vhost::Vhost;
 
 pub const SWEEP_INTERVAL_SECS: u64 = 2;
 pub const SWEEP_BATCH: usize = 100;
+/// Expired tokens removed per sweep turn, at most (`auth::TokenStore::reap`).
+pub const TOKEN_REAP_BATCH: usize = 256;
 /// The metadata key an expiring object carries.
 pub const DELETE_AT: &str = "x-delete-at";
 /// Swift caps delete-at times at 9999999999 (10 digits sort as text).
@@ -84,6 +87,15 @@ pub fn maybe_sweep(vh: &Vhost, host: &mut dyn Host) {
     }
     if let Err(e) = sweep(vh, now, SWEEP_BATCH) {
         host.log(LogLevel::Warn, &format!("expiry sweep: {e}"));
+    }
+    // Expired tokens too, on the same turn.
+    match vh.tokens.reap(Timestamp::now(), TOKEN_REAP_BATCH) {
+        Ok(0) => {}
+        Ok(n) => host.log(
+            LogLevel::Debug,
+            &format!("token reaper: removed {n} tokens"),
+        ),
+        Err(e) => host.log(LogLevel::Warn, &format!("token reaper: {e}")),
     }
 }
 
