@@ -264,6 +264,8 @@ static const command_rec stowage_cmds[] = {
     AP_INIT_RAW_ARGS("StowageApacheUser", set_raw_args, NULL, RSRC_CONF,
                      "StowageApacheUser <apache-user> <account> [.admin] "
                      "[.reseller_admin]: map an Apache user to a Swift account"),
+    AP_INIT_RAW_ARGS("StowageTokenLife", set_raw_args, NULL, RSRC_CONF,
+                     "StowageTokenLife <seconds>: lifetime of issued tokens"),
     /* Future directives: AP_INIT_RAW_ARGS("StowageXxx", set_raw_args,
      * NULL, RSRC_CONF, "help"), */
     {NULL}
