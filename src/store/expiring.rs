@@ -169,7 +169,7 @@ impl ExpiringIndex {
             other => other,
         });
         if let Err(e) = linked {
-            let _ = fs::remove_file(&path);
+            drop_marker(&path, None);
             return Err(StoreError::io("linking", &link, e));
         }
         Ok(Marker {
@@ -192,8 +192,7 @@ impl ExpiringIndex {
                 return;
             }
         }
-        let _ = fs::remove_file(&marker.path);
-        let _ = fs::remove_file(&marker.link);
+        drop_marker(&marker.path, Some(&marker.link));
         if let Some(dir) = marker.link.parent() {
             remove_empty_dirs(dir);
         }
@@ -219,8 +218,7 @@ impl ExpiringIndex {
         for (ts, at) in links {
             if !needed(&state, ts, at) {
                 let (path, link) = self.marker_paths(at, &hash, ts);
-                let _ = fs::remove_file(&path);
-                let _ = fs::remove_file(&link);
+                drop_marker(&path, Some(&link));
                 dropped += 1;
             }
         }
@@ -340,10 +338,26 @@ impl ExpiringIndex {
 
     /// Forgets an entry once its object is reclaimed (or gone).
     pub fn remove(&self, due: &Due) {
-        let _ = fs::remove_file(&due.path);
-        if let Some(link) = &due.link {
-            let _ = fs::remove_file(link);
+        match &due.link {
+            Some(link) => drop_marker(&due.path, Some(link)),
+            None => {
+                let _ = fs::remove_file(&due.path);
+            }
         }
+    }
+}
+
+/// Removes a marker (in an hour bucket) and its link, and the bucket if it
+/// is empty now: a future hour whose markers all went must not stay behind
+/// as an empty directory (4 KiB each, and one per hour up to 2286). A
+/// concurrent `add` to that hour makes it again (`with_dir`).
+fn drop_marker(path: &Path, link: Option<&Path>) {
+    let _ = fs::remove_file(path);
+    if let Some(link) = link {
+        let _ = fs::remove_file(link);
+    }
+    if let Some(bucket) = path.parent() {
+        let _ = fs::remove_dir(bucket);
     }
 }
 
@@ -553,6 +567,11 @@ mod tests {
             idx.settle(&store, "a", "c", "o").unwrap();
             assert_eq!(markers(), 1);
         }
+        // Nor are the hours of the replaced markers left as empty directories.
+        assert_eq!(
+            fs::read_dir(dir.path().join("expiring")).unwrap().count(),
+            1
+        );
         // POSTs replace the metadata: the old marker goes.
         for i in 0..5u64 {
             let when = ts(2_000 + i);

@@ -211,6 +211,9 @@ def test_expiry_markers_stay_one_per_object(server_factory):
         r = c.request("POST", f"{cont}/o", {"X-Delete-At": str(9999999999 - 3600 * i)})
         assert r.status == 202, r
     assert len(markers(srv)) == 1
+    # ... nor empty directories for the hours of the replaced ones.
+    hours = [p for p in (srv.datadir / "expiring").iterdir() if p.is_dir()]
+    assert len(hours) == 1, hours
     assert c.request("HEAD", f"{cont}/o").header("X-Delete-At") == str(9999999999 - 3600 * 199)
     # Overwritten with another expiry, then without one.
     c.put_object(cont, "o", b"y", {"X-Delete-At": "9999990000"})
