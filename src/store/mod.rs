@@ -13,6 +13,7 @@ pub mod expiring;
 pub mod intents;
 pub mod lazy_dirs;
 pub mod objects;
+pub mod perms;
 pub mod quarantine;
 pub mod small_file;
 pub mod timestamp;

@@ -350,11 +350,24 @@ pub(crate) fn store(
         Ok(i) => i,
         Err(e) => return Err(storage_error(host, &e)),
     };
-    if let Some(at) = new_delete_at(&new.meta) {
-        if let Err(e) = vh.expiring.add(at, account, container, object) {
-            return Err(storage_error(host, &e));
+    let marker = match new_delete_at(&new.meta) {
+        Some(at) => match vh
+            .expiring
+            .add(at, new.timestamp, account, container, object)
+        {
+            Ok(m) => Some(m),
+            Err(e) => return Err(storage_error(host, &e)),
+        },
+        None => None,
+    };
+    // A write that did not become the current version takes its expiry
+    // marker back (unless, written at the same instant, it is the winner's).
+    let withdraw = || {
+        if let Some(m) = &marker {
+            vh.expiring
+                .withdraw(&vh.objects, m, [account, container, object]);
         }
-    }
+    };
     let stored = match source {
         Source::Client(len) => {
             let mut body = ExactBody {
@@ -375,15 +388,21 @@ pub(crate) fn store(
         // A newer (or same-timestamp) version won: Swift's proxy answers 202.
         Err(PutError::Conflict) => {
             intent.settle();
+            withdraw();
             return Err(Response::new(202));
         }
         // Failed before publishing: nothing to reconcile.
         Err(e @ (PutError::BodyRead(_) | PutError::EtagMismatch { .. } | PutError::TooLarge)) => {
             intent.settle();
+            withdraw();
             return Err(put_error(host, e));
         }
-        // Maybe after publishing: the intent stays for recovery.
-        Err(e) => return Err(put_error(host, e)),
+        // Maybe after publishing: the intent stays for recovery (the
+        // marker too, if the new version did become current).
+        Err(e) => {
+            withdraw();
+            return Err(put_error(host, e));
+        }
     };
     let rec = ObjectRecord {
         name: object.to_string(),
@@ -400,6 +419,7 @@ pub(crate) fn store(
             vh.objects
                 .retire_older(account, container, object, stored.timestamp);
             intent.settle();
+            settle_markers(vh, (account, container, object), host);
         }
         Ok(false) => {
             // The container was deleted while we wrote: take the object back.
@@ -410,6 +430,7 @@ pub(crate) fn store(
                 Ok(_) | Err(PutError::Conflict) => intent.settle(),
                 Err(_) => drop(intent),
             }
+            settle_markers(vh, (account, container, object), host);
             return Err(Response::error(404, ""));
         }
         Err(e) => {
@@ -418,10 +439,23 @@ pub(crate) fn store(
             // recovery reconciles file and row.
             vh.objects
                 .discard(account, container, object, stored.timestamp);
+            withdraw();
             return Err(storage_error(host, &e));
         }
     }
     Ok(stored)
+}
+
+/// After a write: drops the expiry markers of the versions it replaced
+/// (`ExpiringIndex::settle`). A failure only leaves them for the sweep.
+pub(crate) fn settle_markers(
+    vh: &Vhost,
+    (account, container, object): (&str, &str, &str),
+    host: &mut dyn Host,
+) {
+    if let Err(e) = vh.expiring.settle(&vh.objects, account, container, object) {
+        host.log(LogLevel::Warn, &format!("dropping old expiry markers: {e}"));
+    }
 }
 
 fn new_delete_at(meta: &[(String, String)]) -> Option<u64> {
@@ -521,20 +555,26 @@ fn post(
         Ok(None) => return Response::error(404, ""),
         Err(e) => return storage_error(host, &e),
     }
-    if let Some(at) = new_delete_at(&meta) {
-        if let Err(e) = vh.expiring.add(at, account, container, object) {
-            return storage_error(host, &e);
-        }
-    }
+    let ts = Timestamp::now();
+    let marker = match new_delete_at(&meta) {
+        Some(at) => match vh.expiring.add(at, ts, account, container, object) {
+            Ok(m) => Some(m),
+            Err(e) => return storage_error(host, &e),
+        },
+        None => None,
+    };
     let content_type = req.header("Content-Type").filter(|ct| !ct.is_empty());
-    match vh.objects.post(
-        account,
-        container,
-        object,
-        Timestamp::now(),
-        content_type,
-        &meta,
-    ) {
+    let posted = vh
+        .objects
+        .post(account, container, object, ts, content_type, &meta);
+    if let Ok(Some(_)) = posted {
+        settle_markers(vh, (account, container, object), host);
+    } else if let Some(m) = &marker {
+        // 404, 409 or an error: this metadata is not the object's.
+        vh.expiring
+            .withdraw(&vh.objects, m, [account, container, object]);
+    }
+    match posted {
         Ok(Some(_)) => Response::new(202),
         Ok(None) => Response::error(404, ""),
         Err(e) => put_error(host, e),
@@ -568,6 +608,7 @@ fn delete(
         }
         Err(e) => return put_error(host, e),
     };
+    settle_markers(vh, (account, container, object), host);
     match vh.catalog.object_delete(account, container, object, ts) {
         Ok(_) => intent.settle(),
         // The files are gone but the row stays: the intent stays for
