@@ -7,8 +7,9 @@ use crate::node::expiry;
 use crate::node::integrity::{self, Pending, Suspect, Verdict, VerifiedStream, VERIFY_FIRST_MAX};
 use crate::node::verify_once::Checked;
 use crate::node::vhost::Vhost;
-use crate::store::catalog::{ListingEntry, ListingQuery, ObjectRecord};
+use crate::store::catalog::{ListingEntry, ListingQuery};
 use crate::store::objects::{NewObject, ObjectMeta, OpenObject, PutError};
+use crate::store::write::WriteError;
 use crate::store::{StoreError, Timestamp};
 use crate::swift::conditional::{self, Outcome};
 use crate::swift::error::storage_error;
@@ -332,7 +333,8 @@ pub(crate) enum Source<'f> {
 }
 
 /// Writes a new version and records it in its container (and in the expiry
-/// index when it expires). The container must exist.
+/// index when it expires), by the store's write protocol
+/// (`store::write`). The container must exist.
 pub(crate) fn store(
     vh: &Vhost,
     (account, container, object): (&str, &str, &str),
@@ -340,121 +342,48 @@ pub(crate) fn store(
     source: Source<'_>,
     host: &mut dyn Host,
 ) -> Result<ObjectMeta, Response> {
+    let names = [account, container, object];
     // Checkpoints (gate::admission): a writer admitted before the write
     // limit was cut steps back here, before creating its files, and again
     // before its catalog commit, while more writers are at work than the
     // cut limit allows; it holds nothing another request waits for there.
     host.checkpoint();
-    // File first, row second: a crash in between is repaired by recovery.
-    let intent = match vh.intents.begin(&[account, container, object]) {
-        Ok(i) => i,
-        Err(e) => return Err(storage_error(host, &e)),
-    };
-    let marker = match new_delete_at(&new.meta) {
-        Some(at) => match vh
-            .expiring
-            .add(at, new.timestamp, account, container, object)
-        {
-            Ok(m) => Some(m),
-            Err(e) => return Err(storage_error(host, &e)),
-        },
-        None => None,
-    };
-    // A write that did not become the current version takes its expiry
-    // marker back (unless, written at the same instant, it is the winner's).
-    let withdraw = || {
-        if let Some(m) = &marker {
-            vh.expiring
-                .withdraw(&vh.objects, m, [account, container, object]);
-        }
-    };
-    let stored = match source {
-        Source::Client(len) => {
-            let mut body = ExactBody {
-                inner: BodyReader::new(host),
-                remaining: len,
+    let written = vh
+        .writer()
+        .begin(names, new, new_delete_at(&new.meta))
+        .and_then(|mut w| {
+            let stored = match source {
+                Source::Client(len) => {
+                    let mut body = ExactBody {
+                        inner: BodyReader::new(host),
+                        remaining: len,
+                    };
+                    w.publish(&mut body, len)?
+                }
+                Source::File(file, len) => w.publish(&mut file.take(len), Some(len))?,
             };
-            vh.objects
-                .put(account, container, object, &mut body, new, len)
-        }
-        Source::File(file, len) => {
-            let mut body = file.take(len);
-            vh.objects
-                .put(account, container, object, &mut body, new, Some(len))
-        }
-    };
-    let stored = match stored {
-        Ok(m) => m,
-        // A newer (or same-timestamp) version won: Swift's proxy answers 202.
-        Err(PutError::Conflict) => {
-            intent.settle();
-            withdraw();
-            return Err(Response::new(202));
-        }
-        // Failed before publishing: nothing to reconcile.
-        Err(e @ (PutError::BodyRead(_) | PutError::EtagMismatch { .. } | PutError::TooLarge)) => {
-            intent.settle();
-            withdraw();
-            return Err(put_error(host, e));
-        }
-        // Maybe after publishing: the intent stays for recovery (the
-        // marker too, if the new version did become current).
-        Err(e) => {
-            withdraw();
-            return Err(put_error(host, e));
-        }
-    };
-    let rec = ObjectRecord {
-        name: object.to_string(),
-        timestamp: stored.timestamp,
-        size: stored.size,
-        content_type: stored.content_type.clone(),
-        etag: stored.etag.clone(),
-    };
-    host.checkpoint();
-    match vh.catalog.object_put(account, container, &rec) {
-        Ok(true) => {
-            // Older versions go only once the new row is recorded; if we die
-            // first, recovery retires them.
-            vh.objects
-                .retire_older(account, container, object, stored.timestamp);
-            intent.settle();
-            settle_markers(vh, (account, container, object), host);
-        }
-        Ok(false) => {
-            // The container was deleted while we wrote: take the object back.
-            match vh
-                .objects
-                .delete(account, container, object, Timestamp::now())
-            {
-                Ok(_) | Err(PutError::Conflict) => intent.settle(),
-                Err(_) => drop(intent),
-            }
-            settle_markers(vh, (account, container, object), host);
-            return Err(Response::error(404, ""));
-        }
-        Err(e) => {
-            // Unrecorded (e.g. the disk filled up): the previous version
-            // stays. The intent stays too: should the discard not happen,
-            // recovery reconciles file and row.
-            vh.objects
-                .discard(account, container, object, stored.timestamp);
-            withdraw();
-            return Err(storage_error(host, &e));
-        }
-    }
-    Ok(stored)
+            host.checkpoint();
+            let mut report = |msg: &str| host.log(LogLevel::Warn, msg);
+            w.record(stored, &mut report)
+        });
+    written.map_err(|e| write_error(host, e))
 }
 
-/// After a write: drops the expiry markers of the versions it replaced
-/// (`ExpiringIndex::settle`). A failure only leaves them for the sweep.
-pub(crate) fn settle_markers(
-    vh: &Vhost,
-    (account, container, object): (&str, &str, &str),
-    host: &mut dyn Host,
-) {
-    if let Err(e) = vh.expiring.settle(&vh.objects, account, container, object) {
-        host.log(LogLevel::Warn, &format!("dropping old expiry markers: {e}"));
+/// After a write: drops the expiry markers of the versions it replaced.
+pub(crate) fn settle_markers(vh: &Vhost, names: (&str, &str, &str), host: &mut dyn Host) {
+    let mut report = |msg: &str| host.log(LogLevel::Warn, msg);
+    vh.writer()
+        .settle_markers([names.0, names.1, names.2], &mut report);
+}
+
+/// The answer to a write that did not become the current version.
+fn write_error(host: &mut dyn Host, e: WriteError) -> Response {
+    match e {
+        // A newer (or same-timestamp) version won: Swift's proxy answers 202.
+        WriteError::Superseded => Response::new(202),
+        WriteError::ContainerGone => Response::error(404, ""),
+        WriteError::Put(e) => put_error(host, e),
+        WriteError::Store(e) => storage_error(host, &e),
     }
 }
 
