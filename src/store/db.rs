@@ -8,10 +8,10 @@
 //! must never cross a fork, so each child calls `clear()` first thing, and a
 //! connection opened by another process is never handed out.
 
+use parking_lot::{Mutex, MutexGuard};
 use std::fs::{self, File};
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSqlOutput, ValueRef};
@@ -197,10 +197,8 @@ impl DbPool {
     }
 
     fn lock(&self) -> MutexGuard<'_, Vec<Idle>> {
-        // A panic while holding the lock leaves the Vec intact; keep going.
-        self.idle
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        // Not poisoned by a panic: the Vec stays intact.
+        self.idle.lock()
     }
 
     fn take_idle(&self, path: &Path) -> Option<Connection> {

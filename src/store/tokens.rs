@@ -14,13 +14,13 @@
 use crate::core::hex::hex;
 use crate::store::small_file::write_whole;
 use crate::store::{StoreError, Timestamp};
+use parking_lot::{Mutex, MutexGuard};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
 
 /// Cap of the per-process cache; it is simply emptied when full.
 const CACHE_MAX: usize = 10_000;
@@ -62,9 +62,8 @@ impl TokenStore {
         self.cache_lock().clear();
     }
 
-    fn cache_lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (String, Timestamp)>> {
-        // A panic while holding the lock cannot leave the map inconsistent.
-        self.cache.lock().unwrap_or_else(|p| p.into_inner())
+    fn cache_lock(&self) -> MutexGuard<'_, HashMap<String, (String, Timestamp)>> {
+        self.cache.lock()
     }
 
     /// A new random token for `login`, and its lifetime in seconds.
