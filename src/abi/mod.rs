@@ -135,6 +135,10 @@ unsafe extern "C" fn vhost_new(
         }
         let config = crate::node::config::build(&words).map_err(|e| e.0)?;
         let root = config.root.display().to_string();
+        // Before anything is made in it: a root other local users can
+        // write into is refused, as sshd refuses such a key file.
+        let notes =
+            crate::store::perms::check_root(&config.root, crate::core::os::effective_uid())?;
         let vhost = Vhost::new(config).map_err(|e| e.to_string())?;
         let handle = Box::new(VhostHandle {
             vhost,
@@ -145,6 +149,9 @@ unsafe extern "C" fn vhost_new(
             LogLevel::Info,
             &format!("stowage {LIB_VERSION}: serving storage root {root}"),
         );
+        for note in notes {
+            handle.log(LogLevel::Warn, &format!("stowage: {note}"));
+        }
         if let Some(w) = crate::node::storage_fs::warning_for(&handle.vhost.config.root) {
             handle.log(LogLevel::Warn, &w);
         }

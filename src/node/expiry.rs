@@ -9,7 +9,8 @@
 //! handles at most `SWEEP_BATCH` objects, so no request pays for more than
 //! one small batch. A due object therefore leaves listings and counts within
 //! SWEEP_INTERVAL_SECS of the first request after it expired (a backlog
-//! drains at SWEEP_BATCH objects per interval).
+//! drains at SWEEP_BATCH objects per interval). The same turn removes
+//! expired auth tokens, TOKEN_REAP_BATCH at most.
 
 use crate::core::http::{Host, LogLevel, Request};
 use crate::node::vhost::Vhost;
@@ -20,6 +21,8 @@ use crate::store::{StoreError, Timestamp};
 
 pub const SWEEP_INTERVAL_SECS: u64 = 2;
 pub const SWEEP_BATCH: usize = 100;
+/// Expired tokens removed per sweep turn, at most (`auth::TokenStore::reap`).
+pub const TOKEN_REAP_BATCH: usize = 256;
 /// The metadata key an expiring object carries.
 pub const DELETE_AT: &str = "x-delete-at";
 /// Swift caps delete-at times at 9999999999 (10 digits sort as text).
@@ -85,6 +88,15 @@ pub fn maybe_sweep(vh: &Vhost, host: &mut dyn Host) {
     if let Err(e) = sweep(vh, now, SWEEP_BATCH) {
         host.log(LogLevel::Warn, &format!("expiry sweep: {e}"));
     }
+    // Expired tokens too, on the same turn.
+    match vh.tokens.reap(Timestamp::now(), TOKEN_REAP_BATCH) {
+        Ok(0) => {}
+        Ok(n) => host.log(
+            LogLevel::Debug,
+            &format!("token reaper: removed {n} tokens"),
+        ),
+        Err(e) => host.log(LogLevel::Warn, &format!("token reaper: {e}")),
+    }
 }
 
 /// Reclaims up to `max` objects due at `now`; returns how many markers it
@@ -104,13 +116,22 @@ pub fn sweep(vh: &Vhost, now: u64, max: usize) -> Result<usize, StoreError> {
 
 fn reclaim(vh: &Vhost, d: &Due) -> Result<(), StoreError> {
     let current = match vh.objects.open(&d.account, &d.container, &d.object) {
-        // Another name's file: nothing of this name to reclaim.
+        // Another name's file: nothing of this name to reclaim (its own
+        // markers are not this name's to settle).
         Err(StoreError::NameCollision { .. }) => return Ok(()),
         other => other?,
     };
-    // A newer version, or one whose expiry was changed, has its own marker.
-    let Some(obj) = current else { return Ok(()) };
+    // A newer version, or one whose expiry was changed, has its own marker;
+    // any other marker the object no longer needs goes too.
+    let Some(obj) = current else {
+        vh.expiring
+            .settle(&vh.objects, &d.account, &d.container, &d.object)?;
+        return Ok(());
+    };
     if delete_at(&obj.meta) != Some(d.delete_at) {
+        drop(obj);
+        vh.expiring
+            .settle(&vh.objects, &d.account, &d.container, &d.object)?;
         return Ok(());
     }
     drop(obj);
@@ -130,6 +151,8 @@ fn reclaim(vh: &Vhost, d: &Due) -> Result<(), StoreError> {
     vh.catalog
         .object_delete(&d.account, &d.container, &d.object, ts)?;
     intent.settle();
+    vh.expiring
+        .settle(&vh.objects, &d.account, &d.container, &d.object)?;
     Ok(())
 }
 

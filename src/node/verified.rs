@@ -7,10 +7,11 @@
 //! gives up: damage beneath the filesystem (the medium) inside that window,
 //! which the next check after it, or `stowage-audit`, still finds.
 
+use parking_lot::Mutex;
 use std::collections::HashMap;
 use std::fs::File;
 use std::os::unix::fs::MetadataExt;
-use std::sync::{Mutex, OnceLock};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 pub const TTL: Duration = Duration::from_secs(10);
@@ -48,7 +49,7 @@ fn table() -> &'static Mutex<HashMap<Key, Instant>> {
 /// Whether `file` was hashed (and matched) within `TTL`, unchanged since.
 pub fn recently(file: &File) -> bool {
     let Some(k) = key(file) else { return false };
-    let table = table().lock().unwrap_or_else(|p| p.into_inner());
+    let table = table().lock();
     table.get(&k).is_some_and(|at| at.elapsed() < TTL)
 }
 
@@ -64,7 +65,7 @@ pub fn remember_aged(file: &File, age: Duration) {
     let Some(at) = Instant::now().checked_sub(age) else {
         return;
     };
-    let mut table = table().lock().unwrap_or_else(|p| p.into_inner());
+    let mut table = table().lock();
     if table.len() >= MAX_ENTRIES {
         table.retain(|_, seen| seen.elapsed() < TTL);
         if table.len() >= MAX_ENTRIES {

@@ -23,9 +23,10 @@
 
 use crate::node::verified::{self, Key, TTL};
 use crate::store::objects::content_md5;
-use std::fs::{DirBuilder, File, OpenOptions, TryLockError};
+use crate::store::perms;
+use std::fs::{File, OpenOptions, TryLockError};
 use std::io;
-use std::os::unix::fs::{DirBuilderExt, FileExt, OpenOptionsExt};
+use std::os::unix::fs::{FileExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -119,14 +120,14 @@ impl Verdicts {
 
 fn open_table(path: &Path) -> io::Result<File> {
     if let Some(dir) = path.parent() {
-        DirBuilder::new().recursive(true).mode(0o700).create(dir)?;
+        perms::create_dir_all(dir)?;
     }
     let file = OpenOptions::new()
         .read(true)
         .write(true)
         .create(true)
         .truncate(false)
-        .mode(0o640)
+        .mode(perms::FILE_MODE)
         .open(path)?;
     let len = SLOTS * SLOT as u64;
     if file.metadata()?.len() < len {

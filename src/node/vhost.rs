@@ -12,6 +12,7 @@ use crate::store::intents::IntentLog;
 use crate::store::objects::ObjectStore;
 use crate::store::quarantine::Quarantine;
 use crate::store::tokens::TokenStore;
+use crate::store::write::Writer;
 use crate::store::StoreError;
 
 pub struct Vhost {
@@ -54,6 +55,16 @@ impl Vhost {
             verdicts: Verdicts::new(root),
             config,
         })
+    }
+
+    /// The stores an object write goes through (`store::write`).
+    pub fn writer(&self) -> Writer<'_> {
+        Writer {
+            objects: &self.objects,
+            catalog: &self.catalog,
+            intents: &self.intents,
+            expiring: &self.expiring,
+        }
     }
 
     /// Per-process reset after the host forks a worker.

@@ -8,10 +8,10 @@
 //! must never cross a fork, so each child calls `clear()` first thing, and a
 //! connection opened by another process is never handed out.
 
+use parking_lot::{Mutex, MutexGuard};
 use std::fs::{self, File};
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSqlOutput, ValueRef};
@@ -197,10 +197,8 @@ impl DbPool {
     }
 
     fn lock(&self) -> MutexGuard<'_, Vec<Idle>> {
-        // A panic while holding the lock leaves the Vec intact; keep going.
-        self.idle
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        // Not poisoned by a panic: the Vec stays intact.
+        self.idle.lock()
     }
 
     fn take_idle(&self, path: &Path) -> Option<Connection> {
@@ -274,6 +272,10 @@ fn open(path: &Path, schema: &Schema, create: bool) -> Result<Connection, StoreE
     let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     if create {
         flags |= OpenFlags::SQLITE_OPEN_CREATE;
+        // Owner-only, and so are the -wal and -shm files SQLite derives
+        // from it (it would make the file 0644).
+        super::perms::precreate(path)
+            .map_err(|e| StoreError::io(format!("create {}", schema.kind), path, e))?;
     }
     let mut conn = Connection::open_with_flags(path, flags)
         .map_err(|e| StoreError::db(format!("open {}", schema.kind), path, e))?;
@@ -392,7 +394,7 @@ pub fn ensure_dir(dir: &Path) -> Result<(), StoreError> {
     if let Some(parent) = dir.parent() {
         ensure_dir(parent)?;
     }
-    match fs::create_dir(dir) {
+    match super::perms::create_dir(dir) {
         Ok(()) => {}
         // Another process made it meanwhile.
         Err(e) if e.kind() == io::ErrorKind::AlreadyExists && dir.is_dir() => return Ok(()),
@@ -450,6 +452,25 @@ mod tests {
         assert_eq!(sync, 2, "FULL");
         assert_eq!(user_version(&conn).unwrap(), 1);
         conn.execute("INSERT INTO t VALUES ('a', 1)", []).unwrap();
+    }
+
+    #[test]
+    fn a_new_db_and_its_wal_and_shm_are_owner_only() {
+        use std::os::unix::fs::MetadataExt;
+        let dir = tempfile::tempdir().unwrap();
+        let sub = dir.path().join("a/b");
+        ensure_dir(&sub).unwrap();
+        let path = sub.join("x.db");
+        let pool = DbPool::new();
+        let conn = pool.get(&path, &TEST_SCHEMA, true).unwrap().unwrap();
+        conn.execute("INSERT INTO t VALUES ('a', 1)", []).unwrap();
+        for p in [dir.path().join("a"), sub.clone()] {
+            assert_eq!(fs::metadata(&p).unwrap().mode() & 0o777, 0o700, "{p:?}");
+        }
+        for suffix in ["", "-wal", "-shm"] {
+            let p = PathBuf::from(format!("{}{suffix}", path.display()));
+            assert_eq!(fs::metadata(&p).unwrap().mode() & 0o777, 0o600, "{p:?}");
+        }
     }
 
     #[test]

@@ -246,7 +246,7 @@ fn record(root: &Path, file: &Path, fingerprint: &str) -> Result<Option<String>,
     let written = OpenOptions::new()
         .read(true)
         .write(true)
-        .mode(0o644)
+        .mode(super::perms::FILE_MODE)
         .custom_flags(libc::O_TMPFILE)
         .open(root)
         .and_then(|mut f| {

@@ -112,7 +112,7 @@ impl IntentLog {
         let mut file = OpenOptions::new()
             .read(true)
             .write(true)
-            .mode(0o640)
+            .mode(super::perms::FILE_MODE)
             .custom_flags(libc::O_TMPFILE)
             .open(&self.tmp)
             .map_err(|e| StoreError::io("creating an O_TMPFILE file in", &self.tmp, e))?;

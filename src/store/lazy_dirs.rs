@@ -3,7 +3,6 @@
 //! user than its workers.
 
 use super::StoreError;
-use std::fs;
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
@@ -26,7 +25,8 @@ impl LazyDirs {
     pub fn ensure(&self) -> Result<(), StoreError> {
         if self.ready.get().is_none() {
             for dir in &self.dirs {
-                fs::create_dir_all(dir).map_err(|e| StoreError::io("creating", dir, e))?;
+                super::perms::create_dir_all(dir)
+                    .map_err(|e| StoreError::io("creating", dir, e))?;
             }
             let _ = self.ready.set(());
         }

@@ -136,8 +136,10 @@ impl ObjectStore {
     }
 
     fn object_dir(&self, account: &str, container: &str, object: &str) -> PathBuf {
-        let hash = self.hash_path.object(account, container, object);
-        self.objects.join(&hash[29..]).join(hash)
+        object_dir_in(
+            &self.objects,
+            &self.hash_path.object(account, container, object),
+        )
     }
 
     /// The newest version's file of each kind, by timestamp.
@@ -467,7 +469,7 @@ impl ObjectStore {
         OpenOptions::new()
             .read(true)
             .write(true)
-            .mode(0o640)
+            .mode(super::perms::FILE_MODE)
             .custom_flags(libc::O_TMPFILE)
             .open(&self.tmp)
             .map_err(|e| StoreError::io("creating an O_TMPFILE file in", &self.tmp, e))
@@ -498,7 +500,7 @@ impl ObjectStore {
     /// concurrent failed write removes it as empty: then make it again.
     fn make_dir_and_link(file: &File, dir: &Path, dest: &Path) -> Result<(), PutError> {
         for _ in 0..3 {
-            fs::create_dir_all(dir).map_err(|e| StoreError::io("creating", dir, e))?;
+            super::perms::create_dir_all(dir).map_err(|e| StoreError::io("creating", dir, e))?;
             match crate::core::os::link_anonymous(file, dest) {
                 Ok(()) => return Ok(()),
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
@@ -538,6 +540,13 @@ pub fn content_md5(file: &File, size: u64) -> io::Result<String> {
         offset += want as u64;
     }
     Ok(crate::core::hex::hex(&md5.finalize()))
+}
+
+/// The directory of the object whose `name_hash` is `hash` (32 hex digits;
+/// anything shorter gets a directory of its own in the `objects` root, never
+/// a panic) under `objects`.
+pub fn object_dir_in(objects: &Path, hash: &str) -> PathBuf {
+    objects.join(hash.get(29..).unwrap_or(hash)).join(hash)
 }
 
 /// Hex MD5 of "/a/c/o": spreads objects evenly and keeps every name, however

@@ -94,7 +94,8 @@ impl Quarantine {
             };
             if !dir.join(name).exists() {
                 let created = !dir.exists();
-                fs::create_dir_all(&dir).map_err(|e| StoreError::io("creating", &dir, e))?;
+                super::perms::create_dir_all(&dir)
+                    .map_err(|e| StoreError::io("creating", &dir, e))?;
                 if created {
                     sync_dir(&self.dir)?;
                 }
@@ -163,7 +164,8 @@ fn write_record(dir: &Path, ts: Timestamp, from: &Path, ev: &Evidence) -> Result
         "object": object,
     });
     let path = dir.join(format!("{}.json", ts.normal()));
-    let mut file = File::create(&path).map_err(|e| StoreError::io("creating", &path, e))?;
+    let mut file =
+        super::perms::create_file(&path).map_err(|e| StoreError::io("creating", &path, e))?;
     file.write_all(record.to_string().as_bytes())
         .and_then(|()| file.write_all(b"\n"))
         .and_then(|()| file.sync_all())

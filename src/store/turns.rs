@@ -39,7 +39,7 @@ pub fn claim(next: &AtomicU64, now: u64, interval: u64) -> bool {
 pub enum NodeJob {
     /// Crash recovery's passes after a process's first (recovery.rs).
     Recovery,
-    /// The expiry sweep (expiry.rs).
+    /// The expiry sweep, and the token reaper on the same turn (expiry.rs).
     ExpirySweep,
 }
 

@@ -6,12 +6,12 @@
 //! for callers that do not own the account.
 
 use crate::core::constraints::RESELLER_PREFIX;
-use crate::core::http::{Host, Request, Response};
+use crate::core::http::{Request, Response};
 use crate::node::vhost::Vhost;
 use crate::store::StoreError;
 use crate::swift::acl::{AccountAcl, ContainerAcl};
 use crate::swift::auth::Caller;
-use crate::swift::error::storage_error;
+use crate::swift::error::ApiError;
 use crate::swift::names::Target;
 
 /// Where the account ACL is kept, in the account's metadata.
@@ -152,15 +152,13 @@ pub fn check(
     req: &Request<'_>,
     target: &Target,
     caller: &Caller,
-    host: &mut dyn Host,
-) -> Result<Grant, Response> {
+) -> Result<Grant, ApiError> {
     // Tempauth validates this header whoever sends it, before deciding.
     if let Some(data) = req.header(ACCOUNT_ACL_KEY) {
         if let Err(why) = AccountAcl::parse(data) {
-            return Err(Response::error(
-                400,
-                &format!("X-Account-Access-Control invalid: {why}\n\nInput: {data}"),
-            ));
+            return Err(ApiError::bad_request(format!(
+                "X-Account-Access-Control invalid: {why}\n\nInput: {data}"
+            )));
         }
     }
     let level = Level::of(target);
@@ -171,15 +169,13 @@ pub fn check(
     }
     let container_acl = match (target, container_acl_key(level, req.method)) {
         (Target::Container { container, .. } | Target::Object { container, .. }, Some(key)) => {
-            match vh.catalog.container_info(account, container) {
-                Ok(info) => info.and_then(|i| {
-                    i.metadata
-                        .iter()
-                        .find(|(n, _)| n == key)
-                        .map(|(_, v)| ContainerAcl::parse(v))
-                }),
-                Err(e) => return Err(storage_error(host, &e)),
-            }
+            let info = vh.catalog.container_info(account, container)?;
+            info.and_then(|i| {
+                i.metadata
+                    .iter()
+                    .find(|(n, _)| n == key)
+                    .map(|(_, v)| ContainerAcl::parse(v))
+            })
         }
         _ => None,
     };
@@ -194,7 +190,7 @@ pub fn check(
             .and_then(|(_, v)| AccountAcl::parse(v).ok().flatten()))
     };
     let referer = req.header("Referer");
-    match decide(
+    let decided = decide(
         caller,
         account,
         level,
@@ -202,11 +198,8 @@ pub fn check(
         referer,
         container_acl.as_ref(),
         account_acl,
-    ) {
-        Ok(Ok(grant)) => Ok(grant),
-        Ok(Err(denied)) => Err(Response::error(denied.status, "")),
-        Err(e) => Err(storage_error(host, &e)),
-    }
+    )?;
+    decided.map_err(|denied| ApiError::status_only(denied.status))
 }
 
 /// A non-owner's request loses the owner headers it carries, as Swift's

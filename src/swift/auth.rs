@@ -4,10 +4,11 @@
 //! Tokens are shared by all of the host's worker processes through files
 //! under `<root>/tokens/` (`store::tokens`).
 
-use crate::core::http::{Host, Request, Response};
+use crate::core::http::{Request, Response};
 use crate::node::apache_auth::{ApacheUser, Mode};
 use crate::node::config::UserEntry;
 use crate::node::vhost::Vhost;
+use crate::swift::error::ApiError;
 
 /// The caller of one request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,12 +81,12 @@ fn first_nonempty<'r>(req: &'r Request<'_>, names: [&str; 2]) -> Option<&'r str>
 
 /// `GET /auth/v1.0`: exchanges a user and key for a token and storage URL.
 /// Only GET, as tempauth (HEAD is 405 too).
-pub fn handle_auth(vh: &Vhost, req: &Request<'_>, host: &mut dyn Host) -> Response {
+pub fn handle_auth(vh: &Vhost, req: &Request<'_>) -> Result<Response, ApiError> {
     if req.method != "GET" {
-        return Response::error(405, "");
+        return Err(ApiError::status_only(405));
     }
     if !vh.config.apache_auth.tokens_allowed() {
-        return Response::error(401, "");
+        return Err(ApiError::status_only(401));
     }
     let login = first_nonempty(req, ["X-Auth-User", "X-Storage-User"]);
     let key = first_nonempty(req, ["X-Auth-Key", "X-Storage-Pass"]);
@@ -96,10 +97,13 @@ pub fn handle_auth(vh: &Vhost, req: &Request<'_>, host: &mut dyn Host) -> Respon
         .filter(|a| !a.is_empty() && a.bytes().all(|b| b.is_ascii_graphic() && b != b'"'))
         .unwrap_or("unknown");
     let refused = || {
-        Response::error(401, "").with_header("Www-Authenticate", format!("Swift realm=\"{realm}\""))
+        ApiError::from(
+            Response::error(401, "")
+                .with_header("Www-Authenticate", format!("Swift realm=\"{realm}\"")),
+        )
     };
     let (Some(login), Some(key)) = (login, key) else {
-        return refused();
+        return Err(refused());
     };
     let user = vh
         .config
@@ -107,12 +111,9 @@ pub fn handle_auth(vh: &Vhost, req: &Request<'_>, host: &mut dyn Host) -> Respon
         .iter()
         .find(|u| u.login == login && constant_time_eq(u.key.as_bytes(), key.as_bytes()));
     let Some(user) = user else {
-        return refused();
+        return Err(refused());
     };
-    let (token, life) = match vh.tokens.issue(&user.login) {
-        Ok(t) => t,
-        Err(e) => return crate::swift::error::storage_error(host, &e),
-    };
+    let (token, life) = vh.tokens.issue(&user.login)?;
     let url = format!("{}://{}/v1/{}", req.scheme, req.host, user.account);
     let body = serde_json::json!({ "storage": { "default": "local", "local": url } }).to_string();
     let mut resp = Response::text(200, body);
@@ -122,19 +123,14 @@ pub fn handle_auth(vh: &Vhost, req: &Request<'_>, host: &mut dyn Host) -> Respon
         .header("X-Auth-Token", token.clone())
         .header("X-Storage-Token", token)
         .header("X-Auth-Token-Expires", life.to_string());
-    resp
+    Ok(resp)
 }
 
 /// Resolves the request to a caller: by its token; else by the user the
 /// host authenticated, when StowageApacheAuth is on (403 if unmapped); else
 /// anonymous. Err(401) for a token that is unknown, expired or whose user
 /// is gone.
-pub fn authenticate(
-    vh: &Vhost,
-    req: &Request<'_>,
-    account: &str,
-    host: &mut dyn Host,
-) -> Result<Caller, Response> {
+pub fn authenticate(vh: &Vhost, req: &Request<'_>, account: &str) -> Result<Caller, ApiError> {
     let apache = &vh.config.apache_auth;
     // An empty token is no token (tempauth treats the caller as anonymous).
     let token = req
@@ -148,16 +144,16 @@ pub fn authenticate(
         return apache
             .user(req.remote_user)
             .map(|u| Caller::User(Identity::of_apache(u)))
-            .ok_or_else(|| Response::error(403, ""));
+            .ok_or_else(|| ApiError::status_only(403));
     };
     let unauthorized = || {
-        Response::error(401, "")
-            .with_header("Www-Authenticate", format!("Swift realm=\"{account}\""))
+        ApiError::from(
+            Response::error(401, "")
+                .with_header("Www-Authenticate", format!("Swift realm=\"{account}\"")),
+        )
     };
-    let login = match vh.tokens.lookup(token) {
-        Ok(Some(login)) => login,
-        Ok(None) => return Err(unauthorized()),
-        Err(e) => return Err(crate::swift::error::storage_error(host, &e)),
+    let Some(login) = vh.tokens.lookup(token)? else {
+        return Err(unauthorized());
     };
     // A user removed from the configuration loses access with their tokens.
     vh.config

@@ -7,8 +7,9 @@ use crate::node::expiry;
 use crate::node::integrity::{self, Pending, Suspect, Verdict, VerifiedStream, VERIFY_FIRST_MAX};
 use crate::node::verify_once::Checked;
 use crate::node::vhost::Vhost;
-use crate::store::catalog::{ListingEntry, ListingQuery, ObjectRecord};
+use crate::store::catalog::{ListingEntry, ListingQuery};
 use crate::store::objects::{NewObject, ObjectMeta, OpenObject, PutError};
+use crate::store::write::WriteError;
 use crate::store::{StoreError, Timestamp};
 use crate::swift::conditional::{self, Outcome};
 use crate::swift::error::storage_error;
@@ -350,7 +351,8 @@ pub(crate) enum Source<'f> {
 }
 
 /// Writes a new version and records it in its container (and in the expiry
-/// index when it expires). The container must exist.
+/// index when it expires), by the store's write protocol
+/// (`store::write`). The container must exist.
 pub(crate) fn store(
     vh: &Vhost,
     (account, container, object): (&str, &str, &str),
@@ -358,95 +360,55 @@ pub(crate) fn store(
     source: Source<'_>,
     host: &mut dyn Host,
 ) -> Result<ObjectMeta, Response> {
+    let names = [account, container, object];
     // Checkpoints (gate::admission): a writer admitted before the write
     // limit was cut steps back here, before creating its files, and again
     // before its catalog commit, while more writers are at work than the
     // cut limit allows; it holds nothing another request waits for there.
     host.checkpoint();
-    // File first, row second: a crash in between is repaired by recovery.
-    let intent = match vh.intents.begin(&[account, container, object]) {
-        Ok(i) => i,
-        Err(e) => return Err(storage_error(host, &e)),
-    };
-    if let Some(at) = new_delete_at(&new.meta) {
-        if let Err(e) = vh.expiring.add(at, account, container, object) {
-            return Err(storage_error(host, &e));
-        }
-    }
-    let stored = match source {
-        Source::Client(len) => {
-            let mut body = ExactBody {
-                inner: BodyReader::new(host),
-                remaining: len,
+    let written = vh
+        .writer()
+        .begin(names, new, new_delete_at(&new.meta))
+        .and_then(|mut w| {
+            let stored = match source {
+                Source::Client(len) => {
+                    let mut body = ExactBody {
+                        inner: BodyReader::new(host),
+                        remaining: len,
+                    };
+                    w.publish(&mut body, len)?
+                }
+                Source::File(file, len) => w.publish(&mut file.take(len), Some(len))?,
             };
-            vh.objects
-                .put(account, container, object, &mut body, new, len)
-        }
-        Source::File(file, len) => {
-            let mut body = file.take(len);
-            vh.objects
-                .put(account, container, object, &mut body, new, Some(len))
-        }
-    };
-    let stored = match stored {
-        Ok(m) => m,
+            host.checkpoint();
+            let mut report = |msg: &str| host.log(LogLevel::Warn, msg);
+            w.record(stored, &mut report)
+        });
+    written.map_err(|e| write_error(host, e))
+}
+
+/// After a write: drops the expiry markers of the versions it replaced.
+pub(crate) fn settle_markers(vh: &Vhost, names: (&str, &str, &str), host: &mut dyn Host) {
+    let mut report = |msg: &str| host.log(LogLevel::Warn, msg);
+    vh.writer()
+        .settle_markers([names.0, names.1, names.2], &mut report);
+}
+
+/// The answer to a write that did not become the current version.
+fn write_error(host: &mut dyn Host, e: WriteError) -> Response {
+    match e {
         // A newer (or same-timestamp) version won: Swift's proxy answers 202.
-        Err(PutError::Conflict) => {
-            intent.settle();
-            return Err(Response::new(202));
-        }
-        // Failed before publishing: nothing to reconcile.
-        Err(e @ (PutError::BodyRead(_) | PutError::EtagMismatch { .. } | PutError::TooLarge)) => {
-            intent.settle();
-            return Err(put_error(host, e));
-        }
+        WriteError::Superseded => Response::new(202),
+        WriteError::ContainerGone => Response::error(404, ""),
         // Another name's object holds the directory: never replaced (Swift's
         // object server answers DiskFileCollision with 403).
-        Err(PutError::Store(e @ StoreError::NameCollision { .. })) => {
-            intent.settle();
+        WriteError::Put(PutError::Store(e @ StoreError::NameCollision { .. })) => {
             host.log(LogLevel::Warn, &format!("write refused: {e}"));
-            return Err(Response::error(403, ""));
+            Response::error(403, "")
         }
-        // Maybe after publishing: the intent stays for recovery.
-        Err(e) => return Err(put_error(host, e)),
-    };
-    let rec = ObjectRecord {
-        name: object.to_string(),
-        timestamp: stored.timestamp,
-        size: stored.size,
-        content_type: stored.content_type.clone(),
-        etag: stored.etag.clone(),
-    };
-    host.checkpoint();
-    match vh.catalog.object_put(account, container, &rec) {
-        Ok(true) => {
-            // Older versions go only once the new row is recorded; if we die
-            // first, recovery retires them.
-            vh.objects
-                .retire_older(account, container, object, stored.timestamp);
-            intent.settle();
-        }
-        Ok(false) => {
-            // The container was deleted while we wrote: take the object back.
-            match vh
-                .objects
-                .delete(account, container, object, Timestamp::now())
-            {
-                Ok(_) | Err(PutError::Conflict) => intent.settle(),
-                Err(_) => drop(intent),
-            }
-            return Err(Response::error(404, ""));
-        }
-        Err(e) => {
-            // Unrecorded (e.g. the disk filled up): the previous version
-            // stays. The intent stays too: should the discard not happen,
-            // recovery reconciles file and row.
-            vh.objects
-                .discard(account, container, object, stored.timestamp);
-            return Err(storage_error(host, &e));
-        }
+        WriteError::Put(e) => put_error(host, e),
+        WriteError::Store(e) => storage_error(host, &e),
     }
-    Ok(stored)
 }
 
 fn new_delete_at(meta: &[(String, Vec<u8>)]) -> Option<u64> {
@@ -550,19 +512,25 @@ fn post(
         Ok(None) => return Response::error(404, ""),
         Err(e) => return storage_error(host, &e),
     }
-    if let Some(at) = new_delete_at(&meta) {
-        if let Err(e) = vh.expiring.add(at, account, container, object) {
-            return storage_error(host, &e);
-        }
+    let ts = Timestamp::now();
+    let marker = match new_delete_at(&meta) {
+        Some(at) => match vh.expiring.add(at, ts, account, container, object) {
+            Ok(m) => Some(m),
+            Err(e) => return storage_error(host, &e),
+        },
+        None => None,
+    };
+    let posted = vh
+        .objects
+        .post(account, container, object, ts, content_type, &meta);
+    if let Ok(Some(_)) = posted {
+        settle_markers(vh, (account, container, object), host);
+    } else if let Some(m) = &marker {
+        // 404, 409 or an error: this metadata is not the object's.
+        vh.expiring
+            .withdraw(&vh.objects, m, [account, container, object]);
     }
-    match vh.objects.post(
-        account,
-        container,
-        object,
-        Timestamp::now(),
-        content_type,
-        &meta,
-    ) {
+    match posted {
         Ok(Some(_)) => Response::new(202),
         Ok(None) => Response::error(404, ""),
         Err(e) => put_error(host, e),
@@ -601,6 +569,7 @@ fn delete(
         }
         Err(e) => return put_error(host, e),
     };
+    settle_markers(vh, (account, container, object), host);
     match vh.catalog.object_delete(account, container, object, ts) {
         Ok(_) => intent.settle(),
         // The files are gone but the row stays: the intent stays for

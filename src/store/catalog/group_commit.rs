@@ -10,9 +10,10 @@
 //! returns before the batch holding its item has run, so durability is what
 //! the batch function gives each item.
 
+use parking_lot::{Condvar, Mutex};
 use std::collections::{HashMap, VecDeque};
 use std::hash::Hash;
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::Arc;
 
 /// Most items one batch takes: bounds the transaction and how much longer
 /// the leader waits for the others' rows.
@@ -45,7 +46,7 @@ impl<K: Eq + Hash + Clone, T, R> GroupCommit<K, T, R> {
     /// Drops every queue; each child calls this after fork (no thread of
     /// the child can be inside `submit` yet).
     pub fn clear(&self) {
-        lock(&self.queues).clear();
+        self.queues.lock().clear();
     }
 
     /// Runs `item` in a batch of `run`, which gets the items in queue order
@@ -59,7 +60,8 @@ impl<K: Eq + Hash + Clone, T, R> GroupCommit<K, T, R> {
         lost: impl Fn() -> R,
     ) -> R {
         let queue = Arc::clone(
-            lock(&self.queues)
+            self.queues
+                .lock()
                 .entry(key.clone())
                 .or_insert_with(|| Arc::new(Queue::new())),
         );
@@ -73,7 +75,7 @@ impl<K: Eq + Hash + Clone, T, R> GroupCommit<K, T, R> {
 
     #[cfg(test)]
     pub fn queue_count(&self) -> usize {
-        lock(&self.queues).len()
+        self.queues.lock().len()
     }
 }
 
@@ -98,7 +100,7 @@ impl<K: Eq + Hash + Clone, T, R> Drop for User<'_, K, T, R> {
     fn drop(&mut self) {
         // Clones are only made under this lock, so a count of 1 (the map's)
         // cannot grow meanwhile.
-        let mut queues = lock(&self.map.queues);
+        let mut queues = self.map.queues.lock();
         drop(self.queue.take());
         if queues
             .get(self.key)
@@ -123,7 +125,7 @@ impl<T, R> Queue<T, R> {
     }
 
     fn wait_or_lead(&self, item: T, run: &dyn Fn(Vec<T>) -> Vec<R>, lost: &dyn Fn() -> R) -> R {
-        let mut state = lock(&self.state);
+        let mut state = self.state.lock();
         let id = state.next_id;
         state.next_id += 1;
         state.pending.push_back((id, item));
@@ -132,10 +134,7 @@ impl<T, R> Queue<T, R> {
                 return result;
             }
             if state.leading {
-                state = self
-                    .published
-                    .wait(state)
-                    .unwrap_or_else(|poisoned| poisoned.into_inner());
+                self.published.wait(&mut state);
                 continue;
             }
             state.leading = true;
@@ -150,7 +149,7 @@ impl<T, R> Queue<T, R> {
             };
             lead.results = Some(run(items));
             drop(lead);
-            state = lock(&self.state);
+            state = self.state.lock();
         }
     }
 }
@@ -168,7 +167,7 @@ struct Lead<'a, T, R> {
 impl<T, R> Drop for Lead<'_, T, R> {
     fn drop(&mut self) {
         let mut results = self.results.take().unwrap_or_default().into_iter();
-        let mut state = lock(&self.queue.state);
+        let mut state = self.queue.state.lock();
         for id in self.ids.drain(..) {
             let result = results.next().unwrap_or_else(self.lost);
             state.results.insert(id, result);
@@ -177,12 +176,6 @@ impl<T, R> Drop for Lead<'_, T, R> {
         drop(state);
         self.queue.published.notify_all();
     }
-}
-
-/// A panic elsewhere leaves the guarded data consistent (every change to it
-/// is a single step), so keep going.
-fn lock<V>(m: &Mutex<V>) -> MutexGuard<'_, V> {
-    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 #[cfg(test)]
@@ -222,9 +215,9 @@ mod tests {
     #[test]
     fn a_panicking_leader_releases_its_followers() {
         let gc: GroupCommit<u8, u64, u64> = GroupCommit::new();
-        let caught = std::panic::catch_unwind(|| {
+        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             gc.submit(&1, 7, |_| panic!("boom"), || u64::MAX);
-        });
+        }));
         assert!(caught.is_err());
         // The queue is usable again, and short result lists become lost().
         assert_eq!(gc.submit(&1, 3, |_| Vec::new(), || 99), 99);

@@ -187,8 +187,8 @@ pub fn handle(
     // The source is read as a GET by the same caller would be.
     let mut as_get = req.clone();
     as_get.method = "GET";
-    if let Err(resp) = access::check(vh, &as_get, &src, caller, host) {
-        return resp;
+    if let Err(e) = access::check(vh, &as_get, &src, caller) {
+        return e.respond(host);
     }
     let (sa, sc, so) = (&plan.source.0, &plan.source.1, &plan.source.2);
     let obj = match object::open_live(vh, sa, sc, so) {
@@ -204,8 +204,8 @@ pub fn handle(
     }
     let mut as_put = req.clone();
     as_put.method = "PUT";
-    if let Err(resp) = access::check(vh, &as_put, &dst, caller, host) {
-        return resp;
+    if let Err(e) = access::check(vh, &as_put, &dst, caller) {
+        return e.respond(host);
     }
     let (da, dc, dobj) = (&plan.dest.0, &plan.dest.1, &plan.dest.2);
     match vh.catalog.container_info(da, dc) {

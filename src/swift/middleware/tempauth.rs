@@ -22,9 +22,9 @@ impl Middleware for TempAuth {
     ) -> Response {
         let mut resp = match strip_authority(&req.uri) {
             "/auth/v1.0" | "/auth/v1.0/" | "/auth/v1" | "/auth/v1/" => {
-                auth::handle_auth(env.vh, req, host)
+                auth::handle_auth(env.vh, req).unwrap_or_else(|e| e.respond(host))
             }
-            _ => match identify(env, req, host) {
+            _ => match identify(env, req) {
                 Ok(()) => next.run(env, req, host),
                 Err(e) => e.respond(host),
             },
@@ -42,10 +42,10 @@ impl Middleware for TempAuth {
 
 /// Parses the path and query (their errors come first, as in Swift's
 /// proxy) and sets the caller.
-fn identify(env: &mut Env<'_>, req: &Request<'_>, host: &mut dyn Host) -> Result<(), ApiError> {
+fn identify(env: &mut Env<'_>, req: &Request<'_>) -> Result<(), ApiError> {
     let account = env.target(req)?.account().to_string();
     env.query(req)?;
-    env.caller = auth::authenticate(env.vh, req, &account, host)?;
+    env.caller = auth::authenticate(env.vh, req, &account)?;
     Ok(())
 }
 
