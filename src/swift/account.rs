@@ -9,8 +9,8 @@ use crate::store::catalog::AccountInfo;
 use crate::store::Timestamp;
 use crate::swift::access::ACCOUNT_ACL_KEY;
 use crate::swift::acl::AccountAcl;
-use crate::swift::error::storage_error;
-use crate::swift::listing::{self, Format};
+use crate::swift::error::ApiError;
+use crate::swift::listing;
 use crate::swift::query::{listing_query, Query};
 
 pub fn handle(
@@ -20,42 +20,30 @@ pub fn handle(
     account: &str,
     host: &mut dyn Host,
 ) -> Response {
-    match req.method {
-        "HEAD" | "GET" => read(vh, req, q, account, host),
-        "POST" => post(vh, req, account, host),
-        _ => Response::error(405, ""),
-    }
+    let result = match req.method {
+        "HEAD" | "GET" => read(vh, req, q, account),
+        "POST" => post(vh, req, account),
+        _ => Err(ApiError::status_only(405)),
+    };
+    result.unwrap_or_else(|e| e.respond(host))
 }
 
-fn read(vh: &Vhost, req: &Request<'_>, q: &Query, account: &str, host: &mut dyn Host) -> Response {
-    let info = match vh.catalog.account_info(account) {
-        Ok(i) => i,
-        Err(e) => return storage_error(host, &e),
-    };
-    let format = match Format::negotiate(q.get("format"), req.header("Accept")) {
-        Ok(f) => f,
-        Err(406) => return Response::error(406, ""),
-        Err(status) => return Response::error(status, "Invalid Accept header"),
-    };
+fn read(vh: &Vhost, req: &Request<'_>, q: &Query, account: &str) -> Result<Response, ApiError> {
+    let info = vh.catalog.account_info(account)?;
+    let format = listing::format_of(q, req)?;
     if req.is_head() {
         let mut r = Response::new(204);
         stat_headers(&mut r, &info);
         r.header("Content-Type", listing::content_type(format));
-        return r;
+        return Ok(r);
     }
-    let lq = match listing_query(q, ACCOUNT_LISTING_LIMIT) {
-        Ok(l) => l,
-        Err(msg) => return Response::error(412, &msg),
-    };
-    let entries = match vh.catalog.list_containers(account, &lq) {
-        Ok(e) => e,
-        Err(e) => return storage_error(host, &e),
-    };
+    let lq = listing_query(q, ACCOUNT_LISTING_LIMIT).map_err(|msg| ApiError::refused(412, msg))?;
+    let entries = vh.catalog.list_containers(account, &lq)?;
     let mut r = listing::response(format, entries.is_empty(), || {
         listing::render_containers(account, &entries, format)
     });
     stat_headers(&mut r, &info);
-    r
+    Ok(r)
 }
 
 fn stat_headers(r: &mut Response, info: &AccountInfo) {
@@ -72,28 +60,21 @@ fn stat_headers(r: &mut Response, info: &AccountInfo) {
     }
 }
 
-fn post(vh: &Vhost, req: &Request<'_>, account: &str, host: &mut dyn Host) -> Response {
-    let (mut set, mut remove) = match metadata_update(req, "account") {
-        Ok(m) => m,
-        Err(msg) => return Response::error(400, &msg),
-    };
+fn post(vh: &Vhost, req: &Request<'_>, account: &str) -> Result<Response, ApiError> {
+    let (mut set, mut remove) = metadata_update(req, "account").map_err(ApiError::bad_request)?;
     // Validated by the access check already; stored in canonical form. Its
     // bytes must be UTF-8, as everything Swift's account server stores.
     if let Some(data) = req.header_value(ACCOUNT_ACL_KEY) {
         match AccountAcl::parse(data.as_str()) {
-            Ok(_) if !data.is_utf8() => return Response::error(400, NOT_UTF8_METADATA),
+            Ok(_) if !data.is_utf8() => return Err(ApiError::bad_request(NOT_UTF8_METADATA)),
             Ok(Some(acl)) => set.push((ACCOUNT_ACL_KEY.to_string(), acl.format())),
             Ok(None) => remove.push(ACCOUNT_ACL_KEY.to_string()),
-            Err(why) => return Response::error(400, &why),
+            Err(why) => return Err(ApiError::bad_request(why)),
         }
     }
-    match vh
-        .catalog
-        .account_update_meta(account, &set, &remove, Timestamp::now())
-    {
-        Ok(()) => Response::new(204),
-        Err(e) => storage_error(host, &e),
-    }
+    vh.catalog
+        .account_update_meta(account, &set, &remove, Timestamp::now())?;
+    Ok(Response::new(204))
 }
 
 /// Metadata names and values to set (lowercase names), and names to remove.

@@ -9,8 +9,8 @@ use crate::store::intents::Intent;
 use crate::store::{StoreError, Timestamp};
 use crate::swift::account::{metadata_update, MetadataUpdate};
 use crate::swift::acl::clean_container_acl;
-use crate::swift::error::storage_error;
-use crate::swift::listing::{self, Format};
+use crate::swift::error::ApiError;
+use crate::swift::listing;
 use crate::swift::query::{listing_query, Query};
 
 pub fn handle(
@@ -21,13 +21,14 @@ pub fn handle(
     container: &str,
     host: &mut dyn Host,
 ) -> Response {
-    match req.method {
-        "PUT" => put(vh, req, account, container, host),
-        "HEAD" | "GET" => read(vh, req, q, account, container, host),
-        "POST" => post(vh, req, account, container, host),
-        "DELETE" => delete(vh, account, container, host),
-        _ => Response::error(405, ""),
-    }
+    let result = match req.method {
+        "PUT" => put(vh, req, account, container),
+        "HEAD" | "GET" => read(vh, req, q, account, container),
+        "POST" => post(vh, req, account, container),
+        "DELETE" => delete(vh, account, container),
+        _ => Err(ApiError::status_only(405)),
+    };
+    result.unwrap_or_else(|e| e.respond(host))
 }
 
 fn put(
@@ -35,18 +36,11 @@ fn put(
     req: &Request<'_>,
     account: &str,
     container: &str,
-    host: &mut dyn Host,
-) -> Response {
-    let (set, _remove) = match container_update(req) {
-        Ok(m) => m,
-        Err(msg) => return Response::error(400, &msg),
-    };
+) -> Result<Response, ApiError> {
+    let (set, _remove) = container_update(req).map_err(ApiError::bad_request)?;
     // Container DB first, account row second: recovery resyncs the row if
     // we die in between.
-    let intent = match vh.intents.begin(&[account, container]) {
-        Ok(i) => i,
-        Err(e) => return storage_error(host, &e),
-    };
+    let intent = vh.intents.begin(&[account, container])?;
     let outcome = vh
         .catalog
         .container_create(account, container, Timestamp::now(), &set);
@@ -54,8 +48,11 @@ fn put(
         Ok(CreateOutcome::Created) => settled(intent, Response::new(201)),
         Ok(CreateOutcome::Existed) => settled(intent, Response::new(202)),
         // Refused before anything changed (Swift's 400).
-        Err(e @ StoreError::MetadataLimit { .. }) => settled(intent, storage_error(host, &e)),
-        Err(e) => storage_error(host, &e),
+        Err(e @ StoreError::MetadataLimit { .. }) => {
+            intent.settle();
+            Err(e.into())
+        }
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -65,38 +62,29 @@ fn read(
     q: &Query,
     account: &str,
     container: &str,
-    host: &mut dyn Host,
-) -> Response {
-    let info = match vh.catalog.container_info(account, container) {
-        Ok(Some(i)) => i,
-        Ok(None) => return Response::error(404, ""),
-        Err(e) => return storage_error(host, &e),
-    };
-    let format = match Format::negotiate(q.get("format"), req.header("Accept")) {
-        Ok(f) => f,
-        Err(406) => return Response::error(406, ""),
-        Err(status) => return Response::error(status, "Invalid Accept header"),
-    };
+) -> Result<Response, ApiError> {
+    let info = vh
+        .catalog
+        .container_info(account, container)?
+        .ok_or_else(ApiError::not_found)?;
+    let format = listing::format_of(q, req)?;
     if req.is_head() {
         let mut r = Response::new(204);
         stat_headers(&mut r, &info);
         r.header("Content-Type", listing::content_type(format));
-        return r;
+        return Ok(r);
     }
-    let lq = match listing_query(q, CONTAINER_LISTING_LIMIT) {
-        Ok(l) => l,
-        Err(msg) => return Response::error(412, &msg),
-    };
-    let entries = match vh.catalog.list_objects(account, container, &lq) {
-        Ok(Some(e)) => e,
-        Ok(None) => return Response::error(404, ""),
-        Err(e) => return storage_error(host, &e),
-    };
+    let lq =
+        listing_query(q, CONTAINER_LISTING_LIMIT).map_err(|msg| ApiError::refused(412, msg))?;
+    let entries = vh
+        .catalog
+        .list_objects(account, container, &lq)?
+        .ok_or_else(ApiError::not_found)?;
     let mut r = listing::response(format, entries.is_empty(), || {
         listing::render_objects(container, &entries, format)
     });
     stat_headers(&mut r, &info);
-    r
+    Ok(r)
 }
 
 fn stat_headers(r: &mut Response, info: &ContainerInfo) {
@@ -114,19 +102,14 @@ fn post(
     req: &Request<'_>,
     account: &str,
     container: &str,
-    host: &mut dyn Host,
-) -> Response {
-    let (set, remove) = match container_update(req) {
-        Ok(m) => m,
-        Err(msg) => return Response::error(400, &msg),
-    };
-    match vh
-        .catalog
-        .container_update_meta(account, container, &set, &remove, Timestamp::now())
-    {
-        Ok(true) => Response::new(204),
-        Ok(false) => Response::error(404, ""),
-        Err(e) => storage_error(host, &e),
+) -> Result<Response, ApiError> {
+    let (set, remove) = container_update(req).map_err(ApiError::bad_request)?;
+    let found =
+        vh.catalog
+            .container_update_meta(account, container, &set, &remove, Timestamp::now())?;
+    match found {
+        true => Ok(Response::new(204)),
+        false => Err(ApiError::not_found()),
     }
 }
 
@@ -158,30 +141,24 @@ fn container_update(req: &Request<'_>) -> Result<MetadataUpdate, String> {
     Ok((set, remove))
 }
 
-fn delete(vh: &Vhost, account: &str, container: &str, host: &mut dyn Host) -> Response {
-    let intent = match vh.intents.begin(&[account, container]) {
-        Ok(i) => i,
-        Err(e) => return storage_error(host, &e),
-    };
+fn delete(vh: &Vhost, account: &str, container: &str) -> Result<Response, ApiError> {
+    let intent = vh.intents.begin(&[account, container])?;
     let outcome = vh
         .catalog
-        .container_delete(account, container, Timestamp::now());
+        .container_delete(account, container, Timestamp::now())?;
+    intent.settle();
     match outcome {
-        Ok(DeleteOutcome::Deleted) => settled(intent, Response::new(204)),
-        Ok(DeleteOutcome::NotFound) => settled(intent, Response::error(404, "")),
-        Ok(DeleteOutcome::NotEmpty) => settled(
-            intent,
-            Response::error(
-                409,
-                "There was a conflict when trying to complete your request.",
-            ),
-        ),
-        Err(e) => storage_error(host, &e),
+        DeleteOutcome::Deleted => Ok(Response::new(204)),
+        DeleteOutcome::NotFound => Err(ApiError::not_found()),
+        DeleteOutcome::NotEmpty => Err(ApiError::refused(
+            409,
+            "There was a conflict when trying to complete your request.",
+        )),
     }
 }
 
 /// Both steps are done: the intent goes, the response is sent.
-fn settled(intent: Intent, resp: Response) -> Response {
+fn settled(intent: Intent, resp: Response) -> Result<Response, ApiError> {
     intent.settle();
-    resp
+    Ok(resp)
 }

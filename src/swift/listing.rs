@@ -3,8 +3,10 @@
 //! Python's `json.dumps` writes it (ASCII only, ", " and ": " separators),
 //! and XML as ElementTree serialises it.
 
-use crate::core::http::{Response, Segment};
+use crate::core::http::{Request, Response, Segment};
 use crate::store::catalog::{ContainerRecord, ListingEntry, ObjectRecord};
+use crate::swift::error::ApiError;
+use crate::swift::query::Query;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -111,6 +113,15 @@ pub fn response(format: Format, is_empty: bool, render: impl FnOnce() -> Vec<u8>
         r.body.push(Segment::Bytes(render()));
     }
     r
+}
+
+/// The format a listing request asks for (`Format::negotiate`), its
+/// refusal as Swift answers it: 406, or 400 `Invalid Accept header`.
+pub fn format_of(q: &Query, req: &Request<'_>) -> Result<Format, ApiError> {
+    Format::negotiate(q.get("format"), req.header("Accept")).map_err(|status| match status {
+        406 => ApiError::status_only(406),
+        status => ApiError::refused(status, "Invalid Accept header"),
+    })
 }
 
 pub fn content_type(f: Format) -> &'static str {

@@ -12,7 +12,7 @@ use crate::store::objects::{NewObject, ObjectMeta, OpenObject, PutError};
 use crate::store::write::WriteError;
 use crate::store::{StoreError, Timestamp};
 use crate::swift::conditional::{self, Outcome};
-use crate::swift::error::storage_error;
+use crate::swift::error::ApiError;
 use crate::swift::range::{self, ByteRange, RangeOutcome};
 use std::io::{self, Read};
 use std::sync::Arc;
@@ -53,14 +53,17 @@ pub fn handle(
     host: &mut dyn Host,
 ) -> Served {
     let mut pending = None;
-    let resp = match req.method {
+    let result = match req.method {
         "GET" | "HEAD" => get(vh, req, (account, container, object), &mut pending, host),
         "PUT" => put(vh, req, account, container, object, host),
         "POST" => post(vh, req, account, container, object, host),
         "DELETE" => delete(vh, account, container, object, host),
-        _ => Response::error(405, ""),
+        _ => Err(ApiError::status_only(405)),
     };
-    Served { resp, pending }
+    Served {
+        resp: result.unwrap_or_else(|e| e.respond(host)),
+        pending,
+    }
 }
 
 /// Sends a response only after the check it waits for: itself when the
@@ -72,8 +75,8 @@ pub fn settle(vh: &Vhost, served: Served, host: &mut dyn Host) -> Response {
     };
     match p.check(vh, host) {
         Ok(Verdict::Good) => served.resp,
-        Ok(Verdict::Quarantined) => Response::error(404, ""),
-        Err(e) => storage_error(host, &e),
+        Ok(Verdict::Quarantined) => ApiError::not_found().respond(host),
+        Err(e) => ApiError::from(e).respond(host),
     }
 }
 
@@ -83,25 +86,23 @@ fn get(
     names: (&str, &str, &str),
     later_check: &mut Option<Box<Pending>>,
     host: &mut dyn Host,
-) -> Response {
+) -> Result<Response, ApiError> {
     let (account, container, object) = names;
     let obj = match open_live(vh, account, container, object) {
         Ok(Some(o)) => o,
-        Ok(None) => return Response::error(404, ""),
+        Ok(None) => return Err(ApiError::not_found()),
         Err(StoreError::Corrupt { path, detail }) if is_data_file(&path) => {
-            return match integrity::quarantine_unreadable(vh, names, &path, &detail, host) {
-                Ok(()) => Response::error(404, ""),
-                Err(e) => storage_error(host, &e),
-            };
+            integrity::quarantine_unreadable(vh, names, &path, &detail, host)?;
+            return Err(ApiError::not_found());
         }
-        Err(e) => return storage_error(host, &e),
+        Err(e) => return Err(e.into()),
     };
     let last_modified = obj.meta.timestamp.max(obj.meta.meta_timestamp).http_time();
     match conditional::evaluate(req, &obj.meta.etag, last_modified) {
         Outcome::Proceed => {}
-        Outcome::NotModified => return with_object_headers(Response::new(304), &obj.meta),
+        Outcome::NotModified => return Ok(with_object_headers(Response::new(304), &obj.meta)),
         Outcome::PreconditionFailed => {
-            return with_object_headers(Response::error(412, ""), &obj.meta)
+            return Ok(with_object_headers(Response::error(412, ""), &obj.meta))
         }
     }
     let range = range::evaluate(req.header("Range"), obj.meta.size);
@@ -115,12 +116,9 @@ fn get(
     let stream = matches!(range, RangeOutcome::Whole) && large && !known_good;
     let sends = !req.is_head() && !matches!(range, RangeOutcome::Unsatisfiable);
     let later = sends && large && !known_good && matches!(range, RangeOutcome::Partial(_));
-    if sends && !stream && !later && !known_good {
-        match integrity::verify_first(vh, &suspect, &obj, host) {
-            Ok(Verdict::Good) => {}
-            Ok(Verdict::Quarantined) => return Response::error(404, ""),
-            Err(e) => return storage_error(host, &e),
-        }
+    let check_now = sends && !stream && !later && !known_good;
+    if check_now && integrity::verify_first(vh, &suspect, &obj, host)? == Verdict::Quarantined {
+        return Err(ApiError::not_found());
     }
     let meta = obj.meta;
     let file = Arc::new(obj.file);
@@ -153,7 +151,7 @@ fn get(
         RangeOutcome::Unsatisfiable => {
             let mut r = Response::error(416, "");
             r.header("Content-Range", format!("bytes */{}", meta.size));
-            return with_object_headers(r, &meta);
+            return Ok(with_object_headers(r, &meta));
         }
         RangeOutcome::Partial(ranges) if ranges.len() == 1 => {
             let br = ranges[0];
@@ -171,7 +169,7 @@ fn get(
     };
     *later_check = pending;
     r.header("Accept-Ranges", "bytes");
-    with_object_headers(r, &meta)
+    Ok(with_object_headers(r, &meta))
 }
 
 fn is_data_file(path: &std::path::Path) -> bool {
@@ -293,25 +291,17 @@ fn put(
     container: &str,
     object: &str,
     host: &mut dyn Host,
-) -> Response {
+) -> Result<Response, ApiError> {
     if req.content_length.is_none() && !req.chunked {
-        return Response::error(411, "");
+        return Err(ApiError::status_only(411));
     }
     if req.content_length.is_some_and(|n| n > MAX_FILE_SIZE) {
-        return Response::error(413, "Your request is too large.");
+        return Err(ApiError::refused(413, TOO_LARGE));
     }
-    let requested_type = match content_type(req) {
-        Ok(ct) => ct,
-        Err(msg) => return Response::error(400, msg),
-    };
-    let meta = match stored_metadata(req) {
-        Ok(m) => m,
-        Err(msg) => return Response::error(400, &msg),
-    };
-    match vh.catalog.container_info(account, container) {
-        Ok(Some(_)) => {}
-        Ok(None) => return Response::error(404, ""),
-        Err(e) => return storage_error(host, &e),
+    let requested_type = content_type(req).map_err(ApiError::bad_request)?;
+    let meta = stored_metadata(req).map_err(ApiError::bad_request)?;
+    if vh.catalog.container_info(account, container)?.is_none() {
+        return Err(ApiError::not_found());
     }
     match req.header("If-None-Match").map(str::trim) {
         None => {}
@@ -319,10 +309,10 @@ fn put(
             // Another name's file is no object of this name: the write
             // itself refuses it (`store`).
             Ok(None) | Err(StoreError::NameCollision { .. }) => {}
-            Ok(Some(_)) => return Response::error(412, ""),
-            Err(e) => return storage_error(host, &e),
+            Ok(Some(_)) => return Err(ApiError::status_only(412)),
+            Err(e) => return Err(e.into()),
         },
-        Some(_) => return Response::error(400, "If-None-Match only supports *"),
+        Some(_) => return Err(ApiError::bad_request("If-None-Match only supports *")),
     }
     let content_type = match requested_type {
         Some(ct) if !req.header("X-Detect-Content-Type").is_some_and(is_true) => ct.to_string(),
@@ -336,10 +326,8 @@ fn put(
         max_size: MAX_FILE_SIZE,
     };
     let target = (account, container, object);
-    match store(vh, target, &new, Source::Client(req.content_length), host) {
-        Ok(stored) => created(&stored),
-        Err(resp) => resp,
-    }
+    let stored = store(vh, target, &new, Source::Client(req.content_length), host)?;
+    Ok(created(&stored))
 }
 
 /// Where a new object's bytes come from.
@@ -359,7 +347,7 @@ pub(crate) fn store(
     new: &NewObject,
     source: Source<'_>,
     host: &mut dyn Host,
-) -> Result<ObjectMeta, Response> {
+) -> Result<ObjectMeta, ApiError> {
     let names = [account, container, object];
     // Checkpoints (gate::admission): a writer admitted before the write
     // limit was cut steps back here, before creating its files, and again
@@ -395,19 +383,19 @@ pub(crate) fn settle_markers(vh: &Vhost, names: (&str, &str, &str), host: &mut d
 }
 
 /// The answer to a write that did not become the current version.
-fn write_error(host: &mut dyn Host, e: WriteError) -> Response {
+fn write_error(host: &mut dyn Host, e: WriteError) -> ApiError {
     match e {
         // A newer (or same-timestamp) version won: Swift's proxy answers 202.
-        WriteError::Superseded => Response::new(202),
-        WriteError::ContainerGone => Response::error(404, ""),
+        WriteError::Superseded => ApiError::from(Response::new(202)),
+        WriteError::ContainerGone => ApiError::not_found(),
         // Another name's object holds the directory: never replaced (Swift's
         // object server answers DiskFileCollision with 403).
         WriteError::Put(PutError::Store(e @ StoreError::NameCollision { .. })) => {
             host.log(LogLevel::Warn, &format!("write refused: {e}"));
-            Response::error(403, "")
+            ApiError::status_only(403)
         }
         WriteError::Put(e) => put_error(host, e),
-        WriteError::Store(e) => storage_error(host, &e),
+        WriteError::Store(e) => e.into(),
     }
 }
 
@@ -466,26 +454,31 @@ impl<R: Read> Read for ExactBody<R> {
     }
 }
 
-pub(crate) fn put_error(host: &mut dyn Host, e: PutError) -> Response {
+/// Swift's 413 body.
+const TOO_LARGE: &str = "Your request is too large.";
+
+/// The answer to a write the object store refused; a body that broke off
+/// is logged (at info: the client's doing).
+fn put_error(host: &mut dyn Host, e: PutError) -> ApiError {
     match e {
         PutError::EtagMismatch { .. } => {
-            Response::error(422, "The provided ETag does not match the data received.")
+            ApiError::refused(422, "The provided ETag does not match the data received.")
         }
-        PutError::TooLarge => Response::error(413, "Your request is too large."),
-        PutError::Conflict => Response::error(409, ""),
+        PutError::TooLarge => ApiError::refused(413, TOO_LARGE),
+        PutError::Conflict => ApiError::status_only(409),
         PutError::BodyRead(err) if err.kind() == io::ErrorKind::TimedOut => {
             host.log(LogLevel::Info, &format!("request body timed out: {err}"));
             // Swift's proxy answers a client_timeout with 408.
-            Response::error(408, "")
+            ApiError::status_only(408)
         }
         PutError::BodyRead(err) => {
             host.log(
                 LogLevel::Info,
                 &format!("client disconnected while sending the body: {err}"),
             );
-            Response::error(499, "")
+            ApiError::status_only(499)
         }
-        PutError::Store(err) => storage_error(host, &err),
+        PutError::Store(err) => err.into(),
     }
 }
 
@@ -496,28 +489,17 @@ fn post(
     container: &str,
     object: &str,
     host: &mut dyn Host,
-) -> Response {
-    let content_type = match content_type(req) {
-        Ok(ct) => ct,
-        Err(msg) => return Response::error(400, msg),
-    };
-    let meta = match stored_metadata(req) {
-        Ok(m) => m,
-        Err(msg) => return Response::error(400, &msg),
-    };
+) -> Result<Response, ApiError> {
+    let content_type = content_type(req).map_err(ApiError::bad_request)?;
+    let meta = stored_metadata(req).map_err(ApiError::bad_request)?;
     // An expired object is gone for POST too (and its expiry cannot be
     // lifted): Swift answers 404.
-    match open_live(vh, account, container, object) {
-        Ok(Some(_)) => {}
-        Ok(None) => return Response::error(404, ""),
-        Err(e) => return storage_error(host, &e),
+    if open_live(vh, account, container, object)?.is_none() {
+        return Err(ApiError::not_found());
     }
     let ts = Timestamp::now();
     let marker = match new_delete_at(&meta) {
-        Some(at) => match vh.expiring.add(at, ts, account, container, object) {
-            Ok(m) => Some(m),
-            Err(e) => return storage_error(host, &e),
-        },
+        Some(at) => Some(vh.expiring.add(at, ts, account, container, object)?),
         None => None,
     };
     let posted = vh
@@ -531,9 +513,9 @@ fn post(
             .withdraw(&vh.objects, m, [account, container, object]);
     }
     match posted {
-        Ok(Some(_)) => Response::new(202),
-        Ok(None) => Response::error(404, ""),
-        Err(e) => put_error(host, e),
+        Ok(Some(_)) => Ok(Response::new(202)),
+        Ok(None) => Err(ApiError::not_found()),
+        Err(e) => Err(put_error(host, e)),
     }
 }
 
@@ -543,75 +525,67 @@ fn delete(
     container: &str,
     object: &str,
     host: &mut dyn Host,
-) -> Response {
+) -> Result<Response, ApiError> {
     let ts = Timestamp::now();
     // Tombstone first, row second: a crash in between is repaired by recovery.
-    let intent = match vh.intents.begin_or_untracked(&[account, container, object]) {
-        Ok(i) => i,
-        Err(e) => return storage_error(host, &e),
-    };
+    let intent = vh
+        .intents
+        .begin_or_untracked(&[account, container, object])?;
     let expired = match vh.objects.delete(account, container, object, ts) {
         Ok(Some(old)) => expiry::is_expired(&old),
         Ok(None) => {
             // One step only (a row, no file): nothing for recovery.
-            let resp = drop_stranded_row(vh, (account, container, object), ts, host);
+            let dropped = drop_stranded_row(vh, (account, container, object), ts);
             intent.settle();
-            return resp;
+            dropped?;
+            return Err(ApiError::not_found());
         }
         Err(PutError::Conflict) => {
             intent.settle();
-            return put_error(host, PutError::Conflict);
+            return Err(put_error(host, PutError::Conflict));
         }
         // Another name's object: nothing of this name to delete (404).
         Err(PutError::Store(e @ StoreError::NameCollision { .. })) => {
             intent.settle();
-            return storage_error(host, &e);
+            return Err(e.into());
         }
-        Err(e) => return put_error(host, e),
+        Err(e) => return Err(put_error(host, e)),
     };
     settle_markers(vh, (account, container, object), host);
-    match vh.catalog.object_delete(account, container, object, ts) {
-        Ok(_) => intent.settle(),
-        // The files are gone but the row stays: the intent stays for
-        // recovery, and a retried DELETE drops the row too.
-        Err(e) => return storage_error(host, &e),
-    }
+    // The files are gone; if the row cannot be dropped, the intent stays
+    // for recovery, and a retried DELETE drops the row too.
+    vh.catalog.object_delete(account, container, object, ts)?;
+    intent.settle();
     if expired {
         // Deleting an expired object reclaims it, but it was already gone.
-        Response::error(404, "")
+        Err(ApiError::not_found())
     } else {
-        Response::new(204)
+        Ok(Response::new(204))
     }
 }
 
-/// A DELETE of an object no longer on disk: 404. If its container still
-/// lists it (an earlier DELETE removed the files but could not record that,
-/// e.g. on a full disk), the row is dropped now, so a retried DELETE
-/// repairs the listing and counts.
+/// A DELETE of an object no longer on disk (its answer is 404): if its
+/// container still lists it (an earlier DELETE removed the files but could
+/// not record that, e.g. on a full disk), the row is dropped now, so a
+/// retried DELETE repairs the listing and counts.
 fn drop_stranded_row(
     vh: &Vhost,
     (account, container, object): (&str, &str, &str),
     ts: Timestamp,
-    host: &mut dyn Host,
-) -> Response {
+) -> Result<(), StoreError> {
     let q = ListingQuery {
         prefix: object.to_string(),
         limit: 1,
         ..ListingQuery::default()
     };
-    let listed = match vh.catalog.list_objects(account, container, &q) {
-        Ok(Some(rows)) => {
-            matches!(rows.first(), Some(ListingEntry::Item(r)) if r.name == object)
-        }
-        Ok(None) => false,
-        Err(e) => return storage_error(host, &e),
+    let listed = match vh.catalog.list_objects(account, container, &q)? {
+        Some(rows) => matches!(rows.first(), Some(ListingEntry::Item(r)) if r.name == object),
+        None => false,
     };
     if listed {
-        if let Err(e) = vh.catalog.object_delete(account, container, object, ts) {
-            return storage_error(host, &e);
-        }
+        vh.catalog.object_delete(account, container, object, ts)?;
     }
-    Response::error(404, "")
+    Ok(())
 }
 
 fn is_true(v: &str) -> bool {

@@ -15,7 +15,7 @@ use crate::store::Timestamp;
 use crate::swift::access;
 use crate::swift::auth::Caller;
 use crate::swift::conditional::{self, Outcome};
-use crate::swift::error::storage_error;
+use crate::swift::error::ApiError;
 use crate::swift::names::{self, Target};
 use crate::swift::object::{self, Source};
 use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
@@ -164,63 +164,49 @@ pub fn handle(
     caller: &Caller,
     host: &mut dyn Host,
 ) -> Response {
+    copy(vh, req, target, caller, host).unwrap_or_else(|e| e.respond(host))
+}
+
+fn copy(
+    vh: &Vhost,
+    req: &Request<'_>,
+    target: &Target,
+    caller: &Caller,
+    host: &mut dyn Host,
+) -> Result<Response, ApiError> {
     let Target::Object {
         account,
         container,
         object,
     } = target
     else {
-        return Response::error(405, "");
+        return Err(ApiError::status_only(405));
     };
-    let plan = match plan(req, (account, container, object)) {
-        Ok(p) => p,
-        Err(r) => return Response::error(r.status, &r.message),
-    };
-    let src = match object_target(&plan.source) {
-        Ok(t) => t,
-        Err(r) => return r,
-    };
-    let dst = match object_target(&plan.dest) {
-        Ok(t) => t,
-        Err(r) => return r,
-    };
+    let plan = plan(req, (account, container, object))
+        .map_err(|r| ApiError::refused(r.status, r.message))?;
+    let src = object_target(&plan.source)?;
+    let dst = object_target(&plan.dest)?;
     // The source is read as a GET by the same caller would be.
     let mut as_get = req.clone();
     as_get.method = "GET";
-    if let Err(e) = access::check(vh, &as_get, &src, caller) {
-        return e.respond(host);
-    }
+    access::check(vh, &as_get, &src, caller)?;
     let (sa, sc, so) = (&plan.source.0, &plan.source.1, &plan.source.2);
-    let obj = match object::open_live(vh, sa, sc, so) {
-        Ok(Some(o)) => o,
-        Ok(None) => return Response::error(404, ""),
-        Err(e) => return storage_error(host, &e),
-    };
+    let obj = object::open_live(vh, sa, sc, so)?.ok_or_else(ApiError::not_found)?;
     let last_modified = obj.meta.timestamp.max(obj.meta.meta_timestamp);
     match conditional::evaluate(req, &obj.meta.etag, last_modified.http_time()) {
         Outcome::Proceed => {}
-        Outcome::NotModified => return Response::new(304),
-        Outcome::PreconditionFailed => return Response::error(412, ""),
+        Outcome::NotModified => return Ok(Response::new(304)),
+        Outcome::PreconditionFailed => return Err(ApiError::status_only(412)),
     }
     let mut as_put = req.clone();
     as_put.method = "PUT";
-    if let Err(e) = access::check(vh, &as_put, &dst, caller) {
-        return e.respond(host);
-    }
+    access::check(vh, &as_put, &dst, caller)?;
     let (da, dc, dobj) = (&plan.dest.0, &plan.dest.1, &plan.dest.2);
-    match vh.catalog.container_info(da, dc) {
-        Ok(Some(_)) => {}
-        Ok(None) => return Response::error(404, ""),
-        Err(e) => return storage_error(host, &e),
+    if vh.catalog.container_info(da, dc)?.is_none() {
+        return Err(ApiError::not_found());
     }
-    let request_meta = match object::stored_metadata(req) {
-        Ok(m) => m,
-        Err(msg) => return Response::error(400, &msg),
-    };
-    let content_type = match object::content_type(req) {
-        Ok(ct) => ct,
-        Err(msg) => return Response::error(400, msg),
-    };
+    let request_meta = object::stored_metadata(req).map_err(ApiError::bad_request)?;
+    let content_type = object::content_type(req).map_err(ApiError::bad_request)?;
     let fresh = req.header("X-Fresh-Metadata").is_some_and(is_true);
     let new = NewObject {
         timestamp: Timestamp::now(),
@@ -235,17 +221,16 @@ pub fn handle(
         Ok(m) => m,
         // The source's bytes did not hash to its ETag: nothing was stored;
         // hash it again, and quarantine it when it is indeed corrupt.
-        Err(resp) if resp.status == 422 => {
+        Err(e) if e.status() == 422 => {
             let suspect = Suspect::new((sa, sc, so), &obj);
-            return match integrity::verify_first(vh, &suspect, &obj, host) {
-                Ok(Verdict::Quarantined) => Response::error(404, ""),
-                Ok(Verdict::Good) => resp,
-                Err(e) => storage_error(host, &e),
+            return match integrity::verify_first(vh, &suspect, &obj, host)? {
+                Verdict::Quarantined => Err(ApiError::not_found()),
+                Verdict::Good => Err(e),
             };
         }
-        Err(resp) => return resp,
+        Err(e) => return Err(e),
     };
-    copied(&stored, &plan, last_modified)
+    Ok(copied(&stored, &plan, last_modified))
 }
 
 /// Swift's 201 for a copy: the PUT's headers, where it came from, and the
@@ -267,10 +252,10 @@ fn copied(stored: &ObjectMeta, plan: &Plan, src_modified: Timestamp) -> Response
 }
 
 /// Checks the names of one side of the copy as a request path would be.
-fn object_target((a, c, o): &(String, String, String)) -> Result<Target, Response> {
+fn object_target((a, c, o): &(String, String, String)) -> Result<Target, ApiError> {
     names::split_target(&format!("{a}/{c}/{o}"))
         .and_then(|t| names::check_lengths(&t).map(|()| t))
-        .map_err(|e| Response::error(e.status, &e.message))
+        .map_err(|e| ApiError::refused(e.status, e.message))
 }
 
 /// Percent-encodes as Python's `quote` with `/` safe.
