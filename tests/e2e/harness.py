@@ -710,6 +710,17 @@ def users_conf(users: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def server_with_users(users: dict):
+    """A server of a test module's own, with these users; for a module-scoped
+    fixture (`yield from server_with_users(USERS)`). It must stop without a
+    crash line in its error log."""
+    s = start_server(extra_conf=users_conf(users))
+    try:
+        yield s
+    finally:
+        assert not stop_server(s)
+
+
 def start_server(mpm: str = "event", extra_conf: Union[str, Callable, None] = None,
                  extra_server_conf: Union[str, Callable, None] = None,
                  extra_ports: int = 0, loglevel: Optional[str] = None,

@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 
-from harness import HTTP, SwiftCLI, start_server, stop_server, unique, users_conf
+from harness import HTTP, SwiftCLI, server_with_users, unique
 
 USERS = {
     "acx:admin": ("adminkey", True),
@@ -34,11 +34,7 @@ class Caller:
 
 @pytest.fixture(scope="module")
 def srv():
-    s = start_server(extra_conf=users_conf(USERS))
-    try:
-        yield s
-    finally:
-        assert not stop_server(s)
+    yield from server_with_users(USERS)
 
 
 @pytest.fixture(scope="module")

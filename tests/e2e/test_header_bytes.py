@@ -11,7 +11,7 @@ Every test checks that nothing was lost or rewritten."""
 
 import pytest
 
-from harness import build_request, raw_request, start_server, stop_server, unique, users_conf
+from harness import build_request, raw_request, server_with_users, unique
 
 pytestmark = pytest.mark.apache
 
@@ -23,11 +23,7 @@ UTF8 = "café".encode()
 
 @pytest.fixture(scope="module")
 def srv():
-    s = start_server(extra_conf=users_conf(USERS))
-    try:
-        yield s
-    finally:
-        assert not stop_server(s)
+    yield from server_with_users(USERS)
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ import json
 
 import pytest
 
-from harness import start_server, stop_server, unique, users_conf
+from harness import server_with_users, unique
 
 pytestmark = pytest.mark.apache
 
@@ -22,11 +22,7 @@ TOO_LARGE = b"Total metadata too large; max 4096"
 
 @pytest.fixture(scope="module")
 def srv():
-    s = start_server(extra_conf=users_conf(USERS))
-    try:
-        yield s
-    finally:
-        assert not stop_server(s)
+    yield from server_with_users(USERS)
 
 
 @pytest.fixture(scope="module")
