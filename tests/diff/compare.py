@@ -9,7 +9,9 @@ A difference is (aspect, detail, swift_value, stowage_value):
   header-case     same header, names spelled in a different case
   header-value    same header, different value after normalisation
   body            different body after normalisation (detail: json:<paths>,
-                  xml, text or bytes)
+                  xml, html, text or bytes, or "<swift kind>!=<stowage kind>")
+A header-value difference of Content-Type names both media types in its
+detail ("content-type=text/html!=text/plain").
 
 Normalisation replaces what legitimately differs from run to run and server
 to server by a placeholder, and only when the value has the expected format
@@ -159,6 +161,8 @@ def norm_body(resp: Response, port: int) -> tuple:
     except UnicodeDecodeError:
         return "bytes", body
     text = _hostport(text, port)
+    if text.lstrip().lower().startswith(("<html", "<!doctype html")):
+        return "html", text
     if ctype in ("application/xml", "text/xml"):
         text = re.sub(r"<last_modified>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}</last_modified>",
                       "<last_modified><iso-time></last_modified>", text)
@@ -179,7 +183,7 @@ def compare(swift: Response, stowage: Response, swift_port: int, stowage_port: i
             listing: bool = False) -> list:
     if swift.status != stowage.status:
         return [Diff("status", f"{swift.status}!={stowage.status}",
-                     short(swift.error or swift.body, 200), short(stowage.error or stowage.body, 200))]
+                     short(swift.error or swift.body, 600), short(stowage.error or stowage.body, 600))]
     if swift.status < 0:
         return []
     diffs = []
@@ -216,7 +220,11 @@ def compare(swift: Response, stowage: Response, swift_port: int, stowage_port: i
         # bodies differ or are not multipart.
         if n == "content-length" and bodies_equal and _boundary(swift.headers):
             continue
-        diffs.append(Diff("header-value", n, short(", ".join(va)), short(", ".join(vb))))
+        detail = n
+        if n == "content-type":
+            # the media types (no parameters, no spaces) classify the difference
+            detail += "=" + "!=".join(v[0].split(";")[0].strip() or "-" for v in (va, vb))
+        diffs.append(Diff("header-value", detail, short(", ".join(va)), short(", ".join(vb))))
     if not bodies_equal:
         if body_kind_a == "json" and body_kind_b == "json":
             paths = _json_paths(body_a, body_b)
@@ -227,5 +235,5 @@ def compare(swift: Response, stowage: Response, swift_port: int, stowage_port: i
             detail = body_kind_a
         else:
             detail = f"{body_kind_a}!={body_kind_b}"
-        diffs.append(Diff("body", detail, short(body_a), short(body_b)))
+        diffs.append(Diff("body", detail, short(body_a, 3000), short(body_b, 3000)))
     return diffs

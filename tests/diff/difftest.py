@@ -144,17 +144,22 @@ class Side:
         return time.monotonic() - start
 
 
-def settle_swift_accounts(node: SwiftNode) -> float:
+def settle_swift_account(node: SwiftNode, account: str) -> float:
     """Swift's account counters lag its containers' (the container-updater
     reports them, here every second): wait until every container's stats
     are reported, so that account HEAD/GET can be compared exactly."""
     start = time.monotonic()
-    while time.monotonic() - start < SETTLE_TIMEOUT and node.unreported():
+    while node.unreported(account):
+        if time.monotonic() - start > SETTLE_TIMEOUT:
+            print(f"tests/diff: Swift's account counters did not settle in {SETTLE_TIMEOUT}s:\n  "
+                  + "\n  ".join(node.unreported(account)[:5]), file=sys.stderr)
+            break
         time.sleep(0.2)
     return time.monotonic() - start
 
 
-ACCOUNT_PATH = re.compile(r"^/v1/[^/?]+/?(\?.*)?$")
+ACCOUNT_PATH = re.compile(r"^/v1/([^/?]+)/?(\?.*)?$")
+CONTAINER_PATH = re.compile(r"^/v1/([^/?]+)/[^?]")
 
 
 # --------------------------------------------------------------------------
@@ -269,6 +274,7 @@ def run(seqs, sides, node, known, verbose):
     rows = []
     compared = 0
     settle_time = 0.0
+    dirty = set()  # accounts whose containers changed since their last settling
     for seq in seqs:
         for side in sides:
             side.vars = {}
@@ -277,15 +283,27 @@ def run(seqs, sides, node, known, verbose):
                 time.sleep(step.pause)
             if step.settle and step.settle[0] == "gone":
                 settle_time += max(side.settle_gone(*step.settle[1:]) for side in sides)
-            if step.settle or ACCOUNT_PATH.match(step.path):
-                settle_time += settle_swift_accounts(node)
+            acct = ACCOUNT_PATH.match(step.path)
+            if acct and acct.group(1) in dirty:
+                t = settle_swift_account(node, urllib.parse.unquote(acct.group(1)))
+                settle_time += t
+                if os.environ.get("DIFF_DEBUG"):
+                    print(f"settle {acct.group(1)} {t:.2f}s before {seq.id}#{i}", file=sys.stderr)
+                dirty.discard(acct.group(1))
+            cont = CONTAINER_PATH.match(step.path)
+            if cont and (step.method not in ("GET", "HEAD") or step.pause):
+                dirty.add(cont.group(1))  # a write, or objects expiring
+                dirty.update(v for k, v in step.headers
+                             if k.lower() in ("destination-account", "x-copy-from-account"))
             ra = swift.send(step)
             rb = stow.send(step)
             compared += 1
             for d in compare(ra, rb, swift.port, stow.port, listing=step.listing):
                 cls = known.classify(step.case, ra.status, d.aspect, d.detail)
                 rows.append((seq.id, i, step.case, ra.status, step.method, short(step.path, 200),
-                             d.aspect, d.detail, d.swift, d.stowage, cls or "NEW"))
+                             d.aspect, d.detail, d.swift, d.stowage, cls or "NEW",
+                             short("; ".join(f"{k}: {v.decode('utf-8', 'replace') if isinstance(v, bytes) else v}"
+                                             for k, v in step.headers), 300)))
                 if verbose or cls is None:
                     print(f"{'NEW' if cls is None else cls}: {seq.id}#{i} {step.case} {step.method} "
                           f"{short(step.path, 80)} {d.aspect} {d.detail}\n"
@@ -296,7 +314,8 @@ def run(seqs, sides, node, known, verbose):
 def report(rows, compared, known, path: Path, elapsed, started, settle_time, crashes, nseq) -> int:
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", encoding="utf-8") as f:
-        f.write("sequence\tstep\tcase\tstatus\tmethod\tpath\taspect\tdetail\tswift\tstowage\tclass\n")
+        f.write("sequence\tstep\tcase\tstatus\tmethod\tpath\taspect\tdetail\tswift\tstowage\tclass"
+                "\trequest headers\n")
         for r in rows:
             f.write("\t".join(str(x) for x in r) + "\n")
     new = [r for r in rows if r[10] == "NEW"]

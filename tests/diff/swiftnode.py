@@ -79,6 +79,7 @@ class SwiftNode:
         self.dir = Path(workdir or tempfile.mkdtemp(prefix="stowage-diff-swift-"))
         self.procs: list = []
         self.port = 0
+        self._db_account: dict = {}  # container DB -> its account (never changes)
 
     def bin(self, name: str) -> str:
         return str(self.venv / "bin" / name)
@@ -115,7 +116,7 @@ class SwiftNode:
                 raise RuntimeError(f"swift-ring-builder wrote no {kind}.ring.gz")
             extra = ""
             if kind == "container":
-                extra = "[container-updater]\ninterval = 0.25\nslowdown = 0\n"
+                extra = "[container-updater]\ninterval = 0.25\ncontainers_per_second = 0\n"
             (etc / f"{kind}-server.conf").write_text(
                 common + f"bind_port = {port}\n[pipeline:main]\npipeline = {kind}-server\n"
                 f"[app:{kind}-server]\nuse = egg:swift#{kind}\n" + extra)
@@ -181,17 +182,19 @@ class SwiftNode:
             time.sleep(0.2)
         raise RuntimeError(f"swift proxy not healthy after {timeout}s\n" + self.logs())
 
-    def unreported(self) -> int:
+    def unreported(self, account: Optional[str] = None) -> list:
         """Containers whose counters the account does not know yet: rows
         still in a .pending file, or stats the container-updater has not
         reported (its own test, swift/container/updater.py). Swift's
-        account HEAD/GET agrees with its containers when this is 0."""
-        n = 0
+        account HEAD/GET agrees with its containers when this is empty."""
+        out = []
         for db in (self.dir / "srv" / "node").glob("*/containers/*/*/*/*.db"):
+            if account is not None and self._db_account.get(db, account) != account:
+                continue
             pending = Path(str(db) + ".pending")
             try:
                 if pending.exists() and pending.stat().st_size > 0:
-                    n += 1
+                    out.append(f"{db}: pending")
                     continue
                 con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=1)
                 try:
@@ -201,15 +204,18 @@ class SwiftNode:
                         " reported_object_count, reported_bytes_used FROM container_stat").fetchone()
                 finally:
                     con.close()
-            except (OSError, sqlite3.Error):
-                n += 1
+            except (OSError, sqlite3.Error) as e:
+                out.append(f"{db}: {e}")
                 continue
-            if row is None or row[0].startswith("."):
+            if row is None:
+                continue
+            self._db_account[db] = row[0]
+            if row[0].startswith(".") or (account is not None and row[0] != account):
                 continue
             ts = [float(str(v).split("_")[0] or 0) for v in (row[1], row[2], row[5], row[6])]
             if ts[0] > ts[2] or ts[1] > ts[3] or row[3] != row[7] or row[4] != row[8]:
-                n += 1
-        return n
+                out.append(f"{db}: {row}")
+        return out
 
     def logs(self, tail: int = 30) -> str:
         out = []
