@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import re
+import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from typing import Optional
 
@@ -165,7 +166,7 @@ def norm_body(resp: Response, port: int) -> tuple:
         return "html", text
     if ctype in ("application/xml", "text/xml"):
         text = re.sub(r"<last_modified>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}</last_modified>",
-                      "<last_modified><iso-time></last_modified>", text)
+                      "<last_modified>{iso-time}</last_modified>", text)
         return "xml", text
     return "text", text
 
@@ -215,10 +216,10 @@ def compare(swift: Response, stowage: Response, swift_port: int, stowage_port: i
             continue
         if len(va) == 1 and len(vb) == 1 and _close_ints(n, va[0], vb[0]):
             continue
-        # Content-Length follows the body: multipart boundaries of another
-        # length are normalised in the body, so compare it only when the
-        # bodies differ or are not multipart.
-        if n == "content-length" and bodies_equal and _boundary(swift.headers):
+        # Content-Length follows the body: when the bodies differ, that
+        # difference is reported (and classified) instead; multipart
+        # boundaries of another length are normalised in the body.
+        if n == "content-length" and (not bodies_equal or _boundary(swift.headers)):
             continue
         detail = n
         if n == "content-type":
@@ -226,14 +227,61 @@ def compare(swift: Response, stowage: Response, swift_port: int, stowage_port: i
             detail += "=" + "!=".join(v[0].split(";")[0].strip() or "-" for v in (va, vb))
         diffs.append(Diff("header-value", detail, short(", ".join(va)), short(", ".join(vb))))
     if not bodies_equal:
-        if body_kind_a == "json" and body_kind_b == "json":
-            paths = _json_paths(body_a, body_b)
-            detail = "json:" + ",".join(dict.fromkeys(paths))
+        diffs += _body_diffs(body_kind_a, body_a, body_kind_b, body_b)
+    return diffs
+
+
+def _body_diffs(kind_a, a, kind_b, b) -> list:
+    if kind_a == "json" and kind_b == "json":
+        paths = list(dict.fromkeys(_json_paths(a, b)))
+        if isinstance(a, dict) and isinstance(b, dict):
+            # an object (/info): one difference per path, each its own class
+            return [Diff("body", "json:" + p, short(_at(a, p), 600), short(_at(b, p), 600))
+                    for p in paths[:40]]
+        detail = "json:" + ",".join(paths)
+        if len(detail) > 160:
+            detail = detail[:160] + "..."
+        return [Diff("body", detail, short(a, 3000), short(b, 3000))]
+    if kind_a == kind_b == "xml":
+        xa, xb = _xml_tree(a), _xml_tree(b)
+        if xa is not None and xb is not None:
+            paths = list(dict.fromkeys(_json_paths(xa, xb))) or ["format"]
+            detail = "xml:" + ",".join(paths)
             if len(detail) > 160:
                 detail = detail[:160] + "..."
-        elif body_kind_a == body_kind_b:
-            detail = body_kind_a
-        else:
-            detail = f"{body_kind_a}!={body_kind_b}"
-        diffs.append(Diff("body", detail, short(body_a, 3000), short(body_b, 3000)))
-    return diffs
+            return [Diff("body", detail, short(a, 3000), short(b, 3000))]
+    if kind_a == kind_b == "text" and b == a + "\n":
+        detail = "text+newline"  # the same message, Stowage ends it with a newline
+    elif kind_a == kind_b == "text" and not a:
+        detail = "text:empty!=text"
+    elif kind_a == kind_b:
+        detail = kind_a
+    else:
+        detail = f"{kind_a}!={kind_b}"
+    return [Diff("body", detail, short(a, 3000), short(b, 3000))]
+
+
+def _xml_tree(text: str):
+    """A listing's XML as JSON-like data, so that its differences get paths
+    like those of JSON listings: {"@root": tag, "@attrs": {...}, "items":
+    [{"@tag": "object", "name": ..., ...}, ...]}; None if it does not parse."""
+    try:
+        root = ET.fromstring(text.encode("utf-8"))
+    except ET.ParseError:
+        return None
+    items = []
+    for child in root:
+        item = {"@tag": child.tag, **{f"@{k}": v for k, v in child.attrib.items()}}
+        for sub in child:
+            item[sub.tag] = sub.text
+        items.append(item)
+    return {"@root": root.tag, "@attrs": dict(root.attrib), "items": items}
+
+
+def _at(obj, path: str):
+    """The value at a path of _json_paths (dict keys only), or None."""
+    for k in path.split("(")[0].strip("/").split("/"):
+        if not isinstance(obj, dict) or k not in obj:
+            return None
+        obj = obj[k]
+    return obj

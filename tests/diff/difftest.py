@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import collections
-import fnmatch
 import json
 import os
 import re
@@ -169,12 +168,14 @@ CONTAINER_PATH = re.compile(r"^/v1/([^/?]+)/[^?]")
 class Known:
     """tests/diff/KNOWN_DIFFERENCES: one difference class a line,
         CLASS  CASE  STATUS  ASPECT  DETAIL  reason ...
-    CASE, STATUS (Swift's), ASPECT and DETAIL are fnmatch globs, each with
+    CASE, STATUS (Swift's), ASPECT and DETAIL are globs ('*' any text, '?'
+    one character, everything else literal, '[' too), each with
     alternatives separated by '|'. The first matching line names a
-    difference's class."""
+    difference's class; a class may take several lines."""
 
     def __init__(self, path: Path):
         self.rules = []
+        self.hits = collections.Counter()  # rule index -> differences it matched
         for i, line in enumerate(path.read_text().splitlines(), 1):
             line = line.strip()
             if not line or line.startswith("#"):
@@ -182,12 +183,12 @@ class Known:
             parts = line.split(None, 5)
             if len(parts) < 6:
                 raise SystemExit(f"{path}:{i}: want CLASS CASE STATUS ASPECT DETAIL REASON: {line!r}")
-            self.rules.append((parts[0], [p.split("|") for p in parts[1:5]], parts[5]))
+            self.rules.append((parts[0], [_glob(p) for p in parts[1:5]], parts[5]))
 
     def classify(self, *fields):
-        for cls, globs, _ in self.rules:
-            if all(any(fnmatch.fnmatchcase(str(f), g) for g in alts)
-                   for f, alts in zip(fields, globs)):
+        for i, (cls, globs, _) in enumerate(self.rules):
+            if all(g.fullmatch(str(f)) for f, g in zip(fields, globs)):
+                self.hits[i] += 1
                 return cls
         return None
 
@@ -201,6 +202,12 @@ class Known:
 # --------------------------------------------------------------------------
 # The run.
 # --------------------------------------------------------------------------
+
+def _glob(alternatives: str):
+    return re.compile("|".join(
+        "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in alt)
+        for alt in alternatives.split("|")), re.S)
+
 
 def stowage_conf() -> str:
     lines = []

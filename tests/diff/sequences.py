@@ -91,6 +91,8 @@ class Seq:
         return f"{self.id}-{k}"
 
     def add(self, case: str, method: str, path: str, headers=(), body: bytes = b"", **kw) -> Step:
+        if case == "method":
+            case = f"method.{method}"  # which method: each answers differently
         s = Step(f"{self.family}.{case}", method, path, list(headers), body, **kw)
         self.steps.append(s)
         return s
@@ -412,8 +414,13 @@ def fam_object(s: Seq):
                           ("X-Object-Sysmeta-Foo", "bar"), ("X-Backend-Storage-Policy-Index", "0"),
                           ("X-Object-Transient-Sysmeta-Foo", "bar"), ("X-Symlink-Target", "c/o"),
                           ("Content-Type", "text/plain;swift_bytes=5")])
-    s.add("put-variant", "PUT", f"{c}/variant{ext}", [variant], body=data)
-    s.add("head-variant", "HEAD", f"{c}/variant{ext}")
+    cv = f"{s.acct}/{s.name('v')}"
+    s.add("put-container", "PUT", cv)
+    vlabel = variant[0].lower() + ("=" + variant[1].replace(" ", "_") if variant[0] in ("ETag", "Content-Type") else "")
+    if variant[0] == "ETag":
+        vlabel = "etag=" + ("upper" if variant[1].isupper() else "quoted")
+    s.add(f"put-variant:{vlabel}", "PUT", f"{cv}/variant{ext}", [variant], body=data)
+    s.add(f"head-variant:{vlabel}", "HEAD", f"{cv}/variant{ext}")
     s.add("head", "HEAD", o)
     s.add("get", "GET", o)
     s.add("put-if-none-match", "PUT", o, [("If-None-Match", "*")], body=data)
@@ -445,6 +452,7 @@ def fam_object(s: Seq):
     s.add("put-missing-container", "PUT", f"{s.acct}/{s.name('nope')}/o", body=b"x")
     s.add("put-zero", "PUT", f"{c}/zero", body=b"")
     s.add("get-zero", "GET", f"{c}/zero")
+    s.add("head-zero", "HEAD", f"{c}/zero")
     s.add("put-long-name", "PUT", f"{c}/" + "n" * rng.choice([1024 - len(s.name()) - 1,
                                                                  1025 - len(s.name()) - 1]),
           body=b"x")
@@ -457,25 +465,29 @@ def fam_object(s: Seq):
     s.add("get-listing", "GET", f"{c}?format=json", listing=True)
 
 
-def range_header(rng: random.Random, size: int) -> str:
+def range_header(rng: random.Random, size: int) -> tuple:
+    """(Range value, label): the label names the kinds of ranges in it."""
     def one():
         kind = rng.random()
         if kind < 0.3:
             a = rng.randint(0, size + 5)
-            return f"{a}-{a + rng.randint(0, 50)}"
+            return f"{a}-{a + rng.randint(0, 50)}", "closed"
         if kind < 0.45:
-            return f"-{rng.randint(0, size + 5)}"
+            return f"-{rng.randint(0, size + 5)}", "suffix"
         if kind < 0.6:
-            return f"{rng.randint(0, size + 5)}-"
+            return f"{rng.randint(0, size + 5)}-", "open"
         if kind < 0.7:
-            return rng.choice(["0-0", f"{size - 1}-{size - 1}", f"0-{size}", f"{size}-"])
+            return rng.choice(["0-0", f"{size - 1}-{size - 1}", f"0-{size}", f"{size}-"]), "edge"
         if kind < 0.8:
             a = rng.randint(0, size)
-            return f"{a + 5}-{a}"
-        return rng.choice(["", "-", "x-y", "1-2-3", " 0-1", "0 -1", "00-01"])
+            return f"{a + 5}-{a}", "reversed"
+        return rng.choice(["", "-", "x-y", "1-2-3", " 0-1", "0 -1", "00-01"]), "malformed"
     n = rng.choice([1, 1, 1, 2, 3])
     unit = rng.choice(["bytes=", "bytes=", "bytes=", "Bytes=", "bytes =", "items="])
-    return unit + ",".join(one() for _ in range(n))
+    parts = [one() for _ in range(n)]
+    label = ("" if unit == "bytes=" else "unit:" + unit.replace(" ", "_") + ",") + ",".join(
+        sorted({k for _, k in parts}))
+    return unit + ",".join(v for v, _ in parts), label
 
 
 def fam_range(s: Seq):
@@ -487,7 +499,9 @@ def fam_range(s: Seq):
     o = f"{c}/obj"
     s.add("put", "PUT", o, [("Content-Type", "application/octet-stream")], body=data)
     for _ in range(rng.randint(6, 12)):
-        s.add("get", rng.choice(["GET", "GET", "GET", "HEAD"]), o, [("Range", range_header(rng, max(size, 1)))])
+        m = rng.choice(["GET", "GET", "GET", "HEAD"])
+        value, label = range_header(rng, max(size, 1))
+        s.add(f"{m.lower()}:{label}", m, o, [("Range", value)])
     s.add("get-if-range-etag", "GET", o, [("Range", "bytes=0-1"), ("If-Range", md5(data))])
     s.add("get-if-range-wrong", "GET", o, [("Range", "bytes=0-1"), ("If-Range", '"nope"')])
 
@@ -503,21 +517,28 @@ def fam_conditional(s: Seq):
                                       ("lm_minus", "Last-Modified", shift_date(-86400)),
                                       ("lm_plus", "Last-Modified", shift_date(86400))])
     etag = md5(data)
-    values = {
-        "If-Match": [etag, '"' + etag + '"', "*", '"nope"', f'"nope", "{etag}"', etag.upper(), ""],
-        "If-None-Match": [etag, '"' + etag + '"', "*", '"nope"', f'"nope", "{etag}"', "W/\"" + etag + "\""],
-        "If-Modified-Since": ["${lm}", "${lm_minus}", "${lm_plus}", "garbage",
-                              http_date(time.time() + 86400 * 400), "Thu, 01 Jan 1970 00:00:00 GMT"],
-        "If-Unmodified-Since": ["${lm}", "${lm_minus}", "${lm_plus}", "garbage",
-                                "Thu, 01 Jan 1970 00:00:00 GMT"],
+    values = {  # label -> value
+        "If-Match": {"etag": etag, "quoted": '"' + etag + '"', "star": "*", "wrong": '"nope"',
+                     "list": f'"nope", "{etag}"', "upper": etag.upper(), "empty": ""},
+        "If-None-Match": {"etag": etag, "quoted": '"' + etag + '"', "star": "*", "wrong": '"nope"',
+                          "list": f'"nope", "{etag}"', "weak": 'W/"' + etag + '"'},
+        "If-Modified-Since": {"lm": "${lm}", "before": "${lm_minus}", "after": "${lm_plus}",
+                              "garbage": "garbage", "future": http_date(time.time() + 86400 * 400),
+                              "epoch": "Thu, 01 Jan 1970 00:00:00 GMT"},
+        "If-Unmodified-Since": {"lm": "${lm}", "before": "${lm_minus}", "after": "${lm_plus}",
+                                "garbage": "garbage", "epoch": "Thu, 01 Jan 1970 00:00:00 GMT"},
     }
     for _ in range(rng.randint(8, 14)):
-        hdrs = []
-        for h in rng.sample(list(values), rng.choice([1, 1, 2])):
-            hdrs.append((h, rng.choice(values[h])))
+        hdrs, label = [], []
+        for h in sorted(rng.sample(list(values), rng.choice([1, 1, 2]))):
+            k = rng.choice(list(values[h]))
+            hdrs.append((h, values[h][k]))
+            label.append(f"{h.lower()}={k}")
         if rng.random() < 0.2:
             hdrs.append(("Range", "bytes=0-0"))
-        s.add("get", rng.choice(["GET", "GET", "HEAD"]), o, hdrs)
+            label.append("range")
+        m = rng.choice(["GET", "GET", "HEAD"])
+        s.add(f"{m.lower()}:" + "+".join(label), m, o, hdrs)
     s.add("delete-if-match", "DELETE", o, [("If-Match", '"nope"')])
     s.add("post-if-match", "POST", o, [("If-Match", '"nope"')])
 
@@ -719,7 +740,7 @@ def fam_errors(s: Seq):
         ("storage-token-header", "GET", c, [("X-Storage-Token", "${tok}")], ANON),
         ("header-too-long", "PUT", c + "/o", [("X-Object-Meta-Big", "v" * 8193)], OWNER),
         ("trace", "TRACE", c, [], OWNER),
-        ("unknown-method", rng.choice(["PATCH", "FOO", "PROPFIND"]), c + "/o", [], OWNER),
+        ("method", rng.choice(["PATCH", "FOO", "PROPFIND"]), c + "/o", [], OWNER),
         ("options-no-origin", "OPTIONS", c + "/o", [], ANON),
         ("options-origin", "OPTIONS", c + "/o",
          [("Origin", "http://example.com"), ("Access-Control-Request-Method", "GET")], ANON),

@@ -152,6 +152,13 @@ class SwiftNode:
         self.procs.append((name, p))
 
     def start(self, timeout: float = 60.0):
+        try:
+            self._start(timeout)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self, timeout: float):
         self._write_configs()
         etc = self.dir / "etc"
         mc = ["memcached", "-l", HOST, "-p", str(self.mc_port), "-m", "64"]
