@@ -221,7 +221,7 @@ def stowage_conf() -> str:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seed", type=int, default=18)
-    ap.add_argument("--per-family", type=int, default=1,
+    ap.add_argument("--per-family", type=int, default=2,
                     help="sequences per family (the fixed families always have one)")
     ap.add_argument("--families", default="", help="comma-separated families (default: all)")
     ap.add_argument("--only", default="", help="run only these sequence ids (comma-separated)")

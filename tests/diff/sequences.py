@@ -501,7 +501,7 @@ def fam_range(s: Seq):
     for _ in range(rng.randint(6, 12)):
         m = rng.choice(["GET", "GET", "GET", "HEAD"])
         value, label = range_header(rng, max(size, 1))
-        s.add(f"{m.lower()}:{label}", m, o, [("Range", value)])
+        s.add(f"{m.lower()}:{'empty:' if size == 0 else ''}{label}", m, o, [("Range", value)])
     s.add("get-if-range-etag", "GET", o, [("Range", "bytes=0-1"), ("If-Range", md5(data))])
     s.add("get-if-range-wrong", "GET", o, [("Range", "bytes=0-1"), ("If-Range", '"nope"')])
 
@@ -603,9 +603,12 @@ def fam_expiry(s: Seq):
     rng = s.rng
     c = f"{s.acct}/{s.name()}"
     s.add("put-container", "PUT", c)
-    s.add("put-delete-after", "PUT", f"{c}/short", [("X-Delete-After", "1")], body=b"bye")
+    # Expires 3 s after its PUT: the steps up to "get-expired" run before
+    # that (listing-before first), "get-expired" waits until after it.
+    s.add("put-delete-after", "PUT", f"{c}/short", [("X-Delete-After", "3")], body=b"bye")
     s.add("put-delete-at", "PUT", f"{c}/long",
           [("X-Delete-At", str(int(time.time()) + 3600))], body=b"stay")
+    s.add("listing-before", "GET", f"{c}?format=json", listing=True)
     s.add("head-delete-at", "HEAD", f"{c}/long")
     s.add("post-delete-after", "POST", f"{c}/long", [("X-Delete-After", "7200")])
     s.add("head-after-post", "HEAD", f"{c}/long")
@@ -615,8 +618,7 @@ def fam_expiry(s: Seq):
                       ("X-Delete-After", "0"), ("X-Delete-At", str(int(time.time()) + 3600) + ".5")])
     s.add("post-bad", "POST", f"{c}/long", [bad])
     s.add("put-bad", "PUT", f"{c}/bad", [bad], body=b"x")
-    s.add("listing-before", "GET", f"{c}?format=json", listing=True)
-    s.add("get-expired", "GET", f"{c}/short", pause=2.2)
+    s.add("get-expired", "GET", f"{c}/short", pause=3.5)
     s.add("head-expired", "HEAD", f"{c}/short")
     s.add("post-expired", "POST", f"{c}/short", [("X-Object-Meta-A", "b")])
     s.add("copy-expired", "COPY", f"{c}/short", [("Destination", f"{s.name()}/copy")])
