@@ -157,6 +157,23 @@ def settle_swift_account(node: SwiftNode, account: str) -> float:
     return time.monotonic() - start
 
 
+def level(path: str) -> str:
+    """account, container or object for /v1/... paths; auth, info or other."""
+    p = path.split("?", 1)[0]
+    if p.startswith("/auth"):
+        return "auth"
+    if p.startswith(("/info", "/healthcheck")):
+        return "info"
+    parts = p.split("/", 4)  # '', 'v1', account, container, object
+    if len(parts) < 3 or parts[1] != "v1" or not parts[2]:
+        return "other"
+    if len(parts) == 3 or (len(parts) == 4 and not parts[3]):
+        return "account"
+    if len(parts) == 4 or (len(parts) == 5 and not parts[4]):
+        return "container"
+    return "object"
+
+
 ACCOUNT_PATH = re.compile(r"^/v1/([^/?]+)/?(\?.*)?$")
 CONTAINER_PATH = re.compile(r"^/v1/([^/?]+)/[^?]")
 
@@ -169,7 +186,8 @@ class Known:
     """tests/diff/KNOWN_DIFFERENCES: one difference class a line,
         CLASS  CASE  STATUS  ASPECT  DETAIL  reason ...
     CASE, STATUS (Swift's), ASPECT and DETAIL are globs ('*' any text, '?'
-    one character, everything else literal, '[' too), each with
+    one character, everything else literal, '[' too), CASE matched against
+    the case or "<level>/<case>" (Known.classify), each with
     alternatives separated by '|'. The first matching line names a
     difference's class; a class may take several lines."""
 
@@ -185,9 +203,13 @@ class Known:
                 raise SystemExit(f"{path}:{i}: want CLASS CASE STATUS ASPECT DETAIL REASON: {line!r}")
             self.rules.append((parts[0], [_glob(p) for p in parts[1:5]], parts[5]))
 
-    def classify(self, *fields):
+    def classify(self, level: str, case: str, *fields):
+        """CASE globs match the case ("object.put") or the level and the case
+        ("object/object.put"; levels: account, container, object, auth, info,
+        other)."""
         for i, (cls, globs, _) in enumerate(self.rules):
-            if all(g.fullmatch(str(f)) for f, g in zip(fields, globs)):
+            if ((globs[0].fullmatch(case) or globs[0].fullmatch(f"{level}/{case}"))
+                    and all(g.fullmatch(str(f)) for f, g in zip(fields, globs[1:]))):
                 self.hits[i] += 1
                 return cls
         return None
@@ -306,8 +328,9 @@ def run(seqs, sides, node, known, verbose):
             rb = stow.send(step)
             compared += 1
             for d in compare(ra, rb, swift.port, stow.port, listing=step.listing):
-                cls = known.classify(step.case, ra.status, d.aspect, d.detail)
-                rows.append((seq.id, i, step.case, ra.status, step.method, short(step.path, 200),
+                lvl = level(step.path)
+                cls = known.classify(lvl, step.case, ra.status, d.aspect, d.detail)
+                rows.append((seq.id, i, f"{lvl}/{step.case}", ra.status, step.method, short(step.path, 200),
                              d.aspect, d.detail, d.swift, d.stowage, cls or "NEW",
                              short("; ".join(f"{k}: {v.decode('utf-8', 'replace') if isinstance(v, bytes) else v}"
                                              for k, v in step.headers), 300)))
