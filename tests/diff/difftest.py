@@ -31,7 +31,7 @@ sys.path.insert(0, str(HERE))
 
 import harness  # noqa: E402  (tests/e2e/harness.py: Apache control, raw HTTP)
 from compare import Response, compare, short  # noqa: E402
-from sequences import BAD_TOKEN, OWNER, RESELLER, generate  # noqa: E402
+from sequences import BAD_TOKEN, OWNER, generate  # noqa: E402
 from swiftnode import USERS, SwiftNode  # noqa: E402
 
 REQUEST_TIMEOUT = 20.0

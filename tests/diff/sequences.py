@@ -763,7 +763,6 @@ def fam_errors(s: Seq):
 def fam_middleware(s: Seq):
     """Features of Swift's stock pipeline beyond the core API: DLO, SLO,
     symlinks, versioning, quotas, tempurl, bulk, CORS."""
-    rng = s.rng
     cn = s.name()
     c = f"{s.acct}/{cn}"
     s.add("put-container", "PUT", c)
@@ -791,7 +790,6 @@ def fam_middleware(s: Seq):
     s.add("cors-preflight", "OPTIONS", f"{c}/seg/1",
           [("Origin", "http://example.com"), ("Access-Control-Request-Method", "GET")], user=ANON)
     s.add("listing", "GET", f"{c}?format=json", listing=True)
-    rng.random()
 
 
 FAMILIES = {
