@@ -10,7 +10,7 @@ CARGO ?= cargo
 LIB := target/release/libstowage.so
 SHIM := build/mod_stowage.so
 
-.PHONY: all deps lib shim run test test-lint test-unit test-abi test-e2e test-fuzz bench soak clean
+.PHONY: all deps lib shim run test test-lint test-unit test-abi test-e2e test-diff test-fuzz diff bench soak clean
 
 all: lib shim
 
@@ -26,7 +26,7 @@ shim: lib
 run: deps all
 	@scripts/run.sh
 
-test: deps all test-lint test-unit test-abi test-e2e test-fuzz
+test: deps all test-lint test-unit test-abi test-e2e test-diff test-fuzz
 
 # The tree's shape: formatting, clippy's lints, imports only downward
 # through src/'s layers with no circle (docs/architecture.md).
@@ -44,12 +44,24 @@ test-abi: lib
 test-e2e: all
 	@tests/e2e/run.sh
 
+# The differential harness, bounded set: the same generated requests against a
+# real one-node Swift 2.38.3 (installed into build/swift-venv when missing)
+# and against Stowage; a difference not in tests/diff/KNOWN_DIFFERENCES fails.
+test-diff: all
+	@tests/diff/run.sh
+
 # cargo-fuzz targets, FUZZ_SECONDS (30) each; installs cargo-fuzz when missing.
 test-fuzz:
 	@tests/fuzz/run.sh
 
 bench: deps all
 	@bench/run.sh
+
+# The differential harness at length (minutes; DIFF_PER_FAMILY=25 sequences
+# per family): not part of `make test`.
+DIFF_PER_FAMILY ?= 25
+diff: deps all
+	@nice -n 10 tests/diff/run.sh --per-family $(DIFF_PER_FAMILY) --report build/diff/report-long.tsv
 
 # A load (minutes; REQUESTS=500000 by default): niced, and not part of `make test`.
 soak: deps all

@@ -1,0 +1,835 @@
+"""Request sequences for the differential harness, generated from a seed.
+
+A sequence is a list of steps run in order against both servers; each
+family below covers a part of the Swift API reference and draws its names,
+headers, values and query parameters from its own random.Random, seeded by
+"<seed>/<sequence id>", so any sequence can be replayed on its own
+(`--only ID`). Every sequence works in containers (and, for account-level
+families, accounts) named after its id, so sequences do not see each
+other's data and names are the same on both sides.
+
+Header values may refer to per-side values: "${tok}"-style placeholders
+are filled from what that side answered earlier (captures), since ETags of
+equal bodies agree but Last-Modified dates and tokens do not.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import hashlib
+import json
+import random
+import time
+import urllib.parse
+from dataclasses import dataclass, field
+from typing import Callable, Optional
+
+ACCOUNT = "AUTH_test"
+OWNER = "test:tester"
+OTHER = "test2:tester2"
+MEMBER = "test:member"
+RESELLER = "reseller:reseller"
+ANON = None
+BAD_TOKEN = "!bad"
+
+
+@dataclass
+class Step:
+    case: str
+    method: str
+    path: str                       # percent-encoded, sent as is, may carry ?query
+    headers: list = field(default_factory=list)   # [(name, str|bytes)], "${var}" filled per side
+    body: bytes = b""
+    user: Optional[str] = OWNER     # whose token; None: none; BAD_TOKEN: a made-up one
+    chunked: bool = False
+    no_length: bool = False         # a body-less PUT with neither Content-Length nor chunked
+    capture: list = field(default_factory=list)   # [(var, header, fn or None)]
+    settle: Optional[tuple] = None  # ("account", "/v1/AUTH_x") | ("gone", container path, name)
+    pause: float = 0.0              # seconds to wait before sending (expiry)
+    listing: bool = False           # an account/container listing: its ETag is normalised
+
+
+@dataclass
+class Sequence:
+    id: str
+    family: str
+    steps: list
+
+
+def q(name: str) -> str:
+    return urllib.parse.quote(name, safe="/")
+
+
+def qv(value: str) -> str:
+    return urllib.parse.quote(value, safe="")
+
+
+def http_date(t: float) -> str:
+    return email.utils.formatdate(t, usegmt=True)
+
+
+def shift_date(delta: int) -> Callable[[str], str]:
+    def f(v: str) -> str:
+        t = email.utils.parsedate_to_datetime(v).timestamp()
+        return http_date(t + delta)
+    return f
+
+
+def md5(b: bytes) -> str:
+    return hashlib.md5(b).hexdigest()
+
+
+class Seq:
+    def __init__(self, family: str, idx: int, seed: int):
+        self.family = family
+        self.id = f"{family}-{idx:03d}"
+        self.rng = random.Random(f"{seed}/{self.id}")
+        self.steps: list = []
+        self.acct = f"/v1/{ACCOUNT}"
+
+    def name(self, k="c") -> str:
+        return f"{self.id}-{k}"
+
+    def add(self, case: str, method: str, path: str, headers=(), body: bytes = b"", **kw) -> Step:
+        if case == "method":
+            case = f"method.{method}"  # which method: each answers differently
+        s = Step(f"{self.family}.{case}", method, path, list(headers), body, **kw)
+        self.steps.append(s)
+        return s
+
+    def done(self) -> Sequence:
+        return Sequence(self.id, self.family, self.steps)
+
+
+# --------------------------------------------------------------------------
+# Random material.
+# --------------------------------------------------------------------------
+
+WORDS = ["alpha", "beta", "Gamma", "delta", "photos", "2024", "x y", "café", "日本", "a+b",
+         "~tilde", "dot.dot", "UPPER", "z"]
+META_VALUES = ["v", "some value", "MiXeD Case", "café ☃", "  padded  ", "a=b;c", "0",
+               "x" * 256, "comma, separated", "tab\there", "quote\"d"]
+
+
+def meta_name(rng: random.Random) -> str:
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    n = rng.randint(1, 10)
+    s = "".join(rng.choice(letters) for _ in range(n))
+    if rng.random() < 0.4:
+        s += "-" + "".join(rng.choice(letters) for _ in range(rng.randint(1, 5)))
+    style = rng.random()
+    if style < 0.33:
+        return s.title()
+    if style < 0.66:
+        return s
+    return "".join(c.upper() if rng.random() < 0.5 else c for c in s)
+
+
+def meta_value(rng: random.Random) -> bytes:
+    return rng.choice(META_VALUES).encode("utf-8")
+
+
+def object_name(rng: random.Random) -> str:
+    parts = [rng.choice(WORDS) for _ in range(rng.randint(1, 3))]
+    sep = rng.choice(["/", "/", "-", "_"])
+    return sep.join(parts)
+
+
+def body_of(rng: random.Random, n: int) -> bytes:
+    return bytes(rng.getrandbits(8) for _ in range(n))
+
+
+ACCEPTS = [None, None, "application/json", "application/xml", "text/xml", "text/plain",
+           "*/*", "application/json;q=0.5, text/xml", "image/png", "application/*"]
+FORMATS = [None, None, "json", "xml", "plain", "JSON", "txt", "text/xml", "application/json"]
+
+
+def listing_query(rng: random.Random, names: list) -> tuple:
+    """(query string, headers) for a random listing request over `names`."""
+    params = []
+    some = rng.choice(names) if names else "a"
+    if rng.random() < 0.4:
+        params.append(("prefix", some[: rng.randint(0, max(1, len(some)))]))
+    if rng.random() < 0.4:
+        params.append(("delimiter", rng.choice(["/", "-", "_", "a"])))
+    if rng.random() < 0.3:
+        params.append(("marker", rng.choice([some, some[:2], "", "zzz", "0"])))
+    if rng.random() < 0.25:
+        params.append(("end_marker", rng.choice([some, some[:3], "m", "\U0001f600"])))
+    if rng.random() < 0.35:
+        params.append(("limit", str(rng.choice([0, 1, 2, 3, 5, 100, 10000]))))
+    if rng.random() < 0.2:
+        params.append(("reverse", rng.choice(["true", "1", "on", "false", "yes", "no"])))
+    fmt = rng.choice(FORMATS)
+    if fmt:
+        params.append(("format", fmt))
+    rng.shuffle(params)
+    query = "&".join(f"{k}={qv(v)}" for k, v in params)
+    accept = rng.choice(ACCEPTS)
+    return query, ([("Accept", accept)] if accept else [])
+
+
+BAD_LISTING_QUERIES = ["limit=10001", "limit=-1", "limit=abc", "delimiter=ab", "marker=%FF",
+                       "prefix=%FF", "format=foo", "end_marker=%FE%FF", "limit=", "path=x",
+                       "prefix=" + "p" * 1100]
+
+
+def listing_paths(path: str, query: str) -> str:
+    return path + ("?" + query if query else "")
+
+
+# --------------------------------------------------------------------------
+# Families.
+# --------------------------------------------------------------------------
+
+def fam_auth(s: Seq):
+    rng = s.rng
+    s.add("get", "GET", "/auth/v1.0", [("X-Auth-User", OWNER), ("X-Auth-Key", "testing")], user=ANON)
+    s.add("storage-headers", "GET", "/auth/v1.0",
+          [("X-Storage-User", OTHER), ("X-Storage-Pass", "testing2")], user=ANON)
+    s.add("bad-key", "GET", "/auth/v1.0",
+          [("X-Auth-User", OWNER), ("X-Auth-Key", rng.choice(["wrong", "testing ", "TESTING"]))],
+          user=ANON)
+    s.add("unknown-user", "GET", "/auth/v1.0",
+          [("X-Auth-User", rng.choice(["nobody:x", "test:nobody", "tester"])), ("X-Auth-Key", "k")],
+          user=ANON)
+    s.add("no-credentials", "GET", "/auth/v1.0", user=ANON)
+    s.add("only-user", "GET", "/auth/v1.0", [("X-Auth-User", OWNER)], user=ANON)
+    for path in rng.sample(["/auth/v1", "/auth/v1.0/", "/auth/v2.0", "/auth/", "/auth",
+                            "/auth/v1.0?x=1"], 3):
+        s.add("path-variant", "GET", path, [("X-Auth-User", OWNER), ("X-Auth-Key", "testing")],
+              user=ANON)
+    s.add("method", rng.choice(["HEAD", "POST", "PUT"]), "/auth/v1.0",
+          [("X-Auth-User", OWNER), ("X-Auth-Key", "testing")], user=ANON)
+    s.add("member", "GET", "/auth/v1.0", [("X-Auth-User", MEMBER), ("X-Auth-Key", "memberkey")],
+          user=ANON)
+    s.add("reseller", "GET", "/auth/v1.0",
+          [("X-Auth-User", RESELLER), ("X-Auth-Key", "resellerkey")], user=ANON)
+
+
+def fam_info(s: Seq):
+    rng = s.rng
+    s.add("get", "GET", "/info", user=ANON)
+    s.add("head", "HEAD", "/info", user=ANON)
+    s.add("method", rng.choice(["POST", "PUT", "DELETE"]), "/info", user=ANON)
+    s.add("with-token", "GET", "/info")
+    s.add("healthcheck", "GET", "/healthcheck", user=ANON)
+    s.add("healthcheck-head", "HEAD", "/healthcheck", user=ANON)
+    for path in rng.sample(["/", "/v1", "/v1/", "/v2/AUTH_test", "/crossdomain.xml",
+                            "/v1.0/AUTH_test", "/info/x"], 4):
+        s.add("path", "GET", path)
+
+
+def fam_account(s: Seq):
+    """A fresh account (the reseller admin may act on any AUTH_ account;
+    both sides create it on first write): counters, listings, metadata."""
+    rng = s.rng
+    acct = f"/v1/AUTH_{s.id}"
+    R = dict(user=RESELLER)
+    s.add("head-new", "HEAD", acct, **R)
+    s.add("get-new", "GET", acct, **R, listing=True)
+    s.add("get-new-json", "GET", acct + "?format=json", **R, listing=True)
+    names = sorted({object_name(rng).replace("/", "-") for _ in range(rng.randint(3, 7))})
+    for n in names:
+        s.add("put-container", "PUT", f"{acct}/{q(n)}", **R)
+    total = 0
+    for n in rng.sample(names, min(2, len(names))):
+        for i in range(rng.randint(1, 3)):
+            data = body_of(rng, rng.randint(0, 300))
+            total += len(data)
+            s.add("put-object", "PUT", f"{acct}/{q(n)}/o{i}", body=data, **R)
+    s.add("head", "HEAD", acct, settle=("account", acct), **R)
+    for fmt in ["", "?format=json", "?format=xml", "?format=plain"]:
+        s.add("get", "GET", acct + fmt, settle=("account", acct), listing=True, **R)
+    for _ in range(rng.randint(4, 8)):
+        query, hdrs = listing_query(rng, names)
+        s.add("get-query", "GET", listing_paths(acct, query), hdrs, listing=True, **R)
+    for bad in rng.sample(BAD_LISTING_QUERIES, 3):
+        s.add("get-bad-query", "GET", f"{acct}?{bad}", listing=True, **R)
+    # metadata
+    meta = {meta_name(rng): meta_value(rng) for _ in range(rng.randint(1, 4))}
+    s.add("post-meta", "POST", acct, [(f"X-Account-Meta-{k}", v) for k, v in meta.items()], **R)
+    s.add("head-meta", "HEAD", acct, **R)
+    k = rng.choice(list(meta))
+    s.add("post-meta-remove", "POST", acct, [(f"X-Remove-Account-Meta-{k}", "x")], **R)
+    k2 = meta_name(rng)
+    s.add("post-meta-empty", "POST", acct, [(f"X-Account-Meta-{k2}", "")], **R)
+    s.add("head-meta", "HEAD", acct, **R)
+    s.add("get-meta-json", "GET", acct + "?format=json", listing=True, **R)
+    bad = rng.choice([("X-Account-Meta-" + "n" * 129, "v"), ("X-Account-Meta-Long", "v" * 257),
+                      ("X-Account-Meta-", "v")])
+    s.add("post-meta-invalid", "POST", acct, [bad], **R)
+    s.add("post-meta-too-many", "POST", acct,
+          [(f"X-Account-Meta-M{i}", "v") for i in range(91)], **R)
+    # operations an account does not support
+    s.add("put", "PUT", acct, **R)
+    s.add("delete", "DELETE", acct, **R)
+    s.add("method", rng.choice(["COPY", "PATCH", "OPTIONS"]), acct, **R)
+    # callers without rights
+    s.add("head-other-user", "HEAD", acct, user=OTHER)
+    s.add("head-anon", "HEAD", acct, user=ANON)
+    s.add("head-bad-token", "HEAD", acct, user=BAD_TOKEN)
+    # delete containers (one not empty)
+    for n in names:
+        s.add("delete-container", "DELETE", f"{acct}/{q(n)}", **R)
+    s.add("head-end", "HEAD", acct, settle=("account", acct), **R)
+    s.add("get-end", "GET", acct + "?format=json", listing=True, **R)
+
+
+def fam_owner_account(s: Seq):
+    """AUTH_test as its owner: requests whose answers do not depend on the
+    other sequences' containers."""
+    rng = s.rng
+    s.add("head", "HEAD", s.acct, settle=("account", s.acct))
+    s.add("get-prefix", "GET", f"{s.acct}?format=json&prefix={qv(s.id)}", listing=True)
+    c = s.name()
+    s.add("put-container", "PUT", f"{s.acct}/{c}")
+    s.add("get-prefix", "GET", f"{s.acct}?prefix={qv(s.id)}&format={rng.choice(['json', 'xml', 'plain'])}",
+          listing=True)
+    s.add("post-acl-invalid", "POST", s.acct,
+          [("X-Account-Access-Control", rng.choice(['{"read-only": ', '{"bogus": []}', '[]']))])
+    s.add("member-head", "HEAD", s.acct, user=MEMBER)
+    s.add("member-post", "POST", s.acct, [("X-Account-Meta-Member", "x")], user=MEMBER)
+    s.add("delete-container", "DELETE", f"{s.acct}/{c}")
+
+
+def fam_container(s: Seq):
+    rng = s.rng
+    c = f"{s.acct}/{s.name()}"
+    s.add("head-missing", "HEAD", c)
+    s.add("get-missing", "GET", c, listing=True)
+    s.add("post-missing", "POST", c, [("X-Container-Meta-A", "b")])
+    s.add("delete-missing", "DELETE", c)
+    meta = {meta_name(rng): meta_value(rng) for _ in range(rng.randint(0, 4))}
+    hdrs = [(f"X-Container-Meta-{k}", v) for k, v in meta.items()]
+    if rng.random() < 0.5:
+        hdrs.append(("X-Container-Read", rng.choice([".r:*", "test2:tester2", ".r:*,.rlistings"])))
+    s.add("put", "PUT", c, hdrs)
+    s.add("put-again", "PUT", c, [(f"X-Container-Meta-{meta_name(rng)}", meta_value(rng))])
+    s.add("head", "HEAD", c)
+    for fmt in ["", "?format=json", "?format=xml", "?format=plain"]:
+        s.add("get-empty", "GET", c + fmt, listing=True)
+    s.add("post-meta", "POST", c, [(f"X-Container-Meta-{meta_name(rng)}", meta_value(rng))])
+    if meta:
+        k = rng.choice(list(meta))
+        s.add("post-meta-remove", "POST", c, [(f"X-Remove-Container-Meta-{k}", "1")])
+        s.add("post-meta-empty", "POST", c, [(f"X-Container-Meta-{rng.choice(list(meta))}", "")])
+    s.add("head-meta", "HEAD", c)
+    s.add("put-object", "PUT", f"{c}/o1", body=b"hello")
+    s.add("head-after-object", "HEAD", c)
+    bad = rng.choice([("X-Container-Meta-" + "n" * 129, "v"), ("X-Container-Meta-Long", "v" * 257),
+                      ("X-Container-Read", ".r:"), ("X-Container-Write", ".r:*"),
+                      ("X-Container-Read", "bad acl with spaces,,"),
+                      ("X-Container-Meta-Quota-Bytes", "abc")])
+    s.add("post-invalid", "POST", c, [bad])
+    s.add("post-too-many-meta", "POST", c, [(f"X-Container-Meta-M{i}", "v") for i in range(91)])
+    s.add("delete-not-empty", "DELETE", c)
+    s.add("delete-object", "DELETE", f"{c}/o1")
+    s.add("delete", "DELETE", c)
+    s.add("head-deleted", "HEAD", c)
+    s.add("delete-again", "DELETE", c)
+    # names
+    n = rng.choice(["len256", "len257", "caf%C3%A9", "%FF", "a%00b", "%2Fx", "a%2Fb", "-", "%20",
+                    "%20lead", "%E2%98%83", "tr%C3%A8s/slash"])
+    if n.startswith("len"):
+        name = (s.id + "-" + "x" * 300)[: int(n[3:])]
+    else:
+        name = f"{s.id}-{n}"
+    s.add("put-name", "PUT", f"{s.acct}/{name}")
+    s.add("method", rng.choice(["COPY", "PATCH", "OPTIONS", "FOO"]), c)
+
+
+def fam_policy(s: Seq):
+    """X-Storage-Policy: the only policy is Swift's default, Policy-0."""
+    rng = s.rng
+    c = f"{s.acct}/{s.name()}"
+    s.add("put-policy", "PUT", c, [("X-Storage-Policy", rng.choice(["Policy-0", "policy-0"]))])
+    s.add("head", "HEAD", c)
+    s.add("put-object", "PUT", f"{c}/o", body=b"x" * 10)
+    s.add("get-json", "GET", f"{c}?format=json", listing=True)
+    c2 = f"{s.acct}/{s.name('bad')}"
+    s.add("put-unknown-policy", "PUT", c2, [("X-Storage-Policy", rng.choice(["gold", "", "1", "Policy-1"]))])
+    s.add("put-policy-again", "PUT", c, [("X-Storage-Policy", rng.choice(["Policy-0", "gold"]))])
+    s.add("post-policy", "POST", c, [("X-Storage-Policy", "Policy-0")])
+    s.add("put-default-policy", "PUT", f"{s.acct}/{s.name('d')}",
+          [("X-Default-Storage-Policy", "Policy-0")])
+    acct = f"/v1/AUTH_{s.id}"
+    s.add("account-put-container", "PUT", f"{acct}/c", user=RESELLER)
+    s.add("account-put-object", "PUT", f"{acct}/c/o", body=b"abc", user=RESELLER)
+    s.add("account-head", "HEAD", acct, user=RESELLER)
+    s.add("account-get", "GET", acct + "?format=json", user=RESELLER, listing=True)
+    s.add("delete-object", "DELETE", f"{c}/o")
+    s.add("delete", "DELETE", c)
+
+
+def fam_listing(s: Seq):
+    rng = s.rng
+    c = f"{s.acct}/{s.name()}"
+    s.add("put-container", "PUT", c)
+    names = sorted({object_name(rng) for _ in range(rng.randint(5, 12))})
+    ctypes = ["text/plain", "application/json", "image/png", "application/octet-stream",
+              "text/html; charset=utf-8", None]
+    for n in names:
+        ct = rng.choice(ctypes)
+        s.add("put-object", "PUT", f"{c}/{q(n)}", [("Content-Type", ct)] if ct else [],
+              body=body_of(rng, rng.randint(0, 64)))
+    for fmt in ["", "?format=json", "?format=xml", "?format=plain"]:
+        s.add("get", "GET", c + fmt, listing=True)
+    for _ in range(rng.randint(8, 16)):
+        query, hdrs = listing_query(rng, names)
+        s.add("get-query", "GET", listing_paths(c, query), hdrs, listing=True)
+    for bad in rng.sample(BAD_LISTING_QUERIES, 3):
+        s.add("get-bad-query", "GET", f"{c}?{bad}", listing=True)
+    s.add("head-query", "HEAD", f"{c}?format=json&limit=1", listing=True)
+
+
+def fam_object(s: Seq):
+    rng = s.rng
+    c = f"{s.acct}/{s.name()}"
+    s.add("put-container", "PUT", c)
+    ext = rng.choice(["", ".txt", ".json", ".html", ".png", ".tar.gz", ".unknownext"])
+    o = f"{c}/{q(object_name(rng))}{ext}"
+    data = body_of(rng, rng.randint(0, 2048))
+    hdrs = []
+    if rng.random() < 0.6:
+        hdrs.append(("Content-Type", rng.choice(["text/plain", "application/x-thing",
+                                                 "text/plain; charset=utf-8", "image/jpeg"])))
+    if rng.random() < 0.4:
+        hdrs.append(("ETag", md5(data)))
+    meta = {meta_name(rng): meta_value(rng) for _ in range(rng.randint(0, 4))}
+    hdrs += [(f"X-Object-Meta-{k}", v) for k, v in meta.items()]
+    for h, v in [("Content-Disposition", 'attachment; filename="f.bin"'),
+                 ("Content-Encoding", "gzip"), ("Content-Language", "en"),
+                 ("Cache-Control", "no-cache"), ("Expires", "Wed, 01 Jan 2031 00:00:00 GMT"),
+                 ("X-Robots-Tag", "noindex"), ("Access-Control-Allow-Origin", "*"),
+                 ("X-Delete-At", str(int(time.time()) + 86400 * 30))]:
+        if rng.random() < 0.15:
+            hdrs.append((h, v))
+    chunked = rng.random() < 0.3
+    s.add("put", "PUT", o, hdrs, body=data, chunked=chunked)
+    # Headers a server may refuse or treat specially: on an object of their
+    # own, so that a refusal does not change what the later steps see.
+    variant = rng.choice([("ETag", md5(data).upper()), ("ETag", '"' + md5(data) + '"'),
+                          ("X-Detect-Content-Type", "true"), ("X-Static-Large-Object", "true"),
+                          ("X-Object-Sysmeta-Foo", "bar"), ("X-Backend-Storage-Policy-Index", "0"),
+                          ("X-Object-Transient-Sysmeta-Foo", "bar"), ("X-Symlink-Target", "c/o"),
+                          ("Content-Type", "text/plain;swift_bytes=5")])
+    cv = f"{s.acct}/{s.name('v')}"
+    s.add("put-container", "PUT", cv)
+    vlabel = variant[0].lower() + ("=" + variant[1].replace(" ", "_") if variant[0] in ("ETag", "Content-Type") else "")
+    if variant[0] == "ETag":
+        vlabel = "etag=" + ("upper" if variant[1].isupper() else "quoted")
+    s.add(f"put-variant:{vlabel}", "PUT", f"{cv}/variant{ext}", [variant], body=data)
+    s.add(f"head-variant:{vlabel}", "HEAD", f"{cv}/variant{ext}")
+    s.add("head", "HEAD", o)
+    s.add("get", "GET", o)
+    s.add("put-if-none-match", "PUT", o, [("If-None-Match", "*")], body=data)
+    s.add("put-if-none-match-etag", "PUT", o, [("If-None-Match", md5(data))], body=data)
+    # POST replaces the user metadata
+    post = [(f"X-Object-Meta-{meta_name(rng)}", meta_value(rng)) for _ in range(rng.randint(0, 3))]
+    if rng.random() < 0.5:
+        post.append(("Content-Type", rng.choice(["text/x-new", "application/octet-stream"])))
+    if meta and rng.random() < 0.5:
+        post.append((f"X-Remove-Object-Meta-{rng.choice(list(meta))}", "x"))
+    s.add("post", "POST", o, post)
+    s.add("head-after-post", "HEAD", o)
+    s.add("get-after-post", "GET", o)
+    # errors on PUT
+    wrong = md5(data + b"x")
+    err = rng.choice([
+        ("put-bad-etag", [("ETag", wrong)], data, {}),
+        ("put-no-length", [], b"", {"no_length": True}),
+        ("put-huge-length", [("Content-Length", str(5 * 2 ** 30 + 3))], b"", {"no_length": True}),
+        ("put-bad-length", [("Content-Length", "abc")], b"", {"no_length": True}),
+        ("put-meta-too-long", [("X-Object-Meta-" + "n" * 129, "v")], data, {}),
+        ("put-meta-value-too-long", [("X-Object-Meta-Big", "v" * 257)], data, {}),
+        ("put-too-many-meta", [(f"X-Object-Meta-M{i}", "v") for i in range(91)], data, {}),
+        ("put-delete-at-past", [("X-Delete-At", "1000")], data, {}),
+        ("put-delete-after-bad", [("X-Delete-After", rng.choice(["-1", "abc", "1.5"]))], data, {}),
+        ("put-transfer-encoding-bad", [("Transfer-Encoding", "gzip")], data, {}),
+    ])
+    s.add(err[0], "PUT", f"{c}/err", err[1], body=err[2], **err[3])
+    s.add("put-missing-container", "PUT", f"{s.acct}/{s.name('nope')}/o", body=b"x")
+    s.add("put-zero", "PUT", f"{c}/zero", body=b"")
+    s.add("get-zero", "GET", f"{c}/zero")
+    s.add("head-zero", "HEAD", f"{c}/zero")
+    s.add("put-long-name", "PUT", f"{c}/" + "n" * rng.choice([1024 - len(s.name()) - 1,
+                                                                 1025 - len(s.name()) - 1]),
+          body=b"x")
+    s.add("method", rng.choice(["PATCH", "FOO", "OPTIONS"]), o)
+    s.add("delete", "DELETE", o)
+    s.add("get-deleted", "GET", o)
+    s.add("head-deleted", "HEAD", o)
+    s.add("delete-again", "DELETE", o)
+    s.add("post-deleted", "POST", o, [("X-Object-Meta-A", "b")])
+    s.add("get-listing", "GET", f"{c}?format=json", listing=True)
+
+
+def range_header(rng: random.Random, size: int) -> tuple:
+    """(Range value, label): the label names the kinds of ranges in it."""
+    def one():
+        kind = rng.random()
+        if kind < 0.3:
+            a = rng.randint(0, size + 5)
+            return f"{a}-{a + rng.randint(0, 50)}", "closed"
+        if kind < 0.45:
+            return f"-{rng.randint(0, size + 5)}", "suffix"
+        if kind < 0.6:
+            return f"{rng.randint(0, size + 5)}-", "open"
+        if kind < 0.7:
+            return rng.choice(["0-0", f"{size - 1}-{size - 1}", f"0-{size}", f"{size}-"]), "edge"
+        if kind < 0.8:
+            a = rng.randint(0, size)
+            return f"{a + 5}-{a}", "reversed"
+        return rng.choice(["", "-", "x-y", "1-2-3", " 0-1", "0 -1", "00-01"]), "malformed"
+    n = rng.choice([1, 1, 1, 2, 3])
+    unit = rng.choice(["bytes=", "bytes=", "bytes=", "Bytes=", "bytes =", "items="])
+    parts = [one() for _ in range(n)]
+    label = ("" if unit == "bytes=" else "unit:" + unit.replace(" ", "_") + ",") + ",".join(
+        sorted({k for _, k in parts}))
+    return unit + ",".join(v for v, _ in parts), label
+
+
+def fam_range(s: Seq):
+    rng = s.rng
+    c = f"{s.acct}/{s.name()}"
+    s.add("put-container", "PUT", c)
+    size = rng.choice([0, 1, 10, 100, 1000, 3000])
+    data = body_of(rng, size)
+    o = f"{c}/obj"
+    s.add("put", "PUT", o, [("Content-Type", "application/octet-stream")], body=data)
+    for _ in range(rng.randint(6, 12)):
+        m = rng.choice(["GET", "GET", "GET", "HEAD"])
+        value, label = range_header(rng, max(size, 1))
+        s.add(f"{m.lower()}:{'empty:' if size == 0 else ''}{label}", m, o, [("Range", value)])
+    s.add("get-if-range-etag", "GET", o, [("Range", "bytes=0-1"), ("If-Range", md5(data))])
+    s.add("get-if-range-wrong", "GET", o, [("Range", "bytes=0-1"), ("If-Range", '"nope"')])
+
+
+def fam_conditional(s: Seq):
+    rng = s.rng
+    c = f"{s.acct}/{s.name()}"
+    s.add("put-container", "PUT", c)
+    data = body_of(rng, rng.randint(1, 200))
+    o = f"{c}/obj"
+    s.add("put", "PUT", o, body=data)
+    s.add("head", "HEAD", o, capture=[("lm", "Last-Modified", None),
+                                      ("lm_minus", "Last-Modified", shift_date(-86400)),
+                                      ("lm_plus", "Last-Modified", shift_date(86400))])
+    etag = md5(data)
+    values = {  # label -> value
+        "If-Match": {"etag": etag, "quoted": '"' + etag + '"', "star": "*", "wrong": '"nope"',
+                     "list": f'"nope", "{etag}"', "upper": etag.upper(), "empty": ""},
+        "If-None-Match": {"etag": etag, "quoted": '"' + etag + '"', "star": "*", "wrong": '"nope"',
+                          "list": f'"nope", "{etag}"', "weak": 'W/"' + etag + '"'},
+        "If-Modified-Since": {"lm": "${lm}", "before": "${lm_minus}", "after": "${lm_plus}",
+                              "garbage": "garbage", "future": http_date(time.time() + 86400 * 400),
+                              "epoch": "Thu, 01 Jan 1970 00:00:00 GMT"},
+        "If-Unmodified-Since": {"lm": "${lm}", "before": "${lm_minus}", "after": "${lm_plus}",
+                                "garbage": "garbage", "epoch": "Thu, 01 Jan 1970 00:00:00 GMT"},
+    }
+    for _ in range(rng.randint(8, 14)):
+        hdrs, label = [], []
+        for h in sorted(rng.sample(list(values), rng.choice([1, 1, 2]))):
+            k = rng.choice(list(values[h]))
+            hdrs.append((h, values[h][k]))
+            label.append(f"{h.lower()}={k}")
+        if rng.random() < 0.2:
+            hdrs.append(("Range", "bytes=0-0"))
+            label.append("range")
+        m = rng.choice(["GET", "GET", "HEAD"])
+        s.add(f"{m.lower()}:" + "+".join(label), m, o, hdrs)
+    s.add("delete-if-match", "DELETE", o, [("If-Match", '"nope"')])
+    s.add("post-if-match", "POST", o, [("If-Match", '"nope"')])
+
+
+def fam_copy(s: Seq):
+    rng = s.rng
+    c1 = f"{s.acct}/{s.name('a')}"
+    c2 = f"{s.acct}/{s.name('b')}"
+    s.add("put-container", "PUT", c1)
+    s.add("put-container", "PUT", c2)
+    data = body_of(rng, rng.randint(0, 500))
+    src = f"{s.name('a')}/src"
+    meta = {meta_name(rng): meta_value(rng) for _ in range(rng.randint(1, 3))}
+    s.add("put-source", "PUT", f"{s.acct}/{src}",
+          [("Content-Type", "text/x-src"), ("Content-Disposition", "inline")]
+          + [(f"X-Object-Meta-{k}", v) for k, v in meta.items()], body=data)
+    extra = []
+    if rng.random() < 0.4:
+        extra.append(("X-Object-Meta-" + meta_name(rng), meta_value(rng)))
+    if rng.random() < 0.3:
+        extra.append(("X-Fresh-Metadata", rng.choice(["true", "false"])))
+    if rng.random() < 0.3:
+        extra.append(("Content-Type", "text/x-copied"))
+    dest_c = rng.choice([s.name("a"), s.name("b")])
+    s.add("copy", "COPY", f"{s.acct}/{src}", [("Destination", f"{dest_c}/d1")] + extra)
+    s.add("head-copy", "HEAD", f"{s.acct}/{dest_c}/d1")
+    s.add("put-copy-from", "PUT", f"{c2}/d2",
+          [("X-Copy-From", rng.choice([src, "/" + src]))] + extra, body=b"")
+    s.add("get-copy-from", "GET", f"{c2}/d2")
+    s.add("copy-missing-source", "COPY", f"{c1}/missing", [("Destination", f"{s.name('b')}/x")])
+    s.add("copy-missing-dest-container", "COPY", f"{s.acct}/{src}",
+          [("Destination", f"{s.name('nope')}/x")])
+    s.add("copy-bad-destination", "COPY", f"{s.acct}/{src}",
+          [("Destination", rng.choice(["nocontainer", "", "/", "c/"]))])
+    s.add("copy-no-destination", "COPY", f"{s.acct}/{src}")
+    s.add("copy-if-match-wrong", "COPY", f"{s.acct}/{src}",
+          [("Destination", f"{s.name('b')}/d4"), ("If-Match", '"nope"')])
+    s.add("copy-if-match", "COPY", f"{s.acct}/{src}",
+          [("Destination", f"{s.name('b')}/d5"), ("If-Match", md5(data))])
+    s.add("copy-to-self", "COPY", f"{s.acct}/{src}",
+          [("Destination", src), ("X-Object-Meta-Self", "1")])
+    s.add("head-self", "HEAD", f"{s.acct}/{src}")
+    s.add("copy-from-account", "PUT", f"{c2}/d6",
+          [("X-Copy-From", src), ("X-Copy-From-Account", ACCOUNT)], body=b"")
+    s.add("copy-dest-account", "COPY", f"{s.acct}/{src}",
+          [("Destination", f"{s.name('b')}/d7"), ("Destination-Account", "AUTH_test2")])
+    s.add("copy-from-bad", "PUT", f"{c2}/d8", [("X-Copy-From", "nocontainer")], body=b"")
+    s.add("listing", "GET", f"{c2}?format=json", listing=True)
+    # Range on a copy, into a container of its own that nothing lists.
+    c3 = f"{s.acct}/{s.name('r')}"
+    s.add("put-container", "PUT", c3)
+    if rng.random() < 0.5:
+        s.add("copy-range", "COPY", f"{s.acct}/{src}",
+              [("Destination", f"{s.name('r')}/d3"), ("Range", "bytes=0-3")])
+    else:
+        s.add("put-copy-from-range", "PUT", f"{c3}/d3", [("X-Copy-From", src), ("Range", "bytes=0-3")],
+              body=b"")
+    s.add("get-range-copy", "GET", f"{c3}/d3")
+
+
+def fam_expiry(s: Seq):
+    rng = s.rng
+    c = f"{s.acct}/{s.name()}"
+    s.add("put-container", "PUT", c)
+    # Expires 3 s after its PUT: the steps up to "get-expired" run before
+    # that (listing-before first), "get-expired" waits until after it.
+    s.add("put-delete-after", "PUT", f"{c}/short", [("X-Delete-After", "3")], body=b"bye")
+    s.add("put-delete-at", "PUT", f"{c}/long",
+          [("X-Delete-At", str(int(time.time()) + 3600))], body=b"stay")
+    s.add("listing-before", "GET", f"{c}?format=json", listing=True)
+    s.add("head-delete-at", "HEAD", f"{c}/long")
+    s.add("post-delete-after", "POST", f"{c}/long", [("X-Delete-After", "7200")])
+    s.add("head-after-post", "HEAD", f"{c}/long")
+    s.add("post-lifts", "POST", f"{c}/long", [("X-Object-Meta-A", "b")])
+    s.add("head-lifted", "HEAD", f"{c}/long")
+    bad = rng.choice([("X-Delete-At", "1000"), ("X-Delete-At", "abc"), ("X-Delete-After", "-5"),
+                      ("X-Delete-After", "0"), ("X-Delete-At", str(int(time.time()) + 3600) + ".5")])
+    s.add("post-bad", "POST", f"{c}/long", [bad])
+    s.add("put-bad", "PUT", f"{c}/bad", [bad], body=b"x")
+    s.add("get-expired", "GET", f"{c}/short", pause=3.5)
+    s.add("head-expired", "HEAD", f"{c}/short")
+    s.add("post-expired", "POST", f"{c}/short", [("X-Object-Meta-A", "b")])
+    s.add("copy-expired", "COPY", f"{c}/short", [("Destination", f"{s.name()}/copy")])
+    s.add("listing-after", "GET", f"{c}?format=json", settle=("gone", c, "short"), listing=True)
+    s.add("container-head-after", "HEAD", c)
+    s.add("delete-expired", "DELETE", f"{c}/short")
+
+
+ACL_READ = [".r:*", ".r:*,.rlistings", "test2:tester2", "test2", "test:member", ".r:example.com",
+            ".r:.example.com,.rlistings", ".r:-bad.example.com,.r:*", "test2:tester2,.r:*",
+            ".referrer:*", "  test2:tester2 , .r:* ", "*:*", ".rlistings"]
+ACL_WRITE = ["test2:tester2", "test:member", "test2", "test2:tester2,test:member"]
+
+
+def fam_acl(s: Seq):
+    rng = s.rng
+    cn = s.name()
+    c = f"{s.acct}/{cn}"
+    read = rng.choice(ACL_READ)
+    write = rng.choice(ACL_WRITE + [None])
+    hdrs = [("X-Container-Read", read)] + ([("X-Container-Write", write)] if write else [])
+    s.add("put-container", "PUT", c, hdrs)
+    s.add("put-object", "PUT", f"{c}/o1", body=b"data")
+    s.add("head-owner", "HEAD", c)
+    callers = [(OTHER, []), (MEMBER, []), (ANON, []), (ANON, [("Referer", "http://www.example.com/x")]),
+               (ANON, [("Referer", "http://bad.example.com/")]), (BAD_TOKEN, [])]
+    ops = [("get-object", "GET", f"{c}/o1", b""), ("head-object", "HEAD", f"{c}/o1", b""),
+           ("get-listing", "GET", f"{c}?format=json", b""), ("head-container", "HEAD", c, b""),
+           ("put-object", "PUT", f"{c}/new", b"new"), ("post-object", "POST", f"{c}/o1", b""),
+           ("post-container", "POST", c, b""), ("delete-object", "DELETE", f"{c}/new", b"")]
+    for who, extra in callers:
+        label = {OTHER: "other", MEMBER: "member", ANON: "anon", BAD_TOKEN: "badtoken"}[who]
+        if extra:
+            label += "-referer"
+        for case, m, path, body in rng.sample(ops, rng.randint(3, len(ops))):
+            h = list(extra)
+            if case == "post-container":
+                h.append(("X-Container-Read", ".r:*"))
+            s.add(f"{label}.{case}", m, path, h, body=body, user=who,
+                  listing=case == "get-listing")
+    s.add("head-owner-after", "HEAD", c)
+    s.add("remove-read", "POST", c, [("X-Remove-Container-Read", "x")])
+    s.add("head-removed", "HEAD", c)
+    s.add("other.get-after-remove", "GET", f"{c}/o1", user=OTHER)
+    s.add("set-empty-write", "POST", c, [("X-Container-Write", "")])
+    s.add("head-empty-write", "HEAD", c)
+
+
+def fam_account_acl(s: Seq):
+    rng = s.rng
+    acct = f"/v1/AUTH_{s.id}"
+    R = dict(user=RESELLER)
+    s.add("put-container", "PUT", f"{acct}/c", **R)
+    s.add("put-object", "PUT", f"{acct}/c/o", body=b"x", **R)
+    grants = {}
+    for role in ("read-only", "read-write", "admin"):
+        if rng.random() < 0.6:
+            grants[role] = rng.sample([OTHER, MEMBER, "test2", "test"], rng.randint(1, 2))
+    s.add("post-acl", "POST", acct, [("X-Account-Access-Control", json.dumps(grants))], **R)
+    s.add("head-owner", "HEAD", acct, **R)
+    for who in (OTHER, MEMBER):
+        label = "other" if who == OTHER else "member"
+        for case, m, path, h, body in rng.sample([
+                ("head-account", "HEAD", acct, [], b""),
+                ("get-account", "GET", acct + "?format=json", [], b""),
+                ("get-object", "GET", f"{acct}/c/o", [], b""),
+                ("put-object", "PUT", f"{acct}/c/new-{label}", [], b"y"),
+                ("put-container", "PUT", f"{acct}/c-{label}", [], b""),
+                ("post-container-acl", "POST", f"{acct}/c", [("X-Container-Read", ".r:*")], b""),
+                ("post-account-meta", "POST", acct, [("X-Account-Meta-By", label)], b""),
+                ("post-account-acl", "POST", acct, [("X-Account-Access-Control", "{}")], b""),
+                ("delete-object", "DELETE", f"{acct}/c/o", [], b"")], rng.randint(4, 9)):
+            s.add(f"{label}.{case}", m, path, h, body=body, user=who,
+                  listing=case == "get-account")
+    s.add("head-container-owner", "HEAD", f"{acct}/c", **R)
+    s.add("post-acl-invalid", "POST", acct,
+          [("X-Account-Access-Control", rng.choice(['{"read-only": "x"}', '{"nope": []}', "not json"]))],
+          **R)
+    s.add("post-acl-clear", "POST", acct, [("X-Account-Access-Control", "{}")], **R)
+    s.add("head-cleared", "HEAD", acct, **R)
+
+
+NAME_CASES = ["a//b", "a/", "/lead", "a%2Fb", "dir/", "x%20y", "plus+sign", "q%3Fmark", "hash%23",
+              "caf%C3%A9", "%E2%98%83", ".", "..", "a/./b", "a/../b", "%FF", "a%00b", "%01ctrl",
+              "tab%09", "~", "%25", "semi;colon", "amp&er", "eq=al", "space%20end%20",
+              "x" * 1024]
+
+
+def fam_names(s: Seq):
+    rng = s.rng
+    cn = s.name()
+    c = f"{s.acct}/{cn}"
+    s.add("put-container", "PUT", c)
+    for n in rng.sample(NAME_CASES, rng.randint(4, 8)):
+        if n == "x" * 1024:
+            n = "x" * (1024 - len(cn) - 1)
+        s.add("put", "PUT", f"{c}/{n}", body=b"n")
+        s.add("get", "GET", f"{c}/{n}")
+    s.add("listing", "GET", f"{c}?format=json", listing=True)
+    s.add("listing-plain", "GET", c, listing=True)
+
+
+def fam_errors(s: Seq):
+    rng = s.rng
+    c = f"{s.acct}/{s.name()}"
+    s.add("put-container", "PUT", c)
+    acct = f"/v1/AUTH_{s.id}"  # account-level cases: a fresh account (reseller)
+    s.add("put-container-fresh-account", "PUT", f"{acct}/c", user=RESELLER)
+    cases = [
+        ("account-trailing-slash", "GET", acct + "/", [], RESELLER),
+        ("account-double-slash", "GET", acct + "//", [], RESELLER),
+        ("account-head-trailing-slash", "HEAD", acct + "/", [], RESELLER),
+        ("container-trailing-slash", "HEAD", c + "/", [], OWNER),
+        ("other-account", "GET", "/v1/AUTH_test2", [], OWNER),
+        ("other-account-object", "PUT", "/v1/AUTH_test2/c/o", [], OWNER),
+        ("no-prefix-account", "GET", "/v1/foo", [], OWNER),
+        ("v1-only", "GET", "/v1", [], OWNER),
+        ("bad-token", "GET", c, [], BAD_TOKEN),
+        ("anon-container", "GET", c, [], ANON),
+        ("anon-object", "GET", c + "/o", [], ANON),
+        ("storage-token-header", "GET", c, [("X-Storage-Token", "${tok}")], ANON),
+        ("header-too-long", "PUT", c + "/o", [("X-Object-Meta-Big", "v" * 8193)], OWNER),
+        ("trace", "TRACE", c, [], OWNER),
+        ("method", rng.choice(["PATCH", "FOO", "PROPFIND"]), c + "/o", [], OWNER),
+        ("options-no-origin", "OPTIONS", c + "/o", [], ANON),
+        ("options-origin", "OPTIONS", c + "/o",
+         [("Origin", "http://example.com"), ("Access-Control-Request-Method", "GET")], ANON),
+        ("get-with-origin", "GET", c, [("Origin", "http://example.com")], OWNER),
+        ("expect-continue", "PUT", c + "/e", [("Expect", "100-continue")], OWNER),
+        ("long-url", "GET", c + "/" + "u" * 9000, [], OWNER),
+        ("auth-token-and-storage-token", "HEAD", c, [("X-Storage-Token", "bogus")], OWNER),
+        ("x-newest", "GET", c, [("X-Newest", "true")], OWNER),
+        ("content-length-on-get", "GET", c, [("Content-Length", "0")], OWNER),
+        ("invalid-utf8-container", "PUT", s.acct + "/%C3%28", [], OWNER),
+        ("bad-percent", "GET", c + "/%zz", [], OWNER),
+    ]
+    for case, m, path, hdrs, who in rng.sample(cases, rng.randint(10, len(cases))):
+        body = b"e" if case == "expect-continue" else b""
+        s.add(case, m, path, hdrs, body=body, user=who)
+
+
+def fam_middleware(s: Seq):
+    """Features of Swift's stock pipeline beyond the core API: DLO, SLO,
+    symlinks, versioning, quotas, tempurl, bulk, CORS."""
+    cn = s.name()
+    c = f"{s.acct}/{cn}"
+    s.add("put-container", "PUT", c)
+    s.add("put-segment", "PUT", f"{c}/seg/1", body=b"one")
+    s.add("put-segment", "PUT", f"{c}/seg/2", body=b"two")
+    s.add("put-dlo", "PUT", f"{c}/dlo", [("X-Object-Manifest", f"{cn}/seg/")], body=b"")
+    s.add("get-dlo", "GET", f"{c}/dlo")
+    s.add("head-dlo", "HEAD", f"{c}/dlo")
+    s.add("get-dlo-manifest", "GET", f"{c}/dlo?multipart-manifest=get")
+    slo = json.dumps([{"path": f"{cn}/seg/1", "etag": md5(b"one"), "size_bytes": 3}])
+    s.add("put-slo", "PUT", f"{c}/slo?multipart-manifest=put", body=slo.encode())
+    s.add("get-slo", "GET", f"{c}/slo")
+    s.add("put-symlink", "PUT", f"{c}/link", [("X-Symlink-Target", f"{cn}/seg/1")], body=b"")
+    s.add("get-symlink", "GET", f"{c}/link")
+    s.add("put-versions", "PUT", f"{s.acct}/{s.name('v')}", [("X-Versions-Location", s.name("old"))])
+    s.add("head-versions", "HEAD", f"{s.acct}/{s.name('v')}")
+    s.add("put-quota", "PUT", f"{s.acct}/{s.name('q')}", [("X-Container-Meta-Quota-Count", "1")])
+    s.add("put-quota-1", "PUT", f"{s.acct}/{s.name('q')}/1", body=b"1")
+    s.add("put-quota-2", "PUT", f"{s.acct}/{s.name('q')}/2", body=b"2")
+    s.add("tempurl", "GET", f"{c}/seg/1?temp_url_sig={'0' * 40}&temp_url_expires={int(time.time()) + 60}",
+          user=ANON)
+    s.add("bulk-delete", "POST", f"{s.acct}?bulk-delete", [("Content-Type", "text/plain")],
+          body=f"{cn}/seg/2\n".encode())
+    s.add("cors-container", "POST", c, [("X-Container-Meta-Access-Control-Allow-Origin", "*")])
+    s.add("cors-preflight", "OPTIONS", f"{c}/seg/1",
+          [("Origin", "http://example.com"), ("Access-Control-Request-Method", "GET")], user=ANON)
+    s.add("listing", "GET", f"{c}?format=json", listing=True)
+
+
+FAMILIES = {
+    "auth": fam_auth,
+    "info": fam_info,
+    "account": fam_account,
+    "owner-account": fam_owner_account,
+    "container": fam_container,
+    "policy": fam_policy,
+    "listing": fam_listing,
+    "object": fam_object,
+    "range": fam_range,
+    "conditional": fam_conditional,
+    "copy": fam_copy,
+    "expiry": fam_expiry,
+    "acl": fam_acl,
+    "account-acl": fam_account_acl,
+    "names": fam_names,
+    "errors": fam_errors,
+    "middleware": fam_middleware,
+}
+
+# Families whose answer hardly varies with the seed: one sequence is enough.
+FIXED = {"auth", "info", "middleware", "owner-account"}
+# Families that sleep (expiry): fewer of them in long runs.
+SLOW = {"expiry"}
+
+
+def generate(seed: int, per_family: int, families=None) -> list:
+    out = []
+    for fam, fn in FAMILIES.items():
+        if families and fam not in families:
+            continue
+        n = per_family
+        if fam in FIXED:
+            n = 1
+        elif fam in SLOW:
+            n = max(1, min(per_family, (per_family + 3) // 4))
+        for i in range(n):
+            s = Seq(fam, i, seed)
+            fn(s)
+            out.append(s.done())
+    return out
