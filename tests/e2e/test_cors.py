@@ -174,3 +174,41 @@ def test_bad_directives_fail_the_config_test(line, needle):
     assert res.returncode != 0, res
     out = res.stdout + res.stderr
     assert "Syntax error on line 1" in out and needle in out, out
+
+
+@pytest.mark.apache
+def test_preflights_reach_stowage_behind_apaches_own_authentication(server_factory):
+    """A browser's preflight carries no credentials: where Apache itself
+    requires a user, OPTIONS must be left out of the Require (LimitExcept),
+    and then Stowage answers it."""
+    import os
+    import subprocess
+
+    def conf(ctx):
+        htpasswd = ctx.tmp / "htpasswd"
+        subprocess.run(["htpasswd", "-cbB", str(htpasswd), "alice", "pw"], check=True,
+                       capture_output=True)
+        os.chmod(htpasswd, 0o644)
+        return f"""
+StowageApacheAuth On
+StowageApacheUser alice web .admin
+<Location "/v1/AUTH_web">
+    AuthType Basic
+    AuthName "stowage"
+    AuthBasicProvider file
+    AuthUserFile "{htpasswd}"
+    <LimitExcept OPTIONS>
+        Require valid-user
+    </LimitExcept>
+</Location>
+"""
+    srv = server_factory(extra_conf=conf)
+    h = HTTP(srv.port)
+    assert h.request("GET", "/v1/AUTH_web/c/o").status == 401
+    r = h.request("OPTIONS", "/v1/AUTH_web/c/o", {"Origin": "http://a.example",
+                                                   "Access-Control-Request-Method": "GET"})
+    # Stowage's answer (no container, no allowed origin): its refused preflight.
+    assert r.status == 401 and r.body == UNAUTHORIZED, r
+    assert r.header("X-Trans-Id", "").startswith("tx"), r
+    r = h.request("OPTIONS", "/v1/AUTH_web/c/o")
+    assert r.status == 200 and methods(r.header("Allow")) == OBJECT, r
