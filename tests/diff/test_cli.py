@@ -113,3 +113,51 @@ def test_now_mtime_only_for_a_recent_mtime():
                           ("Etag", "x")]) == [("X-Object-Meta-Mtime", "<now>"),
                                               ("X-Object-Meta-Mtime", "1700000000.000000"),
                                               ("Etag", "x")]
+
+
+class FakeSide:
+    def __init__(self, name, port, root: Path):
+        self.name, self.port, self.cli_dir = name, port, root
+        self.tokens = {u: "tok" for u in cli.USERS}
+
+    def raw(self, method, path, headers):
+        return Response(204, "", [], b"")
+
+
+def _sides(tmp_path):
+    a, b = tmp_path / "swift", tmp_path / "stowage"
+    a.mkdir()
+    b.mkdir()
+    return FakeSide("swift", 1111, a), FakeSide("stowage", 2222, b)
+
+
+def test_compare_cmd_exit_alone_and_local_files(tmp_path):
+    sa, sb = _sides(tmp_path)
+    (sa.cli_dir / "got.txt").write_bytes(b"x")
+    (sb.cli_dir / "got.txt").write_bytes(b"y")
+    (sa.cli_dir / "only.txt").write_bytes(b"z")
+    cmd = cli.Cmd("dl", ["download", "c", "o"])
+    rows = cli.compare_cmd(cmd, cli.Result(0, "o\n", ""), cli.Result(1, "", "boom\n"), sa, sb)
+    assert [(r[0], r[1], r[2], r[3]) for r in rows] == [
+        ("cli", 0, "file", "bytes:got.txt"), ("cli", 0, "file", "missing:only.txt"),
+        ("cli", 0, "exit", "0!=1")]
+
+
+def test_compare_cmd_stat_rows_carry_the_head_status_and_level(tmp_path):
+    sa, sb = _sides(tmp_path)
+    cmd = cli.Cmd("st", ["stat", "c"])
+    out_b = STAT_CONTAINER.replace("         Accept-Ranges: bytes\n", "")
+    rows = cli.compare_cmd(cmd, cli.Result(0, STAT_CONTAINER, ""), cli.Result(0, out_b, ""), sa, sb)
+    assert [(r[0], r[1], r[2], r[3]) for r in rows] == [
+        ("container", 204, "header-missing", "accept-ranges")]
+
+
+def test_compare_cmd_output_ports_and_order(tmp_path):
+    sa, sb = _sides(tmp_path)
+    cmd = cli.Cmd("up", ["upload", "c", "a", "b"])
+    ra = cli.Result(0, "a\nb\n", "see http://127.0.0.1:1111/v1\n")
+    rb = cli.Result(0, "b\na\n", "see http://127.0.0.1:2222/v1\n")
+    assert cli.compare_cmd(cmd, ra, rb, sa, sb) == []
+    listing = cli.Cmd("ls", ["list", "c"], ordered=True)
+    rows = cli.compare_cmd(listing, cli.Result(0, "a\nb\n", ""), cli.Result(0, "b\na\n", ""), sa, sb)
+    assert [(r[2], r[3]) for r in rows] == [("stdout", "order")]
