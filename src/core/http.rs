@@ -557,4 +557,43 @@ mod tests {
         assert_eq!(host.header_bytes("X-Bytes"), Some(&b"\xe9"[..]));
         assert_eq!(host.header("X-Text"), Some("v"));
     }
+
+    #[test]
+    fn swob_pages_and_their_length_on_head() {
+        let page = "<html><h1>Not Found</h1><p>The resource could not be found.</p></html>";
+        assert_eq!(swob_page(404).as_deref(), Some(page));
+        assert_eq!(
+            swob_page(500).as_deref(),
+            Some("<html><h1>Internal Error</h1><p>The server has either erred or is incapable of performing the requested operation.</p></html>")
+        );
+        assert_eq!(swob_page(204), None);
+        let r = Response::error(404, "");
+        assert_eq!(r.get_header("Content-Type"), Some(SWOB_CONTENT_TYPE));
+        let mut get = MemHost::default();
+        send(r, &mut get, false).unwrap();
+        assert_eq!(get.out, page.as_bytes());
+        assert_eq!(get.header("Content-Length"), Some("70"));
+        // HEAD: swob makes the page only for a body it sends.
+        let mut head = MemHost::default();
+        send(Response::error(404, ""), &mut head, true).unwrap();
+        assert_eq!(
+            (head.header("Content-Length"), head.out.len()),
+            (Some("0"), 0)
+        );
+        // A message is the text alone, and HEAD announces its length.
+        let mut head = MemHost::default();
+        send(Response::error(412, "Bad URL"), &mut head, true).unwrap();
+        assert_eq!(head.header("Content-Length"), Some("7"));
+        let r = Response::text(400, "X-Delete-At in past");
+        assert_eq!(r.get_header("Content-Type"), Some("text/plain"));
+    }
+
+    #[test]
+    fn answers_without_a_body_announce_zero() {
+        for status in [201, 204, 304] {
+            let mut host = MemHost::default();
+            send(Response::new(status), &mut host, false).unwrap();
+            assert_eq!(host.header("Content-Length"), Some("0"), "{status}");
+        }
+    }
 }
