@@ -547,6 +547,8 @@ typedef struct {
     int passed;                 /* something went down the output filters */
     int dead;                   /* no more output: client gone, or Apache
                                  * already answered (e.g. 413) */
+    const char *content_type;   /* the Content-Type the library sent */
+    int length_zero;            /* it sent Content-Length: 0 */
 } req_ctx;
 
 static int64_t body_fail(req_ctx *ctx, apr_status_t rv, const char *what)
@@ -698,6 +700,7 @@ static void op_add_header(void *vctx, stowage_str name, stowage_str value)
 
     if (name_is(name, "Content-Type")) {
         ap_set_content_type(r, v);
+        ctx->content_type = v;
     }
     else if (name_is(name, "Content-Length")) {
         apr_off_t cl;
@@ -710,11 +713,86 @@ static void op_add_header(void *vctx, stowage_str name, stowage_str value)
             return;
         }
         ap_set_content_length(r, cl);
+        ctx->length_zero = cl == 0;
     }
     else {
         apr_table_addn(r->headers_out,
                        apr_pstrmemdup(r->pool, name.ptr, name.len), v);
     }
+}
+
+/* Swift's answers without a body carry `Content-Length: 0`, and its 204 and
+ * 304 answers their Content-Type too; Apache's HTTP header filter leaves
+ * them out (it drops both from 204 and 304 answers, and a zero
+ * Content-Length from HEAD answers). This filter sits right below it, sees
+ * the header block it wrote (the first brigade), and adds the lines the
+ * library sent that are missing from it. Anything else passes unchanged. */
+#define BODILESS_FILTER "STOWAGE_BODILESS"
+
+typedef struct {
+    const char *content_type;   /* NULL: add no Content-Type */
+} bodiless_ctx;
+
+static apr_status_t bodiless_filter(ap_filter_t *f, apr_bucket_brigade *bb)
+{
+    bodiless_ctx *bc = f->ctx;
+    request_rec *r = f->r;
+    apr_bucket_brigade *rest = NULL;
+    apr_bucket *b;
+    char *flat;
+    const char *head;
+    apr_size_t len;
+
+    ap_remove_output_filter(f);
+    /* The header block, then (for an answer without a body) the EOS. */
+    for (b = APR_BRIGADE_FIRST(bb); b != APR_BRIGADE_SENTINEL(bb);
+         b = APR_BUCKET_NEXT(b)) {
+        if (APR_BUCKET_IS_METADATA(b)) {
+            rest = apr_brigade_split_ex(bb, b, NULL);
+            break;
+        }
+    }
+    if (apr_brigade_pflatten(bb, &flat, &len, r->pool) == APR_SUCCESS
+        && len >= 9 && strncmp(flat, "HTTP/", 5) == 0
+        && memcmp(flat + len - 4, "\r\n\r\n", 4) == 0) {
+        head = apr_pstrmemdup(r->pool, flat, len);
+        apr_brigade_cleanup(bb);
+        apr_brigade_write(bb, NULL, NULL, head, len - 2);
+        if (!ap_strcasestr(head, "\r\nContent-Length:")) {
+            apr_brigade_puts(bb, NULL, NULL, "Content-Length: 0\r\n");
+        }
+        if (bc->content_type && !ap_strcasestr(head, "\r\nContent-Type:")) {
+            apr_brigade_printf(bb, NULL, NULL, "Content-Type: %s\r\n",
+                               bc->content_type);
+        }
+        apr_brigade_puts(bb, NULL, NULL, "\r\n");
+    }
+    if (rest) {
+        APR_BRIGADE_CONCAT(bb, rest);
+    }
+    return ap_pass_brigade(f->next, bb);
+}
+
+/* Before anything went down the output filters: an answer without a body
+ * gets the filter above. */
+static void add_bodiless_filter(req_ctx *ctx)
+{
+    request_rec *r = ctx->r;
+    int no_body_status = r->status == HTTP_NO_CONTENT
+                         || r->status == HTTP_NOT_MODIFIED;
+    bodiless_ctx *bc;
+
+    if (ctx->dead || ctx->passed || !ctx->length_zero
+        || !(no_body_status || r->header_only)) {
+        return;
+    }
+    bc = apr_pcalloc(r->pool, sizeof(*bc));
+    /* Header values never hold CR or LF (the library refuses them). */
+    if (no_body_status && ctx->content_type
+        && !strpbrk(ctx->content_type, "\r\n")) {
+        bc->content_type = ctx->content_type;
+    }
+    ap_add_output_filter(BODILESS_FILTER, bc, r, r->connection);
 }
 
 /* Pass what is buffered down the output filters. */
@@ -1172,6 +1250,7 @@ static int stowage_request_handler(request_rec *r)
     ctx.out = apr_brigade_create(r->pool, r->connection->bucket_alloc);
 
     rc = api->handle(vhost, which, &req, &host_ops, &ctx);
+    add_bodiless_filter(&ctx);
 
     settle_request_body(&ctx);
     if (!ctx.dead && !APR_BRIGADE_EMPTY(ctx.out)) {
@@ -1245,6 +1324,9 @@ static void stowage_register_hooks(apr_pool_t *p)
     ap_hook_map_to_storage(stowage_map_to_storage, NULL, NULL,
                            APR_HOOK_FIRST);
     ap_hook_handler(stowage_request_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    /* Right below the HTTP header filter (AP_FTYPE_PROTOCOL). */
+    ap_register_output_filter(BODILESS_FILTER, bodiless_filter, NULL,
+                              (ap_filter_type)(AP_FTYPE_PROTOCOL + 5));
     ap_hook_insert_error_filter(stowage_insert_error_filter, NULL, NULL,
                                 APR_HOOK_MIDDLE);
 }

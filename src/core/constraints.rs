@@ -1,5 +1,7 @@
 //! Swift's default constraints, enforced exactly as `/info` advertises them.
 
+use crate::core::header_case::title_case;
+
 pub const MAX_FILE_SIZE: u64 = 5_368_709_122;
 pub const MAX_META_NAME_LENGTH: usize = 128;
 pub const MAX_META_VALUE_LENGTH: usize = 256;
@@ -50,12 +52,16 @@ where
         if kind != "object" && std::str::from_utf8(bytes).is_err() {
             return Err(NOT_UTF8_METADATA.into());
         }
+        // Swift names the header as its request object spells it: the
+        // prefix in lower case, the rest title-cased ("x-account-meta-Long").
+        let shown = || format!("{prefix}{}", &title_case(name)[prefix.len()..]);
         if key.len() > MAX_META_NAME_LENGTH {
-            return Err(format!("Metadata name too long: {key}"));
+            return Err(format!("Metadata name too long: {}", shown()));
         }
         if bytes.len() > MAX_META_VALUE_LENGTH {
             return Err(format!(
-                "Metadata value longer than {MAX_META_VALUE_LENGTH}: {key}"
+                "Metadata value longer than {MAX_META_VALUE_LENGTH}: {}",
+                shown()
             ));
         }
         total += key.len() + bytes.len();
@@ -125,6 +131,26 @@ mod tests {
         let big = "v".repeat(250);
         assert!(
             check_metadata(names.iter().map(|n| (n.as_str(), big.as_str())), "account").is_err()
+        );
+    }
+
+    #[test]
+    fn messages_name_the_header_as_swift_spells_it() {
+        let long_name = format!("X-Container-Meta-{}", "n".repeat(129));
+        let err = check_metadata([(long_name.as_str(), "v")].into_iter(), "container");
+        let want = format!(
+            "Metadata name too long: x-container-meta-N{}",
+            "n".repeat(128)
+        );
+        assert_eq!(err.unwrap_err(), want);
+        let long = "v".repeat(257);
+        let err = check_metadata(
+            [("x-account-meta-LONG-one", long.as_str())].into_iter(),
+            "account",
+        );
+        assert_eq!(
+            err.unwrap_err(),
+            "Metadata value longer than 256: x-account-meta-Long-One"
         );
     }
 }

@@ -260,7 +260,19 @@ pub struct Response {
     /// Values are bytes: stored object metadata goes back as it was sent.
     pub headers: Vec<(String, Vec<u8>)>,
     pub body: Vec<Segment>,
+    /// The body is Swift's default page for the status (`swob_page`),
+    /// which Swift makes only for a body it sends: the answer to a HEAD
+    /// announces `Content-Length: 0`, not the page's length.
+    pub default_page: bool,
+    /// The headers go out exactly as set: no re-spelling and no default
+    /// type (Swift's allowed CORS preflight replaces swob's header set with
+    /// its own lower-case names).
+    pub verbatim: bool,
 }
+
+/// The Content-Type Swift's responses carry unless they name another
+/// (swob's `Response` starts with it).
+pub const SWOB_CONTENT_TYPE: &str = "text/html; charset=UTF-8";
 
 impl Response {
     pub fn new(status: u16) -> Self {
@@ -268,25 +280,49 @@ impl Response {
             status,
             headers: Vec::new(),
             body: Vec::new(),
+            default_page: false,
+            verbatim: false,
         }
     }
 
-    /// A short text response, as Swift's error pages are.
+    /// A plain-text message, as Swift's servers send theirs
+    /// (`content_type='text/plain'`), without a trailing newline.
     pub fn text(status: u16, body: impl Into<String>) -> Self {
+        Response::message(status, body, "text/plain")
+    }
+
+    /// A message with the given Content-Type.
+    pub fn message(status: u16, body: impl Into<String>, content_type: &str) -> Self {
         let mut r = Response::new(status);
-        r.header("Content-Type", "text/plain; charset=utf-8");
+        r.header("Content-Type", content_type);
         r.body.push(Segment::Bytes(body.into().into_bytes()));
         r
     }
 
-    /// An error response whose body is the reason phrase or a given detail.
+    /// Swift's answer for a status without a message of its own: swob's
+    /// default page (`<html><h1>Not Found</h1><p>...</p></html>`) for the
+    /// statuses that have one (202 and the errors), else no body; always
+    /// `SWOB_CONTENT_TYPE`.
+    pub fn swob(status: u16) -> Self {
+        let mut r = Response::new(status);
+        r.header("Content-Type", SWOB_CONTENT_TYPE);
+        if let Some(page) = swob_page(status) {
+            r.body.push(Segment::Bytes(page.into_bytes()));
+            r.default_page = true;
+        }
+        r
+    }
+
+    /// An error response: swob's default page when `detail` is empty, else
+    /// `detail` as Swift sends a message it gives no Content-Type of its
+    /// own (`HTTPBadRequest(body=...)`): the text, under swob's default
+    /// Content-Type.
     pub fn error(status: u16, detail: &str) -> Self {
-        let body = if detail.is_empty() {
-            reason(status)
+        if detail.is_empty() {
+            Response::swob(status)
         } else {
-            detail
-        };
-        Response::text(status, format!("{body}\n"))
+            Response::message(status, detail, SWOB_CONTENT_TYPE)
+        }
     }
 
     pub fn header(&mut self, name: &str, value: impl Into<String>) -> &mut Self {
@@ -306,6 +342,11 @@ impl Response {
         self
     }
 
+    /// Removes every value of a header (matched case-insensitively).
+    pub fn remove_header(&mut self, name: &str) {
+        self.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+    }
+
     /// The first value of a header, when it is text.
     pub fn get_header(&self, name: &str) -> Option<&str> {
         self.headers
@@ -320,7 +361,9 @@ impl Response {
 }
 
 /// Writes a response through the host. For HEAD the body is not sent but
-/// its length is still announced, as a GET would have had it.
+/// its length is still announced, as a GET would have had it (a default
+/// page's as 0, as Swift does). Answers without a body (201, 204, 304)
+/// announce `Content-Length: 0`, as Swift's do.
 pub fn send(resp: Response, host: &mut dyn Host, head: bool) -> Result<(), SendError> {
     host.set_status(resp.status);
     let mut has_length = false;
@@ -328,8 +371,12 @@ pub fn send(resp: Response, host: &mut dyn Host, head: bool) -> Result<(), SendE
         has_length |= name.eq_ignore_ascii_case("Content-Length");
         host.add_header(name, value);
     }
-    if !has_length && !matches!(resp.status, 204 | 304) {
-        host.add_header("Content-Length", resp.body_len().to_string().as_bytes());
+    if !has_length {
+        let len = match head && resp.default_page {
+            true => 0,
+            false => resp.body_len(),
+        };
+        host.add_header("Content-Length", len.to_string().as_bytes());
     }
     if head {
         return Ok(());
@@ -343,6 +390,38 @@ pub fn send(resp: Response, host: &mut dyn Host, head: bool) -> Result<(), SendE
         }
     }
     Ok(())
+}
+
+/// swob's default page for a status (its `RESPONSE_REASONS` title and
+/// explanation), for the statuses that have one.
+pub fn swob_page(status: u16) -> Option<String> {
+    let explanation = match status {
+        202 => "The request is accepted for processing.",
+        400 => "The server could not comply with the request since it is either malformed or otherwise incorrect.",
+        401 => "This server could not verify that you are authorized to access the document you requested.",
+        403 => "Access was denied to this resource.",
+        404 => "The resource could not be found.",
+        405 => "The method is not allowed for this resource.",
+        406 => "The resource is not available in a format acceptable to your browser.",
+        408 => "The server has waited too long for the request to be sent by the client.",
+        409 => "There was a conflict when trying to complete your request.",
+        411 => "Content-Length header required.",
+        412 => "A precondition for this request was not met.",
+        413 => "The body of your request was too large for this server.",
+        416 => "The Range requested is not available.",
+        422 => "Unable to process the contained instructions",
+        499 => "The client was disconnected during request.",
+        500 => "The server has either erred or is incapable of performing the requested operation.",
+        501 => "The requested method is not implemented by this server.",
+        503 => "The server is currently unavailable. Please try again at a later time.",
+        507 => "There was not enough space to save the resource. Drive: unknown",
+        _ => return None,
+    };
+    let title = match status {
+        500 => "Internal Error",
+        s => reason(s),
+    };
+    Some(format!("<html><h1>{title}</h1><p>{explanation}</p></html>"))
 }
 
 pub fn reason(status: u16) -> &'static str {
@@ -482,5 +561,44 @@ mod tests {
         send(r, &mut host, false).unwrap();
         assert_eq!(host.header_bytes("X-Bytes"), Some(&b"\xe9"[..]));
         assert_eq!(host.header("X-Text"), Some("v"));
+    }
+
+    #[test]
+    fn swob_pages_and_their_length_on_head() {
+        let page = "<html><h1>Not Found</h1><p>The resource could not be found.</p></html>";
+        assert_eq!(swob_page(404).as_deref(), Some(page));
+        assert_eq!(
+            swob_page(500).as_deref(),
+            Some("<html><h1>Internal Error</h1><p>The server has either erred or is incapable of performing the requested operation.</p></html>")
+        );
+        assert_eq!(swob_page(204), None);
+        let r = Response::error(404, "");
+        assert_eq!(r.get_header("Content-Type"), Some(SWOB_CONTENT_TYPE));
+        let mut get = MemHost::default();
+        send(r, &mut get, false).unwrap();
+        assert_eq!(get.out, page.as_bytes());
+        assert_eq!(get.header("Content-Length"), Some("70"));
+        // HEAD: swob makes the page only for a body it sends.
+        let mut head = MemHost::default();
+        send(Response::error(404, ""), &mut head, true).unwrap();
+        assert_eq!(
+            (head.header("Content-Length"), head.out.len()),
+            (Some("0"), 0)
+        );
+        // A message is the text alone, and HEAD announces its length.
+        let mut head = MemHost::default();
+        send(Response::error(412, "Bad URL"), &mut head, true).unwrap();
+        assert_eq!(head.header("Content-Length"), Some("7"));
+        let r = Response::text(400, "X-Delete-At in past");
+        assert_eq!(r.get_header("Content-Type"), Some("text/plain"));
+    }
+
+    #[test]
+    fn answers_without_a_body_announce_zero() {
+        for status in [201, 204, 304] {
+            let mut host = MemHost::default();
+            send(Response::new(status), &mut host, false).unwrap();
+            assert_eq!(host.header("Content-Length"), Some("0"), "{status}");
+        }
     }
 }

@@ -156,9 +156,12 @@ pub fn check(
     // Tempauth validates this header whoever sends it, before deciding.
     if let Some(data) = req.header(ACCOUNT_ACL_KEY) {
         if let Err(why) = AccountAcl::parse(data) {
-            return Err(ApiError::bad_request(format!(
-                "X-Account-Access-Control invalid: {why}\n\nInput: {data}"
-            )));
+            // Tempauth's message, newline and Content-Type included.
+            return Err(ApiError::typed(
+                400,
+                format!("X-Account-Access-Control invalid: {why}\n\nInput: {data}\n"),
+                "text/plain; charset=UTF-8",
+            ));
         }
     }
     let level = Level::of(target);

@@ -13,6 +13,9 @@ use crate::swift::error::ApiError;
 use crate::swift::listing;
 use crate::swift::query::{listing_query, Query};
 
+/// The methods Swift's proxy allows on an account (its 405's `Allow`).
+pub const ALLOW: &str = "GET, HEAD, POST, OPTIONS";
+
 pub fn handle(
     vh: &Vhost,
     req: &Request<'_>,
@@ -23,7 +26,7 @@ pub fn handle(
     let result = match req.method {
         "HEAD" | "GET" => read(vh, req, q, account),
         "POST" => post(vh, req, account),
-        _ => Err(ApiError::status_only(405)),
+        _ => Err(ApiError::method_not_allowed(ALLOW)),
     };
     result.unwrap_or_else(|e| e.respond(host))
 }
@@ -33,31 +36,42 @@ fn read(vh: &Vhost, req: &Request<'_>, q: &Query, account: &str) -> Result<Respo
     let format = listing::format_of(q, req)?;
     if req.is_head() {
         let mut r = Response::new(204);
-        stat_headers(&mut r, &info);
+        stat_headers(&mut r, &info, q);
         r.header("Content-Type", listing::content_type(format));
         return Ok(r);
     }
+    // The account server's parameters, in the order it reads them; its
+    // message reaches the client under swob's default Content-Type.
+    q.check_utf8(&[
+        "prefix",
+        "delimiter",
+        "reverse",
+        "limit",
+        "marker",
+        "end_marker",
+    ])
+    .map_err(|msg| ApiError::refused(400, msg))?;
     let lq = listing_query(q, ACCOUNT_LISTING_LIMIT).map_err(|msg| ApiError::refused(412, msg))?;
     let entries = vh.catalog.list_containers(account, &lq)?;
     let mut r = listing::response(format, entries.is_empty(), || {
         listing::render_containers(account, &entries, format)
     });
-    stat_headers(&mut r, &info);
+    stat_headers(&mut r, &info, q);
     Ok(r)
 }
 
-fn stat_headers(r: &mut Response, info: &AccountInfo) {
+fn stat_headers(r: &mut Response, info: &AccountInfo, q: &Query) {
     r.header(
         "X-Account-Container-Count",
         info.container_count.to_string(),
     )
     .header("X-Account-Object-Count", info.object_count.to_string())
     .header("X-Account-Bytes-Used", info.bytes_used.to_string())
-    .header("X-Timestamp", info.created_at.normal())
-    .header("X-Put-Timestamp", info.put_timestamp.normal());
+    .header("X-Timestamp", info.created_at.normal());
     for (name, value) in &info.metadata {
         r.header(name, value.clone());
     }
+    listing::read_headers(r, q);
 }
 
 fn post(vh: &Vhost, req: &Request<'_>, account: &str) -> Result<Response, ApiError> {

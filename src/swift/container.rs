@@ -13,6 +13,9 @@ use crate::swift::error::ApiError;
 use crate::swift::listing;
 use crate::swift::query::{listing_query, Query};
 
+/// The methods Swift's proxy allows on a container (its 405's `Allow`).
+pub const ALLOW: &str = "DELETE, GET, HEAD, POST, PUT, OPTIONS";
+
 pub fn handle(
     vh: &Vhost,
     req: &Request<'_>,
@@ -26,7 +29,7 @@ pub fn handle(
         "HEAD" | "GET" => read(vh, req, q, account, container),
         "POST" => post(vh, req, account, container),
         "DELETE" => delete(vh, account, container),
-        _ => Err(ApiError::status_only(405)),
+        _ => Err(ApiError::method_not_allowed(ALLOW)),
     };
     result.unwrap_or_else(|e| e.respond(host))
 }
@@ -37,7 +40,7 @@ fn put(
     account: &str,
     container: &str,
 ) -> Result<Response, ApiError> {
-    let (set, _remove) = container_update(req).map_err(ApiError::bad_request)?;
+    let (set, _remove) = container_update(req)?;
     // Container DB first, account row second: recovery resyncs the row if
     // we die in between.
     let intent = vh.intents.begin(&[account, container])?;
@@ -46,7 +49,7 @@ fn put(
         .container_create(account, container, Timestamp::now(), &set);
     match outcome {
         Ok(CreateOutcome::Created) => settled(intent, Response::new(201)),
-        Ok(CreateOutcome::Existed) => settled(intent, Response::new(202)),
+        Ok(CreateOutcome::Existed) => settled(intent, Response::swob(202)),
         // Refused before anything changed (Swift's 400).
         Err(e @ StoreError::MetadataLimit { .. }) => {
             intent.settle();
@@ -70,10 +73,23 @@ fn read(
     let format = listing::format_of(q, req)?;
     if req.is_head() {
         let mut r = Response::new(204);
-        stat_headers(&mut r, &info);
+        stat_headers(&mut r, &info, q);
         r.header("Content-Type", listing::content_type(format));
         return Ok(r);
     }
+    // The container server's parameters, in the order it reads them.
+    q.check_utf8(&[
+        "marker",
+        "end_marker",
+        "prefix",
+        "delimiter",
+        "path",
+        "reverse",
+        "states",
+        "includes",
+        "limit",
+    ])
+    .map_err(ApiError::bad_request)?;
     let lq =
         listing_query(q, CONTAINER_LISTING_LIMIT).map_err(|msg| ApiError::refused(412, msg))?;
     let entries = vh
@@ -83,18 +99,21 @@ fn read(
     let mut r = listing::response(format, entries.is_empty(), || {
         listing::render_objects(container, &entries, format)
     });
-    stat_headers(&mut r, &info);
+    stat_headers(&mut r, &info, q);
     Ok(r)
 }
 
-fn stat_headers(r: &mut Response, info: &ContainerInfo) {
+/// A container's HEAD and GET headers: its counts, metadata and, as Swift's
+/// container server derives it, Last-Modified from its last PUT or POST.
+fn stat_headers(r: &mut Response, info: &ContainerInfo, q: &Query) {
     r.header("X-Container-Object-Count", info.object_count.to_string())
         .header("X-Container-Bytes-Used", info.bytes_used.to_string())
         .header("X-Timestamp", info.created_at.normal())
-        .header("X-Put-Timestamp", info.put_timestamp.normal());
+        .header("Last-Modified", info.put_timestamp.http_date());
     for (name, value) in &info.metadata {
         r.header(name, value.clone());
     }
+    listing::read_headers(r, q);
 }
 
 fn post(
@@ -103,7 +122,7 @@ fn post(
     account: &str,
     container: &str,
 ) -> Result<Response, ApiError> {
-    let (set, remove) = container_update(req).map_err(ApiError::bad_request)?;
+    let (set, remove) = container_update(req)?;
     let found =
         vh.catalog
             .container_update_meta(account, container, &set, &remove, Timestamp::now())?;
@@ -117,13 +136,17 @@ fn post(
 /// empty ACL, or `X-Remove-Container-Read`, removes it). Only owners get
 /// here with ACL headers: the router drops them from others' requests.
 /// As in Swift, both ACLs are cleaned (a malformed one is its 400) before
-/// the container server's check that what it stores is UTF-8.
-fn container_update(req: &Request<'_>) -> Result<MetadataUpdate, String> {
-    let (mut set, mut remove) = metadata_update(req, "container")?;
+/// the container server's check that what it stores is UTF-8. The
+/// metadata checks' messages are plain text, the ACLs' swob's default type
+/// (Swift's proxy names none for them).
+fn container_update(req: &Request<'_>) -> Result<MetadataUpdate, ApiError> {
+    let (mut set, mut remove) = metadata_update(req, "container").map_err(ApiError::bad_request)?;
     let mut not_utf8 = false;
     for name in ["x-container-read", "x-container-write"] {
         if let Some(value) = req.header_value(name) {
-            match clean_container_acl(name, value.as_str())? {
+            let cleaned =
+                clean_container_acl(name, value.as_str()).map_err(|m| ApiError::refused(400, m))?;
+            match cleaned {
                 cleaned if cleaned.is_empty() => remove.push(name.to_string()),
                 cleaned => {
                     not_utf8 |= !value.is_utf8();
@@ -136,7 +159,7 @@ fn container_update(req: &Request<'_>) -> Result<MetadataUpdate, String> {
         }
     }
     if not_utf8 {
-        return Err(NOT_UTF8_METADATA.to_string());
+        return Err(ApiError::bad_request(NOT_UTF8_METADATA));
     }
     Ok((set, remove))
 }
@@ -150,10 +173,7 @@ fn delete(vh: &Vhost, account: &str, container: &str) -> Result<Response, ApiErr
     match outcome {
         DeleteOutcome::Deleted => Ok(Response::new(204)),
         DeleteOutcome::NotFound => Err(ApiError::not_found()),
-        DeleteOutcome::NotEmpty => Err(ApiError::refused(
-            409,
-            "There was a conflict when trying to complete your request.",
-        )),
+        DeleteOutcome::NotEmpty => Err(ApiError::status_only(409)),
     }
 }
 

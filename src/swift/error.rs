@@ -4,7 +4,7 @@
 //! Swift's status and body, a storage failure is logged and becomes 507
 //! (the disk or quota is full, as Swift's servers answer) or 500.
 
-use crate::core::http::{Host, LogLevel, Response};
+use crate::core::http::{Host, LogLevel, Response, SWOB_CONTENT_TYPE};
 use crate::store::StoreError;
 use std::borrow::Cow;
 use std::fmt;
@@ -14,11 +14,12 @@ pub const INSUFFICIENT_STORAGE: &str = "There was not enough space to save the r
 
 #[derive(Debug)]
 pub enum ApiError {
-    /// The request is refused: Swift's status and body (empty: the reason
-    /// phrase).
+    /// The request is refused: Swift's status and message, under the
+    /// Content-Type Swift gives it (empty: swob's default page).
     Refused {
         status: u16,
         body: Cow<'static, str>,
+        content_type: &'static str,
     },
     /// A refusal that needs its own headers (a 401's challenge, a 503's
     /// Retry-After, a 405's Allow), built by the one who refuses.
@@ -28,21 +29,46 @@ pub enum ApiError {
 }
 
 impl ApiError {
-    /// A refusal with Swift's body for it.
+    /// A refusal with Swift's message for it, under swob's default
+    /// Content-Type, as Swift sends a message it names no type for
+    /// (`HTTPPreconditionFailed(body='Bad URL')`).
     pub fn refused(status: u16, body: impl Into<Cow<'static, str>>) -> ApiError {
+        ApiError::typed(status, body, SWOB_CONTENT_TYPE)
+    }
+
+    /// A refusal with a plain-text message, as Swift's servers send their
+    /// checks' messages (`content_type='text/plain'`).
+    pub fn plain(status: u16, body: impl Into<Cow<'static, str>>) -> ApiError {
+        ApiError::typed(status, body, "text/plain")
+    }
+
+    /// A refusal with a message under the given Content-Type.
+    pub fn typed(
+        status: u16,
+        body: impl Into<Cow<'static, str>>,
+        content_type: &'static str,
+    ) -> ApiError {
         ApiError::Refused {
             status,
             body: body.into(),
+            content_type,
         }
     }
 
-    /// A refusal whose body is the reason phrase.
+    /// A refusal with swob's default page for the status.
     pub fn status_only(status: u16) -> ApiError {
         ApiError::refused(status, "")
     }
 
+    /// A 400 with a plain-text message (most of Swift's 400s: metadata,
+    /// expiry, Content-Type and conditional-header checks).
+    /// Swift's 405: its page, and the methods the path allows in `Allow`.
+    pub fn method_not_allowed(allow: &str) -> ApiError {
+        ApiError::from(Response::swob(405).with_header("Allow", allow))
+    }
+
     pub fn bad_request(body: impl Into<Cow<'static, str>>) -> ApiError {
-        ApiError::refused(400, body)
+        ApiError::plain(400, body)
     }
 
     pub fn not_found() -> ApiError {
@@ -67,7 +93,12 @@ impl ApiError {
     /// detail reaches the client.
     pub fn respond(self, host: &mut dyn Host) -> Response {
         match self {
-            ApiError::Refused { status, body } => Response::error(status, &body),
+            ApiError::Refused { status, body, .. } if body.is_empty() => Response::swob(status),
+            ApiError::Refused {
+                status,
+                body,
+                content_type,
+            } => Response::message(status, body, content_type),
             ApiError::Answer(r) => *r,
             ApiError::Store(e) => storage_error(host, &e),
         }
@@ -89,7 +120,7 @@ impl From<Response> for ApiError {
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ApiError::Refused { status, body } => write!(f, "{status} {body}"),
+            ApiError::Refused { status, body, .. } => write!(f, "{status} {body}"),
             ApiError::Answer(r) => write!(f, "{}", r.status),
             ApiError::Store(e) => write!(f, "{e}"),
         }
@@ -104,7 +135,7 @@ impl fmt::Display for ApiError {
 /// with a line for the operator.
 pub fn storage_error(host: &mut dyn Host, e: &StoreError) -> Response {
     if let StoreError::MetadataLimit { message } = e {
-        return Response::error(400, message);
+        return Response::text(400, message.clone());
     }
     if let StoreError::NameCollision { .. } = e {
         host.log(LogLevel::Warn, &format!("object not found: {e}"));
@@ -151,8 +182,14 @@ mod tests {
     fn one_place_decides_each_status() {
         let mut host = MemHost::default();
         assert_eq!(ApiError::bad_request("Bad URL").status(), 400);
-        let r = ApiError::bad_request("Bad URL").respond(&mut host);
-        assert_eq!((r.status, r.body_len()), (400, "Bad URL\n".len() as u64));
+        let r = ApiError::refused(412, "Bad URL").respond(&mut host);
+        assert_eq!((r.status, r.body_len()), (412, "Bad URL".len() as u64));
+        assert_eq!(r.get_header("Content-Type"), Some(SWOB_CONTENT_TYPE));
+        let r = ApiError::bad_request("X-Delete-At in past").respond(&mut host);
+        assert_eq!(r.get_header("Content-Type"), Some("text/plain"));
+        let r = ApiError::status_only(404).respond(&mut host);
+        let page = "<html><h1>Not Found</h1><p>The resource could not be found.</p></html>";
+        assert_eq!((r.body_len(), r.default_page), (page.len() as u64, true));
         assert_eq!(ApiError::from(full()).status(), 507);
         let r = ApiError::from(full()).respond(&mut host);
         assert_eq!(r.status, 507);
@@ -164,7 +201,7 @@ mod tests {
         let other = StoreError::corrupt("/y", "bad trailer");
         let r = ApiError::from(other).respond(&mut host);
         assert_eq!(r.status, 500);
-        assert_eq!(r.body_len(), "Internal Server Error\n".len() as u64);
+        assert!(r.default_page);
         assert!(
             host.logs[1].1.starts_with("storage error:"),
             "{:?}",

@@ -7,7 +7,7 @@ use serde_json::json;
 
 pub fn handle(vh: &Vhost, req: &Request<'_>) -> Response {
     if !matches!(req.method, "GET" | "HEAD") {
-        return Response::error(405, "");
+        return Response::swob(405).with_header("Allow", "GET, HEAD, OPTIONS");
     }
     let body = json!({
         "swift": {

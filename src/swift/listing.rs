@@ -115,9 +115,22 @@ pub fn response(format: Format, is_empty: bool, render: impl FnOnce() -> Vec<u8>
     r
 }
 
+/// The headers of every account and container HEAD and GET that succeeds,
+/// as Swift's proxy sends them: `Accept-Ranges: bytes`, and `Vary: Accept`
+/// unless the query names a `format` (the listing_formats middleware's
+/// rule: only then may the Accept header change the answer).
+pub fn read_headers(r: &mut Response, q: &Query) {
+    r.header("Accept-Ranges", "bytes");
+    if !q.has("format") {
+        r.header("Vary", "Accept");
+    }
+}
+
 /// The format a listing request asks for (`Format::negotiate`), its
-/// refusal as Swift answers it: 406, or 400 `Invalid Accept header`.
+/// refusal as Swift answers it: 406, or 400 `Invalid Accept header` (or
+/// for a `format` that is not UTF-8).
 pub fn format_of(q: &Query, req: &Request<'_>) -> Result<Format, ApiError> {
+    q.check_utf8(&["format"]).map_err(ApiError::bad_request)?;
     Format::negotiate(q.get("format"), req.header("Accept")).map_err(|status| match status {
         406 => ApiError::status_only(406),
         status => ApiError::refused(status, "Invalid Accept header"),

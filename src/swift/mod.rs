@@ -4,7 +4,8 @@
 //! the caller is and what they may do (`auth`, `access`, `acl`). The
 //! account, container and object processors (`account`, `container`,
 //! `object`) answer with `core::http::Response`s; listings are rendered by
-//! `listing`, server-side copies by `copy`. Imports: `node`, `gate`,
+//! `listing`, server-side copies by `copy`; `wire` gives every answer
+//! Swift's header spelling. Imports: `node`, `gate`,
 //! `store`, `core`; never `abi`.
 
 pub mod access;
@@ -24,3 +25,4 @@ pub mod object;
 pub mod query;
 pub mod range;
 pub mod router;
+pub mod wire;

@@ -104,7 +104,8 @@ pub fn split_path(decoded: &str) -> Result<Target, PathError> {
     }
     let target = split_target(after);
     if target.is_ok() && !VALID_API_VERSIONS.contains(&version) {
-        return Err(bad(400, "Invalid path"));
+        // Swift's proxy: a plain HTTPBadRequest, its default page.
+        return Err(bad(400, ""));
     }
     target
 }

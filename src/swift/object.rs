@@ -44,6 +44,9 @@ impl From<Response> for Served {
     }
 }
 
+/// The methods Swift's proxy allows on an object (its 405's `Allow`).
+pub const ALLOW: &str = "DELETE, GET, HEAD, POST, PUT, OPTIONS";
+
 pub fn handle(
     vh: &Vhost,
     req: &Request<'_>,
@@ -58,7 +61,7 @@ pub fn handle(
         "PUT" => put(vh, req, account, container, object, host),
         "POST" => post(vh, req, account, container, object, host),
         "DELETE" => delete(vh, account, container, object, host),
-        _ => Err(ApiError::status_only(405)),
+        _ => Err(ApiError::method_not_allowed(ALLOW)),
     };
     Served {
         resp: result.unwrap_or_else(|e| e.respond(host)),
@@ -100,9 +103,15 @@ fn get(
     let last_modified = obj.meta.timestamp.max(obj.meta.meta_timestamp).http_time();
     match conditional::evaluate(req, &obj.meta.etag, last_modified) {
         Outcome::Proceed => {}
-        Outcome::NotModified => return Ok(with_object_headers(Response::new(304), &obj.meta)),
+        // Swift's conditional answers have no body: a 304 carries the
+        // object's Content-Type, a 412 swob's default one.
+        Outcome::NotModified => {
+            let mut r = Response::new(304);
+            r.header("Content-Type", obj.meta.content_type.clone());
+            return Ok(with_object_headers(r, &obj.meta));
+        }
         Outcome::PreconditionFailed => {
-            return Ok(with_object_headers(Response::error(412, ""), &obj.meta))
+            return Ok(with_object_headers(Response::new(412), &obj.meta))
         }
     }
     let range = range::evaluate(req.header("Range"), obj.meta.size);
@@ -149,7 +158,10 @@ fn get(
             r
         }
         RangeOutcome::Unsatisfiable => {
-            let mut r = Response::error(416, "");
+            // swob's page for 416, under the object's Content-Type.
+            let mut r = Response::swob(416);
+            r.remove_header("Content-Type");
+            r.header("Content-Type", meta.content_type.clone());
             r.header("Content-Range", format!("bytes */{}", meta.size));
             return Ok(with_object_headers(r, &meta));
         }
@@ -293,10 +305,10 @@ fn put(
     host: &mut dyn Host,
 ) -> Result<Response, ApiError> {
     if req.content_length.is_none() && !req.chunked {
-        return Err(ApiError::status_only(411));
+        return Err(ApiError::plain(411, "Missing Content-Length header."));
     }
     if req.content_length.is_some_and(|n| n > MAX_FILE_SIZE) {
-        return Err(ApiError::refused(413, TOO_LARGE));
+        return Err(ApiError::plain(413, TOO_LARGE));
     }
     let requested_type = content_type(req).map_err(ApiError::bad_request)?;
     let meta = stored_metadata(req).map_err(ApiError::bad_request)?;
@@ -386,7 +398,7 @@ pub(crate) fn settle_markers(vh: &Vhost, names: (&str, &str, &str), host: &mut d
 fn write_error(host: &mut dyn Host, e: WriteError) -> ApiError {
     match e {
         // A newer (or same-timestamp) version won: Swift's proxy answers 202.
-        WriteError::Superseded => ApiError::from(Response::new(202)),
+        WriteError::Superseded => ApiError::from(Response::swob(202)),
         WriteError::ContainerGone => ApiError::not_found(),
         // Another name's object holds the directory: never replaced (Swift's
         // object server answers DiskFileCollision with 403).
@@ -409,8 +421,7 @@ fn new_delete_at(meta: &[(String, Vec<u8>)]) -> Option<u64> {
 pub(crate) fn created(stored: &ObjectMeta) -> Response {
     let mut r = Response::new(201);
     r.header("ETag", stored.etag.clone())
-        .header("Last-Modified", stored.timestamp.http_date())
-        .header("X-Timestamp", stored.timestamp.normal());
+        .header("Last-Modified", stored.timestamp.http_date());
     r
 }
 
@@ -461,10 +472,8 @@ const TOO_LARGE: &str = "Your request is too large.";
 /// is logged (at info: the client's doing).
 fn put_error(host: &mut dyn Host, e: PutError) -> ApiError {
     match e {
-        PutError::EtagMismatch { .. } => {
-            ApiError::refused(422, "The provided ETag does not match the data received.")
-        }
-        PutError::TooLarge => ApiError::refused(413, TOO_LARGE),
+        PutError::EtagMismatch { .. } => ApiError::status_only(422),
+        PutError::TooLarge => ApiError::plain(413, TOO_LARGE),
         PutError::Conflict => ApiError::status_only(409),
         PutError::BodyRead(err) if err.kind() == io::ErrorKind::TimedOut => {
             host.log(LogLevel::Info, &format!("request body timed out: {err}"));
@@ -513,7 +522,7 @@ fn post(
             .withdraw(&vh.objects, m, [account, container, object]);
     }
     match posted {
-        Ok(Some(_)) => Ok(Response::new(202)),
+        Ok(Some(_)) => Ok(Response::swob(202)),
         Ok(None) => Err(ApiError::not_found()),
         Err(e) => Err(put_error(host, e)),
     }

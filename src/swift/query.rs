@@ -1,29 +1,63 @@
 //! Query-string parsing as Swift's WSGI stack does it: `&`-separated
-//! `key=value` pairs, `+` is a space, values percent-decoded, UTF-8 required.
+//! `key=value` pairs, `+` is a space, values percent-decoded. A value that
+//! is not UTF-8 matters only where Swift reads that parameter: there it is
+//! Swift's 400 naming it (`check_utf8`), elsewhere it is ignored.
 
 use percent_encoding::percent_decode;
 
 #[derive(Debug, Default, Clone)]
 pub struct Query {
-    pairs: Vec<(String, String)>,
+    /// Keys (lossily decoded: one that is not UTF-8 names no parameter)
+    /// and values, None when a value is not UTF-8.
+    pairs: Vec<(String, Option<String>)>,
 }
 
 impl Query {
-    /// Errors when a key or value is not valid UTF-8 after decoding.
+    /// Errors when a key or value holds a NUL.
     pub fn parse(raw: &str) -> Result<Query, String> {
         let mut pairs = Vec::new();
         for part in raw.split('&').filter(|p| !p.is_empty()) {
             let (k, v) = part.split_once('=').unwrap_or((part, ""));
-            pairs.push((decode(k)?, decode(v)?));
+            let key = decode(k);
+            let key = key.unwrap_or_else(|bytes| String::from_utf8_lossy(&bytes).into_owned());
+            let value = decode(v).ok();
+            if key.contains('\0') || value.as_deref().is_some_and(|v| v.contains('\0')) {
+                return Err("Query string contains NULL".into());
+            }
+            pairs.push((key, value));
         }
         Ok(Query { pairs })
     }
 
+    /// The parameter's value; None when absent or not UTF-8 (see
+    /// `check_utf8`).
     pub fn get(&self, key: &str) -> Option<&str> {
         self.pairs
             .iter()
             .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
+            .and_then(|(_, v)| v.as_deref())
+    }
+
+    /// Whether the parameter is there at all (even empty).
+    pub fn has(&self, key: &str) -> bool {
+        self.pairs.iter().any(|(k, _)| k == key)
+    }
+
+    /// Swift's 400 message for the first of `names` (in the order Swift
+    /// reads them) whose value is not UTF-8: `"prefix" parameter not
+    /// valid UTF-8`.
+    pub fn check_utf8(&self, names: &[&str]) -> Result<(), String> {
+        for name in names {
+            let bad = self
+                .pairs
+                .iter()
+                .find(|(k, _)| k == name)
+                .is_some_and(|(_, v)| v.is_none());
+            if bad {
+                return Err(format!("\"{name}\" parameter not valid UTF-8"));
+            }
+        }
+        Ok(())
     }
 
     /// Swift's `config_true_value`.
@@ -37,14 +71,11 @@ impl Query {
     }
 }
 
-fn decode(s: &str) -> Result<String, String> {
+/// The decoded text, or the decoded bytes when they are not UTF-8.
+fn decode(s: &str) -> Result<String, Vec<u8>> {
     let plus = s.replace('+', " ");
     let bytes: Vec<u8> = percent_decode(plus.as_bytes()).collect();
-    let text = String::from_utf8(bytes).map_err(|_| "Invalid UTF8 in query string".to_string())?;
-    if text.contains('\0') {
-        return Err("Query string contains NULL".into());
-    }
-    Ok(text)
+    String::from_utf8(bytes).map_err(|e| e.into_bytes())
 }
 
 #[cfg(test)]
@@ -60,8 +91,16 @@ mod tests {
         assert_eq!(q.get("empty"), Some(""));
         assert_eq!(q.get("bare"), Some(""));
         assert_eq!(q.get("missing"), None);
-        assert!(Query::parse("prefix=%FF").is_err());
         assert!(Query::parse("prefix=%00").is_err());
+        let bad = Query::parse("foo=%FF&prefix=%FE%FF&marker=m").unwrap();
+        assert_eq!(bad.get("prefix"), None);
+        assert!(bad.has("prefix"));
+        assert_eq!(bad.get("marker"), Some("m"));
+        assert_eq!(bad.check_utf8(&["marker", "delimiter"]), Ok(()));
+        assert_eq!(
+            bad.check_utf8(&["marker", "prefix", "foo"]),
+            Err("\"prefix\" parameter not valid UTF-8".to_string())
+        );
     }
 }
 

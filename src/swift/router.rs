@@ -9,11 +9,13 @@ use crate::swift::error::{self, ApiError};
 use crate::swift::middleware::{self, Env};
 use crate::swift::names::{self, Target};
 use crate::swift::query::Query;
-use crate::swift::{access, account, admission, container, object};
+use crate::swift::{access, account, admission, container, object, wire};
 
 /// Serves one Swift request: through the middleware pipeline, into `app`.
 pub fn handle(vh: &Vhost, req: &Request<'_>, host: &mut dyn Host) -> Response {
-    middleware::run(vh, req, host, app)
+    let mut resp = middleware::run(vh, req, host, app);
+    wire::finish(&mut resp);
+    resp
 }
 
 /// The application at the end of the pipeline: what the caller may do

@@ -170,3 +170,20 @@ fn xml_escapes_attributes_and_controls() {
     xml_escape(&mut out, "\u{1}\u{1f}\u{fffe}\u{ffff}\u{85}\u{10000}", true);
     assert_eq!(out, "\u{fffd}\u{fffd}\u{fffd}\u{fffd}&#133;\u{10000}");
 }
+
+#[test]
+fn read_headers_vary_only_when_accept_decides() {
+    use crate::core::http::Response;
+    use crate::swift::query::Query;
+    for (query, vary) in [
+        ("", Some("Accept")),
+        ("prefix=a", Some("Accept")),
+        ("format=json", None),
+        ("format=", None),
+    ] {
+        let mut r = Response::new(200);
+        read_headers(&mut r, &Query::parse(query).unwrap());
+        assert_eq!(r.get_header("Accept-Ranges"), Some("bytes"), "{query}");
+        assert_eq!(r.get_header("Vary"), vary, "{query}");
+    }
+}

@@ -174,13 +174,18 @@ fn copy(
     caller: &Caller,
     host: &mut dyn Host,
 ) -> Result<Response, ApiError> {
-    let Target::Object {
-        account,
-        container,
-        object,
-    } = target
-    else {
-        return Err(ApiError::status_only(405));
+    let (account, container, object) = match target {
+        Target::Object {
+            account,
+            container,
+            object,
+        } => (account, container, object),
+        Target::Container { .. } => {
+            return Err(ApiError::method_not_allowed(crate::swift::container::ALLOW))
+        }
+        Target::Account { .. } => {
+            return Err(ApiError::method_not_allowed(crate::swift::account::ALLOW))
+        }
     };
     let plan = plan(req, (account, container, object))
         .map_err(|r| ApiError::refused(r.status, r.message))?;
@@ -196,7 +201,8 @@ fn copy(
     match conditional::evaluate(req, &obj.meta.etag, last_modified.http_time()) {
         Outcome::Proceed => {}
         Outcome::NotModified => return Ok(Response::new(304)),
-        Outcome::PreconditionFailed => return Err(ApiError::status_only(412)),
+        // Swift's 412 for a failed precondition has no body.
+        Outcome::PreconditionFailed => return Err(Response::new(412).into()),
     }
     let mut as_put = req.clone();
     as_put.method = "PUT";

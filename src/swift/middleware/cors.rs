@@ -258,6 +258,7 @@ pub fn plain_options(allow: &str) -> Response {
 /// re-spells the methods header when it adds COPY.
 fn preflight(level: Level, origin: &str, rules: &Rules, asked: Option<&str>) -> Response {
     let mut r = Response::new(200);
+    r.verbatim = true;
     r.header("Allow", allow_ok(level));
     let mut vary = Vec::new();
     if rules.any_origin() {

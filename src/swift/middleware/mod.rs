@@ -119,7 +119,8 @@ impl<'v> Env<'v> {
             .ok_or_else(|| ApiError::status_only(500))
     }
 
-    /// The query string's parameters (400 when not UTF-8 or with a NUL).
+    /// The query string's parameters (400 with a NUL; a value that is not
+    /// UTF-8 is refused only where it is read, `Query::check_utf8`).
     pub fn query(&mut self, req: &Request<'_>) -> Result<&Query, ApiError> {
         if self.query.is_none() {
             self.query = Some(Query::parse(req.query).map_err(ApiError::bad_request)?);
