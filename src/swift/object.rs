@@ -560,12 +560,15 @@ struct PartsReader {
 impl Read for PartsReader {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         use std::os::unix::fs::FileExt;
-        while let Some(part) = self.parts.get(self.next) {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        loop {
+            let Some(part) = self.parts.get(self.next) else {
+                return Ok(0);
+            };
             let left = part_len(part) - self.at;
-            if left == 0 || buf.is_empty() {
-                if buf.is_empty() {
-                    return Ok(0);
-                }
+            if left == 0 {
                 (self.next, self.at) = (self.next + 1, 0);
                 continue;
             }
@@ -594,7 +597,6 @@ impl Read for PartsReader {
             self.at += n as u64;
             return Ok(n);
         }
-        Ok(0)
     }
 }
 
@@ -833,4 +835,56 @@ fn is_true(v: &str) -> bool {
         v.to_ascii_lowercase().as_str(),
         "true" | "1" | "yes" | "on" | "t" | "y"
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    #[test]
+    fn swift_params_are_found_as_swift_finds_them() {
+        assert!(has_swift_param("text/plain;swift_bytes=5"));
+        assert!(has_swift_param("text/plain; charset=x;  swift_y=1"));
+        assert!(!has_swift_param("text/swift_bytes"));
+        assert!(!has_swift_param("text/plain;xswift_a=1"));
+        assert!(!has_swift_param("text/plain"));
+    }
+
+    #[test]
+    fn parts_read_in_order_without_moving_the_file() {
+        let mut f = tempfile::tempfile().unwrap();
+        f.write_all(b"0123456789").unwrap();
+        let file = Arc::new(f);
+        let parts = vec![
+            Segment::Bytes(b"<".to_vec()),
+            Segment::File {
+                file: Arc::clone(&file),
+                offset: 2,
+                len: 3,
+            },
+            Segment::Bytes(Vec::new()),
+            Segment::File {
+                file,
+                offset: 8,
+                len: 2,
+            },
+            Segment::Bytes(b">".to_vec()),
+        ];
+        let mut out = Vec::new();
+        let mut r = PartsReader {
+            parts,
+            next: 0,
+            at: 0,
+        };
+        let mut buf = [0u8; 2];
+        loop {
+            let n = r.read(&mut buf).unwrap();
+            if n == 0 {
+                break;
+            }
+            out.extend_from_slice(&buf[..n]);
+        }
+        assert_eq!(out, b"<23489>");
+    }
 }
