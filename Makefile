@@ -46,7 +46,8 @@ test-e2e: all
 
 # The differential harness, bounded set: the same generated requests against a
 # real one-node Swift 2.38.3 (installed into build/swift-venv when missing)
-# and against Stowage; a difference not in tests/diff/KNOWN_DIFFERENCES fails.
+# and against Stowage, then the same `swift` CLI commands (tests/diff/cli.py);
+# a difference not in tests/diff/KNOWN_DIFFERENCES fails.
 test-diff: all
 	@tests/diff/run.sh
 
@@ -58,7 +59,7 @@ bench: deps all
 	@bench/run.sh
 
 # The differential harness at length (minutes; DIFF_PER_FAMILY=25 sequences
-# per family): not part of `make test`.
+# per family, then the `swift` CLI step): not part of `make test`.
 DIFF_PER_FAMILY ?= 25
 diff: deps all
 	@nice -n 10 tests/diff/run.sh --per-family $(DIFF_PER_FAMILY) --report build/diff/report-long.tsv

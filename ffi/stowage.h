@@ -124,7 +124,16 @@ typedef void (*stowage_log_fn)(void *host_data, int level, stowage_str message);
       "storage paths (Swift's swift_hash_path_prefix)")                        \
     X("StowageHashPathSuffix", TAKE1, 1,                                       \
       "StowageHashPathSuffix <secret>: salt after the names hashed to "        \
-      "storage paths (Swift's swift_hash_path_suffix)")
+      "storage paths (Swift's swift_hash_path_suffix)")                        \
+    X("StowageCorsAllowOrigin", RAW_ARGS, 0,                                   \
+      "StowageCorsAllowOrigin <origin>...: origins allowed CORS requests to "  \
+      "every container (Swift's cors_allow_origin)")                           \
+    X("StowageCorsExposeHeaders", RAW_ARGS, 0,                                 \
+      "StowageCorsExposeHeaders <header>...: headers every CORS answer "       \
+      "exposes (Swift's cors_expose_headers)")                                 \
+    X("StowageStrictCorsMode", TAKE1, 0,                                       \
+      "StowageStrictCorsMode On|Off: CORS headers only for allowed origins "   \
+      "(default On, Swift's strict_cors_mode)")
 
 /* One configuration directive as the host parsed it: argv[0] is the
  * directive name (e.g. "StowageRoot"), argv[1..argc) its arguments. */

@@ -48,6 +48,9 @@ pub struct VhostConfig {
     /// How names are hashed to paths (StowageHashPathPrefix/-Suffix, the
     /// salt: never shown, not even by Debug).
     pub hash_path: HashPath,
+    /// CORS (StowageCorsAllowOrigin, StowageCorsExposeHeaders,
+    /// StowageStrictCorsMode).
+    pub cors: crate::node::cors::CorsConfig,
 }
 
 /// One parsed directive.
@@ -61,6 +64,9 @@ enum Directive {
     Gate(Vec<(crate::gate::Kind, crate::gate::settings::GateSettings)>),
     HashPathPrefix(String),
     HashPathSuffix(String),
+    CorsAllowOrigin(Vec<String>),
+    CorsExposeHeaders(Vec<String>),
+    StrictCorsMode(bool),
 }
 
 /// Names of every directive this library understands: the same list as
@@ -75,6 +81,9 @@ pub const DIRECTIVES: &[&str] = &[
     "StowageGate",
     "StowageHashPathPrefix",
     "StowageHashPathSuffix",
+    "StowageCorsAllowOrigin",
+    "StowageCorsExposeHeaders",
+    "StowageStrictCorsMode",
 ];
 
 /// Checks one directive (argv[0] is its name) on its own.
@@ -101,6 +110,15 @@ fn parse_directive(argv: &[&str]) -> Result<Directive, ConfigError> {
             .map_err(ConfigError),
         "StowageHashPathPrefix" => parse_salt(name, args).map(Directive::HashPathPrefix),
         "StowageHashPathSuffix" => parse_salt(name, args).map(Directive::HashPathSuffix),
+        "StowageCorsAllowOrigin" => crate::node::cors::parse_list(name, args)
+            .map(Directive::CorsAllowOrigin)
+            .map_err(ConfigError),
+        "StowageCorsExposeHeaders" => crate::node::cors::parse_list(name, args)
+            .map(Directive::CorsExposeHeaders)
+            .map_err(ConfigError),
+        "StowageStrictCorsMode" => crate::node::cors::parse_strict(args)
+            .map(Directive::StrictCorsMode)
+            .map_err(ConfigError),
         _ => err(format!("unknown directive {name}")),
     }
 }
@@ -235,6 +253,7 @@ pub fn build(directives: &[Vec<&str>]) -> Result<VhostConfig, ConfigError> {
     let mut apache_auth = crate::node::apache_auth::ApacheAuthConfig::default();
     let mut gates = crate::gate::settings::GateConfig::default();
     let (mut prefix, mut suffix) = (String::new(), String::new());
+    let mut cors = crate::node::cors::CorsConfig::default();
     for argv in directives {
         match parse_directive(argv)? {
             Directive::Root(p) => root = Some(p),
@@ -254,6 +273,10 @@ pub fn build(directives: &[Vec<&str>]) -> Result<VhostConfig, ConfigError> {
             }
             Directive::HashPathPrefix(p) => prefix = p,
             Directive::HashPathSuffix(s) => suffix = s,
+            // Each line adds to the list.
+            Directive::CorsAllowOrigin(v) => cors.allow_origin.extend(v),
+            Directive::CorsExposeHeaders(v) => cors.expose_headers.extend(v),
+            Directive::StrictCorsMode(on) => cors.strict = on,
         }
     }
     let Some(root) = root else {
@@ -266,6 +289,7 @@ pub fn build(directives: &[Vec<&str>]) -> Result<VhostConfig, ConfigError> {
         apache_auth,
         gates,
         hash_path: HashPath::salted(&prefix, &suffix),
+        cors,
     })
 }
 

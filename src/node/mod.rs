@@ -1,6 +1,6 @@
 //! Node: the jobs of one storage node, below any HTTP API. A `Vhost` is
 //! one configured storage root with its stores and gates (`vhost`), built
-//! from the host's directives (`config`, `apache_auth`). Around the stores
+//! from the host's directives (`config`, `apache_auth`, `cors`). Around the stores
 //! run the node's own jobs: checking object bytes against their checksum
 //! and quarantining bad ones (`integrity`, `verified`), reconciling writes
 //! whose process died (`recovery`), reclaiming expired objects (`expiry`),
@@ -10,6 +10,7 @@
 pub mod apache_auth;
 pub mod audit;
 pub mod config;
+pub mod cors;
 pub mod expiry;
 pub mod integrity;
 pub mod recovery;

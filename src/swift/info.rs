@@ -2,9 +2,10 @@
 
 use crate::core::constraints::*;
 use crate::core::http::{Request, Response};
+use crate::node::vhost::Vhost;
 use serde_json::json;
 
-pub fn handle(req: &Request<'_>) -> Response {
+pub fn handle(vh: &Vhost, req: &Request<'_>) -> Response {
     if !matches!(req.method, "GET" | "HEAD") {
         return Response::error(405, "");
     }
@@ -25,6 +26,7 @@ pub fn handle(req: &Request<'_>) -> Response {
             "extra_header_count": 0,
             "valid_api_versions": VALID_API_VERSIONS,
             "account_autocreate": true,
+            "strict_cors_mode": vh.config.cors.strict,
         },
         // Account ACLs (X-Account-Access-Control) work; copy and expiry are
         // core behaviour here, not middleware. No dlo/slo: not implemented.

@@ -24,7 +24,9 @@ fn app(env: &mut Env<'_>, req: &Request<'_>, host: &mut dyn Host) -> Response {
         let vh = env.vh;
         let target = env.target(req)?.clone();
         let query = env.query(req)?.clone();
-        let grant = access::check(vh, req, &target, &env.caller)?;
+        let grant = access::check(vh, req, &target, &env.caller).inspect_err(|_| {
+            env.access_denied = true;
+        })?;
         names::check_length_for(&target, req.method)
             .map_err(|e| ApiError::refused(e.status, e.message))?;
         if grant.owner {

@@ -11,13 +11,15 @@ A difference is (aspect, detail, swift_value, stowage_value):
   body            different body after normalisation (detail: json:<paths>,
                   xml, html, text or bytes, or "<swift kind>!=<stowage kind>")
 A header-value difference of Content-Type names both media types in its
-detail ("content-type=text/html!=text/plain").
+detail ("content-type=text/html!=text/plain"); one only in the spacing
+between a list's items is "<name>:list-spacing".
 
 Normalisation replaces what legitimately differs from run to run and server
 to server by a placeholder, and only when the value has the expected format
 (a malformed value stays as is and shows up as a difference):
 timestamps, dates, transaction ids, tokens, the server's own host:port,
-multipart boundaries, `last_modified` inside listings, ETags of listings.
+multipart boundaries, `last_modified` inside listings, ETags of listings,
+the order of the lists Swift prints from a set (Allow, Access-Control-*).
 """
 
 from __future__ import annotations
@@ -44,6 +46,10 @@ DATE_HEADERS = {"date", "last-modified", "x-copied-from-last-modified"}
 TRANS_HEADERS = {"x-trans-id", "x-openstack-request-id"}
 TIMESTAMP_HEADERS = {"x-timestamp", "x-put-timestamp", "x-backend-timestamp"}
 TOKEN_HEADERS = {"x-auth-token", "x-storage-token"}
+# Lists Swift prints from a Python set: their order changes with each
+# process's hash seed, so their items are compared sorted.
+SET_LIST_HEADERS = {"allow", "access-control-allow-methods", "access-control-allow-headers",
+                    "access-control-expose-headers"}
 # Integers computed from "now" on each side.
 CLOSE_INT_HEADERS = {"x-auth-token-expires": 120, "x-delete-at": 5}
 
@@ -81,6 +87,8 @@ def norm_header(name: str, value: str, port: int, listing: bool) -> str:
         return "<token>"
     if n == "etag" and listing and MD5.match(value):
         return "<listing-etag>"
+    if n in SET_LIST_HEADERS:
+        return ", ".join(sorted(item.strip() for item in value.split(",")))
     if n == "content-type" and "boundary=" in value:
         return re.sub(r"boundary=[^;\s]+", "boundary=<boundary>", value)
     return _hostport(value, port)
@@ -225,6 +233,8 @@ def compare(swift: Response, stowage: Response, swift_port: int, stowage_port: i
         if n == "content-length" and (not bodies_equal or _boundary(swift.headers)):
             continue
         detail = n
+        if [re.sub(r",\s+", ",", v) for v in va] == [re.sub(r",\s+", ",", v) for v in vb]:
+            detail += ":list-spacing"  # the same list, joined with other spacing
         if n == "content-type":
             # the media types (no parameters, no spaces) classify the difference
             detail += "=" + "!=".join(v[0].split(";")[0].strip() or "-" for v in (va, vb))

@@ -5,10 +5,14 @@ their answers compared after normalisation (compare.py).
 
     tests/diff/run.sh [--per-family N] [--seed S] [--only ID] [--families a,b]
 
-Prints "N requests compared, D differences (K known)", writes every
-difference to build/diff/report.tsv and exits 1 when one of them is not
-matched by tests/diff/KNOWN_DIFFERENCES (2 when a server would not start).
-Needs Swift in a venv (run.sh makes build/swift-venv) and `make all`.
+Then, as a second step, the `swift` CLI (python-swiftclient) runs the same
+commands against both (cli.py; family "cli", scenario ids cli-*; --no-cli
+leaves it out). Prints "N requests compared, C CLI commands compared, D
+differences (K known)", writes every difference to build/diff/report.tsv and
+exits 1 when one of them is not matched by tests/diff/KNOWN_DIFFERENCES (2
+when a server would not start or the `swift` CLI is missing). Needs Swift in
+a venv (run.sh makes build/swift-venv), python-swiftclient (run.sh installs
+it into .venv, as tests/e2e/run.sh) and `make all`.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ REPO = HERE.parents[1]
 sys.path.insert(0, str(REPO / "tests" / "e2e"))
 sys.path.insert(0, str(HERE))
 
+import cli  # noqa: E402  (the `swift` CLI step)
 import harness  # noqa: E402  (tests/e2e/harness.py: Apache control, raw HTTP)
 from compare import Response, compare, short  # noqa: E402
 from sequences import BAD_TOKEN, OWNER, generate  # noqa: E402
@@ -245,8 +250,11 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=18)
     ap.add_argument("--per-family", type=int, default=2,
                     help="sequences per family (the fixed families always have one)")
-    ap.add_argument("--families", default="", help="comma-separated families (default: all)")
-    ap.add_argument("--only", default="", help="run only these sequence ids (comma-separated)")
+    ap.add_argument("--families", default="",
+                    help="comma-separated families, 'cli' the CLI step (default: all)")
+    ap.add_argument("--only", default="",
+                    help="run only these sequence or CLI scenario ids (comma-separated)")
+    ap.add_argument("--no-cli", action="store_true", help="leave out the `swift` CLI step")
     ap.add_argument("--known", default=str(HERE / "KNOWN_DIFFERENCES"))
     ap.add_argument("--report", default=str(REPO / "build" / "diff" / "report.tsv"))
     ap.add_argument("--swift-venv", default=os.environ.get("STOWAGE_DIFF_SWIFT_VENV",
@@ -257,17 +265,27 @@ def main() -> int:
     args = ap.parse_args()
 
     fams = [f for f in args.families.split(",") if f]
-    seqs = generate(args.seed, args.per_family, fams or None)
+    seq_fams = [f for f in fams if f != "cli"]
+    seqs = [] if fams and not seq_fams else generate(args.seed, args.per_family, seq_fams or None)
+    scns = [] if args.no_cli or (fams and "cli" not in fams) else cli.scenarios()
     if args.only:
         only = set(args.only.split(","))
         seqs = [s for s in seqs if s.id in only]
+        scns = [s for s in scns if s.id in only]
     if args.list:
         for s in seqs:
             for i, st in enumerate(s.steps):
                 print(f"{s.id}\t{i}\t{st.case}\t{st.method}\t{short(st.path, 120)}\t"
                       f"{short(repr(st.headers), 160)}")
+        for line in cli.listing_of(scns):
+            print(line)
         return 0
     known = Known(Path(args.known))
+    cli_python = cli.find_python(REPO, Path(args.swift_venv)) if scns else None
+    if scns and not cli_python:
+        print("tests/diff: python-swiftclient (the `swift` CLI) is missing; tests/diff/run.sh "
+              "installs it into .venv (or --no-cli)", file=sys.stderr)
+        return 2
     t0 = time.monotonic()
 
     swift = SwiftNode(Path(args.swift_venv))
@@ -284,6 +302,13 @@ def main() -> int:
             side.authenticate()
         started = time.monotonic() - t0
         rows, compared, settle_time = run(seqs, sides, swift, known, args.verbose)
+        cli_compared = 0
+        if scns:
+            cli_rows, cli_compared, t = cli.run(
+                scns, sides, known, lambda account: settle_swift_account(swift, account), cli_python,
+                Path(args.report).parent / "cli", args.verbose)
+            rows += cli_rows
+            settle_time += t
         crashes = stow.crash_lines()
     finally:
         if stow is not None:
@@ -295,7 +320,7 @@ def main() -> int:
         if args.keep:
             print(f"kept Swift in {swift.dir}", file=sys.stderr)
     return report(rows, compared, known, Path(args.report), time.monotonic() - t0, started,
-                  settle_time, crashes, len(seqs))
+                  settle_time, crashes, len(seqs), cli_compared, len(scns))
 
 
 def run(seqs, sides, node, known, verbose):
@@ -341,7 +366,8 @@ def run(seqs, sides, node, known, verbose):
     return rows, compared, settle_time
 
 
-def report(rows, compared, known, path: Path, elapsed, started, settle_time, crashes, nseq) -> int:
+def report(rows, compared, known, path: Path, elapsed, started, settle_time, crashes, nseq,
+           cli_compared=0, nscn=0) -> int:
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", encoding="utf-8") as f:
         f.write("sequence\tstep\tcase\tstatus\tmethod\tpath\taspect\tdetail\tswift\tstowage\tclass"
@@ -351,7 +377,8 @@ def report(rows, compared, known, path: Path, elapsed, started, settle_time, cra
     new = [r for r in rows if r[10] == "NEW"]
     by_class = collections.Counter(r[10] for r in rows if r[10] != "NEW")
     reasons = known.reasons()
-    print(f"\ntests/diff: {nseq} sequences, {compared} requests compared, {len(rows)} differences "
+    cli_part = f", {nscn} CLI scenarios, {cli_compared} CLI commands compared" if nscn else ""
+    print(f"\ntests/diff: {nseq} sequences, {compared} requests compared{cli_part}, {len(rows)} differences "
           f"({len(rows) - len(new)} known, {len(new)} new) in {elapsed:.1f}s "
           f"(servers up in {started:.1f}s, {settle_time:.1f}s waiting for Swift to settle)")
     if by_class:

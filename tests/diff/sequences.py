@@ -876,6 +876,80 @@ def fam_middleware(s: Seq):
     s.add("listing", "GET", f"{c}?format=json", listing=True)
 
 
+ORIGINS = ["http://a.example", "http://b.example", "https://a.example", "http://A.example", "null"]
+PREFLIGHT_METHODS = [None, "GET", "HEAD", "PUT", "POST", "DELETE", "OPTIONS", "COPY", "PATCH", "get"]
+REQUEST_HEADERS = [None, "x-auth-token", "X-Auth-Token, Content-Type", "x-object-meta-a,,x-object-meta-a",
+                   " content-type , x-foo "]
+
+
+def fam_cors(s: Seq):
+    """OPTIONS and CORS, as Swift's proxy controllers answer them: plain
+    OPTIONS at every level, preflights allowed and refused by the
+    container's X-Container-Meta-Access-Control-* rules, and actual
+    requests with and without an allowed Origin."""
+    rng = s.rng
+    c = f"{s.acct}/{s.name()}"
+    rules = []
+    allow = rng.choice([None, "*", ORIGINS[0], f"{ORIGINS[0]}  {ORIGINS[1]}", f" {ORIGINS[1]} ",
+                        f"* {ORIGINS[2]}"])
+    if allow:
+        rules.append(("X-Container-Meta-Access-Control-Allow-Origin", allow))
+    if rng.random() < 0.5:
+        rules.append(("X-Container-Meta-Access-Control-Max-Age", rng.choice(["600", "0", "abc"])))
+    if rng.random() < 0.5:
+        rules.append(("X-Container-Meta-Access-Control-Expose-Headers",
+                      rng.choice(["X-Foo", "x-foo  X-BAR", "etag x-object-meta-color"])))
+    s.add("put-container", "PUT", c, rules)
+    # An account of its own for the account-level request (AUTH_test's
+    # counters depend on what other families stored).
+    acct = f"/v1/AUTH_{s.id}"
+    s.add("put-container-fresh-account", "PUT", f"{acct}/c", user=RESELLER)
+    meta = [("X-Object-Meta-Color", "blue")] if rng.random() < 0.6 else []
+    s.add("put-object", "PUT", f"{c}/o", meta, body=b"cors")
+
+    def origin_headers():
+        o = rng.choice(ORIGINS[:3]) if rng.random() < 0.8 else rng.choice(ORIGINS)
+        return [("Origin", o)]
+
+    # OPTIONS without Origin, at every level, with and without a token.
+    for path in rng.sample([s.acct, c, f"{c}/o", f"{c}/missing", f"{s.acct}/{s.name('none')}/o",
+                            "/info"], 3):
+        s.add("options", "OPTIONS", path, user=rng.choice([ANON, OWNER]))
+    # Preflights.
+    for _ in range(rng.randint(3, 6)):
+        hdrs = origin_headers()
+        m = rng.choice(PREFLIGHT_METHODS)
+        if m:
+            hdrs.append(("Access-Control-Request-Method", m))
+        rh = rng.choice(REQUEST_HEADERS)
+        if rh:
+            hdrs.append(("Access-Control-Request-Headers", rh))
+        path = rng.choice([c, f"{c}/o", f"{c}/o", f"{s.acct}/{s.name('none')}/o", s.acct])
+        s.add("preflight", "OPTIONS", path, hdrs, user=ANON)
+    # Actual requests.
+    actual = [
+        ("get-object", "GET", f"{c}/o", OWNER),
+        ("head-object", "HEAD", f"{c}/o", OWNER),
+        ("get-object-anon", "GET", f"{c}/o", ANON),
+        ("get-missing-object", "GET", f"{c}/missing", OWNER),
+        ("head-container", "HEAD", c, OWNER),
+        ("get-container-json", "GET", f"{c}?format=json", OWNER),
+        ("post-container-anon", "POST", c, ANON),
+        ("head-account", "HEAD", acct, RESELLER),
+        ("post-object", "POST", f"{c}/o", OWNER),
+        ("put-object-origin", "PUT", f"{c}/p", OWNER),
+    ]
+    for case, m, path, who in rng.sample(actual, rng.randint(4, len(actual))):
+        s.add(case, m, path, origin_headers(), body=b"p" if m == "PUT" else b"", user=who,
+              listing=path.endswith("format=json"))
+    # New rules: a POST is answered by the rules before it, later requests by the new ones.
+    s.add("post-rules", "POST", c,
+          origin_headers() + [("X-Container-Meta-Access-Control-Allow-Origin", ORIGINS[1])])
+    s.add("get-after-rules", "GET", f"{c}/o", [("Origin", ORIGINS[1])])
+    s.add("preflight-after-rules", "OPTIONS", f"{c}/o",
+          [("Origin", ORIGINS[1]), ("Access-Control-Request-Method", "PUT")], user=ANON)
+
+
 FAMILIES = {
     "auth": fam_auth,
     "info": fam_info,
@@ -895,6 +969,7 @@ FAMILIES = {
     "names": fam_names,
     "errors": fam_errors,
     "middleware": fam_middleware,
+    "cors": fam_cors,
 }
 
 # Families whose answer hardly varies with the seed: one sequence is enough.

@@ -33,6 +33,9 @@ USERS = {
     "test2:tester2": ("testing2", ".admin"),
     "test:member": ("memberkey", ""),
     "reseller:reseller": ("resellerkey", ".reseller_admin"),
+    # account AUTH_cli: the `swift` CLI step's own (tests/diff/cli.py)
+    "cli:tester": ("testingcli", ".admin"),
+    "cli:reader": ("readercli", ""),
 }
 
 # Swift 2.38's etc/proxy-server.conf-sample pipeline, unchanged.

@@ -16,7 +16,11 @@ impl Middleware for Info {
         next: Next,
     ) -> Response {
         if strip_authority(&req.uri) == "/info" {
-            return crate::swift::info::handle(req);
+            if req.method == "OPTIONS" {
+                // Swift's info controller lists its methods in this order.
+                return super::cors::plain_options("HEAD, GET, OPTIONS");
+            }
+            return crate::swift::info::handle(env.vh, req);
         }
         next.run(env, req, host)
     }

@@ -11,6 +11,7 @@
 
 mod catch_errors;
 mod copy;
+mod cors;
 mod expiry;
 mod gatekeeper;
 mod header_limits;
@@ -36,6 +37,7 @@ static PIPELINE: &[&dyn Middleware] = &[
     &healthcheck::Healthcheck,
     &info::Info,
     &tempauth::TempAuth,
+    &cors::Cors,
     &copy::Copy,
 ];
 
@@ -84,6 +86,12 @@ pub struct Env<'v> {
     query: Option<Query>,
     /// Who is calling, once `tempauth` has decided.
     pub caller: Caller,
+    /// The application's access control refused the request before any
+    /// processor ran (`cors` adds no headers to some of those answers).
+    pub access_denied: bool,
+    /// A 401 that Swift sends without a challenge (a refused CORS
+    /// preflight): `tempauth` adds no `Www-Authenticate`.
+    pub unchallenged: bool,
 }
 
 impl<'v> Env<'v> {
@@ -93,6 +101,8 @@ impl<'v> Env<'v> {
             target: None,
             query: None,
             caller: Caller::Anonymous,
+            access_denied: false,
+            unchallenged: false,
         }
     }
 

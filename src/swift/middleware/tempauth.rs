@@ -30,8 +30,10 @@ impl Middleware for TempAuth {
             },
         };
         // Swift challenges every 401 with its realm; not when tokens are off
-        // (StowageApacheAuth Only): then there is no Swift login to point to.
-        let challenge = resp.status == 401 && env.vh.config.apache_auth.tokens_allowed();
+        // (StowageApacheAuth Only): then there is no Swift login to point to,
+        // nor a refused CORS preflight (Swift's is a 200 turned 401).
+        let challenge =
+            resp.status == 401 && env.vh.config.apache_auth.tokens_allowed() && !env.unchallenged;
         if challenge && resp.get_header("Www-Authenticate").is_none() {
             let realm = realm(strip_authority(&req.uri));
             resp.header("Www-Authenticate", format!("Swift realm=\"{realm}\""));

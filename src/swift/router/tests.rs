@@ -46,7 +46,7 @@ fn token_for(vh: &Vhost, user: &str, key: &str) -> String {
     h.header("X-Auth-Token").unwrap().to_string()
 }
 
-fn call(
+pub(crate) fn call(
     vh: &Vhost,
     method: &str,
     uri: &str,
