@@ -30,20 +30,22 @@ const MAX_DELETE_AT: i128 = 9_999_999_999;
 
 /// The `X-Delete-At` a PUT or POST asks for, in epoch seconds, from either
 /// header (`X-Delete-After` wins, as in Swift). Err is Swift's 400 message.
+/// Values are integers as Python's `int()` reads them (a sign, `_` between
+/// digits, surrounding spaces); a time past 9999999999 is capped there, as
+/// Swift caps it, and one before 1970 is 0 (in the past).
 pub fn requested_delete_at(req: &Request<'_>, now: f64) -> Result<Option<u64>, &'static str> {
     if let Some(after) = req.header("X-Delete-After") {
-        let after: i128 = after
-            .trim()
-            .parse()
-            .map_err(|_| "Non-integer X-Delete-After")?;
-        let at = (now.floor() as i128 + after).clamp(0, MAX_DELETE_AT);
+        let after = python_int(after).ok_or("Non-integer X-Delete-After")?;
+        let at = (now.floor() as i128)
+            .saturating_add(after)
+            .clamp(0, MAX_DELETE_AT);
         if at as f64 <= now {
             return Err("X-Delete-After in past");
         }
         return Ok(Some(at as u64));
     }
     if let Some(at) = req.header("X-Delete-At") {
-        let at: i128 = at.trim().parse().map_err(|_| "Non-integer X-Delete-At")?;
+        let at = python_int(at).ok_or("Non-integer X-Delete-At")?;
         let at = at.clamp(0, MAX_DELETE_AT);
         if at as f64 <= now {
             return Err("X-Delete-At in past");
@@ -51,6 +53,97 @@ pub fn requested_delete_at(req: &Request<'_>, now: f64) -> Result<Option<u64>, &
         return Ok(Some(at as u64));
     }
     Ok(None)
+}
+
+/// Python's `int(text)` of a decimal, saturated at i128's range (far past
+/// any delete-at time); None where Python raises ValueError, which includes
+/// more than 4300 digits (its conversion limit).
+fn python_int(text: &str) -> Option<i128> {
+    let t = text.trim_matches(|c: char| c.is_whitespace() || ('\x1c'..='\x1f').contains(&c));
+    let (negative, digits) = match t.as_bytes().first() {
+        Some(b'-') => (true, &t[1..]),
+        Some(b'+') => (false, &t[1..]),
+        _ => (false, t),
+    };
+    // `_` only between two digits.
+    let well_formed = !digits.is_empty()
+        && digits
+            .split('_')
+            .all(|g| !g.is_empty() && g.bytes().all(|b| b.is_ascii_digit()));
+    if !well_formed || digits.bytes().filter(u8::is_ascii_digit).count() > 4300 {
+        return None;
+    }
+    let mut v: i128 = 0;
+    for d in digits.bytes().filter(u8::is_ascii_digit) {
+        v = v.saturating_mul(10).saturating_add(i128::from(d - b'0'));
+    }
+    Some(if negative { -v } else { v })
+}
+
+/// An `X-If-Delete-At` value read as Swift's `Timestamp` reads it: a
+/// float (Python's syntax) rounded to 10 µs, optionally `_` and a hex
+/// offset of up to 16 digits; from 0 to before 10000000000. Returns
+/// (10 µs units, offset); None is Swift's 400 "Bad X-If-Delete-At header
+/// value".
+pub fn parse_if_delete_at(text: &str) -> Option<(u64, u64)> {
+    let (float, hex) = match text.split_once('_') {
+        Some((f, h)) => (f, Some(h)),
+        None => (text, None),
+    };
+    let offset = match hex {
+        None | Some("") => 0,
+        Some(h) if h.contains('_') || h.len() > 16 => return None,
+        Some(h) => {
+            let h = h.trim();
+            let h = h.strip_prefix("+").unwrap_or(h);
+            let h = h
+                .strip_prefix("0x")
+                .or_else(|| h.strip_prefix("0X"))
+                .unwrap_or(h);
+            u64::from_str_radix(h, 16).ok()?
+        }
+    };
+    let value = python_float(float)?;
+    let units = (value / 1e-5).round_ties_even();
+    if !units.is_finite() || !(0.0..1e15).contains(&units) {
+        return None;
+    }
+    Some((units as u64, offset))
+}
+
+/// Python's `float(text)` for finite decimals (digits with `_` between
+/// them, one point, an exponent); inf and nan are refused (Swift cannot
+/// use them either).
+fn python_float(text: &str) -> Option<f64> {
+    let t = text.trim();
+    let body = t.strip_prefix(['+', '-']).unwrap_or(t);
+    let (mantissa, exponent) = match body.find(['e', 'E']) {
+        Some(i) => (&body[..i], Some(&body[i + 1..])),
+        None => (body, None),
+    };
+    let digits_ok = |g: &str| {
+        g.split('_')
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+    };
+    let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let mantissa_ok = (!int.is_empty() || !frac.is_empty())
+        && (int.is_empty() || digits_ok(int))
+        && (frac.is_empty() || digits_ok(frac));
+    let exponent_ok = exponent.is_none_or(|e| {
+        let e = e.strip_prefix(['+', '-']).unwrap_or(e);
+        !e.is_empty() && digits_ok(e)
+    });
+    if !mantissa_ok || !exponent_ok {
+        return None;
+    }
+    t.replace('_', "").parse().ok()
+}
+
+/// Whether an object's delete-at time is the one an `X-If-Delete-At`
+/// names (Swift compares timestamps: no delete-at is time 0).
+pub fn if_delete_at_matches(meta: &ObjectMeta, wanted: (u64, u64)) -> bool {
+    let have = delete_at(meta).unwrap_or(0).saturating_mul(100_000);
+    (have, 0) == wanted
 }
 
 /// The delete-at time an object carries, if any.
@@ -196,6 +289,89 @@ mod tests {
             r(&[("X-Delete-At", "1"), ("X-Delete-After", "10")]),
             Ok(Some(1_700_000_010))
         );
+        // Python's int(): any length (capped), signs, `_` between digits.
+        let far = "9".repeat(60);
+        assert_eq!(
+            requested_delete_at(&req(&[("X-Delete-At", &far)]), now),
+            Ok(Some(9_999_999_999))
+        );
+        assert_eq!(
+            requested_delete_at(&req(&[("X-Delete-After", &far)]), now),
+            Ok(Some(9_999_999_999))
+        );
+        assert_eq!(
+            requested_delete_at(&req(&[("X-Delete-At", " +1_700_000_100 ")]), now),
+            Ok(Some(1_700_000_100))
+        );
+        let long = format!("-{far}");
+        assert_eq!(
+            requested_delete_at(&req(&[("X-Delete-At", &long)]), now),
+            Err("X-Delete-At in past")
+        );
+        for bad in [
+            "1__0",
+            "_1",
+            "1_",
+            "1e10",
+            "0x10",
+            "",
+            "+",
+            "1 0",
+            &"9".repeat(4301),
+        ] {
+            assert_eq!(
+                requested_delete_at(&req(&[("X-Delete-At", bad)]), now),
+                Err("Non-integer X-Delete-At"),
+                "{bad:?}"
+            );
+        }
+        assert_eq!(
+            requested_delete_at(&req(&[("X-Delete-At", &"9".repeat(4300))]), now),
+            Ok(Some(9_999_999_999))
+        );
+    }
+
+    #[test]
+    fn if_delete_at_like_swift_timestamps() {
+        let p = parse_if_delete_at;
+        assert_eq!(p("1700000000"), Some((170_000_000_000_000, 0)));
+        assert_eq!(p("1700000000.000001"), Some((170_000_000_000_000, 0)));
+        assert_eq!(p("1.5"), Some((150_000, 0)));
+        assert_eq!(p("1e3"), Some((100_000_000, 0)));
+        assert_eq!(p("9999999999"), Some((999_999_999_900_000, 0)));
+        assert_eq!(p("0"), Some((0, 0)));
+        assert_eq!(p("5_00000000000000ff"), Some((500_000, 255)));
+        assert_eq!(p("5_"), Some((500_000, 0)));
+        for bad in [
+            "",
+            "abc",
+            "-1",
+            "10000000000",
+            "99999999999",
+            "inf",
+            "nan",
+            "1_2_3",
+            "1_xyz",
+            "1_00000000000000000",
+            "1..2",
+            ".",
+            "1e",
+        ] {
+            assert_eq!(p(bad), None, "{bad:?}");
+        }
+        let mut meta = ObjectMeta {
+            timestamp: Timestamp::now(),
+            meta_timestamp: Timestamp::now(),
+            content_type: String::new(),
+            etag: String::new(),
+            size: 0,
+            meta: vec![],
+        };
+        assert!(if_delete_at_matches(&meta, (0, 0)));
+        assert!(!if_delete_at_matches(&meta, (0, 1)));
+        meta.meta.push((DELETE_AT.into(), "1700000000".into()));
+        assert!(if_delete_at_matches(&meta, p("1700000000.0").unwrap()));
+        assert!(!if_delete_at_matches(&meta, p("1700000001").unwrap()));
     }
 
     #[test]

@@ -59,7 +59,8 @@ pub struct NewObject {
     pub timestamp: Timestamp,
     pub content_type: String,
     pub meta: Vec<(String, Vec<u8>)>,
-    /// The client's ETag header: the upload is refused when the MD5 differs.
+    /// The MD5 (lower-case hex) the bytes must hash to, else the upload is
+    /// refused.
     pub expected_etag: Option<String>,
     pub max_size: u64,
 }
@@ -361,7 +362,7 @@ impl ObjectStore {
         }
         let etag = crate::core::hex::hex(&md5.finalize());
         if let Some(expected) = &new.expected_etag {
-            if !expected.trim_matches('"').eq_ignore_ascii_case(&etag) {
+            if *expected != etag {
                 return Err(PutError::EtagMismatch { computed: etag });
             }
         }
@@ -422,10 +423,10 @@ impl ObjectStore {
             return Err(PutError::Conflict);
         }
         let dir = self.object_dir(account, container, object);
-        let mut doc = json!({ "ts": ts.normal(), "meta": meta_json(meta) });
-        if let Some(ct) = content_type {
-            doc["content_type"] = json!(ct);
-        }
+        // A POST without a type keeps the current one, an earlier POST's
+        // included (Swift keeps the newest content-type timestamp's).
+        let ct = content_type.unwrap_or(&current.meta.content_type);
+        let doc = json!({ "ts": ts.normal(), "meta": meta_json(meta), "content_type": ct });
         let bytes = serde_json::to_vec(&doc)
             .map_err(|e| StoreError::corrupt(&dir, format!("encoding metadata: {e}")))?;
         let mut file = self.temp_file()?;

@@ -60,13 +60,13 @@ impl ApiError {
         ApiError::refused(status, "")
     }
 
-    /// A 400 with a plain-text message (most of Swift's 400s: metadata,
-    /// expiry, Content-Type and conditional-header checks).
     /// Swift's 405: its page, and the methods the path allows in `Allow`.
     pub fn method_not_allowed(allow: &str) -> ApiError {
         ApiError::from(Response::swob(405).with_header("Allow", allow))
     }
 
+    /// A 400 with a plain-text message (most of Swift's 400s: metadata,
+    /// expiry, Content-Type and conditional-header checks).
     pub fn bad_request(body: impl Into<Cow<'static, str>>) -> ApiError {
         ApiError::plain(400, body)
     }
@@ -135,7 +135,9 @@ impl fmt::Display for ApiError {
 /// with a line for the operator.
 pub fn storage_error(host: &mut dyn Host, e: &StoreError) -> Response {
     if let StoreError::MetadataLimit { message } = e {
-        return Response::text(400, message.clone());
+        // The account or container server's refusal of the merged
+        // metadata: no type of its own, so swob's default.
+        return Response::error(400, message);
     }
     if let StoreError::NameCollision { .. } = e {
         host.log(LogLevel::Warn, &format!("object not found: {e}"));

@@ -4,8 +4,9 @@
 //! the caller is and what they may do (`auth`, `access`, `acl`). The
 //! account, container and object processors (`account`, `container`,
 //! `object`) answer with `core::http::Response`s; listings are rendered by
-//! `listing`, server-side copies by `copy`; `wire` gives every answer
-//! Swift's header spelling. Imports: `node`, `gate`,
+//! `listing`, server-side copies by `copy`; a missing object Content-Type is
+//! guessed from the name by `mime`; `wire` gives every answer Swift's
+//! header spelling. Imports: `node`, `gate`,
 //! `store`, `core`; never `abi`.
 
 pub mod access;
@@ -20,6 +21,7 @@ pub mod error;
 pub mod info;
 pub mod listing;
 pub mod middleware;
+pub mod mime;
 pub mod names;
 pub mod object;
 pub mod query;

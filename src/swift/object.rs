@@ -8,22 +8,28 @@ use crate::node::integrity::{self, Pending, Suspect, Verdict, VerifiedStream, VE
 use crate::node::verify_once::Checked;
 use crate::node::vhost::Vhost;
 use crate::store::catalog::{ListingEntry, ListingQuery};
-use crate::store::objects::{NewObject, ObjectMeta, OpenObject, PutError};
+use crate::store::objects::{FileState, NewObject, ObjectMeta, OpenObject, PutError};
 use crate::store::write::WriteError;
 use crate::store::{StoreError, Timestamp};
 use crate::swift::conditional::{self, Outcome};
 use crate::swift::error::ApiError;
+use crate::swift::mime;
 use crate::swift::range::{self, ByteRange, RangeOutcome};
 use std::io::{self, Read};
 use std::sync::Arc;
 
 /// Headers besides `X-Object-Meta-*` that Swift stores with an object and
-/// returns on GET/HEAD. Like Swift's, a POST replaces all of them.
-/// (`X-Object-Manifest` is only kept: DLO reads are not implemented.)
+/// returns on GET/HEAD (its object server's default `allowed_headers`).
+/// Like Swift's, a POST replaces all of them. (`X-Object-Manifest` is only
+/// kept: DLO reads are not implemented.)
 const KEPT_HEADERS: &[&str] = &[
     "content-disposition",
     "content-encoding",
     "x-object-manifest",
+    "cache-control",
+    "content-language",
+    "expires",
+    "x-robots-tag",
 ];
 
 /// An object response, and the check of its object's bytes still to make
@@ -60,7 +66,7 @@ pub fn handle(
         "GET" | "HEAD" => get(vh, req, (account, container, object), &mut pending, host),
         "PUT" => put(vh, req, account, container, object, host),
         "POST" => post(vh, req, account, container, object, host),
-        "DELETE" => delete(vh, account, container, object, host),
+        "DELETE" => delete(vh, req, (account, container, object), host),
         _ => Err(ApiError::method_not_allowed(ALLOW)),
     };
     Served {
@@ -93,28 +99,18 @@ fn get(
     let (account, container, object) = names;
     let obj = match open_live(vh, account, container, object) {
         Ok(Some(o)) => o,
-        Ok(None) => return Err(ApiError::not_found()),
+        Ok(None) => return Err(missing(req)),
         Err(StoreError::Corrupt { path, detail }) if is_data_file(&path) => {
             integrity::quarantine_unreadable(vh, names, &path, &detail, host)?;
-            return Err(ApiError::not_found());
+            return Err(missing(req));
         }
         Err(e) => return Err(e.into()),
     };
-    let last_modified = obj.meta.timestamp.max(obj.meta.meta_timestamp).http_time();
-    match conditional::evaluate(req, &obj.meta.etag, last_modified) {
-        Outcome::Proceed => {}
-        // Swift's conditional answers have no body: a 304 carries the
-        // object's Content-Type, a 412 swob's default one.
-        Outcome::NotModified => {
-            let mut r = Response::new(304);
-            r.header("Content-Type", obj.meta.content_type.clone());
-            return Ok(with_object_headers(r, &obj.meta));
-        }
-        Outcome::PreconditionFailed => {
-            return Ok(with_object_headers(Response::new(412), &obj.meta))
-        }
-    }
-    let range = range::evaluate(req.header("Range"), obj.meta.size);
+    let ranges = match plan_read(req, &obj.meta) {
+        ReadPlan::Answer(r) => return Ok(r),
+        ReadPlan::Whole => None,
+        ReadPlan::Ranges(ranges) => Some(ranges),
+    };
     let suspect = Suspect::new(names, &obj);
     let large = obj.meta.size > VERIFY_FIRST_MAX;
     // Large whole objects are checked while they stream; everything else
@@ -122,9 +118,9 @@ fn get(
     // objects once the permit is released (`settle`), so that
     // requests waiting for one check of a large object hold no permit.
     let known_good = large && matches!(vh.verdicts.known(&obj.file), Some(Checked::Good));
-    let stream = matches!(range, RangeOutcome::Whole) && large && !known_good;
-    let sends = !req.is_head() && !matches!(range, RangeOutcome::Unsatisfiable);
-    let later = sends && large && !known_good && matches!(range, RangeOutcome::Partial(_));
+    let stream = ranges.is_none() && large && !known_good;
+    let sends = !req.is_head();
+    let later = sends && large && !known_good && ranges.is_some();
     let check_now = sends && !stream && !later && !known_good;
     if check_now && integrity::verify_first(vh, &suspect, &obj, host)? == Verdict::Quarantined {
         return Err(ApiError::not_found());
@@ -138,8 +134,8 @@ fn get(
             suspect: suspect.clone(),
         })
     });
-    let mut r = match range {
-        RangeOutcome::Whole => {
+    let mut r = match ranges {
+        None => {
             let mut r = Response::new(200);
             r.header("Content-Type", meta.content_type.clone());
             r.body.push(if stream {
@@ -157,31 +153,100 @@ fn get(
             });
             r
         }
-        RangeOutcome::Unsatisfiable => {
-            // swob's page for 416, under the object's Content-Type.
-            let mut r = Response::swob(416);
-            r.remove_header("Content-Type");
-            r.header("Content-Type", meta.content_type.clone());
-            r.header("Content-Range", format!("bytes */{}", meta.size));
-            return Ok(with_object_headers(r, &meta));
-        }
-        RangeOutcome::Partial(ranges) if ranges.len() == 1 => {
-            let br = ranges[0];
-            let mut r = Response::new(206);
-            r.header("Content-Type", meta.content_type.clone());
-            r.header("Content-Range", content_range(br, meta.size));
-            r.body.push(Segment::File {
-                file,
-                offset: br.start,
-                len: br.len(),
-            });
-            r
-        }
-        RangeOutcome::Partial(ranges) => multipart(&ranges, &meta, file),
+        Some(ranges) => partial(&ranges, &meta, file),
     };
     *later_check = pending;
     r.header("Accept-Ranges", "bytes");
     Ok(with_object_headers(r, &meta))
+}
+
+/// What a read of a current object (GET, HEAD, a copy's source) answers
+/// before any of its bytes, in swob's order: the conditional answers
+/// (304, 412), then Range (416, or the ranges to send). HEAD ignores Range.
+pub(crate) enum ReadPlan {
+    /// A complete answer, with the object's headers.
+    Answer(Response),
+    Whole,
+    Ranges(Vec<ByteRange>),
+}
+
+pub(crate) fn plan_read(req: &Request<'_>, meta: &ObjectMeta) -> ReadPlan {
+    match conditional::evaluate(req, &meta.etag, last_modified(meta).http_time()) {
+        Outcome::Proceed => {}
+        Outcome::NotModified => return ReadPlan::Answer(not_modified(meta)),
+        Outcome::PreconditionFailed => {
+            return ReadPlan::Answer(with_object_headers(precondition_failed(), meta))
+        }
+    }
+    if req.is_head() {
+        return ReadPlan::Whole;
+    }
+    match range::evaluate(req.header("Range"), meta.size) {
+        RangeOutcome::Whole => ReadPlan::Whole,
+        RangeOutcome::Partial(ranges) => ReadPlan::Ranges(ranges),
+        RangeOutcome::Unsatisfiable => ReadPlan::Answer(unsatisfiable(meta)),
+    }
+}
+
+/// A read of an object that is not there: 412 when If-Match names `*`
+/// (swob), else 404.
+pub(crate) fn missing(req: &Request<'_>) -> ApiError {
+    if conditional::missing_fails(req) {
+        ApiError::from(precondition_failed())
+    } else {
+        ApiError::not_found()
+    }
+}
+
+/// Swift's 412 for a failed precondition: no body, swob's default type.
+fn precondition_failed() -> Response {
+    let mut r = Response::new(412);
+    r.header("Content-Type", "text/html; charset=UTF-8");
+    r
+}
+
+/// Swift's 304: the object's headers and type, no body.
+fn not_modified(meta: &ObjectMeta) -> Response {
+    let mut r = Response::new(304);
+    r.header("Content-Type", meta.content_type.clone())
+        .header("Accept-Ranges", "bytes");
+    with_object_headers(r, meta)
+}
+
+/// Swift's 416: its error page, but under the object's type and headers.
+fn unsatisfiable(meta: &ObjectMeta) -> Response {
+    let mut r = Response::error(416, "");
+    r.headers
+        .retain(|(n, _)| !n.eq_ignore_ascii_case("Content-Type"));
+    r.header("Content-Type", meta.content_type.clone())
+        .header("Content-Range", format!("bytes */{}", meta.size))
+        .header("Accept-Ranges", "bytes");
+    with_object_headers(r, meta)
+}
+
+/// The 206 of a range read: one range, or a multipart/byteranges body.
+pub(crate) fn partial(
+    ranges: &[ByteRange],
+    meta: &ObjectMeta,
+    file: Arc<std::fs::File>,
+) -> Response {
+    if let [br] = ranges {
+        let mut r = Response::new(206);
+        r.header("Content-Type", meta.content_type.clone());
+        r.header("Content-Range", content_range(*br, meta.size));
+        r.body.push(Segment::File {
+            file,
+            offset: br.start,
+            len: br.len(),
+        });
+        return r;
+    }
+    multipart(ranges, meta, file)
+}
+
+/// What Last-Modified announces: the newest of the data and its metadata.
+fn last_modified(meta: &ObjectMeta) -> Timestamp {
+    meta.timestamp.max(meta.meta_timestamp)
 }
 
 fn is_data_file(path: &std::path::Path) -> bool {
@@ -222,13 +287,14 @@ fn multipart(ranges: &[ByteRange], meta: &ObjectMeta, file: Arc<std::fs::File>) 
     r
 }
 
+/// The headers every answer about a current object carries. X-Timestamp is
+/// the object's last change, metadata included, as Swift's object server
+/// reports the newest file's.
 fn with_object_headers(mut r: Response, meta: &ObjectMeta) -> Response {
+    let changed = last_modified(meta);
     r.header("ETag", meta.etag.clone())
-        .header(
-            "Last-Modified",
-            meta.timestamp.max(meta.meta_timestamp).http_date(),
-        )
-        .header("X-Timestamp", meta.timestamp.normal());
+        .header("Last-Modified", changed.http_date())
+        .header("X-Timestamp", changed.normal());
     for (name, value) in &meta.meta {
         r.header_bytes(name, value.clone());
     }
@@ -315,9 +381,9 @@ fn put(
     if vh.catalog.container_info(account, container)?.is_none() {
         return Err(ApiError::not_found());
     }
-    match req.header("If-None-Match").map(str::trim) {
+    match req.header("If-None-Match") {
         None => {}
-        Some("*") => match open_live(vh, account, container, object) {
+        Some(v) if conditional::names_any(v) => match open_live(vh, account, container, object) {
             // Another name's file is no object of this name: the write
             // itself refuses it (`store`).
             Ok(None) | Err(StoreError::NameCollision { .. }) => {}
@@ -328,18 +394,57 @@ fn put(
     }
     let content_type = match requested_type {
         Some(ct) if !req.header("X-Detect-Content-Type").is_some_and(is_true) => ct.to_string(),
-        _ => guess_content_type(object).to_string(),
+        _ => mime::guess(object).to_string(),
     };
+    if has_swift_param(&content_type) {
+        // The proxy's check: swob's default type, not text/plain.
+        return Err(ApiError::refused(
+            400,
+            "Invalid Content-Type, swift_* is not a valid parameter name.",
+        ));
+    }
     let new = NewObject {
         timestamp: Timestamp::now(),
         content_type,
         meta,
-        expected_etag: req.header("ETag").map(str::to_string),
+        expected_etag: expected_etag(req),
         max_size: MAX_FILE_SIZE,
     };
     let target = (account, container, object);
-    let stored = store(vh, target, &new, Source::Client(req.content_length), host)?;
+    let stored =
+        store(vh, target, &new, Source::Client(req.content_length), host).map_err(|e| {
+            match e.status() {
+                // Swift's 422 tells when the refused write would have been made.
+                422 => unprocessable(new.timestamp),
+                _ => e,
+            }
+        })?;
     Ok(created(&stored))
+}
+
+/// The ETag a PUT's body must hash to, as Swift's object server compares
+/// it: one pair of quotes dropped, then exactly (lower-case hex); an empty
+/// one asks for nothing.
+fn expected_etag(req: &Request<'_>) -> Option<String> {
+    req.header("ETag")
+        .map(conditional::normalize_etag)
+        .filter(|e| !e.is_empty())
+        .map(str::to_string)
+}
+
+/// Swift's proxy refuses `swift_*` Content-Type parameters from clients
+/// (they are its own, e.g. SLO's `swift_bytes`).
+fn has_swift_param(content_type: &str) -> bool {
+    content_type
+        .split(';')
+        .skip(1)
+        .any(|p| p.trim_start().starts_with("swift_"))
+}
+
+fn unprocessable(ts: Timestamp) -> ApiError {
+    let mut r = Response::error(422, "");
+    r.header("Last-Modified", ts.http_date());
+    ApiError::from(r)
 }
 
 /// Where a new object's bytes come from.
@@ -348,6 +453,9 @@ pub(crate) enum Source<'f> {
     Client(Option<u64>),
     /// The first `len` bytes of an open object file (server-side copy).
     File(&'f std::fs::File, u64),
+    /// The body of a range read of an object (a copy with Range): bytes
+    /// and file ranges, in order.
+    Parts(Vec<Segment>),
 }
 
 /// Writes a new version and records it in its container (and in the expiry
@@ -379,6 +487,17 @@ pub(crate) fn store(
                     w.publish(&mut body, len)?
                 }
                 Source::File(file, len) => w.publish(&mut file.take(len), Some(len))?,
+                Source::Parts(parts) => {
+                    let len = parts.iter().map(part_len).sum();
+                    w.publish(
+                        &mut PartsReader {
+                            parts,
+                            next: 0,
+                            at: 0,
+                        },
+                        Some(len),
+                    )?
+                }
             };
             host.checkpoint();
             let mut report = |msg: &str| host.log(LogLevel::Warn, msg);
@@ -423,6 +542,66 @@ pub(crate) fn created(stored: &ObjectMeta) -> Response {
     r.header("ETag", stored.etag.clone())
         .header("Last-Modified", stored.timestamp.http_date());
     r
+}
+
+fn part_len(s: &Segment) -> u64 {
+    match s {
+        Segment::Bytes(b) => b.len() as u64,
+        Segment::File { len, .. } => *len,
+        Segment::Stream(st) => st.len(),
+    }
+}
+
+/// Reads a response body made of bytes and file ranges (never a stream:
+/// range reads have none), without moving any file's cursor.
+struct PartsReader {
+    parts: Vec<Segment>,
+    /// The part being read and how far into it.
+    next: usize,
+    at: u64,
+}
+
+impl Read for PartsReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        use std::os::unix::fs::FileExt;
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        loop {
+            let Some(part) = self.parts.get(self.next) else {
+                return Ok(0);
+            };
+            let left = part_len(part) - self.at;
+            if left == 0 {
+                (self.next, self.at) = (self.next + 1, 0);
+                continue;
+            }
+            let want = buf.len().min(usize::try_from(left).unwrap_or(usize::MAX));
+            let n = match part {
+                Segment::Bytes(b) => {
+                    let from = usize::try_from(self.at).unwrap_or(usize::MAX);
+                    buf[..want].copy_from_slice(&b[from..from + want]);
+                    want
+                }
+                Segment::File { file, offset, .. } => {
+                    match file.read_at(&mut buf[..want], offset + self.at)? {
+                        0 => {
+                            return Err(io::Error::new(
+                                io::ErrorKind::UnexpectedEof,
+                                "object file shorter than its size",
+                            ))
+                        }
+                        n => n,
+                    }
+                }
+                Segment::Stream(_) => {
+                    return Err(io::Error::other("a streamed body cannot be copied"))
+                }
+            };
+            self.at += n as u64;
+            return Ok(n);
+        }
+    }
 }
 
 /// The request body, held to its Content-Length: a body that ends early is
@@ -472,6 +651,7 @@ const TOO_LARGE: &str = "Your request is too large.";
 /// is logged (at info: the client's doing).
 fn put_error(host: &mut dyn Host, e: PutError) -> ApiError {
     match e {
+        // Swift's default 422 body.
         PutError::EtagMismatch { .. } => ApiError::status_only(422),
         PutError::TooLarge => ApiError::plain(413, TOO_LARGE),
         PutError::Conflict => ApiError::status_only(409),
@@ -514,8 +694,23 @@ fn post(
     let posted = vh
         .objects
         .post(account, container, object, ts, content_type, &meta);
-    if let Ok(Some(_)) = posted {
+    if let Ok(Some(updated)) = &posted {
         settle_markers(vh, (account, container, object), host);
+        if content_type.is_some() {
+            // The listing shows the new type too (Swift's POST updates the
+            // container). The metadata is stored: a failure here leaves
+            // only the listing behind, as a lost container update would.
+            let set = vh.catalog.object_set_type(
+                account,
+                container,
+                object,
+                updated.timestamp,
+                &updated.content_type,
+            );
+            if let Err(e) = set {
+                host.log(LogLevel::Warn, &format!("listing row after POST: {e}"));
+            }
+        }
     } else if let Some(m) = &marker {
         // 404, 409 or an error: this metadata is not the object's.
         vh.expiring
@@ -530,9 +725,51 @@ fn post(
 
 fn delete(
     vh: &Vhost,
-    account: &str,
-    container: &str,
-    object: &str,
+    req: &Request<'_>,
+    names: (&str, &str, &str),
+    host: &mut dyn Host,
+) -> Result<Response, ApiError> {
+    let condition = match req.header("X-If-Delete-At") {
+        Some(v) => Some(if_delete_at(vh, names, v)?),
+        None => None,
+    };
+    let done = delete_now(vh, names, host);
+    match done {
+        // The expirer's kind of DELETE: an object whose delete-at time was
+        // named is deleted even when it has expired already (Swift: 204).
+        Err(e) if condition.is_some() && e.status() == 404 => Ok(Response::new(204)),
+        other => other,
+    }
+}
+
+/// Checks an `X-If-Delete-At` as Swift's object server does, after its
+/// proxy found the container: 400 when it is no timestamp, 404 when the
+/// object never existed, 412 when the object's delete-at time (none is
+/// 0) is another.
+fn if_delete_at(vh: &Vhost, (a, c, o): (&str, &str, &str), value: &str) -> Result<(), ApiError> {
+    if vh.catalog.container_info(a, c)?.is_none() {
+        return Err(ApiError::not_found());
+    }
+    let wanted = expiry::parse_if_delete_at(value)
+        .ok_or_else(|| ApiError::refused(400, "Bad X-If-Delete-At header value"))?;
+    let matches = match vh.objects.state(a, c, o)? {
+        FileState::Absent => return Err(ApiError::not_found()),
+        FileState::Deleted(_) => wanted == (0, 0),
+        FileState::Live(meta) => expiry::if_delete_at_matches(&meta, wanted),
+    };
+    if matches {
+        Ok(())
+    } else {
+        Err(ApiError::refused(
+            412,
+            "X-If-Delete-At and X-Delete-At do not match",
+        ))
+    }
+}
+
+fn delete_now(
+    vh: &Vhost,
+    (account, container, object): (&str, &str, &str),
     host: &mut dyn Host,
 ) -> Result<Response, ApiError> {
     let ts = Timestamp::now();
@@ -604,30 +841,54 @@ fn is_true(v: &str) -> bool {
     )
 }
 
-/// Swift guesses a missing Content-Type from the name's extension.
-fn guess_content_type(name: &str) -> &'static str {
-    let ext = name
-        .rsplit_once('.')
-        .map(|(_, e)| e.to_ascii_lowercase())
-        .unwrap_or_default();
-    match ext.as_str() {
-        "txt" | "text" | "log" => "text/plain",
-        "html" | "htm" => "text/html",
-        "css" => "text/css",
-        "csv" => "text/csv",
-        "js" => "text/javascript",
-        "json" => "application/json",
-        "xml" => "application/xml",
-        "pdf" => "application/pdf",
-        "zip" => "application/zip",
-        "gz" | "tgz" => "application/gzip",
-        "tar" => "application/x-tar",
-        "png" => "image/png",
-        "jpg" | "jpeg" => "image/jpeg",
-        "gif" => "image/gif",
-        "svg" => "image/svg+xml",
-        "mp4" => "video/mp4",
-        "mp3" => "audio/mpeg",
-        _ => "application/octet-stream",
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    #[test]
+    fn swift_params_are_found_as_swift_finds_them() {
+        assert!(has_swift_param("text/plain;swift_bytes=5"));
+        assert!(has_swift_param("text/plain; charset=x;  swift_y=1"));
+        assert!(!has_swift_param("text/swift_bytes"));
+        assert!(!has_swift_param("text/plain;xswift_a=1"));
+        assert!(!has_swift_param("text/plain"));
+    }
+
+    #[test]
+    fn parts_read_in_order_without_moving_the_file() {
+        let mut f = tempfile::tempfile().unwrap();
+        f.write_all(b"0123456789").unwrap();
+        let file = Arc::new(f);
+        let parts = vec![
+            Segment::Bytes(b"<".to_vec()),
+            Segment::File {
+                file: Arc::clone(&file),
+                offset: 2,
+                len: 3,
+            },
+            Segment::Bytes(Vec::new()),
+            Segment::File {
+                file,
+                offset: 8,
+                len: 2,
+            },
+            Segment::Bytes(b">".to_vec()),
+        ];
+        let mut out = Vec::new();
+        let mut r = PartsReader {
+            parts,
+            next: 0,
+            at: 0,
+        };
+        let mut buf = [0u8; 2];
+        loop {
+            let n = r.read(&mut buf).unwrap();
+            if n == 0 {
+                break;
+            }
+            out.extend_from_slice(&buf[..n]);
+        }
+        assert_eq!(out, b"<23489>");
     }
 }

@@ -1,6 +1,9 @@
 //! HTTP Range requests on objects, with Swift's rules (swob.Range): a
 //! malformed header is ignored (the whole object is sent); one whose ranges
-//! are all unsatisfiable, or that is egregious (RFC 7233 6.1), is a 416.
+//! are all unsatisfiable, or that is egregious (RFC 7233 6.1), is a 416. A
+//! zero-byte object asked for its last bytes (`bytes=-N`) is sent whole, as
+//! swob does (there is no byte to name in a Content-Range). HEAD ignores
+//! Range altogether (its caller does not ask).
 
 /// swob's limits on a satisfiable range set: more ranges than this, more
 /// overlapping pairs than this, or this many ranges out of order: 416.
@@ -83,9 +86,8 @@ pub fn evaluate(header: Option<&str>, size: u64) -> RangeOutcome {
         .into_iter()
         .filter_map(|s| match s {
             (None, Some(0)) => None,
-            // An empty object has no last bytes: an empty range would be
-            // sent as "bytes 0--1/0" (found by the range_header fuzz target).
-            (None, Some(_)) if size == 0 => None,
+            // On an empty object this is the empty range 0..0: it counts
+            // toward the egregious limits, then the object goes whole.
             (None, Some(n)) => Some(ByteRange {
                 start: size.saturating_sub(n),
                 end: size,
@@ -99,6 +101,10 @@ pub fn evaluate(header: Option<&str>, size: u64) -> RangeOutcome {
         .collect();
     if ranges.is_empty() || egregious(&ranges) {
         return RangeOutcome::Unsatisfiable;
+    }
+    if size == 0 {
+        // Only suffix ranges get here: never "bytes 0--1/0".
+        return RangeOutcome::Whole;
     }
     RangeOutcome::Partial(ranges)
 }
@@ -135,10 +141,16 @@ mod tests {
     }
 
     #[test]
-    fn suffix_ranges_of_an_empty_object_are_unsatisfiable() {
-        for h in ["bytes=-3", "bytes=-3,5-, 0-0", "bytes=-1"] {
+    fn suffix_ranges_of_an_empty_object_send_it_whole() {
+        for h in ["bytes=-3", "bytes=-3,5-, 0-0", "bytes=-1", "bytes=-0,-1"] {
+            assert_eq!(evaluate(Some(h), 0), RangeOutcome::Whole, "{h}");
+        }
+        for h in ["bytes=-0", "bytes=0-0", "bytes=0-", "bytes=3-5"] {
             assert_eq!(evaluate(Some(h), 0), RangeOutcome::Unsatisfiable, "{h}");
         }
+        // the egregious limits still count the empty ranges
+        let many = format!("bytes={}", vec!["-1"; 51].join(","));
+        assert_eq!(evaluate(Some(&many), 0), RangeOutcome::Unsatisfiable);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 """Range requests (swob semantics): single, suffix, open-ended, multiple
 (multipart/byteranges) and unsatisfiable."""
 
+import hashlib
 import re
 
 import pytest
@@ -87,3 +88,33 @@ def test_malformed_range_is_ignored(swift, obj):
     assert r.status == 200, r
     assert r.body == DATA
     assert r.header("Content-Range") is None
+
+
+def test_unsatisfiable_range_carries_the_object(swift, obj):
+    """Swift's 416: the object's type and headers, Accept-Ranges."""
+    r = swift.request("GET", obj, {"Range": "bytes=100-"})
+    assert r.status == 416, r
+    assert r.header("Content-Type") == "text/x-digits"
+    assert r.header("Accept-Ranges") == "bytes"
+    assert r.header("ETag") == hashlib.md5(DATA).hexdigest()
+    assert r.header("Last-Modified") is not None
+
+
+def test_head_ignores_range(swift, obj):
+    for spec in ("bytes=1-2", "bytes=100-200"):
+        r = swift.request("HEAD", obj, {"Range": spec})
+        assert r.status == 200, r
+        assert r.header("Content-Length") == str(len(DATA))
+        assert r.header("Content-Range") is None
+
+
+def test_suffix_range_of_an_empty_object_is_the_whole_of_it(swift, container):
+    swift.put_object(container, "empty", b"")
+    for spec in ("bytes=-5", "bytes=-1,-2"):
+        r = swift.request("GET", f"{container}/empty", {"Range": spec})
+        assert r.status == 200, r
+        assert r.body == b""
+    for spec in ("bytes=0-0", "bytes=-0", "bytes=3-"):
+        r = swift.request("GET", f"{container}/empty", {"Range": spec})
+        assert r.status == 416, r
+        assert r.header("Content-Range") == "bytes */0"

@@ -456,6 +456,47 @@ fn write_objects_in(
     Ok(change)
 }
 
+/// Gives the listed version of an object (the row of exactly that data
+/// timestamp) a new content type, as an object POST that sets one does;
+/// any other row is left alone (a newer version or a deletion won). Size
+/// and etag stay, so the stats do not move.
+pub(super) fn set_content_type(
+    pool: &DbPool,
+    path: &Path,
+    name: &str,
+    data_ts: Timestamp,
+    content_type: &str,
+) -> Result<(), StoreError> {
+    let Some(mut conn) = open(pool, path, false)? else {
+        return Ok(());
+    };
+    let run =
+        |conn: &mut Connection| -> Result<(), DbFail> {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let row: Option<(u64, String)> = tx
+            .prepare_cached(
+                "SELECT size, etag FROM object WHERE name = ?1 AND created_at = ?2 AND deleted = 0",
+            )?
+            .query_row((name, U64::from(data_ts)), |r| Ok((col_u64(r, 0)?, r.get(1)?)))
+            .optional()?;
+            if let Some((size, etag)) = row {
+                let rec = ObjectRecord {
+                    name: name.to_string(),
+                    timestamp: data_ts,
+                    size,
+                    content_type: content_type.to_string(),
+                    etag,
+                };
+                tx.prepare_cached("DELETE FROM object WHERE name = ?1")?
+                    .execute([name])?;
+                insert_object(&tx, &rec, false)?;
+            }
+            tx.commit()?;
+            Ok(())
+        };
+    run(&mut conn).map_err(|e| e.into_store(&format!("set the type of object {name}"), path))
+}
+
 /// Replaces the object's row with `rec` unless the stored row is as new or
 /// newer.
 fn replace_object(conn: &Connection, rec: &ObjectRecord, deleted: bool) -> Result<(), DbFail> {
@@ -468,6 +509,10 @@ fn replace_object(conn: &Connection, rec: &ObjectRecord, deleted: bool) -> Resul
     }
     conn.prepare_cached("DELETE FROM object WHERE name = ?1")?
         .execute([&rec.name])?;
+    insert_object(conn, rec, deleted)
+}
+
+fn insert_object(conn: &Connection, rec: &ObjectRecord, deleted: bool) -> Result<(), DbFail> {
     conn.prepare_cached(
         "INSERT INTO object (name, created_at, size, content_type, etag, deleted)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",

@@ -296,6 +296,20 @@ impl Catalog {
         self.write_object(account, container, (rec.clone(), false))
     }
 
+    /// A POST's new content type, on the row of the version it applied to
+    /// (`data_ts`); nothing when another version is listed by now.
+    pub fn object_set_type(
+        &self,
+        account: &str,
+        container: &str,
+        name: &str,
+        data_ts: Timestamp,
+        content_type: &str,
+    ) -> Result<(), StoreError> {
+        let path = self.container_path(account, container);
+        container_db::set_content_type(&self.pool, &path, name, data_ts, content_type)
+    }
+
     /// Records a deletion as a tombstone row (as Swift does). False: no such
     /// container.
     pub fn object_delete(

@@ -650,3 +650,40 @@ fn one_catalog_shared_by_threads_keeps_counts_exact() {
     assert_eq!(stats(&cat, "a", "c"), ((200, 500), (200, 500)));
     assert_account_totals_match_rows(&cat, "a");
 }
+
+#[test]
+fn a_post_sets_the_type_of_the_listed_version_only() {
+    let (_d, cat) = catalog();
+    cat.container_create("a", "c", t(1), &[]).unwrap();
+    assert!(cat.object_put("a", "c", &obj("o", t(2), 5)).unwrap());
+    let types = |cat: &Catalog| -> Vec<(Timestamp, String)> {
+        cat.list_objects("a", "c", &ListingQuery::default())
+            .unwrap()
+            .unwrap()
+            .into_iter()
+            .filter_map(|e| match e {
+                ListingEntry::Item(o) => Some((o.timestamp, o.content_type)),
+                ListingEntry::Subdir(_) => None,
+            })
+            .collect()
+    };
+    cat.object_set_type("a", "c", "o", t(2), "text/x-new")
+        .unwrap();
+    assert_eq!(types(&cat), vec![(t(2), "text/x-new".to_string())]);
+    assert_eq!(stats(&cat, "a", "c"), ((1, 5), (1, 5)));
+    // Another version is listed by now: left alone.
+    assert!(cat.object_put("a", "c", &obj("o", t(3), 7)).unwrap());
+    cat.object_set_type("a", "c", "o", t(2), "text/x-old")
+        .unwrap();
+    assert_eq!(
+        types(&cat),
+        vec![(t(3), "application/octet-stream".to_string())]
+    );
+    // Deleted, or never there: nothing happens.
+    assert!(cat.object_delete("a", "c", "o", t(4)).unwrap());
+    cat.object_set_type("a", "c", "o", t(4), "text/x").unwrap();
+    cat.object_set_type("a", "c", "gone", t(2), "text/x")
+        .unwrap();
+    assert!(types(&cat).is_empty());
+    assert_eq!(stats(&cat, "a", "c"), ((0, 0), (0, 0)));
+}

@@ -11,14 +11,15 @@ use crate::gate::{admission, Kind};
 use crate::node::integrity::{self, Suspect, Verdict};
 use crate::node::vhost::Vhost;
 use crate::store::objects::{NewObject, ObjectMeta};
+use crate::store::StoreError;
 use crate::store::Timestamp;
 use crate::swift::access;
 use crate::swift::auth::Caller;
-use crate::swift::conditional::{self, Outcome};
 use crate::swift::error::ApiError;
 use crate::swift::names::{self, Target};
-use crate::swift::object::{self, Source};
+use crate::swift::object::{self, ReadPlan, Source};
 use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
+use std::sync::Arc;
 
 pub struct Copy;
 
@@ -196,14 +197,16 @@ fn copy(
     as_get.method = "GET";
     access::check(vh, &as_get, &src, caller)?;
     let (sa, sc, so) = (&plan.source.0, &plan.source.1, &plan.source.2);
-    let obj = object::open_live(vh, sa, sc, so)?.ok_or_else(ApiError::not_found)?;
+    // The source answers as a GET with the request's headers would:
+    // 304, 412 and 416 with its headers, or the bytes to copy (a Range
+    // copies only those, as Swift does).
+    let obj = object::open_live(vh, sa, sc, so)?.ok_or_else(|| object::missing(req))?;
     let last_modified = obj.meta.timestamp.max(obj.meta.meta_timestamp);
-    match conditional::evaluate(req, &obj.meta.etag, last_modified.http_time()) {
-        Outcome::Proceed => {}
-        Outcome::NotModified => return Ok(Response::new(304)),
-        // Swift's 412 for a failed precondition has no body.
-        Outcome::PreconditionFailed => return Err(Response::new(412).into()),
-    }
+    let ranges = match object::plan_read(req, &obj.meta) {
+        ReadPlan::Answer(r) => return Ok(r),
+        ReadPlan::Whole => None,
+        ReadPlan::Ranges(r) => Some(r),
+    };
     let mut as_put = req.clone();
     as_put.method = "PUT";
     access::check(vh, &as_put, &dst, caller)?;
@@ -214,15 +217,39 @@ fn copy(
     let request_meta = object::stored_metadata(req).map_err(ApiError::bad_request)?;
     let content_type = object::content_type(req).map_err(ApiError::bad_request)?;
     let fresh = req.header("X-Fresh-Metadata").is_some_and(is_true);
+    // A whole copy is verified against the source's ETag as it is
+    // written; a range copy cannot be, so the source is checked first.
+    let (source, source_type, expected_etag) = match ranges {
+        None => (
+            Source::File(&obj.file, obj.meta.size),
+            obj.meta.content_type.clone(),
+            Some(obj.meta.etag.clone()),
+        ),
+        Some(ranges) => {
+            let suspect = Suspect::new((sa, sc, so), &obj);
+            if integrity::verify_first(vh, &suspect, &obj, host)? == Verdict::Quarantined {
+                return Err(ApiError::not_found());
+            }
+            let file = obj
+                .file
+                .try_clone()
+                .map_err(|e| ApiError::from(StoreError::io("reopening", "copy source", e)))?;
+            let part = object::partial(&ranges, &obj.meta, Arc::new(file));
+            // Several ranges: the multipart body and its type, as Swift.
+            let ty = part
+                .get_header("Content-Type")
+                .unwrap_or_default()
+                .to_string();
+            (Source::Parts(part.body), ty, None)
+        }
+    };
     let new = NewObject {
         timestamp: Timestamp::now(),
-        content_type: content_type.map_or_else(|| obj.meta.content_type.clone(), str::to_string),
+        content_type: content_type.map_or(source_type, str::to_string),
         meta: merge_metadata(&obj.meta.meta, request_meta, fresh),
-        // The copy is verified against the source's checksum.
-        expected_etag: Some(obj.meta.etag.clone()),
+        expected_etag,
         max_size: crate::core::constraints::MAX_FILE_SIZE,
     };
-    let source = Source::File(&obj.file, obj.meta.size);
     let stored = match object::store(vh, (da, dc, dobj), &new, source, host) {
         Ok(m) => m,
         // The source's bytes did not hash to its ETag: nothing was stored;
