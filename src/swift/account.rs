@@ -29,15 +29,23 @@ pub fn handle(
 }
 
 fn read(vh: &Vhost, req: &Request<'_>, q: &Query, account: &str) -> Result<Response, ApiError> {
-    let info = vh.catalog.account_info(account)?;
+    let mut info = vh.catalog.account_info(account)?;
+    if !info.exists {
+        // As Swift's stand-in for an account not yet created: made now.
+        info.created_at = Timestamp::now();
+        info.put_timestamp = info.created_at;
+    }
     let format = listing::format_of(q, req)?;
     if req.is_head() {
-        let mut r = Response::new(204);
+        // Swift's proxy answers an account not yet created (autocreate)
+        // with a made-up empty listing: 200, where a real one is 204.
+        let mut r = Response::new(if info.exists { 204 } else { 200 });
         stat_headers(&mut r, &info);
         r.header("Content-Type", listing::content_type(format));
         return Ok(r);
     }
-    let lq = listing_query(q, ACCOUNT_LISTING_LIMIT).map_err(|msg| ApiError::refused(412, msg))?;
+    let lq = listing_query(q, ACCOUNT_LISTING_LIMIT, false)
+        .map_err(|msg| ApiError::refused(412, msg))?;
     let entries = vh.catalog.list_containers(account, &lq)?;
     let mut r = listing::response(format, entries.is_empty(), || {
         listing::render_containers(account, &entries, format)

@@ -74,8 +74,8 @@ fn read(
         r.header("Content-Type", listing::content_type(format));
         return Ok(r);
     }
-    let lq =
-        listing_query(q, CONTAINER_LISTING_LIMIT).map_err(|msg| ApiError::refused(412, msg))?;
+    let lq = listing_query(q, CONTAINER_LISTING_LIMIT, true)
+        .map_err(|msg| ApiError::refused(412, msg))?;
     let entries = vh
         .catalog
         .list_objects(account, container, &lq)?

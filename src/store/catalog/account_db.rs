@@ -55,6 +55,7 @@ fn info_in(conn: &Connection, account: &str) -> Result<AccountInfo, DbFail> {
             Ok((
                 r.get::<_, String>(0)?,
                 AccountInfo {
+                    exists: true,
                     created_at: col_ts(r, 1)?,
                     put_timestamp: col_ts(r, 2)?,
                     container_count: col_u64(r, 3)?,

@@ -69,6 +69,8 @@ pub struct ContainerRecord {
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct AccountInfo {
+    /// False for an account never written to (it reads as all zeros).
+    pub exists: bool,
     pub container_count: u64,
     pub object_count: u64,
     pub bytes_used: u64,
@@ -123,6 +125,10 @@ pub struct ListingQuery {
     /// Subdirs and items together count against it.
     pub limit: usize,
     pub reverse: bool,
+    /// Swift's deprecated `path` listing (prefix = the directory with its
+    /// '/', delimiter '/'): names directly in the directory are listed, the
+    /// directory's own name and deeper names are skipped, no subdirs.
+    pub by_path: bool,
 }
 
 impl Default for ListingQuery {
@@ -135,6 +141,7 @@ impl Default for ListingQuery {
             end_marker: String::new(),
             limit: 10_000,
             reverse: false,
+            by_path: false,
         }
     }
 }

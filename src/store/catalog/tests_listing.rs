@@ -30,6 +30,7 @@ fn q(
         end_marker: end_marker.into(),
         limit,
         reverse,
+        by_path: false,
     }
 }
 
@@ -327,4 +328,23 @@ fn account_listing_with_every_parameter() {
             last_modified: t(11)
         })]
     );
+}
+
+#[test]
+fn by_path_lists_only_the_directory_s_own_objects() {
+    let names = ["a", "a/", "a/b", "a/b/", "a/b/c", "a/d", "x/", "x/y", "z"];
+    let (_d, cat) = with_names(&names);
+    let path = |prefix: &str, reverse: bool, limit: usize| {
+        let mut query = q(prefix, Some('/'), "", "", limit, reverse);
+        query.by_path = true;
+        objects(&cat, &query)
+    };
+    // As Swift's container server answers ?path=a and ?path= (observed).
+    assert_eq!(path("a/", false, 100), ["a/b", "a/b/", "a/d"]);
+    // Reversed, a deeper name moves the upper bound to its directory, so
+    // the directory's marker ("a/b/") is passed over, as in Swift.
+    assert_eq!(path("a/", true, 100), ["a/d", "a/b"]);
+    assert_eq!(path("a/", false, 2), ["a/b", "a/b/"]);
+    assert_eq!(path("", false, 100), ["a", "a/", "x/", "z"]);
+    assert_eq!(path("", true, 100), ["z", "a"]);
 }

@@ -49,7 +49,12 @@ fn chooses_format_like_swift() {
     );
     assert_eq!(chosen(None, None), Format::Plain);
     assert_eq!(chosen(None, Some("application/json")), Format::Json);
-    assert_eq!(chosen(None, Some("text/xml")), Format::Xml);
+    assert_eq!(chosen(None, Some("text/xml")), Format::TextXml);
+    assert_eq!(
+        chosen(None, Some("application/json;q=0.5, text/xml")),
+        Format::TextXml
+    );
+    assert_eq!(chosen(Some("xml"), Some("text/xml")), Format::Xml);
     assert_eq!(chosen(None, Some("application/xml; q=0.9")), Format::Xml);
     assert_eq!(chosen(None, Some("*/*")), Format::Plain);
     assert_eq!(
@@ -77,6 +82,25 @@ fn content_types() {
         "application/json; charset=utf-8"
     );
     assert_eq!(content_type(Format::Xml), "application/xml; charset=utf-8");
+    assert_eq!(content_type(Format::TextXml), "text/xml; charset=utf-8");
+}
+
+#[test]
+fn listed_types_as_swift_rejoins_them() {
+    let t = |s: &str| listed_type(s, 7);
+    assert_eq!(t("text/plain"), ("text/plain".into(), 7));
+    assert_eq!(
+        t("text/html; charset=utf-8"),
+        ("text/html;charset=utf-8".into(), 7)
+    );
+    assert_eq!(
+        t("text/html ; a = b ;c=\"q; r\"  ;flag; ;=x"),
+        ("text/html ;a=b;c=\"q; r\";flag=".into(), 7)
+    );
+    assert_eq!(t("a/b;swift_bytes=42;x=1"), ("a/b;x=1".into(), 42));
+    assert_eq!(t("a/b;swift_bytes=abc"), ("a/b".into(), 7));
+    assert_eq!(t("a/b;k=v/w"), ("a/b;k=v".into(), 7));
+    assert_eq!(t("a/b;k=\"open"), ("a/b;k=".into(), 7));
 }
 
 #[test]
@@ -97,7 +121,7 @@ fn object_json_matches_swift_bytes_and_parses() {
     assert!(text.is_ascii());
     assert_eq!(
         text,
-        r#"[{"hash": "d41d8cd98f00b204e9800998ecf8427e", "last_modified": "2023-11-14T22:13:20.123450", "bytes": 12, "name": "a&b <\"c\">\u0001\u00e9\ud83d\ude00", "content_type": "text/plain"}, {"subdir": "dir/"}]"#
+        r#"[{"bytes": 12, "hash": "d41d8cd98f00b204e9800998ecf8427e", "name": "a&b <\"c\">\u0001\u00e9\ud83d\ude00", "content_type": "text/plain", "last_modified": "2023-11-14T22:13:20.123450"}, {"subdir": "dir/"}]"#
     );
     let parsed: Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(
