@@ -246,6 +246,8 @@ def fam_account(s: Seq):
         s.add("get-query", "GET", listing_paths(acct, query), hdrs, listing=True, **R)
     for bad in rng.sample(BAD_LISTING_QUERIES, 3):
         s.add("get-bad-query", "GET", f"{acct}?{bad}", listing=True, **R)
+    s.add("get-nul-marker", "GET", f"{acct}?marker=%00&end_marker={qv(names[-1])}%00",
+          listing=True, **R)
     # metadata
     meta = {meta_name(rng): meta_value(rng) for _ in range(rng.randint(1, 4))}
     s.add("post-meta", "POST", acct, [(f"X-Account-Meta-{k}", v) for k, v in meta.items()], **R)
@@ -381,6 +383,10 @@ def fam_listing(s: Seq):
     for bad in rng.sample(BAD_LISTING_QUERIES, 3):
         s.add("get-bad-query", "GET", f"{c}?{bad}", listing=True)
     s.add("head-query", "HEAD", f"{c}?format=json&limit=1", listing=True)
+    # a NUL in a marker is just a bound (no name holds one): Swift lists
+    s.add("get-nul-marker", "GET", f"{c}?marker={qv(names[0][:1])}%00", listing=True)
+    s.add("get-nul-end-marker", "GET", f"{c}?end_marker={qv(names[-1])}%00&format=json",
+          listing=True)
 
 
 def fam_object(s: Seq):
