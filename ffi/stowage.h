@@ -124,7 +124,10 @@ typedef void (*stowage_log_fn)(void *host_data, int level, stowage_str message);
       "storage paths (Swift's swift_hash_path_prefix)")                        \
     X("StowageHashPathSuffix", TAKE1, 1,                                       \
       "StowageHashPathSuffix <secret>: salt after the names hashed to "        \
-      "storage paths (Swift's swift_hash_path_suffix)")
+      "storage paths (Swift's swift_hash_path_suffix)")                        \
+    X("StowageStoragePolicy", RAW_ARGS, 0,                                     \
+      "StowageStoragePolicy <index> <name> [aliases=NAME,...] [default] "     \
+      "[deprecated]: a storage policy, as swift.conf's [storage-policy:N]")
 
 /* One configuration directive as the host parsed it: argv[0] is the
  * directive name (e.g. "StowageRoot"), argv[1..argc) its arguments. */

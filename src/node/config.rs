@@ -48,6 +48,8 @@ pub struct VhostConfig {
     /// How names are hashed to paths (StowageHashPathPrefix/-Suffix, the
     /// salt: never shown, not even by Debug).
     pub hash_path: HashPath,
+    /// Storage policies (StowageStoragePolicy; none: Policy-0 alone).
+    pub policies: crate::node::policy::Policies,
 }
 
 /// One parsed directive.
@@ -61,6 +63,7 @@ enum Directive {
     Gate(Vec<(crate::gate::Kind, crate::gate::settings::GateSettings)>),
     HashPathPrefix(String),
     HashPathSuffix(String),
+    StoragePolicy(crate::node::policy::Policy),
 }
 
 /// Names of every directive this library understands: the same list as
@@ -75,6 +78,7 @@ pub const DIRECTIVES: &[&str] = &[
     "StowageGate",
     "StowageHashPathPrefix",
     "StowageHashPathSuffix",
+    "StowageStoragePolicy",
 ];
 
 /// Checks one directive (argv[0] is its name) on its own.
@@ -101,6 +105,9 @@ fn parse_directive(argv: &[&str]) -> Result<Directive, ConfigError> {
             .map_err(ConfigError),
         "StowageHashPathPrefix" => parse_salt(name, args).map(Directive::HashPathPrefix),
         "StowageHashPathSuffix" => parse_salt(name, args).map(Directive::HashPathSuffix),
+        "StowageStoragePolicy" => crate::node::policy::parse_directive(args)
+            .map(Directive::StoragePolicy)
+            .map_err(ConfigError),
         _ => err(format!("unknown directive {name}")),
     }
 }
@@ -235,6 +242,7 @@ pub fn build(directives: &[Vec<&str>]) -> Result<VhostConfig, ConfigError> {
     let mut apache_auth = crate::node::apache_auth::ApacheAuthConfig::default();
     let mut gates = crate::gate::settings::GateConfig::default();
     let (mut prefix, mut suffix) = (String::new(), String::new());
+    let mut policies = Vec::new();
     for argv in directives {
         match parse_directive(argv)? {
             Directive::Root(p) => root = Some(p),
@@ -254,6 +262,12 @@ pub fn build(directives: &[Vec<&str>]) -> Result<VhostConfig, ConfigError> {
             }
             Directive::HashPathPrefix(p) => prefix = p,
             Directive::HashPathSuffix(s) => suffix = s,
+            Directive::StoragePolicy(p) => {
+                // A later line for the same index replaces the earlier one
+                // (a vhost overriding the main server's).
+                policies.retain(|old: &crate::node::policy::Policy| old.index != p.index);
+                policies.push(p);
+            }
         }
     }
     let Some(root) = root else {
@@ -266,6 +280,7 @@ pub fn build(directives: &[Vec<&str>]) -> Result<VhostConfig, ConfigError> {
         apache_auth,
         gates,
         hash_path: HashPath::salted(&prefix, &suffix),
+        policies: crate::node::policy::Policies::build(policies).map_err(ConfigError)?,
     })
 }
 

@@ -12,6 +12,7 @@ pub mod audit;
 pub mod config;
 pub mod expiry;
 pub mod integrity;
+pub mod policy;
 pub mod recovery;
 pub mod storage_fs;
 pub mod verified;

@@ -4,6 +4,7 @@
 
 use crate::core::constraints::{check_metadata, ACCOUNT_LISTING_LIMIT, NOT_UTF8_METADATA};
 use crate::core::http::{Host, Request, Response};
+use crate::node::policy::Policies;
 use crate::node::vhost::Vhost;
 use crate::store::catalog::AccountInfo;
 use crate::store::Timestamp;
@@ -40,7 +41,7 @@ fn read(vh: &Vhost, req: &Request<'_>, q: &Query, account: &str) -> Result<Respo
         // Swift's proxy answers an account not yet created (autocreate)
         // with a made-up empty listing: 200, where a real one is 204.
         let mut r = Response::new(if info.exists { 204 } else { 200 });
-        stat_headers(&mut r, &info);
+        stat_headers(&mut r, &info, &vh.config.policies);
         r.header("Content-Type", listing::content_type(format));
         return Ok(r);
     }
@@ -48,13 +49,13 @@ fn read(vh: &Vhost, req: &Request<'_>, q: &Query, account: &str) -> Result<Respo
         .map_err(|msg| ApiError::refused(412, msg))?;
     let entries = vh.catalog.list_containers(account, &lq)?;
     let mut r = listing::response(format, entries.is_empty(), || {
-        listing::render_containers(account, &entries, format)
+        listing::render_containers(account, &entries, format, &vh.config.policies)
     });
-    stat_headers(&mut r, &info);
+    stat_headers(&mut r, &info, &vh.config.policies);
     Ok(r)
 }
 
-fn stat_headers(r: &mut Response, info: &AccountInfo) {
+fn stat_headers(r: &mut Response, info: &AccountInfo, policies: &Policies) {
     r.header(
         "X-Account-Container-Count",
         info.container_count.to_string(),
@@ -63,9 +64,41 @@ fn stat_headers(r: &mut Response, info: &AccountInfo) {
     .header("X-Account-Bytes-Used", info.bytes_used.to_string())
     .header("X-Timestamp", info.created_at.normal())
     .header("X-Put-Timestamp", info.put_timestamp.normal());
+    // Per policy any container has had (a policy no longer configured is
+    // left out), spelled as Swift's title-casing spells it.
+    for stats in &info.policy_stats {
+        let Some(policy) = policies.by_index(stats.index) else {
+            continue;
+        };
+        let prefix = format!("X-Account-Storage-Policy-{}-", policy.name());
+        for (what, n) in [
+            ("Container-Count", stats.container_count),
+            ("Object-Count", stats.object_count),
+            ("Bytes-Used", stats.bytes_used),
+        ] {
+            r.header(&title_case(&format!("{prefix}{what}")), n.to_string());
+        }
+    }
     for (name, value) in &info.metadata {
         r.header(name, value.clone());
     }
+}
+
+/// A header name as Swift's `HeaderKeyDict` writes it (Python's
+/// `bytes.title()`): a letter after a non-letter upper case, others lower.
+fn title_case(name: &str) -> String {
+    let mut after_letter = false;
+    name.chars()
+        .map(|c| {
+            let out = if after_letter {
+                c.to_ascii_lowercase()
+            } else {
+                c.to_ascii_uppercase()
+            };
+            after_letter = c.is_ascii_alphabetic();
+            out
+        })
+        .collect()
 }
 
 fn post(vh: &Vhost, req: &Request<'_>, account: &str) -> Result<Response, ApiError> {
@@ -110,4 +143,19 @@ pub fn metadata_update(req: &Request<'_>, kind: &str) -> Result<MetadataUpdate, 
         remove.push(format!("x-{kind}-meta-{}", key.to_ascii_lowercase()));
     }
     Ok((set, remove))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::title_case;
+
+    #[test]
+    fn header_names_title_cased_as_swift() {
+        assert_eq!(
+            title_case("X-Account-Storage-Policy-gold-Container-Count"),
+            "X-Account-Storage-Policy-Gold-Container-Count"
+        );
+        assert_eq!(title_case("x-a-ec42x-B"), "X-A-Ec42X-B");
+        assert_eq!(title_case("Policy-0"), "Policy-0");
+    }
 }

@@ -4,6 +4,7 @@
 //! and XML as ElementTree serialises it.
 
 use crate::core::http::{Request, Response, Segment};
+use crate::node::policy::Policies;
 use crate::store::catalog::{ContainerRecord, ListingEntry, ObjectRecord};
 use crate::swift::error::ApiError;
 use crate::swift::query::Query;
@@ -195,7 +196,10 @@ pub fn render_containers(
     account: &str,
     entries: &[ListingEntry<ContainerRecord>],
     f: Format,
+    policies: &Policies,
 ) -> Vec<u8> {
+    // A policy no longer configured is left out, as Swift leaves it out.
+    let policy_of = |c: &ContainerRecord| policies.by_index(c.policy_index).map(|p| p.name());
     match f {
         Format::Plain => plain(entries, |c| &c.name),
         Format::Json => json_list(entries, |out, c| {
@@ -206,6 +210,10 @@ pub fn render_containers(
                 c.object_count, c.bytes_used
             ));
             json_str(out, &c.last_modified.iso8601());
+            if let Some(name) = policy_of(c) {
+                out.push_str(", \"storage_policy\": ");
+                json_str(out, name);
+            }
             out.push('}');
         }),
         Format::Xml | Format::TextXml => {
@@ -221,6 +229,9 @@ pub fn render_containers(
                         xml_field(&mut out, "count", &c.object_count.to_string());
                         xml_field(&mut out, "bytes", &c.bytes_used.to_string());
                         xml_field(&mut out, "last_modified", &c.last_modified.iso8601());
+                        if let Some(name) = policy_of(c) {
+                            xml_field(&mut out, "storage_policy", name);
+                        }
                         out.push_str("</container>");
                     }
                     ListingEntry::Subdir(name) => {

@@ -42,7 +42,8 @@ fn objects(cat: &Catalog, query: &ListingQuery) -> Vec<String> {
 
 fn with_names(names: &[&str]) -> (tempfile::TempDir, Catalog) {
     let (d, cat) = catalog();
-    cat.container_create("a", "c", t(1), &[]).unwrap();
+    cat.container_create("a", "c", t(1), &[], super::PolicyChoice::default())
+        .unwrap();
     for (i, n) in names.iter().enumerate() {
         cat.object_put("a", "c", &obj(n, t(10 + i as u64), i as u64))
             .unwrap();
@@ -216,7 +217,8 @@ fn unicode_names_sort_bytewise() {
 #[test]
 fn pagination_walk_over_2500_objects() {
     let (_d, cat) = catalog();
-    cat.container_create("a", "c", t(1), &[]).unwrap();
+    cat.container_create("a", "c", t(1), &[], super::PolicyChoice::default())
+        .unwrap();
     let mut names: Vec<String> = (0..2500)
         .map(|i| format!("dir{}/obj-{i:05}", i % 3))
         .collect();
@@ -295,7 +297,14 @@ fn account_listing_with_every_parameter() {
         "été",
     ];
     for (i, n) in names.iter().enumerate() {
-        cat.container_create("a", n, t(10 + i as u64), &[]).unwrap();
+        cat.container_create(
+            "a",
+            n,
+            t(10 + i as u64),
+            &[],
+            super::PolicyChoice::default(),
+        )
+        .unwrap();
     }
     cat.object_put("a", "beta", &obj("o", t(100), 7)).unwrap();
     cat.container_delete("a", "gamma", t(200)).unwrap();
@@ -325,7 +334,8 @@ fn account_listing_with_every_parameter() {
             name: "beta".into(),
             object_count: 1,
             bytes_used: 7,
-            last_modified: t(11)
+            last_modified: t(11),
+            policy_index: 0,
         })]
     );
 }

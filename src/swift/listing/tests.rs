@@ -1,4 +1,5 @@
 use super::*;
+use crate::node::policy::Policies;
 use crate::store::timestamp::Timestamp;
 use serde_json::{json, Value};
 
@@ -26,6 +27,14 @@ fn containers() -> Vec<ListingEntry<ContainerRecord>> {
             object_count: 3,
             bytes_used: 42,
             last_modified: ts(),
+            policy_index: 0,
+        }),
+        ListingEntry::Item(ContainerRecord {
+            name: "gone-policy".into(),
+            object_count: 0,
+            bytes_used: 0,
+            last_modified: ts(),
+            policy_index: 7,
         }),
         ListingEntry::Subdir("sub/".into()),
     ]
@@ -108,8 +117,8 @@ fn plain_is_one_name_per_line() {
     let body = render_objects("c", &objects(), Format::Plain);
     assert_eq!(body, "a&b <\"c\">\u{1}é😀\ndir/\n".as_bytes());
     assert_eq!(
-        render_containers("a", &containers(), Format::Plain),
-        b"c1\nsub/\n"
+        render_containers("a", &containers(), Format::Plain, &Policies::default()),
+        b"c1\ngone-policy\nsub/\n"
     );
     assert!(render_objects("c", &[], Format::Plain).is_empty());
 }
@@ -137,14 +146,14 @@ fn object_json_matches_swift_bytes_and_parses() {
 
 #[test]
 fn container_json_parses_back() {
-    let body = render_containers("a", &containers(), Format::Json);
+    let body = render_containers("a", &containers(), Format::Json, &Policies::default());
     assert_eq!(
         String::from_utf8(body.clone()).unwrap(),
-        r#"[{"name": "c1", "count": 3, "bytes": 42, "last_modified": "2023-11-14T22:13:20.123450"}, {"subdir": "sub/"}]"#
+        r#"[{"name": "c1", "count": 3, "bytes": 42, "last_modified": "2023-11-14T22:13:20.123450", "storage_policy": "Policy-0"}, {"name": "gone-policy", "count": 0, "bytes": 0, "last_modified": "2023-11-14T22:13:20.123450"}, {"subdir": "sub/"}]"#
     );
     let parsed: Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(parsed[0]["count"], 3);
-    assert_eq!(parsed[1]["subdir"], "sub/");
+    assert_eq!(parsed[2]["subdir"], "sub/");
 }
 
 #[test]
@@ -166,17 +175,24 @@ fn object_xml_matches_swift() {
 
 #[test]
 fn account_xml_matches_swift() {
-    let body =
-        String::from_utf8(render_containers("AUTH_test", &containers(), Format::Xml)).unwrap();
+    let body = String::from_utf8(render_containers(
+        "AUTH_test",
+        &containers(),
+        Format::Xml,
+        &Policies::default(),
+    ))
+    .unwrap();
     assert_eq!(
         body,
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<account name=\"AUTH_test\">\n\
          <container><name>c1</name><count>3</count><bytes>42</bytes>\
+         <last_modified>2023-11-14T22:13:20.123450</last_modified><storage_policy>Policy-0</storage_policy></container>\n\
+         <container><name>gone-policy</name><count>0</count><bytes>0</bytes>\
          <last_modified>2023-11-14T22:13:20.123450</last_modified></container>\n\
          <subdir name=\"sub/\" />\n</account>"
     );
     assert_eq!(
-        render_containers("a", &[], Format::Xml),
+        render_containers("a", &[], Format::Xml, &Policies::default()),
         b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<account name=\"a\">\n</account>"
     );
 }

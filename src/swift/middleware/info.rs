@@ -16,7 +16,7 @@ impl Middleware for Info {
         next: Next,
     ) -> Response {
         if strip_authority(&req.uri) == "/info" {
-            return crate::swift::info::handle(req);
+            return crate::swift::info::handle(req, &env.vh.config.policies);
         }
         next.run(env, req, host)
     }
