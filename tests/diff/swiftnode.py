@@ -2,7 +2,9 @@
 differential harness.
 
 One replica, one device, tempauth, Swift's stock proxy pipeline (from its
-etc/proxy-server.conf-sample), memcached, every server with workers = 1.
+etc/proxy-server.conf-sample), memcached, every server with workers = 1,
+three storage policies (POLICIES, an object ring each on the one device),
+every process pointed at the harness's own swift.conf.
 Besides the four servers, a container-updater and an object-expirer run with
 short intervals (0.25 s and 0.5 s), so that account counters and expired
 objects settle within a second or two (Swift updates both asynchronously;
