@@ -93,3 +93,21 @@ def test_default_is_policy_0(server):
     c = unique("dflt")
     assert s.request("PUT", c).status == 201
     assert s.request("HEAD", c).header("X-Storage-Policy") == "Policy-0"
+
+
+@pytest.mark.parametrize("conf,why", [
+    ("StowageStoragePolicy 1 gold default\n", "index 0 must be declared"),
+    ("StowageStoragePolicy 0 a\nStowageStoragePolicy 1 b\n", "none is marked default"),
+    ("StowageStoragePolicy 0 a default deprecated\n", "cannot be the default"),
+    ("StowageStoragePolicy 1 Policy-0\n", "reserved for index 0"),
+    ("StowageStoragePolicy 0 a default\nStowageStoragePolicy 1 A\n", "is used by indexes"),
+])
+def test_bad_policies_stop_apache(conf, why):
+    from harness import ServerStartError, start_server, stop_server
+    try:
+        s = start_server(extra_conf=conf)
+    except ServerStartError as e:
+        assert why in str(e), e
+        return
+    stop_server(s)
+    pytest.fail(f"Apache started with {conf!r}")
