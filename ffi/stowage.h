@@ -133,7 +133,10 @@ typedef void (*stowage_log_fn)(void *host_data, int level, stowage_str message);
       "exposes (Swift's cors_expose_headers)")                                 \
     X("StowageStrictCorsMode", TAKE1, 0,                                       \
       "StowageStrictCorsMode On|Off: CORS headers only for allowed origins "   \
-      "(default On, Swift's strict_cors_mode)")
+      "(default On, Swift's strict_cors_mode)")                            \
+    X("StowageStoragePolicy", RAW_ARGS, 0,                                     \
+      "StowageStoragePolicy <index> <name> [aliases=NAME,...] [default] "     \
+      "[deprecated]: a storage policy, as swift.conf's [storage-policy:N]")
 
 /* One configuration directive as the host parsed it: argv[0] is the
  * directive name (e.g. "StowageRoot"), argv[1..argc) its arguments. */

@@ -31,6 +31,12 @@ mod tests {
 
     #[test]
     fn spelled_as_pythons_title() {
+        assert_eq!(
+            title_case("X-Account-Storage-Policy-gold-Container-Count"),
+            "X-Account-Storage-Policy-Gold-Container-Count"
+        );
+        assert_eq!(title_case("x-a-ec42x-B"), "X-A-Ec42X-B");
+        assert_eq!(title_case("Policy-0"), "Policy-0");
         for (name, want) in [
             ("etag", "Etag"),
             ("ETag", "Etag"),

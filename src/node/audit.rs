@@ -283,7 +283,13 @@ mod tests {
         let root = dir.path();
         let catalog = Catalog::new(root).unwrap();
         catalog
-            .container_create("a", "c", Timestamp::now(), &[])
+            .container_create(
+                "a",
+                "c",
+                Timestamp::now(),
+                &[],
+                crate::store::catalog::PolicyChoice::default(),
+            )
             .unwrap();
         let good = put(root, &catalog, "good", b"fine bytes");
         let bad = put(root, &catalog, "bad", b"soon flipped");
@@ -321,7 +327,13 @@ mod tests {
         let catalog = Catalog::with_hash_path(root, hp.clone()).unwrap();
         hash_path::bind_root(root, &hp).unwrap();
         catalog
-            .container_create("a", "c", Timestamp::now(), &[])
+            .container_create(
+                "a",
+                "c",
+                Timestamp::now(),
+                &[],
+                crate::store::catalog::PolicyChoice::default(),
+            )
             .unwrap();
         put_salted(root, &hp, &catalog, "good", b"fine");
         let bad = put_salted(root, &hp, &catalog, "bad", b"to be flipped");

@@ -51,6 +51,8 @@ pub struct VhostConfig {
     /// CORS (StowageCorsAllowOrigin, StowageCorsExposeHeaders,
     /// StowageStrictCorsMode).
     pub cors: crate::node::cors::CorsConfig,
+    /// Storage policies (StowageStoragePolicy; none: Policy-0 alone).
+    pub policies: crate::node::policy::Policies,
 }
 
 /// One parsed directive.
@@ -67,6 +69,7 @@ enum Directive {
     CorsAllowOrigin(Vec<String>),
     CorsExposeHeaders(Vec<String>),
     StrictCorsMode(bool),
+    StoragePolicy(crate::node::policy::Policy),
 }
 
 /// Names of every directive this library understands: the same list as
@@ -84,6 +87,7 @@ pub const DIRECTIVES: &[&str] = &[
     "StowageCorsAllowOrigin",
     "StowageCorsExposeHeaders",
     "StowageStrictCorsMode",
+    "StowageStoragePolicy",
 ];
 
 /// Checks one directive (argv[0] is its name) on its own.
@@ -118,6 +122,9 @@ fn parse_directive(argv: &[&str]) -> Result<Directive, ConfigError> {
             .map_err(ConfigError),
         "StowageStrictCorsMode" => crate::node::cors::parse_strict(args)
             .map(Directive::StrictCorsMode)
+            .map_err(ConfigError),
+        "StowageStoragePolicy" => crate::node::policy::parse_directive(args)
+            .map(Directive::StoragePolicy)
             .map_err(ConfigError),
         _ => err(format!("unknown directive {name}")),
     }
@@ -254,6 +261,7 @@ pub fn build(directives: &[Vec<&str>]) -> Result<VhostConfig, ConfigError> {
     let mut gates = crate::gate::settings::GateConfig::default();
     let (mut prefix, mut suffix) = (String::new(), String::new());
     let mut cors = crate::node::cors::CorsConfig::default();
+    let mut policies = Vec::new();
     for argv in directives {
         match parse_directive(argv)? {
             Directive::Root(p) => root = Some(p),
@@ -277,6 +285,12 @@ pub fn build(directives: &[Vec<&str>]) -> Result<VhostConfig, ConfigError> {
             Directive::CorsAllowOrigin(v) => cors.allow_origin.extend(v),
             Directive::CorsExposeHeaders(v) => cors.expose_headers.extend(v),
             Directive::StrictCorsMode(on) => cors.strict = on,
+            Directive::StoragePolicy(p) => {
+                // A later line for the same index replaces the earlier one
+                // (a vhost overriding the main server's).
+                policies.retain(|old: &crate::node::policy::Policy| old.index != p.index);
+                policies.push(p);
+            }
         }
     }
     let Some(root) = root else {
@@ -290,6 +304,7 @@ pub fn build(directives: &[Vec<&str>]) -> Result<VhostConfig, ConfigError> {
         gates,
         hash_path: HashPath::salted(&prefix, &suffix),
         cors,
+        policies: crate::node::policy::Policies::build(policies).map_err(ConfigError)?,
     })
 }
 

@@ -34,7 +34,9 @@ const CACHE_KIB: i64 = 1024;
 const STATEMENT_CACHE: usize = 48;
 
 /// The schema of one kind of DB: applied in one transaction when the file's
-/// `PRAGMA user_version` is 0, and checked on every open.
+/// `PRAGMA user_version` is 0, and checked on every open. A file of an
+/// older version is brought up to date in one transaction by its
+/// migrations, under the write lock (whichever process opens it first).
 #[derive(Debug)]
 pub struct Schema {
     /// Names the kind of DB in errors ("container DB").
@@ -42,6 +44,9 @@ pub struct Schema {
     pub version: i32,
     /// `CREATE TABLE IF NOT EXISTS ...` statements (run with execute_batch).
     pub sql: &'static str,
+    /// `migrations[i]` takes a file from version `i + 1` to `i + 2`; there
+    /// are `version - 1` of them.
+    pub migrations: &'static [&'static str],
 }
 
 /// A failure inside a DB operation, before it gets its context and path.
@@ -362,6 +367,15 @@ fn ensure_schema(conn: &mut Connection, schema: &Schema) -> Result<(), DbFail> {
             tx.pragma_update(None, "user_version", schema.version)?;
         }
         v if v == schema.version => {}
+        v if v > 0
+            && v < schema.version
+            && schema.migrations.len() + 1 == schema.version as usize =>
+        {
+            for sql in &schema.migrations[(v - 1) as usize..] {
+                tx.execute_batch(sql)?;
+            }
+            tx.pragma_update(None, "user_version", schema.version)?;
+        }
         v => {
             return Err(DbFail::Corrupt(format!(
                 "schema version {v}, this build knows version {}",
@@ -425,7 +439,35 @@ mod tests {
         kind: "test DB",
         version: 1,
         sql: "CREATE TABLE IF NOT EXISTS t (k TEXT PRIMARY KEY, v INTEGER);",
+        migrations: &[],
     };
+
+    #[test]
+    fn an_older_file_is_migrated_once() {
+        const V2: Schema = Schema {
+            kind: "test DB",
+            version: 2,
+            sql: "CREATE TABLE IF NOT EXISTS t (k TEXT PRIMARY KEY, v INTEGER, w INTEGER NOT NULL DEFAULT 7);",
+            migrations: &["ALTER TABLE t ADD COLUMN w INTEGER NOT NULL DEFAULT 7;"],
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.db");
+        {
+            let pool = DbPool::new();
+            let conn = pool.get(&path, &TEST_SCHEMA, true).unwrap().unwrap();
+            conn.execute("INSERT INTO t (k, v) VALUES ('a', 1)", [])
+                .unwrap();
+        }
+        for _ in 0..2 {
+            let pool = DbPool::new();
+            let conn = pool.get(&path, &V2, false).unwrap().unwrap();
+            assert_eq!(user_version(&conn).unwrap(), 2);
+            let w: i64 = conn
+                .query_row("SELECT w FROM t WHERE k = 'a'", [], |r| r.get(0))
+                .unwrap();
+            assert_eq!(w, 7);
+        }
+    }
 
     #[test]
     fn missing_file_without_create_is_none_and_stays_missing() {

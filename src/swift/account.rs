@@ -4,6 +4,7 @@
 
 use crate::core::constraints::{check_metadata, ACCOUNT_LISTING_LIMIT, NOT_UTF8_METADATA};
 use crate::core::http::{Host, Request, Response};
+use crate::node::policy::Policies;
 use crate::node::vhost::Vhost;
 use crate::store::catalog::AccountInfo;
 use crate::store::Timestamp;
@@ -32,11 +33,18 @@ pub fn handle(
 }
 
 fn read(vh: &Vhost, req: &Request<'_>, q: &Query, account: &str) -> Result<Response, ApiError> {
-    let info = vh.catalog.account_info(account)?;
+    let mut info = vh.catalog.account_info(account)?;
+    if !info.exists {
+        // As Swift's stand-in for an account not yet created: made now.
+        info.created_at = Timestamp::now();
+        info.put_timestamp = info.created_at;
+    }
     let format = listing::format_of(q, req)?;
     if req.is_head() {
-        let mut r = Response::new(204);
-        stat_headers(&mut r, &info, q);
+        // Swift's proxy answers an account not yet created (autocreate)
+        // with a made-up empty listing: 200, where a real one is 204.
+        let mut r = Response::new(if info.exists { 204 } else { 200 });
+        stat_headers(&mut r, &info, q, &vh.config.policies);
         r.header("Content-Type", listing::content_type(format));
         return Ok(r);
     }
@@ -51,16 +59,17 @@ fn read(vh: &Vhost, req: &Request<'_>, q: &Query, account: &str) -> Result<Respo
         "end_marker",
     ])
     .map_err(|msg| ApiError::refused(400, msg))?;
-    let lq = listing_query(q, ACCOUNT_LISTING_LIMIT).map_err(|msg| ApiError::refused(412, msg))?;
+    let lq = listing_query(q, ACCOUNT_LISTING_LIMIT, false)
+        .map_err(|msg| ApiError::refused(412, msg))?;
     let entries = vh.catalog.list_containers(account, &lq)?;
     let mut r = listing::response(format, entries.is_empty(), || {
-        listing::render_containers(account, &entries, format)
+        listing::render_containers(account, &entries, format, &vh.config.policies)
     });
-    stat_headers(&mut r, &info, q);
+    stat_headers(&mut r, &info, q, &vh.config.policies);
     Ok(r)
 }
 
-fn stat_headers(r: &mut Response, info: &AccountInfo, q: &Query) {
+fn stat_headers(r: &mut Response, info: &AccountInfo, q: &Query, policies: &Policies) {
     r.header(
         "X-Account-Container-Count",
         info.container_count.to_string(),
@@ -68,10 +77,31 @@ fn stat_headers(r: &mut Response, info: &AccountInfo, q: &Query) {
     .header("X-Account-Object-Count", info.object_count.to_string())
     .header("X-Account-Bytes-Used", info.bytes_used.to_string())
     .header("X-Timestamp", info.created_at.normal());
+    // Per policy any container has had (a policy no longer configured is
+    // left out); `wire` spells the names as Swift's title-casing does.
+    for stats in &info.policy_stats {
+        let Some(policy) = policies.by_index(stats.index) else {
+            continue;
+        };
+        let prefix = format!("X-Account-Storage-Policy-{}-", policy.name());
+        for (what, n) in [
+            ("Container-Count", stats.container_count),
+            ("Object-Count", stats.object_count),
+            ("Bytes-Used", stats.bytes_used),
+        ] {
+            r.header(&format!("{prefix}{what}"), n.to_string());
+        }
+    }
     for (name, value) in &info.metadata {
         r.header(name, value.clone());
     }
     listing::read_headers(r, q);
+    if !info.exists {
+        // Swift's proxy makes this answer up (`account_listing_response`):
+        // with X-Put-Timestamp, without Accept-Ranges.
+        r.remove_header("Accept-Ranges");
+        r.header("X-Put-Timestamp", info.put_timestamp.normal());
+    }
 }
 
 fn post(vh: &Vhost, req: &Request<'_>, account: &str) -> Result<Response, ApiError> {

@@ -3,8 +3,9 @@
 
 use crate::core::constraints::{CONTAINER_LISTING_LIMIT, NOT_UTF8_METADATA};
 use crate::core::http::{Host, Request, Response};
+use crate::node::policy::Policies;
 use crate::node::vhost::Vhost;
-use crate::store::catalog::{ContainerInfo, CreateOutcome, DeleteOutcome};
+use crate::store::catalog::{ContainerInfo, CreateOutcome, DeleteOutcome, PolicyChoice};
 use crate::store::intents::Intent;
 use crate::store::{StoreError, Timestamp};
 use crate::swift::account::{metadata_update, MetadataUpdate};
@@ -41,21 +42,62 @@ fn put(
     container: &str,
 ) -> Result<Response, ApiError> {
     let (set, _remove) = container_update(req)?;
+    let policy = requested_policy(req, &vh.config.policies)?;
     // Container DB first, account row second: recovery resyncs the row if
     // we die in between.
     let intent = vh.intents.begin(&[account, container])?;
     let outcome = vh
         .catalog
-        .container_create(account, container, Timestamp::now(), &set);
+        .container_create(account, container, Timestamp::now(), &set, policy);
     match outcome {
         Ok(CreateOutcome::Created) => settled(intent, Response::new(201)),
         Ok(CreateOutcome::Existed) => settled(intent, Response::swob(202)),
+        Ok(CreateOutcome::Conflict(_)) => {
+            intent.settle();
+            Err(ApiError::status_only(409))
+        }
         // Refused before anything changed (Swift's 400).
         Err(e @ StoreError::MetadataLimit { .. }) => {
             intent.settle();
             Err(e.into())
         }
         Err(e) => Err(e.into()),
+    }
+}
+
+/// The policy a container PUT asks for with `X-Storage-Policy` (a name or
+/// alias, any case; absent or empty: none), refused as Swift's proxy
+/// refuses it: an unknown name or a deprecated policy is 400.
+fn requested_policy(req: &Request<'_>, policies: &Policies) -> Result<PolicyChoice, ApiError> {
+    let default = policies.default_policy().index;
+    let Some(name) = req.header("X-Storage-Policy").filter(|n| !n.is_empty()) else {
+        return Ok(PolicyChoice {
+            requested: None,
+            default,
+        });
+    };
+    match policies.by_name(name) {
+        // Swift's proxy names the type for this one only.
+        None => Err(ApiError::plain(
+            400,
+            format!("Invalid X-Storage-Policy '{name}'"),
+        )),
+        Some(p) if p.deprecated => Err(ApiError::refused(
+            400,
+            format!("Storage Policy '{}' is deprecated", p.name()),
+        )),
+        Some(p) => Ok(PolicyChoice {
+            requested: Some(p.index),
+            default,
+        }),
+    }
+}
+
+/// What Swift's proxy shows a reseller admin on container HEAD/GET:
+/// whether the container is sharded (never, here).
+pub fn show_sharding(resp: &mut Response) {
+    if (200..300).contains(&resp.status) {
+        resp.header("X-Container-Sharding", "False");
     }
 }
 
@@ -73,7 +115,7 @@ fn read(
     let format = listing::format_of(q, req)?;
     if req.is_head() {
         let mut r = Response::new(204);
-        stat_headers(&mut r, &info, q);
+        stat_headers(&mut r, &info, q, &vh.config.policies);
         r.header("Content-Type", listing::content_type(format));
         return Ok(r);
     }
@@ -90,8 +132,8 @@ fn read(
         "limit",
     ])
     .map_err(ApiError::bad_request)?;
-    let lq =
-        listing_query(q, CONTAINER_LISTING_LIMIT).map_err(|msg| ApiError::refused(412, msg))?;
+    let lq = listing_query(q, CONTAINER_LISTING_LIMIT, true)
+        .map_err(|msg| ApiError::refused(412, msg))?;
     let entries = vh
         .catalog
         .list_objects(account, container, &lq)?
@@ -99,17 +141,21 @@ fn read(
     let mut r = listing::response(format, entries.is_empty(), || {
         listing::render_objects(container, &entries, format)
     });
-    stat_headers(&mut r, &info, q);
+    stat_headers(&mut r, &info, q, &vh.config.policies);
     Ok(r)
 }
 
 /// A container's HEAD and GET headers: its counts, metadata and, as Swift's
 /// container server derives it, Last-Modified from its last PUT or POST.
-fn stat_headers(r: &mut Response, info: &ContainerInfo, q: &Query) {
+fn stat_headers(r: &mut Response, info: &ContainerInfo, q: &Query, policies: &Policies) {
     r.header("X-Container-Object-Count", info.object_count.to_string())
         .header("X-Container-Bytes-Used", info.bytes_used.to_string())
         .header("X-Timestamp", info.created_at.normal())
         .header("Last-Modified", info.put_timestamp.http_date());
+    // A policy no longer configured is not named (as Swift's proxy).
+    if let Some(p) = policies.by_index(info.policy_index) {
+        r.header("X-Storage-Policy", p.name());
+    }
     for (name, value) in &info.metadata {
         r.header(name, value.clone());
     }

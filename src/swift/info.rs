@@ -2,16 +2,40 @@
 
 use crate::core::constraints::*;
 use crate::core::http::{Request, Response};
+use crate::node::policy::Policies;
 use crate::node::vhost::Vhost;
 use serde_json::json;
 
+/// Swift's `policies` entry: each policy not deprecated, as
+/// `{"name", "aliases" (all its names, comma-separated), "default"}`.
+fn policy_info(policies: &Policies) -> serde_json::Value {
+    policies
+        .iter()
+        .filter(|p| !p.deprecated)
+        .map(|p| {
+            let mut entry = serde_json::Map::new();
+            entry.insert("name".into(), json!(p.name()));
+            entry.insert("aliases".into(), json!(p.names.join(", ")));
+            if p.default {
+                entry.insert("default".into(), json!(true));
+            }
+            serde_json::Value::Object(entry)
+        })
+        .collect()
+}
+
 pub fn handle(vh: &Vhost, req: &Request<'_>) -> Response {
+    let policies = &vh.config.policies;
     if !matches!(req.method, "GET" | "HEAD") {
         return Response::swob(405).with_header("Allow", "GET, HEAD, OPTIONS");
     }
     let body = json!({
         "swift": {
             "version": concat!("stowage-", env!("CARGO_PKG_VERSION")),
+            "policies": policy_info(policies),
+            // Account PUT/DELETE are refused; X-Open-Expired is not honoured.
+            "allow_account_management": false,
+            "allow_open_expired": false,
             "max_file_size": MAX_FILE_SIZE,
             "max_meta_name_length": MAX_META_NAME_LENGTH,
             "max_meta_value_length": MAX_META_VALUE_LENGTH,
@@ -24,7 +48,6 @@ pub fn handle(vh: &Vhost, req: &Request<'_>) -> Response {
             "container_listing_limit": CONTAINER_LISTING_LIMIT,
             "account_listing_limit": ACCOUNT_LISTING_LIMIT,
             "extra_header_count": 0,
-            "valid_api_versions": VALID_API_VERSIONS,
             "account_autocreate": true,
             "strict_cors_mode": vh.config.cors.strict,
         },

@@ -4,6 +4,7 @@
 //! and XML as ElementTree serialises it.
 
 use crate::core::http::{Request, Response, Segment};
+use crate::node::policy::Policies;
 use crate::store::catalog::{ContainerRecord, ListingEntry, ObjectRecord};
 use crate::swift::error::ApiError;
 use crate::swift::query::Query;
@@ -12,7 +13,10 @@ use crate::swift::query::Query;
 pub enum Format {
     Plain,
     Json,
+    /// XML, answered as `application/xml`.
     Xml,
+    /// XML, answered as `text/xml` (what an Accept header chose).
+    TextXml,
 }
 
 /// The media types Swift offers, in its order of preference.
@@ -20,7 +24,7 @@ const OFFERS: [(&str, Format); 4] = [
     ("text/plain", Format::Plain),
     ("application/json", Format::Json),
     ("application/xml", Format::Xml),
-    ("text/xml", Format::Xml),
+    ("text/xml", Format::TextXml),
 ];
 
 impl Format {
@@ -142,6 +146,7 @@ pub fn content_type(f: Format) -> &'static str {
         Format::Plain => "text/plain; charset=utf-8",
         Format::Json => "application/json; charset=utf-8",
         Format::Xml => "application/xml; charset=utf-8",
+        Format::TextXml => "text/xml; charset=utf-8",
     }
 }
 
@@ -152,18 +157,21 @@ pub fn render_objects(
 ) -> Vec<u8> {
     match f {
         Format::Plain => plain(entries, |o| &o.name),
+        // Swift's container server writes bytes, hash, name, content_type,
+        // last_modified, in that order.
         Format::Json => json_list(entries, |out, o| {
-            out.push_str("{\"hash\": ");
+            let (content_type, bytes) = listed_type(&o.content_type, o.size);
+            out.push_str(&format!("{{\"bytes\": {bytes}, \"hash\": "));
             json_str(out, &o.etag);
-            out.push_str(", \"last_modified\": ");
-            json_str(out, &o.timestamp.iso8601());
-            out.push_str(&format!(", \"bytes\": {}, \"name\": ", o.size));
+            out.push_str(", \"name\": ");
             json_str(out, &o.name);
             out.push_str(", \"content_type\": ");
-            json_str(out, &o.content_type);
+            json_str(out, &content_type);
+            out.push_str(", \"last_modified\": ");
+            json_str(out, &o.timestamp.iso8601());
             out.push('}');
         }),
-        Format::Xml => {
+        Format::Xml | Format::TextXml => {
             let mut out = xml_open("container", container);
             if entries.is_empty() {
                 out.push_str(" />");
@@ -173,11 +181,12 @@ pub fn render_objects(
             for e in entries {
                 match e {
                     ListingEntry::Item(o) => {
+                        let (content_type, bytes) = listed_type(&o.content_type, o.size);
                         out.push_str("<object>");
                         xml_field(&mut out, "name", &o.name);
                         xml_field(&mut out, "hash", &o.etag);
-                        xml_field(&mut out, "bytes", &o.size.to_string());
-                        xml_field(&mut out, "content_type", &o.content_type);
+                        xml_field(&mut out, "bytes", &bytes.to_string());
+                        xml_field(&mut out, "content_type", &content_type);
                         xml_field(&mut out, "last_modified", &o.timestamp.iso8601());
                         out.push_str("</object>");
                     }
@@ -200,7 +209,10 @@ pub fn render_containers(
     account: &str,
     entries: &[ListingEntry<ContainerRecord>],
     f: Format,
+    policies: &Policies,
 ) -> Vec<u8> {
+    // A policy no longer configured is left out, as Swift leaves it out.
+    let policy_of = |c: &ContainerRecord| policies.by_index(c.policy_index).map(|p| p.name());
     match f {
         Format::Plain => plain(entries, |c| &c.name),
         Format::Json => json_list(entries, |out, c| {
@@ -211,9 +223,13 @@ pub fn render_containers(
                 c.object_count, c.bytes_used
             ));
             json_str(out, &c.last_modified.iso8601());
+            if let Some(name) = policy_of(c) {
+                out.push_str(", \"storage_policy\": ");
+                json_str(out, name);
+            }
             out.push('}');
         }),
-        Format::Xml => {
+        Format::Xml | Format::TextXml => {
             // Swift's account document has a newline after the opening tag
             // and after each entry; its subdirs carry no <name> child.
             let mut out = xml_open("account", account);
@@ -226,6 +242,9 @@ pub fn render_containers(
                         xml_field(&mut out, "count", &c.object_count.to_string());
                         xml_field(&mut out, "bytes", &c.bytes_used.to_string());
                         xml_field(&mut out, "last_modified", &c.last_modified.iso8601());
+                        if let Some(name) = policy_of(c) {
+                            xml_field(&mut out, "storage_policy", name);
+                        }
                         out.push_str("</container>");
                     }
                     ListingEntry::Subdir(name) => {
@@ -239,6 +258,103 @@ pub fn render_containers(
             out.push_str("</account>");
             out.into_bytes()
         }
+    }
+}
+
+/// An object's content type and size as Swift's container server lists
+/// them: the type's parameters re-joined without spaces (`text/html;
+/// charset=utf-8` lists as `text/html;charset=utf-8`), parameters that do
+/// not parse dropped, and a `swift_bytes=N` parameter taken out and listed
+/// as the size.
+pub fn listed_type(stored: &str, size: u64) -> (String, u64) {
+    let Some((main, params)) = stored.split_once(';') else {
+        return (stored.to_string(), size);
+    };
+    let mut out = main.to_string();
+    let mut bytes = size;
+    for (key, value) in content_type_params(&format!(";{params}")) {
+        if key == "swift_bytes" {
+            if let Ok(n) = value.parse::<u64>() {
+                bytes = n;
+            }
+        } else {
+            out.push_str(&format!(";{key}={value}"));
+        }
+    }
+    (out, bytes)
+}
+
+/// An RFC 2616 token character (not a separator, control or space).
+fn is_token_char(c: char) -> bool {
+    !(c <= ' ' || c == '\u{7f}' || "()<>@,;:\\\"/[]?={}".contains(c))
+}
+
+/// The `; key=value` parameters Swift's `parse_content_type` finds in
+/// `text`, scanning as its regular expression does: a `;`, a token, and
+/// optionally `=` with a token or a quoted string (kept with its quotes);
+/// text that does not fit is skipped.
+fn content_type_params(text: &str) -> Vec<(String, String)> {
+    let chars: Vec<char> = text.chars().collect();
+    let mut found = Vec::new();
+    let mut start = 0;
+    while start < chars.len() {
+        match param_at(&chars, start) {
+            Some((key, value, end)) => {
+                found.push((key, value));
+                start = end;
+            }
+            None => start += 1,
+        }
+    }
+    found
+}
+
+/// One parameter matched at `at`: (key, value, where the match ends).
+fn param_at(chars: &[char], at: usize) -> Option<(String, String, usize)> {
+    let skip_ws = |mut i: usize| {
+        while i < chars.len() && chars[i].is_whitespace() {
+            i += 1;
+        }
+        i
+    };
+    let token_end = |mut i: usize| {
+        while i < chars.len() && is_token_char(chars[i]) {
+            i += 1;
+        }
+        i
+    };
+    let mut i = skip_ws(at);
+    if chars.get(i) != Some(&';') {
+        return None;
+    }
+    i = skip_ws(i + 1);
+    let key_end = token_end(i);
+    if key_end == i {
+        return None;
+    }
+    let key: String = chars[i..key_end].iter().collect();
+    let after_key = skip_ws(key_end);
+    if chars.get(after_key) != Some(&'=') {
+        return Some((key, String::new(), after_key));
+    }
+    let v = skip_ws(after_key + 1);
+    let value_end = if chars.get(v) == Some(&'"') {
+        let mut j = v + 1;
+        loop {
+            match chars.get(j) {
+                Some('"') => break Some(j + 1),
+                Some('\\') if j + 1 < chars.len() => j += 2,
+                Some(_) => j += 1,
+                None => break None,
+            }
+        }
+    } else {
+        Some(token_end(v)).filter(|&e| e > v)
+    };
+    match value_end {
+        Some(end) => Some((key, chars[v..end].iter().collect(), end)),
+        // `=` without a value: the parameter is matched without it.
+        None => Some((key, String::new(), after_key)),
     }
 }
 

@@ -1,7 +1,8 @@
 //! Query-string parsing as Swift's WSGI stack does it: `&`-separated
 //! `key=value` pairs, `+` is a space, values percent-decoded. A value that
 //! is not UTF-8 matters only where Swift reads that parameter: there it is
-//! Swift's 400 naming it (`check_utf8`), elsewhere it is ignored.
+//! Swift's 400 naming it (`check_utf8`), elsewhere it is ignored. A NUL
+//! is allowed (Swift lists with a NUL in a marker; no name has one).
 
 use percent_encoding::percent_decode;
 
@@ -13,7 +14,7 @@ pub struct Query {
 }
 
 impl Query {
-    /// Errors when a key or value holds a NUL.
+    /// Never refuses today; the Result keeps callers ready for a check.
     pub fn parse(raw: &str) -> Result<Query, String> {
         let mut pairs = Vec::new();
         for part in raw.split('&').filter(|p| !p.is_empty()) {
@@ -21,9 +22,6 @@ impl Query {
             let key = decode(k);
             let key = key.unwrap_or_else(|bytes| String::from_utf8_lossy(&bytes).into_owned());
             let value = decode(v).ok();
-            if key.contains('\0') || value.as_deref().is_some_and(|v| v.contains('\0')) {
-                return Err("Query string contains NULL".into());
-            }
             pairs.push((key, value));
         }
         Ok(Query { pairs })
@@ -91,7 +89,10 @@ mod tests {
         assert_eq!(q.get("empty"), Some(""));
         assert_eq!(q.get("bare"), Some(""));
         assert_eq!(q.get("missing"), None);
-        assert!(Query::parse("prefix=%00").is_err());
+        assert_eq!(
+            Query::parse("marker=a%00b").unwrap().get("marker"),
+            Some("a\0b")
+        );
         let bad = Query::parse("foo=%FF&prefix=%FE%FF&marker=m").unwrap();
         assert_eq!(bad.get("prefix"), None);
         assert!(bad.has("prefix"));
@@ -108,8 +109,10 @@ use crate::store::catalog::ListingQuery;
 
 /// The listing parameters of an account or container GET, checked as Swift
 /// checks them: `limit` above the maximum is a 412; a non-numeric limit is
-/// ignored; a delimiter may be any non-empty string.
-pub fn listing_query(q: &Query, max_limit: usize) -> Result<ListingQuery, String> {
+/// ignored; a delimiter may be any non-empty string. The deprecated `path`
+/// (containers only: `with_path`) replaces prefix and delimiter: the
+/// objects directly under that pseudo-directory, no subdirs.
+pub fn listing_query(q: &Query, max_limit: usize, with_path: bool) -> Result<ListingQuery, String> {
     let mut limit = max_limit;
     if let Some(given) = q.get("limit") {
         if !given.is_empty() && given.bytes().all(|b| b.is_ascii_digit()) {
@@ -123,13 +126,26 @@ pub fn listing_query(q: &Query, max_limit: usize) -> Result<ListingQuery, String
         .get("delimiter")
         .filter(|d| !d.is_empty())
         .map(str::to_string);
+    let mut prefix = q.get("prefix").unwrap_or_default().to_string();
+    let path = q.get("path").filter(|_| with_path);
+    if let Some(path) = path {
+        prefix = match path.trim_end_matches('/') {
+            _ if path.is_empty() => String::new(),
+            dir => format!("{dir}/"),
+        };
+    }
     Ok(ListingQuery {
-        prefix: q.get("prefix").unwrap_or_default().to_string(),
-        delimiter,
+        prefix,
+        delimiter: if path.is_some() {
+            Some("/".to_string())
+        } else {
+            delimiter
+        },
         marker: q.get("marker").unwrap_or_default().to_string(),
         end_marker: q.get("end_marker").unwrap_or_default().to_string(),
         limit,
         reverse: q.flag("reverse"),
+        by_path: path.is_some(),
     })
 }
 
@@ -141,7 +157,7 @@ mod listing_tests {
     fn listing_parameters() {
         let q = Query::parse("limit=5&delimiter=/&prefix=a&marker=m&end_marker=z&reverse=true")
             .unwrap();
-        let l = listing_query(&q, 10_000).unwrap();
+        let l = listing_query(&q, 10_000, true).unwrap();
         assert_eq!(
             (l.limit, l.delimiter.as_deref(), l.reverse),
             (5, Some("/"), true)
@@ -150,14 +166,23 @@ mod listing_tests {
             (l.prefix.as_str(), l.marker.as_str(), l.end_marker.as_str()),
             ("a", "m", "z")
         );
-        assert!(listing_query(&Query::parse("limit=10001").unwrap(), 10_000).is_err());
+        assert!(listing_query(&Query::parse("limit=10001").unwrap(), 10_000, true).is_err());
         assert_eq!(
-            listing_query(&Query::parse("limit=abc").unwrap(), 10_000)
+            listing_query(&Query::parse("limit=abc").unwrap(), 10_000, true)
                 .unwrap()
                 .limit,
             10_000
         );
-        let multi = listing_query(&Query::parse("delimiter=--").unwrap(), 10_000).unwrap();
+        let multi = listing_query(&Query::parse("delimiter=--").unwrap(), 10_000, true).unwrap();
         assert_eq!(multi.delimiter.as_deref(), Some("--"));
+        let path = |raw: &str, with: bool| {
+            let l = listing_query(&Query::parse(raw).unwrap(), 10_000, with).unwrap();
+            (l.prefix, l.delimiter, l.by_path)
+        };
+        let dir = |p: &str| (p.to_string(), Some("/".to_string()), true);
+        assert_eq!(path("path=a&prefix=x&delimiter=-", true), dir("a/"));
+        assert_eq!(path("path=a//", true), dir("a/"));
+        assert_eq!(path("path=", true), dir(""));
+        assert_eq!(path("path=a&prefix=x", false), ("x".into(), None, false));
     }
 }

@@ -5,6 +5,7 @@
 use crate::core::http::{Host, Request, Response};
 use crate::gate;
 use crate::node::vhost::Vhost;
+use crate::swift::auth::Caller;
 use crate::swift::error::{self, ApiError};
 use crate::swift::middleware::{self, Env};
 use crate::swift::names::{self, Target};
@@ -31,11 +32,20 @@ fn app(env: &mut Env<'_>, req: &Request<'_>, host: &mut dyn Host) -> Response {
         })?;
         names::check_length_for(&target, req.method)
             .map_err(|e| ApiError::refused(e.status, e.message))?;
-        if grant.owner {
-            return Ok(dispatch(vh, req, &query, &target, host));
+        let reseller = matches!(&env.caller, Caller::User(who) if who.reseller_admin);
+        let mut resp = if grant.owner {
+            dispatch(vh, req, &query, &target, host)
+        } else {
+            let mut resp = dispatch(vh, &access::strip_request(req), &query, &target, host);
+            access::strip_response(&mut resp);
+            resp
+        };
+        if reseller
+            && matches!(target, Target::Container { .. })
+            && matches!(req.method, "HEAD" | "GET")
+        {
+            container::show_sharding(&mut resp);
         }
-        let mut resp = dispatch(vh, &access::strip_request(req), &query, &target, host);
-        access::strip_response(&mut resp);
         Ok(resp)
     })
 }

@@ -37,7 +37,7 @@ import cli  # noqa: E402  (the `swift` CLI step)
 import harness  # noqa: E402  (tests/e2e/harness.py: Apache control, raw HTTP)
 from compare import Response, compare, short  # noqa: E402
 from sequences import BAD_TOKEN, OWNER, generate  # noqa: E402
-from swiftnode import USERS, SwiftNode  # noqa: E402
+from swiftnode import POLICIES, USERS, SwiftNode  # noqa: E402
 
 REQUEST_TIMEOUT = 20.0
 SETTLE_TIMEOUT = 15.0
@@ -242,6 +242,9 @@ def stowage_conf() -> str:
         if user == "test:tester":
             continue  # scripts/apache-config.sh's default user
         lines.append(f"StowageUser {user} {key} {groups}".rstrip())
+    for i, name, aliases, default, deprecated in POLICIES:
+        lines.append(f"StowageStoragePolicy {i} {name}" + (f" aliases={aliases}" if aliases else "")
+                     + (" default" if default else "") + (" deprecated" if deprecated else ""))
     return "\n".join(lines) + "\n"
 
 

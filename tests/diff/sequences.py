@@ -246,6 +246,8 @@ def fam_account(s: Seq):
         s.add("get-query", "GET", listing_paths(acct, query), hdrs, listing=True, **R)
     for bad in rng.sample(BAD_LISTING_QUERIES, 3):
         s.add("get-bad-query", "GET", f"{acct}?{bad}", listing=True, **R)
+    s.add("get-nul-marker", "GET", f"{acct}?marker=%00&end_marker={qv(names[-1])}%00",
+          listing=True, **R)
     # metadata
     meta = {meta_name(rng): meta_value(rng) for _ in range(rng.randint(1, 4))}
     s.add("post-meta", "POST", acct, [(f"X-Account-Meta-{k}", v) for k, v in meta.items()], **R)
@@ -340,7 +342,8 @@ def fam_container(s: Seq):
 
 
 def fam_policy(s: Seq):
-    """X-Storage-Policy: the only policy is Swift's default, Policy-0."""
+    """X-Storage-Policy: the default Policy-0, gold (aliases yellow,
+    orange) and the deprecated silver (tests/diff/swiftnode.py POLICIES)."""
     rng = s.rng
     c = f"{s.acct}/{s.name()}"
     s.add("put-policy", "PUT", c, [("X-Storage-Policy", rng.choice(["Policy-0", "policy-0"]))])
@@ -348,16 +351,39 @@ def fam_policy(s: Seq):
     s.add("put-object", "PUT", f"{c}/o", body=b"x" * 10)
     s.add("get-json", "GET", f"{c}?format=json", listing=True)
     c2 = f"{s.acct}/{s.name('bad')}"
-    s.add("put-unknown-policy", "PUT", c2, [("X-Storage-Policy", rng.choice(["gold", "", "1", "Policy-1"]))])
-    s.add("put-policy-again", "PUT", c, [("X-Storage-Policy", rng.choice(["Policy-0", "gold"]))])
-    s.add("post-policy", "POST", c, [("X-Storage-Policy", "Policy-0")])
+    s.add("put-unknown-policy", "PUT", c2, [("X-Storage-Policy", rng.choice(["platinum", "1", "Policy-1"]))])
+    s.add("put-deprecated-policy", "PUT", c2, [("X-Storage-Policy", rng.choice(["silver", "SILVER"]))])
+    s.add("put-empty-policy", "PUT", c2, [("X-Storage-Policy", "")])
+    s.add("head-empty-policy", "HEAD", c2)
+    s.add("put-policy-again", "PUT", c, [("X-Storage-Policy", rng.choice(["Policy-0", "gold", "yellow"]))])
+    s.add("put-no-policy-again", "PUT", c)
+    s.add("post-policy", "POST", c, [("X-Storage-Policy", "gold")])
+    s.add("head-after", "HEAD", c)
     s.add("put-default-policy", "PUT", f"{s.acct}/{s.name('d')}",
           [("X-Default-Storage-Policy", "Policy-0")])
     acct = f"/v1/AUTH_{s.id}"
+    s.add("account-head-new", "HEAD", acct, user=RESELLER)
+    gold = rng.choice(["gold", "yellow", "Orange", "GOLD"])
     s.add("account-put-container", "PUT", f"{acct}/c", user=RESELLER)
+    s.add("account-put-gold", "PUT", f"{acct}/g", [("X-Storage-Policy", gold)], user=RESELLER)
+    s.add("account-head-gold", "HEAD", f"{acct}/g", user=RESELLER)
     s.add("account-put-object", "PUT", f"{acct}/c/o", body=b"abc", user=RESELLER)
-    s.add("account-head", "HEAD", acct, user=RESELLER)
-    s.add("account-get", "GET", acct + "?format=json", user=RESELLER, listing=True)
+    s.add("account-put-gold-object", "PUT", f"{acct}/g/o", body=b"abcdefg", user=RESELLER)
+    s.add("account-head", "HEAD", acct, user=RESELLER, settle=("account", acct))
+    for fmt in ["json", "xml", "plain"]:
+        s.add("account-get", "GET", f"{acct}?format={fmt}", user=RESELLER, listing=True,
+              settle=("account", acct))
+    s.add("account-put-gold-again", "PUT", f"{acct}/g", [("X-Storage-Policy", "Policy-0")],
+          user=RESELLER)
+    s.add("account-delete-gold-object", "DELETE", f"{acct}/g/o", user=RESELLER)
+    s.add("account-delete-gold", "DELETE", f"{acct}/g", user=RESELLER)
+    s.add("account-head-gold-gone", "HEAD", acct, user=RESELLER, settle=("account", acct))
+    s.add("account-put-recreated", "PUT", f"{acct}/g", [("X-Storage-Policy", "Policy-0")],
+          user=RESELLER)
+    s.add("account-head-recreated", "HEAD", f"{acct}/g", user=RESELLER)
+    s.add("account-head-end", "HEAD", acct, user=RESELLER, settle=("account", acct))
+    s.add("account-get-end", "GET", f"{acct}?format=json", user=RESELLER, listing=True,
+          settle=("account", acct))
     s.add("delete-object", "DELETE", f"{c}/o")
     s.add("delete", "DELETE", c)
 
@@ -381,6 +407,10 @@ def fam_listing(s: Seq):
     for bad in rng.sample(BAD_LISTING_QUERIES, 3):
         s.add("get-bad-query", "GET", f"{c}?{bad}", listing=True)
     s.add("head-query", "HEAD", f"{c}?format=json&limit=1", listing=True)
+    # a NUL in a marker is just a bound (no name holds one): Swift lists
+    s.add("get-nul-marker", "GET", f"{c}?marker={qv(names[0][:1])}%00", listing=True)
+    s.add("get-nul-end-marker", "GET", f"{c}?end_marker={qv(names[-1])}%00&format=json",
+          listing=True)
 
 
 def fam_object(s: Seq):

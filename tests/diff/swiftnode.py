@@ -2,7 +2,9 @@
 differential harness.
 
 One replica, one device, tempauth, Swift's stock proxy pipeline (from its
-etc/proxy-server.conf-sample), memcached, every server with workers = 1.
+etc/proxy-server.conf-sample), memcached, every server with workers = 1,
+three storage policies (POLICIES, an object ring each on the one device),
+every process pointed at the harness's own swift.conf.
 Besides the four servers, a container-updater and an object-expirer run with
 short intervals (0.25 s and 0.5 s), so that account counters and expired
 objects settle within a second or two (Swift updates both asynchronously;
@@ -37,6 +39,15 @@ USERS = {
     "cli:tester": ("testingcli", ".admin"),
     "cli:reader": ("readercli", ""),
 }
+
+# Storage policies on both sides (swift.conf sections; Stowage's
+# StowageStoragePolicy lines say the same): the default is Policy-0, as in
+# a stock Swift, so only the policy families see the others.
+POLICIES = [
+    (0, "Policy-0", "", True, False),
+    (1, "gold", "yellow,orange", False, False),
+    (2, "silver", "", False, True),
+]
 
 # Swift 2.38's etc/proxy-server.conf-sample pipeline, unchanged.
 STOCK_PIPELINE = ("catch_errors gatekeeper healthcheck proxy-logging cache listing_formats "
@@ -98,11 +109,26 @@ class SwiftNode:
         mc, pa, pc, po, pp = free_ports(5)
         self.port, self.mc_port = pp, mc
         user = subprocess.run(["id", "-un"], capture_output=True, text=True).stdout.strip()
-        # Swift's defaults for policy 0 (as if swift.conf named none).
+        policies = "".join(
+            f"[storage-policy:{i}]\nname = {name}\n"
+            + (f"aliases = {aliases.replace(',', ', ')}\n" if aliases else "")
+            + ("default = yes\n" if default else "")
+            + ("deprecated = yes\n" if deprecated else "")
+            for i, name, aliases, default, deprecated in POLICIES)
         (etc / "swift.conf").write_text(
             "[swift-hash]\nswift_hash_path_prefix = stowage-diff\n"
-            "swift_hash_path_suffix = stowage-diff\n"
-            "[storage-policy:0]\nname = Policy-0\ndefault = yes\n")
+            "swift_hash_path_suffix = stowage-diff\n" + policies)
+        # Each further policy's object ring, on the same device.
+        for i, *_ in POLICIES[1:]:
+            b = etc / f"object-{i}.builder"
+            for args in (["create", "0", "1", "1"],
+                         ["add", f"r1z1-{HOST}:{po}/sdb1", "1"]):
+                subprocess.run([self.bin("swift-ring-builder"), str(b), *args],
+                               check=True, capture_output=True)
+            subprocess.run([self.bin("swift-ring-builder"), str(b), "rebalance"],
+                           capture_output=True)
+            if not (etc / f"object-{i}.ring.gz").exists():
+                raise RuntimeError(f"swift-ring-builder wrote no object-{i}.ring.gz")
         common = (f"[DEFAULT]\ndevices = {self.dir}/srv/node\nmount_check = false\n"
                   f"bind_ip = {HOST}\nworkers = 1\nuser = {user}\nswift_dir = {etc}\n"
                   f"recon_cache_path = {self.dir}/cache\nlog_level = WARNING\n")
@@ -168,11 +194,14 @@ class SwiftNode:
         if os.getuid() == 0:
             mc += ["-u", "nobody"]
         self._spawn("memcached", mc)
-        for kind in ("account", "container", "object", "proxy"):
-            self._spawn(kind, [self.bin(f"swift-{kind}-server"), str(etc / f"{kind}-server.conf")])
-        # Swift's daemons read /etc/swift/swift.conf before their config's
-        # swift_dir: point the module global at ours instead of touching /etc.
-        for name, module, conf in (("container-updater", "swift.container.updater",
+        # Swift's servers and daemons read /etc/swift/swift.conf (hash path
+        # salt, storage policies), not their config's swift_dir: point the
+        # module global at ours instead of touching /etc.
+        for name, module, conf in (("account", "swift.account.server", "account-server.conf"),
+                                   ("container", "swift.container.server", "container-server.conf"),
+                                   ("object", "swift.obj.server", "object-server.conf"),
+                                   ("proxy", "swift.proxy.server", "proxy-server.conf"),
+                                   ("container-updater", "swift.container.updater",
                                     "container-server.conf"),
                                    ("object-expirer", "swift.obj.expirer", "object-expirer.conf")):
             self._spawn(name, [self.bin("python"), "-c", DAEMON_STUB, str(etc / "swift.conf"),

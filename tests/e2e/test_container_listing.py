@@ -84,6 +84,59 @@ def test_xml(swift, populated):
         assert LM_RE.match(o.findtext("last_modified"))
 
 
+def test_xml_via_accept_text_xml(swift, populated):
+    """Accept chose text/xml: the answer says text/xml (format=xml and
+    Accept: application/xml say application/xml)."""
+    r = swift.request("GET", populated, {"Accept": "application/json;q=0.5, text/xml"})
+    assert r.status == 200, r
+    assert r.header("Content-Type") == "text/xml; charset=utf-8"
+    assert [o.findtext("name") for o in ET.fromstring(r.body).findall("object")] == NAMES
+    r = swift.request("GET", populated, {"Accept": "text/xml"}, query={"format": "xml"})
+    assert r.header("Content-Type") == "application/xml; charset=utf-8"
+
+
+def test_json_keys_in_swifts_order(swift, populated):
+    r = swift.request("GET", populated, query={"format": "json", "limit": "1"})
+    assert r.status == 200, r
+    assert re.fullmatch(rb'\[\{"bytes": 3, "hash": "[0-9a-f]{32}", "name": "a", '
+                        rb'"content_type": "text/plain", "last_modified": "[-0-9T:.]+"\}\]',
+                        r.body), r.body
+
+
+def test_listed_type_parameters_without_spaces(swift, container):
+    """Swift's container server lists a type's parameters re-joined with
+    no spaces; HEAD of the object keeps the type as it was sent."""
+    swift.put_object(container, "o", b"x", {"Content-Type": "text/html; charset=utf-8;  q=1"})
+    assert swift.request("HEAD", f"{container}/o").header("Content-Type") == \
+        "text/html; charset=utf-8;  q=1"
+    assert swift.listing(container)[0]["content_type"] == "text/html;charset=utf-8;q=1"
+    r = swift.request("GET", container, query={"format": "xml"})
+    assert ET.fromstring(r.body).find("object").findtext("content_type") == \
+        "text/html;charset=utf-8;q=1"
+
+
+def test_path_lists_one_directory(swift, container):
+    """The deprecated ?path=: the objects directly in that directory (not
+    the directory's own marker object, nothing deeper, no subdirs)."""
+    for name in ["a", "a/", "a/b", "a/b/", "a/b/c", "a/d", "x/", "x/y", "z"]:
+        swift.put_object(container, name, b"x")
+    assert names(swift, container, path="a") == ["a/b", "a/b/", "a/d"]
+    assert names(swift, container, path="a/", prefix="x", delimiter="-") == ["a/b", "a/b/", "a/d"]
+    assert names(swift, container, path="") == ["a", "a/", "x/", "z"]
+    assert names(swift, container, path="nothing") == []
+    r = swift.request("GET", container, query={"path": "nothing"})
+    assert r.status == 204, r
+
+
+def test_nul_in_markers_lists(swift, populated):
+    """A NUL in marker or end_marker is just a bound (no name has one)."""
+    assert names(swift, populated, marker="b\x00") == ["b/1", "b/2", "c", "d/x/y", "e"]
+    assert names(swift, populated, end_marker="c\x00") == ["a", "b/1", "b/2", "c"]
+    assert names(swift, populated, marker="\x00", limit=1) == ["a"]
+    r = swift.request("GET", populated, query={"prefix": "\x00"})
+    assert r.status == 204, r
+
+
 def test_prefix(swift, populated):
     assert names(swift, populated, prefix="b/") == ["b/1", "b/2"]
     assert names(swift, populated, prefix="d") == ["d/x/y"]

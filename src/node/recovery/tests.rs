@@ -50,7 +50,13 @@ fn markers(dir: &tempfile::TempDir) -> usize {
 fn with_container(dir: &tempfile::TempDir) -> Vhost {
     let vh = vhost(dir);
     vh.catalog
-        .container_create("a", "c", Timestamp::from_units(1), &[])
+        .container_create(
+            "a",
+            "c",
+            Timestamp::from_units(1),
+            &[],
+            crate::store::catalog::PolicyChoice::default(),
+        )
         .unwrap();
     vh
 }

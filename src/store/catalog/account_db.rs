@@ -11,7 +11,7 @@ use super::container_db::Snapshot;
 use super::meta::Meta;
 use super::schema::ACCOUNT_SCHEMA;
 use super::walk;
-use super::{AccountInfo, ContainerRecord, ListingEntry, ListingQuery};
+use super::{AccountInfo, ContainerRecord, ListingEntry, ListingQuery, PolicyStats};
 use crate::store::db::{col_ts, col_u64, DbFail, DbPool, U64};
 use crate::store::error::StoreError;
 use crate::store::timestamp::Timestamp;
@@ -55,12 +55,14 @@ fn info_in(conn: &Connection, account: &str) -> Result<AccountInfo, DbFail> {
             Ok((
                 r.get::<_, String>(0)?,
                 AccountInfo {
+                    exists: true,
                     created_at: col_ts(r, 1)?,
                     put_timestamp: col_ts(r, 2)?,
                     container_count: col_u64(r, 3)?,
                     object_count: col_u64(r, 4)?,
                     bytes_used: col_u64(r, 5)?,
                     metadata: Vec::new(),
+                    policy_stats: Vec::new(),
                 },
                 r.get::<_, String>(6)?,
             ))
@@ -75,6 +77,20 @@ fn info_in(conn: &Connection, account: &str) -> Result<AccountInfo, DbFail> {
         )));
     }
     info.metadata = Meta::parse(&meta).map_err(DbFail::Corrupt)?.visible();
+    info.policy_stats = conn
+        .prepare_cached(
+            "SELECT storage_policy_index, container_count, object_count, bytes_used
+             FROM policy_stat ORDER BY storage_policy_index",
+        )?
+        .query_map([], |r| {
+            Ok(PolicyStats {
+                index: r.get(0)?,
+                container_count: col_u64(r, 1)?,
+                object_count: col_u64(r, 2)?,
+                bytes_used: col_u64(r, 3)?,
+            })
+        })?
+        .collect::<Result<_, _>>()?;
     Ok(info)
 }
 
@@ -148,7 +164,7 @@ fn list_in(
     let entries = walk::list(
         &tx,
         "container",
-        "name, object_count, bytes_used, put_timestamp",
+        "name, object_count, bytes_used, put_timestamp, storage_policy_index",
         q,
         |row, name| {
             Ok(ContainerRecord {
@@ -156,6 +172,7 @@ fn list_in(
                 object_count: col_u64(row, 1)?,
                 bytes_used: col_u64(row, 2)?,
                 last_modified: col_ts(row, 3)?,
+                policy_index: row.get(4)?,
             })
         },
     )?;
@@ -208,8 +225,9 @@ fn apply_snapshot_in(
     tx.prepare_cached("DELETE FROM container WHERE name = ?1")?
         .execute([container])?;
     tx.prepare_cached(
-        "INSERT INTO container (name, put_timestamp, delete_timestamp, object_count, bytes_used, deleted, stats_seq)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "INSERT INTO container (name, put_timestamp, delete_timestamp, object_count, bytes_used, deleted, stats_seq,
+                                storage_policy_index)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     )?
     .execute((
         container,
@@ -219,6 +237,7 @@ fn apply_snapshot_in(
         U64(s.bytes_used),
         s.deleted(),
         U64(s.seq),
+        s.policy_index,
     ))?;
     tx.commit()?;
     Ok(())

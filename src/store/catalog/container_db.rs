@@ -13,6 +13,7 @@ use super::schema::CONTAINER_SCHEMA;
 use super::walk;
 use super::{
     ContainerInfo, CreateOutcome, DeleteOutcome, ListingEntry, ListingQuery, ObjectRecord,
+    PolicyChoice,
 };
 use crate::store::db::{col_ts, col_u64, DbFail, DbPool, PooledConn, U64};
 use crate::store::error::StoreError;
@@ -26,6 +27,7 @@ pub(super) struct Snapshot {
     pub object_count: u64,
     pub bytes_used: u64,
     pub seq: u64,
+    pub policy_index: u32,
 }
 
 impl Snapshot {
@@ -51,6 +53,7 @@ struct Info {
     object_count: u64,
     bytes_used: u64,
     metadata: String,
+    policy_index: u32,
 }
 
 impl Info {
@@ -69,7 +72,7 @@ fn read_info(conn: &Connection, account: &str, container: &str) -> Result<Option
     let row = conn
         .prepare_cached(
             "SELECT account, container, created_at, put_timestamp, delete_timestamp,
-                    object_count, bytes_used, metadata
+                    object_count, bytes_used, metadata, storage_policy_index
              FROM container_info WHERE id = 1",
         )?
         .query_row([], |r| {
@@ -83,6 +86,7 @@ fn read_info(conn: &Connection, account: &str, container: &str) -> Result<Option
                     object_count: col_u64(r, 5)?,
                     bytes_used: col_u64(r, 6)?,
                     metadata: r.get(7)?,
+                    policy_index: r.get(8)?,
                 },
             ))
         })
@@ -98,7 +102,7 @@ fn read_info(conn: &Connection, account: &str, container: &str) -> Result<Option
 
 /// The columns a `Snapshot` is read from, in `snapshot_row`'s order.
 const SNAPSHOT_COLUMNS: &str =
-    "put_timestamp, delete_timestamp, object_count, bytes_used, stats_seq";
+    "put_timestamp, delete_timestamp, object_count, bytes_used, stats_seq, storage_policy_index";
 
 fn snapshot_row(r: &Row<'_>) -> rusqlite::Result<Snapshot> {
     Ok(Snapshot {
@@ -107,6 +111,7 @@ fn snapshot_row(r: &Row<'_>) -> rusqlite::Result<Snapshot> {
         object_count: col_u64(r, 2)?,
         bytes_used: col_u64(r, 3)?,
         seq: col_u64(r, 4)?,
+        policy_index: r.get(5)?,
     })
 }
 
@@ -135,6 +140,7 @@ pub(super) fn create(
     container: &str,
     put_ts: Timestamp,
     set: &[(String, String)],
+    policy: PolicyChoice,
 ) -> Result<(CreateOutcome, Change), StoreError> {
     let Some(mut conn) = open(pool, path, true)? else {
         return Err(StoreError::corrupt(
@@ -142,7 +148,7 @@ pub(super) fn create(
             "container DB vanished while being created",
         ));
     };
-    create_in(&mut conn, account, container, put_ts, set)
+    create_in(&mut conn, account, container, put_ts, set, policy)
         .map_err(|e| e.into_store(&format!("create container {account}/{container}"), path))
 }
 
@@ -152,9 +158,18 @@ fn create_in(
     container: &str,
     put_ts: Timestamp,
     set: &[(String, String)],
+    policy: PolicyChoice,
 ) -> Result<(CreateOutcome, Change), DbFail> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let result = match read_info(&tx, account, container)? {
+        // Swift: an existing container's policy cannot change (409, and
+        // nothing of the PUT is applied).
+        Some(info) if info.live() && policy.requested.is_some_and(|p| p != info.policy_index) => {
+            return Ok((
+                CreateOutcome::Conflict(info.policy_index),
+                Change::Unchanged,
+            ));
+        }
         Some(info) if info.live() => {
             let before = info.meta()?;
             let mut meta = before.clone();
@@ -180,14 +195,17 @@ fn create_in(
             tx.prepare_cached("DELETE FROM object")?.execute([])?;
             let mut meta = Meta::default();
             meta.apply(set, &[], put_ts);
+            // A recreated container takes the policy of this PUT.
             tx.prepare_cached(
                 "UPDATE container_info
-                 SET created_at = ?1, put_timestamp = ?2, metadata = ?3 WHERE id = 1",
+                 SET created_at = ?1, put_timestamp = ?2, metadata = ?3, storage_policy_index = ?4
+                 WHERE id = 1",
             )?
             .execute((
                 U64::from(Timestamp::now()),
                 U64::from(put_ts),
                 meta.to_json(),
+                policy.chosen(),
             ))?;
             (CreateOutcome::Created, Change::Changed(bump(&tx)?))
         }
@@ -196,8 +214,9 @@ fn create_in(
             meta.apply(set, &[], put_ts);
             tx.prepare_cached(
                 "INSERT INTO container_info
-                     (id, account, container, created_at, put_timestamp, metadata)
-                 VALUES (1, ?1, ?2, ?3, ?4, ?5)",
+                     (id, account, container, created_at, put_timestamp, metadata,
+                      storage_policy_index)
+                 VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6)",
             )?
             .execute((
                 account,
@@ -205,6 +224,7 @@ fn create_in(
                 U64::from(Timestamp::now()),
                 U64::from(put_ts),
                 meta.to_json(),
+                policy.chosen(),
             ))?;
             (CreateOutcome::Created, Change::Changed(bump(&tx)?))
         }
@@ -271,6 +291,7 @@ fn info_in(
         created_at: info.created_at,
         put_timestamp: info.put_timestamp,
         metadata: info.meta()?.visible(),
+        policy_index: info.policy_index,
     }))
 }
 

@@ -32,6 +32,8 @@ mod tests;
 mod tests_group_commit;
 #[cfg(test)]
 mod tests_listing;
+#[cfg(test)]
+mod tests_policy;
 
 use std::path::{Path, PathBuf};
 
@@ -65,10 +67,39 @@ pub struct ContainerRecord {
     pub bytes_used: u64,
     /// The container's put timestamp (what Swift lists as last_modified).
     pub last_modified: Timestamp,
+    /// Its storage policy's index.
+    pub policy_index: u32,
+}
+
+/// One storage policy's totals in an account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PolicyStats {
+    pub index: u32,
+    pub container_count: u64,
+    pub object_count: u64,
+    pub bytes_used: u64,
+}
+
+/// The storage policy of a container PUT: the one it asked for, and the
+/// one a new container gets when it asked for none (default: none asked,
+/// policy 0).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PolicyChoice {
+    pub requested: Option<u32>,
+    pub default: u32,
+}
+
+impl PolicyChoice {
+    /// The policy a new (or recreated) container gets.
+    pub fn chosen(self) -> u32 {
+        self.requested.unwrap_or(self.default)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct AccountInfo {
+    /// False for an account never written to (it reads as all zeros).
+    pub exists: bool,
     pub container_count: u64,
     pub object_count: u64,
     pub bytes_used: u64,
@@ -76,6 +107,8 @@ pub struct AccountInfo {
     pub put_timestamp: Timestamp,
     /// `(lowercase header name, value)`, sorted by name.
     pub metadata: Vec<(String, String)>,
+    /// Per storage policy any container of the account has had, by index.
+    pub policy_stats: Vec<PolicyStats>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,6 +119,8 @@ pub struct ContainerInfo {
     pub put_timestamp: Timestamp,
     /// `(lowercase header name, value)`, sorted by name.
     pub metadata: Vec<(String, String)>,
+    /// Its storage policy's index.
+    pub policy_index: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -97,6 +132,9 @@ pub enum CreateOutcome {
     /// ignored and nothing exists (Swift would answer 409; only a clock
     /// stepping back, or client-given X-Timestamps, can get here).
     Existed,
+    /// Exists with another storage policy (this index) than the PUT asked
+    /// for; nothing was changed (Swift: 409).
+    Conflict(u32),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -123,6 +161,10 @@ pub struct ListingQuery {
     /// Subdirs and items together count against it.
     pub limit: usize,
     pub reverse: bool,
+    /// Swift's deprecated `path` listing (prefix = the directory with its
+    /// '/', delimiter '/'): names directly in the directory are listed, the
+    /// directory's own name and deeper names are skipped, no subdirs.
+    pub by_path: bool,
 }
 
 impl Default for ListingQuery {
@@ -135,6 +177,7 @@ impl Default for ListingQuery {
             end_marker: String::new(),
             limit: 10_000,
             reverse: false,
+            by_path: false,
         }
     }
 }
@@ -220,11 +263,12 @@ impl Catalog {
         container: &str,
         ts: Timestamp,
         meta: &[(String, String)],
+        policy: PolicyChoice,
     ) -> Result<CreateOutcome, StoreError> {
         let path = self.container_path(account, container);
         ensure_parent(&path)?;
         let (outcome, change) =
-            container_db::create(&self.pool, &path, account, container, ts, meta)?;
+            container_db::create(&self.pool, &path, account, container, ts, meta, policy)?;
         self.propagate(account, container, change, ts)?;
         Ok(outcome)
     }

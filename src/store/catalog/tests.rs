@@ -101,8 +101,14 @@ fn walk_files(dir: &Path) -> Vec<PathBuf> {
 fn files_are_named_by_md5_only() {
     let (dir, cat) = catalog();
     assert_eq!(
-        cat.container_create("AUTH_test", "photos", t(1), &[])
-            .unwrap(),
+        cat.container_create(
+            "AUTH_test",
+            "photos",
+            t(1),
+            &[],
+            super::PolicyChoice::default()
+        )
+        .unwrap(),
         CreateOutcome::Created
     );
     // md5 hex values computed independently (Python hashlib).
@@ -124,7 +130,8 @@ fn files_are_named_by_md5_only() {
 #[test]
 fn counts_stay_exact_through_put_overwrite_delete_and_reput() {
     let (_d, cat) = catalog();
-    cat.container_create("a", "c", t(1), &[]).unwrap();
+    cat.container_create("a", "c", t(1), &[], super::PolicyChoice::default())
+        .unwrap();
     assert_eq!(stats(&cat, "a", "c"), ((0, 0), (0, 0)));
     assert!(cat.object_put("a", "c", &obj("o1", t(10), 100)).unwrap());
     assert!(cat.object_put("a", "c", &obj("o2", t(11), 50)).unwrap());
@@ -144,7 +151,8 @@ fn counts_stay_exact_through_put_overwrite_delete_and_reput() {
     assert_eq!(stats(&cat, "a", "c"), ((2, 1050), (2, 1050)));
     assert_eq!(listed_names(&cat, "a", "c"), ["o1", "o2"]);
     // A second container adds to the account's totals.
-    cat.container_create("a", "d", t(2), &[]).unwrap();
+    cat.container_create("a", "d", t(2), &[], super::PolicyChoice::default())
+        .unwrap();
     cat.object_put("a", "d", &obj("x", t(16), 5)).unwrap();
     let ai = cat.account_info("a").unwrap();
     assert_eq!(
@@ -156,7 +164,8 @@ fn counts_stay_exact_through_put_overwrite_delete_and_reput() {
 #[test]
 fn tombstone_row_is_kept_with_its_timestamp() {
     let (_d, cat) = catalog();
-    cat.container_create("a", "c", t(1), &[]).unwrap();
+    cat.container_create("a", "c", t(1), &[], super::PolicyChoice::default())
+        .unwrap();
     cat.object_put("a", "c", &obj("o", t(10), 3)).unwrap();
     cat.object_delete("a", "c", "o", t(20)).unwrap();
     let conn = rusqlite::Connection::open(cat.container_path("a", "c")).unwrap();
@@ -174,7 +183,8 @@ fn tombstone_row_is_kept_with_its_timestamp() {
 #[test]
 fn older_or_equal_records_are_ignored() {
     let (_d, cat) = catalog();
-    cat.container_create("a", "c", t(1), &[]).unwrap();
+    cat.container_create("a", "c", t(1), &[], super::PolicyChoice::default())
+        .unwrap();
     cat.object_put("a", "c", &obj("o", t(10), 100)).unwrap();
     // Older and same-timestamp PUTs: accepted (true) but ignored.
     assert!(cat.object_put("a", "c", &obj("o", t(9), 1)).unwrap());
@@ -195,12 +205,14 @@ fn container_create_existing_merges_meta_and_keeps_newest_put_timestamp() {
     let (_d, cat) = catalog();
     let m1 = meta(&[("x-container-meta-a", "1"), ("x-container-read", ".r:*")]);
     assert_eq!(
-        cat.container_create("a", "c", t(10), &m1).unwrap(),
+        cat.container_create("a", "c", t(10), &m1, super::PolicyChoice::default())
+            .unwrap(),
         CreateOutcome::Created
     );
     let m2 = meta(&[("X-Container-Meta-B", "2"), ("x-container-meta-a", "one")]);
     assert_eq!(
-        cat.container_create("a", "c", t(5), &m2).unwrap(),
+        cat.container_create("a", "c", t(5), &m2, super::PolicyChoice::default())
+            .unwrap(),
         CreateOutcome::Existed
     );
     let info = cat.container_info("a", "c").unwrap().unwrap();
@@ -218,7 +230,8 @@ fn container_create_existing_merges_meta_and_keeps_newest_put_timestamp() {
         ])
     );
     assert_eq!(
-        cat.container_create("a", "c", t(20), &m2).unwrap(),
+        cat.container_create("a", "c", t(20), &m2, super::PolicyChoice::default())
+            .unwrap(),
         CreateOutcome::Existed
     );
     let info = cat.container_info("a", "c").unwrap().unwrap();
@@ -234,7 +247,8 @@ fn container_create_existing_merges_meta_and_keeps_newest_put_timestamp() {
             name: "c".into(),
             object_count: 0,
             bytes_used: 0,
-            last_modified: t(20)
+            last_modified: t(20),
+            policy_index: 0,
         })]
     );
 }
@@ -242,8 +256,14 @@ fn container_create_existing_merges_meta_and_keeps_newest_put_timestamp() {
 #[test]
 fn container_metadata_set_remove_newer_wins() {
     let (_d, cat) = catalog();
-    cat.container_create("a", "c", t(1), &meta(&[("x-container-meta-keep", "k")]))
-        .unwrap();
+    cat.container_create(
+        "a",
+        "c",
+        t(1),
+        &meta(&[("x-container-meta-keep", "k")]),
+        super::PolicyChoice::default(),
+    )
+    .unwrap();
     let set = meta(&[
         ("x-container-meta-color", "blue"),
         ("x-versions-location", "v"),
@@ -328,13 +348,25 @@ fn merged_metadata_past_the_limits_is_refused_and_changes_nothing() {
         Err(StoreError::MetadataLimit { message }) => message,
         other => panic!("expected a refusal, got {other:?}"),
     };
-    cat.container_create("a", "c", t(1), &items("container", 0))
-        .unwrap();
+    cat.container_create(
+        "a",
+        "c",
+        t(1),
+        &items("container", 0),
+        super::PolicyChoice::default(),
+    )
+    .unwrap();
     let msg = refused(cat.container_update_meta("a", "c", &items("container", 60), &[], t(2)));
     assert_eq!(msg, "Too many metadata items; max 90");
     let msg = refused(
-        cat.container_create("a", "c", t(3), &items("container", 60))
-            .map(|_| true),
+        cat.container_create(
+            "a",
+            "c",
+            t(3),
+            &items("container", 60),
+            super::PolicyChoice::default(),
+        )
+        .map(|_| true),
     );
     assert_eq!(msg, "Too many metadata items; max 90");
     let info = cat.container_info("a", "c").unwrap().unwrap();
@@ -376,7 +408,8 @@ fn merged_metadata_past_the_limits_is_refused_and_changes_nothing() {
 #[test]
 fn container_delete_outcomes() {
     let (_d, cat) = catalog();
-    cat.container_create("a", "c", t(10), &[]).unwrap();
+    cat.container_create("a", "c", t(10), &[], super::PolicyChoice::default())
+        .unwrap();
     cat.object_put("a", "c", &obj("o", t(11), 1)).unwrap();
     assert_eq!(
         cat.container_delete("a", "c", t(12)).unwrap(),
@@ -422,8 +455,14 @@ fn container_delete_outcomes() {
 #[test]
 fn delete_then_recreate_is_fresh() {
     let (_d, cat) = catalog();
-    cat.container_create("a", "c", t(10), &meta(&[("x-container-meta-old", "1")]))
-        .unwrap();
+    cat.container_create(
+        "a",
+        "c",
+        t(10),
+        &meta(&[("x-container-meta-old", "1")]),
+        super::PolicyChoice::default(),
+    )
+    .unwrap();
     cat.object_put("a", "c", &obj("o", t(11), 9)).unwrap();
     cat.object_delete("a", "c", "o", t(12)).unwrap();
     assert_eq!(
@@ -432,13 +471,20 @@ fn delete_then_recreate_is_fresh() {
     );
     // Older than the delete: stays deleted.
     assert_eq!(
-        cat.container_create("a", "c", t(12), &[]).unwrap(),
+        cat.container_create("a", "c", t(12), &[], super::PolicyChoice::default())
+            .unwrap(),
         CreateOutcome::Existed
     );
     assert_eq!(cat.container_info("a", "c").unwrap(), None);
     assert_eq!(
-        cat.container_create("a", "c", t(14), &meta(&[("x-container-meta-new", "2")]))
-            .unwrap(),
+        cat.container_create(
+            "a",
+            "c",
+            t(14),
+            &meta(&[("x-container-meta-new", "2")]),
+            super::PolicyChoice::default()
+        )
+        .unwrap(),
         CreateOutcome::Created
     );
     let info = cat.container_info("a", "c").unwrap().unwrap();
@@ -458,7 +504,8 @@ fn delete_then_recreate_is_fresh() {
             name: "c".into(),
             object_count: 1,
             bytes_used: 4,
-            last_modified: t(14)
+            last_modified: t(14),
+            policy_index: 0,
         })]
     );
 }
@@ -466,7 +513,8 @@ fn delete_then_recreate_is_fresh() {
 #[test]
 fn older_account_snapshot_never_replaces_a_newer_one() {
     let (_d, cat) = catalog();
-    cat.container_create("a", "c", t(1), &[]).unwrap();
+    cat.container_create("a", "c", t(1), &[], super::PolicyChoice::default())
+        .unwrap();
     let path = cat.account_path("a");
     let snap = |seq, count| container_db::Snapshot {
         put_timestamp: t(1),
@@ -474,6 +522,7 @@ fn older_account_snapshot_never_replaces_a_newer_one() {
         object_count: count,
         bytes_used: count * 10,
         seq,
+        policy_index: 0,
     };
     account_db::apply_snapshot(&cat.pool, &path, "a", "c", &snap(10, 5), t(2)).unwrap();
     account_db::apply_snapshot(&cat.pool, &path, "a", "c", &snap(9, 7), t(2)).unwrap();
@@ -511,11 +560,11 @@ fn concurrent_writers_keep_counts_exact() {
     let dir = tempfile::tempdir().unwrap();
     Catalog::new(dir.path())
         .unwrap()
-        .container_create("a", "c", t(1), &[])
+        .container_create("a", "c", t(1), &[], super::PolicyChoice::default())
         .unwrap();
     Catalog::new(dir.path())
         .unwrap()
-        .container_create("a", "other", t(1), &[])
+        .container_create("a", "other", t(1), &[], super::PolicyChoice::default())
         .unwrap();
     // Separate catalogs: separate pools and connections, as separate
     // processes would have. Overlapping names, racing timestamps, deletes.
@@ -571,7 +620,7 @@ fn object_put_racing_container_delete_never_leaves_an_orphan() {
         let root = dir.path().to_path_buf();
         Catalog::new(&root)
             .unwrap()
-            .container_create("a", "c", t(1), &[])
+            .container_create("a", "c", t(1), &[], super::PolicyChoice::default())
             .unwrap();
         let r2 = root.clone();
         let putter = std::thread::spawn(move || {
@@ -605,7 +654,8 @@ fn object_put_racing_container_delete_never_leaves_an_orphan() {
 #[test]
 fn md5_collision_or_misplaced_file_is_reported_not_merged() {
     let (_d, cat) = catalog();
-    cat.container_create("a", "c1", t(1), &[]).unwrap();
+    cat.container_create("a", "c1", t(1), &[], super::PolicyChoice::default())
+        .unwrap();
     let right = cat.container_path("a", "c1");
     cat.after_fork();
     let conn = rusqlite::Connection::open(&right).unwrap();
@@ -623,7 +673,8 @@ fn md5_collision_or_misplaced_file_is_reported_not_merged() {
 #[test]
 fn after_fork_drops_idle_connections() {
     let (_d, cat) = catalog();
-    cat.container_create("a", "c", t(1), &[]).unwrap();
+    cat.container_create("a", "c", t(1), &[], super::PolicyChoice::default())
+        .unwrap();
     assert!(cat.pool.idle_count() > 0);
     cat.after_fork();
     assert_eq!(cat.pool.idle_count(), 0);
@@ -635,7 +686,8 @@ fn one_catalog_shared_by_threads_keeps_counts_exact() {
     fn send_sync<T: Send + Sync>() {}
     send_sync::<Catalog>();
     let (_d, cat) = catalog();
-    cat.container_create("a", "c", t(1), &[]).unwrap();
+    cat.container_create("a", "c", t(1), &[], super::PolicyChoice::default())
+        .unwrap();
     std::thread::scope(|s| {
         for w in 0..4u64 {
             let cat = &cat;
@@ -654,7 +706,8 @@ fn one_catalog_shared_by_threads_keeps_counts_exact() {
 #[test]
 fn a_post_sets_the_type_of_the_listed_version_only() {
     let (_d, cat) = catalog();
-    cat.container_create("a", "c", t(1), &[]).unwrap();
+    cat.container_create("a", "c", t(1), &[], super::PolicyChoice::default())
+        .unwrap();
     assert!(cat.object_put("a", "c", &obj("o", t(2), 5)).unwrap());
     let types = |cat: &Catalog| -> Vec<(Timestamp, String)> {
         cat.list_objects("a", "c", &ListingQuery::default())

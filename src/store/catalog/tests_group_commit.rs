@@ -13,8 +13,10 @@ const OPS: u64 = 60;
 #[test]
 fn many_threads_one_container_exact_counts_and_results() {
     let (_d, cat) = catalog();
-    cat.container_create("a", "c", t(1), &[]).unwrap();
-    cat.container_create("a", "gone", t(1), &[]).unwrap();
+    cat.container_create("a", "c", t(1), &[], super::PolicyChoice::default())
+        .unwrap();
+    cat.container_create("a", "gone", t(1), &[], super::PolicyChoice::default())
+        .unwrap();
     // Tombstones only, so "gone" stays empty and can be deleted mid-way.
     let done_on_gone = AtomicUsize::new(0);
     let deleted = AtomicUsize::new(0);
@@ -123,7 +125,8 @@ fn many_threads_one_container_exact_counts_and_results() {
 #[test]
 fn a_bad_row_fails_alone_and_the_batch_still_commits() {
     let (_d, cat) = catalog();
-    cat.container_create("a", "c", t(1), &[]).unwrap();
+    cat.container_create("a", "c", t(1), &[], super::PolicyChoice::default())
+        .unwrap();
     let rows = vec![
         (obj("x", t(10), 5), false),
         // Not storable (sizes are i64 in SQLite): fails the batch's

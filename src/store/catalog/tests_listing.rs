@@ -30,6 +30,7 @@ fn q(
         end_marker: end_marker.into(),
         limit,
         reverse,
+        by_path: false,
     }
 }
 
@@ -41,7 +42,8 @@ fn objects(cat: &Catalog, query: &ListingQuery) -> Vec<String> {
 
 fn with_names(names: &[&str]) -> (tempfile::TempDir, Catalog) {
     let (d, cat) = catalog();
-    cat.container_create("a", "c", t(1), &[]).unwrap();
+    cat.container_create("a", "c", t(1), &[], super::PolicyChoice::default())
+        .unwrap();
     for (i, n) in names.iter().enumerate() {
         cat.object_put("a", "c", &obj(n, t(10 + i as u64), i as u64))
             .unwrap();
@@ -215,7 +217,8 @@ fn unicode_names_sort_bytewise() {
 #[test]
 fn pagination_walk_over_2500_objects() {
     let (_d, cat) = catalog();
-    cat.container_create("a", "c", t(1), &[]).unwrap();
+    cat.container_create("a", "c", t(1), &[], super::PolicyChoice::default())
+        .unwrap();
     let mut names: Vec<String> = (0..2500)
         .map(|i| format!("dir{}/obj-{i:05}", i % 3))
         .collect();
@@ -294,7 +297,14 @@ fn account_listing_with_every_parameter() {
         "été",
     ];
     for (i, n) in names.iter().enumerate() {
-        cat.container_create("a", n, t(10 + i as u64), &[]).unwrap();
+        cat.container_create(
+            "a",
+            n,
+            t(10 + i as u64),
+            &[],
+            super::PolicyChoice::default(),
+        )
+        .unwrap();
     }
     cat.object_put("a", "beta", &obj("o", t(100), 7)).unwrap();
     cat.container_delete("a", "gamma", t(200)).unwrap();
@@ -324,7 +334,27 @@ fn account_listing_with_every_parameter() {
             name: "beta".into(),
             object_count: 1,
             bytes_used: 7,
-            last_modified: t(11)
+            last_modified: t(11),
+            policy_index: 0,
         })]
     );
+}
+
+#[test]
+fn by_path_lists_only_the_directory_s_own_objects() {
+    let names = ["a", "a/", "a/b", "a/b/", "a/b/c", "a/d", "x/", "x/y", "z"];
+    let (_d, cat) = with_names(&names);
+    let path = |prefix: &str, reverse: bool, limit: usize| {
+        let mut query = q(prefix, Some('/'), "", "", limit, reverse);
+        query.by_path = true;
+        objects(&cat, &query)
+    };
+    // As Swift's container server answers ?path=a and ?path= (observed).
+    assert_eq!(path("a/", false, 100), ["a/b", "a/b/", "a/d"]);
+    // Reversed, a deeper name moves the upper bound to its directory, so
+    // the directory's marker ("a/b/") is passed over, as in Swift.
+    assert_eq!(path("a/", true, 100), ["a/d", "a/b"]);
+    assert_eq!(path("a/", false, 2), ["a/b", "a/b/"]);
+    assert_eq!(path("", false, 100), ["a", "a/", "x/", "z"]);
+    assert_eq!(path("", true, 100), ["z", "a"]);
 }

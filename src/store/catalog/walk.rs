@@ -147,6 +147,11 @@ impl<'q, T> Walk<'q, T> {
             return Ok(false);
         }
         if let Some(dir) = self.subdir_of(&name) {
+            // By path, a name ending at its first '/' after the directory
+            // ("dir/sub/") is an object of the directory.
+            if self.q.by_path && dir == name {
+                return self.take(name, item);
+            }
             if self.q.reverse {
                 self.upper = Some(dir.clone());
             } else {
@@ -155,11 +160,34 @@ impl<'q, T> Walk<'q, T> {
                     None => self.done = true,
                 }
             }
-            if self.repeat_subdir != Some(dir.as_str()) {
+            if self.repeat_subdir != Some(dir.as_str()) && !self.q.by_path {
                 self.out.push(ListingEntry::Subdir(dir));
             }
             return Ok(false);
         }
+        if self.q.by_path && name == self.q.prefix {
+            // The directory's own marker object is not in its listing.
+            self.skip_past(name);
+            return Ok(true);
+        }
+        self.take(name, item)
+    }
+
+    /// Moves the scan past `name` without listing it.
+    fn skip_past(&mut self, name: String) {
+        if self.q.reverse {
+            self.upper = Some(name);
+        } else {
+            self.lower = Some(Lower::Above(name));
+        }
+    }
+
+    /// Lists `name` as an item and moves the scan past it.
+    fn take(
+        &mut self,
+        name: String,
+        item: impl FnOnce(String) -> Result<T, DbFail>,
+    ) -> Result<bool, DbFail> {
         if self.q.reverse {
             self.upper = Some(name.clone());
         } else {

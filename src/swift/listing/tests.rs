@@ -1,4 +1,5 @@
 use super::*;
+use crate::node::policy::Policies;
 use crate::store::timestamp::Timestamp;
 use serde_json::{json, Value};
 
@@ -26,6 +27,14 @@ fn containers() -> Vec<ListingEntry<ContainerRecord>> {
             object_count: 3,
             bytes_used: 42,
             last_modified: ts(),
+            policy_index: 0,
+        }),
+        ListingEntry::Item(ContainerRecord {
+            name: "gone-policy".into(),
+            object_count: 0,
+            bytes_used: 0,
+            last_modified: ts(),
+            policy_index: 7,
         }),
         ListingEntry::Subdir("sub/".into()),
     ]
@@ -49,7 +58,12 @@ fn chooses_format_like_swift() {
     );
     assert_eq!(chosen(None, None), Format::Plain);
     assert_eq!(chosen(None, Some("application/json")), Format::Json);
-    assert_eq!(chosen(None, Some("text/xml")), Format::Xml);
+    assert_eq!(chosen(None, Some("text/xml")), Format::TextXml);
+    assert_eq!(
+        chosen(None, Some("application/json;q=0.5, text/xml")),
+        Format::TextXml
+    );
+    assert_eq!(chosen(Some("xml"), Some("text/xml")), Format::Xml);
     assert_eq!(chosen(None, Some("application/xml; q=0.9")), Format::Xml);
     assert_eq!(chosen(None, Some("*/*")), Format::Plain);
     assert_eq!(
@@ -77,6 +91,25 @@ fn content_types() {
         "application/json; charset=utf-8"
     );
     assert_eq!(content_type(Format::Xml), "application/xml; charset=utf-8");
+    assert_eq!(content_type(Format::TextXml), "text/xml; charset=utf-8");
+}
+
+#[test]
+fn listed_types_as_swift_rejoins_them() {
+    let t = |s: &str| listed_type(s, 7);
+    assert_eq!(t("text/plain"), ("text/plain".into(), 7));
+    assert_eq!(
+        t("text/html; charset=utf-8"),
+        ("text/html;charset=utf-8".into(), 7)
+    );
+    assert_eq!(
+        t("text/html ; a = b ;c=\"q; r\"  ;flag; ;=x"),
+        ("text/html ;a=b;c=\"q; r\";flag=".into(), 7)
+    );
+    assert_eq!(t("a/b;swift_bytes=42;x=1"), ("a/b;x=1".into(), 42));
+    assert_eq!(t("a/b;swift_bytes=abc"), ("a/b".into(), 7));
+    assert_eq!(t("a/b;k=v/w"), ("a/b;k=v".into(), 7));
+    assert_eq!(t("a/b;k=\"open"), ("a/b;k=".into(), 7));
 }
 
 #[test]
@@ -84,8 +117,8 @@ fn plain_is_one_name_per_line() {
     let body = render_objects("c", &objects(), Format::Plain);
     assert_eq!(body, "a&b <\"c\">\u{1}é😀\ndir/\n".as_bytes());
     assert_eq!(
-        render_containers("a", &containers(), Format::Plain),
-        b"c1\nsub/\n"
+        render_containers("a", &containers(), Format::Plain, &Policies::default()),
+        b"c1\ngone-policy\nsub/\n"
     );
     assert!(render_objects("c", &[], Format::Plain).is_empty());
 }
@@ -97,7 +130,7 @@ fn object_json_matches_swift_bytes_and_parses() {
     assert!(text.is_ascii());
     assert_eq!(
         text,
-        r#"[{"hash": "d41d8cd98f00b204e9800998ecf8427e", "last_modified": "2023-11-14T22:13:20.123450", "bytes": 12, "name": "a&b <\"c\">\u0001\u00e9\ud83d\ude00", "content_type": "text/plain"}, {"subdir": "dir/"}]"#
+        r#"[{"bytes": 12, "hash": "d41d8cd98f00b204e9800998ecf8427e", "name": "a&b <\"c\">\u0001\u00e9\ud83d\ude00", "content_type": "text/plain", "last_modified": "2023-11-14T22:13:20.123450"}, {"subdir": "dir/"}]"#
     );
     let parsed: Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(
@@ -113,14 +146,14 @@ fn object_json_matches_swift_bytes_and_parses() {
 
 #[test]
 fn container_json_parses_back() {
-    let body = render_containers("a", &containers(), Format::Json);
+    let body = render_containers("a", &containers(), Format::Json, &Policies::default());
     assert_eq!(
         String::from_utf8(body.clone()).unwrap(),
-        r#"[{"name": "c1", "count": 3, "bytes": 42, "last_modified": "2023-11-14T22:13:20.123450"}, {"subdir": "sub/"}]"#
+        r#"[{"name": "c1", "count": 3, "bytes": 42, "last_modified": "2023-11-14T22:13:20.123450", "storage_policy": "Policy-0"}, {"name": "gone-policy", "count": 0, "bytes": 0, "last_modified": "2023-11-14T22:13:20.123450"}, {"subdir": "sub/"}]"#
     );
     let parsed: Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(parsed[0]["count"], 3);
-    assert_eq!(parsed[1]["subdir"], "sub/");
+    assert_eq!(parsed[2]["subdir"], "sub/");
 }
 
 #[test]
@@ -142,17 +175,24 @@ fn object_xml_matches_swift() {
 
 #[test]
 fn account_xml_matches_swift() {
-    let body =
-        String::from_utf8(render_containers("AUTH_test", &containers(), Format::Xml)).unwrap();
+    let body = String::from_utf8(render_containers(
+        "AUTH_test",
+        &containers(),
+        Format::Xml,
+        &Policies::default(),
+    ))
+    .unwrap();
     assert_eq!(
         body,
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<account name=\"AUTH_test\">\n\
          <container><name>c1</name><count>3</count><bytes>42</bytes>\
+         <last_modified>2023-11-14T22:13:20.123450</last_modified><storage_policy>Policy-0</storage_policy></container>\n\
+         <container><name>gone-policy</name><count>0</count><bytes>0</bytes>\
          <last_modified>2023-11-14T22:13:20.123450</last_modified></container>\n\
          <subdir name=\"sub/\" />\n</account>"
     );
     assert_eq!(
-        render_containers("a", &[], Format::Xml),
+        render_containers("a", &[], Format::Xml, &Policies::default()),
         b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<account name=\"a\">\n</account>"
     );
 }

@@ -20,9 +20,10 @@ impl Middleware for TempAuth {
         host: &mut dyn Host,
         next: Next,
     ) -> Response {
-        let mut resp = match strip_authority(&req.uri) {
-            "/auth/v1.0" | "/auth/v1.0/" | "/auth/v1" | "/auth/v1/" => {
-                auth::handle_auth(env.vh, req).unwrap_or_else(|e| e.respond(host))
+        // Tempauth's auth_prefix: everything under /auth/ is its own.
+        let mut resp = match strip_authority(&req.uri).strip_prefix("/auth") {
+            Some(rest) if rest.starts_with('/') => {
+                auth::handle_auth(env.vh, req, rest).unwrap_or_else(|e| e.respond(host))
             }
             _ => match identify(env, req) {
                 Ok(()) => next.run(env, req, host),

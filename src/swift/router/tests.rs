@@ -141,7 +141,8 @@ fn auth_gives_storage_url_and_checks_tokens() {
         .status,
         401
     );
-    assert_eq!(f.req("HEAD", "/v1/AUTH_test", b"").status, 204);
+    // Not yet written: Swift's autocreating proxy answers 200.
+    assert_eq!(f.req("HEAD", "/v1/AUTH_test", b"").status, 200);
     assert_eq!(f.req("HEAD", "/v1/AUTH_other", b"").status, 403);
     let member = token_for(&f.vh, "test:member", "m");
     assert_eq!(
@@ -463,7 +464,7 @@ fn oversized_header_value_is_400_on_any_request() {
         .status
     };
     assert_eq!(head(&long), 400);
-    assert_eq!(head(&ok), 204);
+    assert_eq!(head(&ok), 200, "an account not yet written");
 }
 
 #[test]
