@@ -696,20 +696,20 @@ fn post(
         .post(account, container, object, ts, content_type, &meta);
     if let Ok(Some(updated)) = &posted {
         settle_markers(vh, (account, container, object), host);
-        if content_type.is_some() {
-            // The listing shows the new type too (Swift's POST updates the
-            // container). The metadata is stored: a failure here leaves
-            // only the listing behind, as a lost container update would.
-            let set = vh.catalog.object_set_type(
-                account,
-                container,
-                object,
-                updated.timestamp,
-                &updated.content_type,
-            );
-            if let Err(e) = set {
-                host.log(LogLevel::Warn, &format!("listing row after POST: {e}"));
-            }
+        // The listing shows the POST's time and a new type too (Swift's
+        // POST updates the container). The metadata is stored: a failure
+        // here leaves only the listing behind, as a lost container update
+        // would.
+        let listed = vh.catalog.object_posted(
+            account,
+            container,
+            object,
+            updated.timestamp,
+            ts,
+            content_type.map(|_| updated.content_type.as_str()),
+        );
+        if let Err(e) = listed {
+            host.log(LogLevel::Warn, &format!("listing row after POST: {e}"));
         }
     } else if let Some(m) = &marker {
         // 404, 409 or an error: this metadata is not the object's.

@@ -20,6 +20,22 @@ def test_put_201_then_202(swift):
     assert swift.request("HEAD", c).status == 204
 
 
+def test_post_moves_last_modified(swift, container):
+    """Swift's container POST updates its put timestamp, which its
+    Last-Modified shows."""
+    import email.utils
+    import time
+
+    def last_modified():
+        h = swift.request("HEAD", container)
+        return email.utils.parsedate_to_datetime(h.header("Last-Modified"))
+
+    before = last_modified()
+    time.sleep(1.1)  # Last-Modified has whole seconds
+    assert swift.request("POST", container, {"X-Container-Meta-A": "1"}).status == 204
+    assert last_modified() > before
+
+
 def test_counts_follow_put_overwrite_delete(swift, container):
     assert _counts(swift, container) == (0, 0)
     swift.put_object(container, "a", b"x" * 10)

@@ -65,6 +65,19 @@ def test_post_sets_the_type_and_the_listing_row(swift, container):
     assert _row(swift, container, "t")["content_type"] == "text/x-third"
 
 
+def test_post_moves_the_listed_time(swift, container):
+    """Swift lists an object's meta timestamp: a POST's time, until the
+    next PUT."""
+    swift.put_object(container, "m", b"meta")
+    put_time = _row(swift, container, "m")["last_modified"]
+    assert swift.request("POST", f"{container}/m", {"X-Object-Meta-A": "1"}).status == 202
+    posted = _row(swift, container, "m")["last_modified"]
+    assert posted > put_time
+    assert _row(swift, container, "m")["bytes"] == 4
+    swift.put_object(container, "m", b"again")
+    assert _row(swift, container, "m")["last_modified"] > posted
+
+
 def test_put_etag_is_compared_exactly(swift, container):
     data = b"etag body"
     r = swift.request("PUT", f"{container}/upper", {"ETag": md5(data).upper()}, body=data)

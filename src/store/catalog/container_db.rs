@@ -303,9 +303,9 @@ pub(super) fn update_meta(
     set: &[(String, String)],
     remove: &[String],
     at: Timestamp,
-) -> Result<bool, StoreError> {
+) -> Result<Change, StoreError> {
     let Some(mut conn) = open(pool, path, false)? else {
-        return Ok(false);
+        return Ok(Change::NoContainer);
     };
     update_meta_in(&mut conn, account, container, set, remove, at).map_err(|e| {
         e.into_store(
@@ -322,19 +322,27 @@ fn update_meta_in(
     set: &[(String, String)],
     remove: &[String],
     at: Timestamp,
-) -> Result<bool, DbFail> {
+) -> Result<Change, DbFail> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let Some(info) = read_info(&tx, account, container)?.filter(Info::live) else {
-        return Ok(false);
+        return Ok(Change::NoContainer);
     };
     let before = info.meta()?;
     let mut meta = before.clone();
     meta.apply(set, remove, at);
     meta.check_merged(&before).map_err(DbFail::MetadataLimit)?;
-    tx.prepare_cached("UPDATE container_info SET metadata = ?1 WHERE id = 1")?
-        .execute([meta.to_json()])?;
+    // A POST moves the put timestamp, as Swift's container server's does
+    // (its Last-Modified follows), and the account's row with it.
+    let newer = at.max(info.put_timestamp);
+    tx.prepare_cached("UPDATE container_info SET put_timestamp = ?1, metadata = ?2 WHERE id = 1")?
+        .execute((U64::from(newer), meta.to_json()))?;
+    let change = if newer > info.put_timestamp {
+        Change::Changed(bump(&tx)?)
+    } else {
+        Change::Unchanged
+    };
     tx.commit()?;
-    Ok(true)
+    Ok(change)
 }
 
 pub(super) fn delete(
@@ -411,7 +419,9 @@ fn list_in(
     let entries = walk::list(
         &tx,
         "object",
-        "name, created_at, size, content_type, etag",
+        // Listed as last modified: the latest POST's time, else the PUT's
+        // (Swift lists the row's meta timestamp).
+        "name, MAX(created_at, meta_timestamp), size, content_type, etag",
         q,
         |row, name| {
             Ok(ObjectRecord {
@@ -477,45 +487,55 @@ fn write_objects_in(
     Ok(change)
 }
 
-/// Gives the listed version of an object (the row of exactly that data
-/// timestamp) a new content type, as an object POST that sets one does;
-/// any other row is left alone (a newer version or a deletion won). Size
-/// and etag stay, so the stats do not move.
-pub(super) fn set_content_type(
+/// A POST of the version whose data timestamp is `data_ts`: its row is
+/// listed as modified at `meta_ts`, and with `content_type` when the POST
+/// named one (Swift's object server sends the container both). Another
+/// version listed by now, or none: nothing happens.
+pub(super) fn object_posted(
     pool: &DbPool,
     path: &Path,
     name: &str,
     data_ts: Timestamp,
-    content_type: &str,
+    meta_ts: Timestamp,
+    content_type: Option<&str>,
 ) -> Result<(), StoreError> {
     let Some(mut conn) = open(pool, path, false)? else {
         return Ok(());
     };
-    let run =
-        |conn: &mut Connection| -> Result<(), DbFail> {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let row: Option<(u64, String)> = tx
+    let run = |conn: &mut Connection| -> Result<(), DbFail> {
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let row: Option<(u64, String, String, Timestamp)> = tx
             .prepare_cached(
-                "SELECT size, etag FROM object WHERE name = ?1 AND created_at = ?2 AND deleted = 0",
+                "SELECT size, etag, content_type, meta_timestamp FROM object
+                 WHERE name = ?1 AND created_at = ?2 AND deleted = 0",
             )?
-            .query_row((name, U64::from(data_ts)), |r| Ok((col_u64(r, 0)?, r.get(1)?)))
+            .query_row((name, U64::from(data_ts)), |r| {
+                Ok((col_u64(r, 0)?, r.get(1)?, r.get(2)?, col_ts(r, 3)?))
+            })
             .optional()?;
-            if let Some((size, etag)) = row {
-                let rec = ObjectRecord {
-                    name: name.to_string(),
-                    timestamp: data_ts,
-                    size,
-                    content_type: content_type.to_string(),
-                    etag,
-                };
-                tx.prepare_cached("DELETE FROM object WHERE name = ?1")?
-                    .execute([name])?;
-                insert_object(&tx, &rec, false)?;
-            }
-            tx.commit()?;
-            Ok(())
-        };
-    run(&mut conn).map_err(|e| e.into_store(&format!("set the type of object {name}"), path))
+        if let Some((size, etag, listed_type, listed_meta)) = row {
+            // Rows are replaced, never updated (the schema's triggers keep
+            // the counts that way); size and existence do not change.
+            tx.prepare_cached("DELETE FROM object WHERE name = ?1")?
+                .execute([name])?;
+            tx.prepare_cached(
+                "INSERT INTO object
+                     (name, created_at, size, content_type, etag, deleted, meta_timestamp)
+                 VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6)",
+            )?
+            .execute((
+                name,
+                U64::from(data_ts),
+                U64(size),
+                content_type.unwrap_or(&listed_type),
+                &etag,
+                U64::from(meta_ts.max(listed_meta)),
+            ))?;
+        }
+        tx.commit()?;
+        Ok(())
+    };
+    run(&mut conn).map_err(|e| e.into_store(&format!("record a POST of object {name}"), path))
 }
 
 /// Replaces the object's row with `rec` unless the stored row is as new or

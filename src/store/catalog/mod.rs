@@ -297,7 +297,9 @@ impl Catalog {
         ts: Timestamp,
     ) -> Result<bool, StoreError> {
         let path = self.container_path(account, container);
-        container_db::update_meta(&self.pool, &path, account, container, set, remove, ts)
+        let change =
+            container_db::update_meta(&self.pool, &path, account, container, set, remove, ts)?;
+        self.propagate(account, container, change, ts)
     }
 
     pub fn container_delete(
@@ -340,18 +342,19 @@ impl Catalog {
         self.write_object(account, container, (rec.clone(), false))
     }
 
-    /// A POST's new content type, on the row of the version it applied to
-    /// (`data_ts`); nothing when another version is listed by now.
-    pub fn object_set_type(
+    /// A POST of the object version whose data timestamp is `data_ts`
+    /// (`container_db::object_posted`).
+    pub fn object_posted(
         &self,
         account: &str,
         container: &str,
         name: &str,
         data_ts: Timestamp,
-        content_type: &str,
+        meta_ts: Timestamp,
+        content_type: Option<&str>,
     ) -> Result<(), StoreError> {
         let path = self.container_path(account, container);
-        container_db::set_content_type(&self.pool, &path, name, data_ts, content_type)
+        container_db::object_posted(&self.pool, &path, name, data_ts, meta_ts, content_type)
     }
 
     /// Records a deletion as a tombstone row (as Swift does). False: no such

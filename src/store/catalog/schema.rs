@@ -38,9 +38,10 @@ END;
 /// containers are policy 0, Swift's legacy policy).
 pub const CONTAINER_SCHEMA: Schema = Schema {
     kind: "container DB",
-    version: 2,
+    version: 3,
     migrations: &[
         "ALTER TABLE container_info ADD COLUMN storage_policy_index INTEGER NOT NULL DEFAULT 0;",
+        "ALTER TABLE object ADD COLUMN meta_timestamp INTEGER NOT NULL DEFAULT 0;",
     ],
     sql: "
 CREATE TABLE IF NOT EXISTS container_info (
@@ -63,7 +64,8 @@ CREATE TABLE IF NOT EXISTS object (
     size INTEGER NOT NULL,
     content_type TEXT NOT NULL,
     etag TEXT NOT NULL,
-    deleted INTEGER NOT NULL CHECK (deleted IN (0, 1))
+    deleted INTEGER NOT NULL CHECK (deleted IN (0, 1)),
+    meta_timestamp INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS ix_object_deleted_name ON object (deleted, name);
 CREATE TRIGGER IF NOT EXISTS object_insert AFTER INSERT ON object BEGIN

@@ -278,7 +278,11 @@ fn container_metadata_set_remove_newer_wins() {
     ]);
     cat.container_update_meta("a", "c", &stale, &[], t(5))
         .unwrap();
-    let got = cat.container_info("a", "c").unwrap().unwrap().metadata;
+    let info = cat.container_info("a", "c").unwrap().unwrap();
+    // A POST moves the put timestamp (Swift's Last-Modified); an older one
+    // does not take it back.
+    assert_eq!(info.put_timestamp, t(10));
+    let got = info.metadata;
     assert_eq!(
         got,
         meta(&[
@@ -704,7 +708,7 @@ fn one_catalog_shared_by_threads_keeps_counts_exact() {
 }
 
 #[test]
-fn a_post_sets_the_type_of_the_listed_version_only() {
+fn a_post_sets_the_time_and_type_of_the_listed_version_only() {
     let (_d, cat) = catalog();
     cat.container_create("a", "c", t(1), &[], super::PolicyChoice::default())
         .unwrap();
@@ -720,13 +724,18 @@ fn a_post_sets_the_type_of_the_listed_version_only() {
             })
             .collect()
     };
-    cat.object_set_type("a", "c", "o", t(2), "text/x-new")
+    cat.object_posted("a", "c", "o", t(2), t(5), Some("text/x-new"))
         .unwrap();
-    assert_eq!(types(&cat), vec![(t(2), "text/x-new".to_string())]);
+    // Listed as modified by the POST.
+    assert_eq!(types(&cat), vec![(t(5), "text/x-new".to_string())]);
+    // A POST without a type keeps it; an older POST does not go back.
+    cat.object_posted("a", "c", "o", t(2), t(6), None).unwrap();
+    cat.object_posted("a", "c", "o", t(2), t(4), None).unwrap();
+    assert_eq!(types(&cat), vec![(t(6), "text/x-new".to_string())]);
     assert_eq!(stats(&cat, "a", "c"), ((1, 5), (1, 5)));
     // Another version is listed by now: left alone.
     assert!(cat.object_put("a", "c", &obj("o", t(3), 7)).unwrap());
-    cat.object_set_type("a", "c", "o", t(2), "text/x-old")
+    cat.object_posted("a", "c", "o", t(2), t(9), Some("text/x-old"))
         .unwrap();
     assert_eq!(
         types(&cat),
@@ -734,8 +743,9 @@ fn a_post_sets_the_type_of_the_listed_version_only() {
     );
     // Deleted, or never there: nothing happens.
     assert!(cat.object_delete("a", "c", "o", t(4)).unwrap());
-    cat.object_set_type("a", "c", "o", t(4), "text/x").unwrap();
-    cat.object_set_type("a", "c", "gone", t(2), "text/x")
+    cat.object_posted("a", "c", "o", t(4), t(9), Some("text/x"))
+        .unwrap();
+    cat.object_posted("a", "c", "gone", t(2), t(9), None)
         .unwrap();
     assert!(types(&cat).is_empty());
     assert_eq!(stats(&cat, "a", "c"), ((0, 0), (0, 0)));

@@ -84,7 +84,8 @@ fn dbs_from_before_policies_are_policy_0() {
     for (path, sql) in [
         (
             &container_db,
-            "ALTER TABLE container_info DROP COLUMN storage_policy_index;",
+            "ALTER TABLE container_info DROP COLUMN storage_policy_index;
+             ALTER TABLE object DROP COLUMN meta_timestamp;",
         ),
         (
             &account_db,
