@@ -35,7 +35,8 @@ def test_put_head_conflict_and_recreate(srv):
     assert s.request("PUT", c, {"X-Storage-Policy": "orange"}).status == 202
     assert s.request("PUT", c).status == 202  # no policy asked: unchanged
     r = s.request("PUT", c, {"X-Storage-Policy": "Policy-0"})
-    assert (r.status, r.text) == (409, "There was a conflict when trying to complete your request.\n")
+    assert (r.status, r.text) == (409, "<html><h1>Conflict</h1><p>There was a conflict when "
+                                       "trying to complete your request.</p></html>")
     assert s.request("HEAD", c).header("X-Storage-Policy") == "gold"
     # deleted, then created again: the new PUT's policy
     assert s.request("DELETE", c).status == 204
