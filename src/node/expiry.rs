@@ -255,6 +255,18 @@ mod tests {
 
     use crate::core::http::testing::request as req;
 
+    /// An object's metadata with no headers, written now.
+    fn bare_meta() -> ObjectMeta {
+        ObjectMeta {
+            timestamp: Timestamp::now(),
+            meta_timestamp: Timestamp::now(),
+            content_type: String::new(),
+            etag: String::new(),
+            size: 0,
+            meta: vec![],
+        }
+    }
+
     #[test]
     fn delete_headers_like_swift() {
         let now = 1_700_000_000.5;
@@ -359,14 +371,7 @@ mod tests {
         ] {
             assert_eq!(p(bad), None, "{bad:?}");
         }
-        let mut meta = ObjectMeta {
-            timestamp: Timestamp::now(),
-            meta_timestamp: Timestamp::now(),
-            content_type: String::new(),
-            etag: String::new(),
-            size: 0,
-            meta: vec![],
-        };
+        let mut meta = bare_meta();
         assert!(if_delete_at_matches(&meta, (0, 0)));
         assert!(!if_delete_at_matches(&meta, (0, 1)));
         meta.meta.push((DELETE_AT.into(), "1700000000".into()));
@@ -376,14 +381,7 @@ mod tests {
 
     #[test]
     fn expired_is_by_the_clock() {
-        let mut meta = ObjectMeta {
-            timestamp: Timestamp::now(),
-            meta_timestamp: Timestamp::now(),
-            content_type: String::new(),
-            etag: String::new(),
-            size: 0,
-            meta: vec![],
-        };
+        let mut meta = bare_meta();
         assert!(!is_expired(&meta));
         meta.meta.push((DELETE_AT.into(), "1000".into()));
         assert!(is_expired(&meta));
