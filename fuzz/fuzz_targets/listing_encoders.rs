@@ -8,9 +8,10 @@
 
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
-use stowage::swift::listing::{render_containers, render_objects, Format};
+use stowage::node::policy::Policies;
 use stowage::store::catalog::{ContainerRecord, ListingEntry, ObjectRecord};
 use stowage::store::Timestamp;
+use stowage::swift::listing::{listed_type, render_containers, render_objects, Format};
 use stowage_fuzz::xml::{self, Element};
 
 enum Entry {
@@ -100,11 +101,15 @@ fuzz_target!(|data: &[u8]| {
                 object_count: *count,
                 bytes_used: *size,
                 last_modified: Timestamp::from_units(*timestamp),
+                // 0 is the default Policy-0; others are not configured
+                // and so left out of the listing.
+                policy_index: (*count % 3) as u32,
             }),
             Entry::Subdir(s) => ListingEntry::Subdir(s.clone()),
         })
         .collect();
     let parent = input.parent.as_str();
+    let policies = Policies::default();
 
     let names: String = input
         .entries
@@ -118,13 +123,13 @@ fuzz_target!(|data: &[u8]| {
         names.as_bytes()
     );
     assert_eq!(
-        render_containers(parent, &containers, Format::Plain),
+        render_containers(parent, &containers, Format::Plain, &policies),
         names.as_bytes()
     );
 
     check_object_json(&render_objects(parent, &objects, Format::Json), &objects);
     check_container_json(
-        &render_containers(parent, &containers, Format::Json),
+        &render_containers(parent, &containers, Format::Json, &policies),
         &containers,
     );
     check_object_xml(
@@ -133,7 +138,7 @@ fuzz_target!(|data: &[u8]| {
         &objects,
     );
     check_container_xml(
-        &render_containers(parent, &containers, Format::Xml),
+        &render_containers(parent, &containers, Format::Xml, &policies),
         parent,
         &containers,
     );
@@ -162,8 +167,9 @@ fn check_object_json(body: &[u8], entries: &[ListingEntry<ObjectRecord>]) {
             ListingEntry::Item(o) => {
                 assert_eq!(v["name"].as_str(), Some(o.name.as_str()));
                 assert_eq!(v["hash"].as_str(), Some(o.etag.as_str()));
-                assert_eq!(v["content_type"].as_str(), Some(o.content_type.as_str()));
-                assert_eq!(v["bytes"].as_u64(), Some(o.size));
+                let (listed, bytes) = listed_type(&o.content_type, o.size);
+                assert_eq!(v["content_type"].as_str(), Some(listed.as_str()));
+                assert_eq!(v["bytes"].as_u64(), Some(bytes));
                 let modified = o.timestamp.iso8601();
                 assert_eq!(v["last_modified"].as_str(), Some(modified.as_str()));
             }
@@ -181,10 +187,17 @@ fn check_container_json(body: &[u8], entries: &[ListingEntry<ContainerRecord>]) 
                 assert_eq!(v["bytes"].as_u64(), Some(c.bytes_used));
                 let modified = c.last_modified.iso8601();
                 assert_eq!(v["last_modified"].as_str(), Some(modified.as_str()));
+                assert_eq!(v["storage_policy"].as_str(), policy_name(c));
             }
             ListingEntry::Subdir(s) => check_subdir_json(v, s),
         }
     }
+}
+
+/// The policy a container row names: Policy-0 (index 0) is the one
+/// configured by default; any other index is left out.
+fn policy_name(c: &ContainerRecord) -> Option<&'static str> {
+    (c.policy_index == 0).then_some("Policy-0")
 }
 
 fn xml_root(body: &[u8], tag: &str, parent: &str) -> Element {
@@ -217,17 +230,20 @@ fn check_object_xml(body: &[u8], parent: &str, entries: &[ListingEntry<ObjectRec
     assert_eq!(kids.len(), entries.len());
     for (el, e) in kids.into_iter().zip(entries) {
         match e {
-            ListingEntry::Item(o) => check_fields(
-                el,
-                "object",
-                &[
-                    ("name", &o.name),
-                    ("hash", &o.etag),
-                    ("bytes", &o.size.to_string()),
-                    ("content_type", &o.content_type),
-                    ("last_modified", &o.timestamp.iso8601()),
-                ],
-            ),
+            ListingEntry::Item(o) => {
+                let (listed, bytes) = listed_type(&o.content_type, o.size);
+                check_fields(
+                    el,
+                    "object",
+                    &[
+                        ("name", &o.name),
+                        ("hash", &o.etag),
+                        ("bytes", &bytes.to_string()),
+                        ("content_type", &listed),
+                        ("last_modified", &o.timestamp.iso8601()),
+                    ],
+                )
+            }
             ListingEntry::Subdir(s) => {
                 assert_eq!(el.name, "subdir");
                 assert_eq!(el.attr("name"), Some(xml::lossy(s).as_str()));
@@ -247,16 +263,18 @@ fn check_container_xml(body: &[u8], parent: &str, entries: &[ListingEntry<Contai
     assert_eq!(kids.len(), entries.len());
     for (el, e) in kids.into_iter().zip(entries) {
         match e {
-            ListingEntry::Item(c) => check_fields(
-                el,
-                "container",
-                &[
-                    ("name", &c.name),
-                    ("count", &c.object_count.to_string()),
-                    ("bytes", &c.bytes_used.to_string()),
-                    ("last_modified", &c.last_modified.iso8601()),
-                ],
-            ),
+            ListingEntry::Item(c) => {
+                let (count, bytes) = (c.object_count.to_string(), c.bytes_used.to_string());
+                let modified = c.last_modified.iso8601();
+                let mut fields = vec![
+                    ("name", c.name.as_str()),
+                    ("count", &count),
+                    ("bytes", &bytes),
+                    ("last_modified", &modified),
+                ];
+                fields.extend(policy_name(c).map(|p| ("storage_policy", p)));
+                check_fields(el, "container", &fields)
+            }
             ListingEntry::Subdir(s) => {
                 assert_eq!(el.name, "subdir");
                 assert_eq!(el.attr("name"), Some(xml::lossy(s).as_str()));

@@ -1,8 +1,10 @@
 //! Listing parameters: the query-string parser (query.rs), the listing
 //! query built from it, and the format choice (listing.rs). Properties:
-//! decoded values never hold NUL and survive a re-encode; an accepted limit
-//! is within the maximum and is the one asked for (or the maximum); only an
-//! over-large numeric limit is refused; the format choice is consistent.
+//! no query string is refused; decoded values (a NUL included, as Swift
+//! lists with one in a marker) survive a re-encode; an accepted limit is
+//! within the maximum and is the one asked for (or the maximum); only an
+//! over-large numeric limit is refused; `path` (containers only) lists one
+//! pseudo-directory; the format choice is consistent.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -11,8 +13,9 @@ use stowage::swift::listing::Format;
 use stowage::swift::query::{listing_query, Query};
 use stowage_fuzz::percent_encode_all;
 
-const KEYS: [&str; 7] = [
+const KEYS: [&str; 8] = [
     "limit",
+    "path",
     "prefix",
     "delimiter",
     "marker",
@@ -40,18 +43,12 @@ fuzz_target!(|data: &[u8]| {
         2 => usize::from(max),
         _ => usize::MAX,
     };
-    let q = match Query::parse(raw) {
-        Ok(q) => q,
-        Err(_) => {
-            // Only a %-escape (or a NUL typed as is) can make text invalid.
-            assert!(raw.contains(['%', '\0']), "{raw:?} refused");
-            return;
-        }
-    };
+    // A value that is not UTF-8 is no value (`get` is None), not a refusal.
+    let q = Query::parse(raw).unwrap_or_else(|e| panic!("{raw:?} refused: {e}"));
+    let with_path = max & 4 != 0;
     let mut encoded = Vec::new();
     for key in KEYS {
         if let Some(v) = q.get(key) {
-            assert!(!v.contains('\0'));
             encoded.push(format!("{key}={}", percent_encode_all(v)));
         }
     }
@@ -63,16 +60,25 @@ fuzz_target!(|data: &[u8]| {
     let given = q
         .get("limit")
         .filter(|l| !l.is_empty() && l.bytes().all(|b| b.is_ascii_digit()));
-    match listing_query(&q, max_limit) {
+    match listing_query(&q, max_limit, with_path) {
         Ok(l) => {
             assert!(l.limit <= max_limit);
             match given {
                 Some(n) => assert_eq!(n.parse::<usize>().ok(), Some(l.limit)),
                 None => assert_eq!(l.limit, max_limit),
             }
-            let delimiter = q.get("delimiter").filter(|d| !d.is_empty());
-            assert_eq!(l.delimiter.as_deref(), delimiter);
-            assert_eq!(l.prefix, q.get("prefix").unwrap_or_default());
+            let by_path = with_path && q.get("path").is_some();
+            assert_eq!(l.by_path, by_path);
+            if by_path {
+                // One pseudo-directory: its name with one '/', no subdirs.
+                assert_eq!(l.delimiter.as_deref(), Some("/"));
+                assert!(l.prefix.is_empty() || l.prefix.ends_with('/'));
+                assert!(!l.prefix.ends_with("//"));
+            } else {
+                let delimiter = q.get("delimiter").filter(|d| !d.is_empty());
+                assert_eq!(l.delimiter.as_deref(), delimiter);
+                assert_eq!(l.prefix, q.get("prefix").unwrap_or_default());
+            }
             assert_eq!(l.marker, q.get("marker").unwrap_or_default());
             assert_eq!(l.end_marker, q.get("end_marker").unwrap_or_default());
             assert_eq!(l.reverse, q.flag("reverse"));
