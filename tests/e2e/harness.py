@@ -62,6 +62,20 @@ CRASH_PATTERNS = [
 ]
 
 
+def wait_until(pred, timeout: float, poke=None) -> bool:
+    """Polls `pred` (calling `poke` first each time, e.g. a request that
+    gives the expiry sweep its turn) every 0.2 s until it holds or `timeout`
+    seconds pass; its last answer."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if poke:
+            poke()
+        if pred():
+            return True
+        time.sleep(0.2)
+    return pred()
+
+
 def unique(prefix: str = "e2e") -> str:
     return f"{prefix}-{uuid.uuid4().hex[:12]}"
 

@@ -8,22 +8,11 @@ import time
 
 import pytest
 
-from harness import unique
+from harness import unique, wait_until
 
 # README: an expired object leaves listings and counts within the sweep
 # interval (2 s) of the first request after it expired; allow for slack.
 SWEEP_BOUND = 2.0 + 3.0
-
-
-def wait_until(pred, timeout, poke=None):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if poke:
-            poke()
-        if pred():
-            return True
-        time.sleep(0.2)
-    return pred()
 
 
 def test_delete_after_then_404_and_reclaimed(swift, container):

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import ServerStartError, stored_hash, unique
+from harness import ServerStartError, stored_hash, unique, wait_until
 
 pytestmark = pytest.mark.apache
 
@@ -34,17 +34,6 @@ ACCOUNT = "AUTH_test"
 WWW = pwd.getpwnam("www-data")
 NOBODY = pwd.getpwnam("nobody")
 TOKEN_CAP = 1000  # auth::MAX_TOKENS_PER_USER
-
-
-def wait_until(pred, timeout: float, poke=None) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if poke:
-            poke()
-        if pred():
-            return True
-        time.sleep(0.2)
-    return pred()
 
 
 def walk(root: Path):
