@@ -12,6 +12,7 @@
 mod catch_errors;
 mod copy;
 mod cors;
+mod dlo;
 mod expiry;
 mod gatekeeper;
 mod header_limits;
@@ -39,6 +40,7 @@ static PIPELINE: &[&dyn Middleware] = &[
     &tempauth::TempAuth,
     &cors::Cors,
     &copy::Copy,
+    &dlo::Dlo,
 ];
 
 /// One stage of the pipeline.
