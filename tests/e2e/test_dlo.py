@@ -324,3 +324,44 @@ def test_rclone_chunked_copy_check_and_download(server, swift, container, tmp_pa
     assert hashlib.md5(got).hexdigest() == hashlib.md5(data).hexdigest()
     info = json.loads(rclone("lsjson", f"s:{container}").stdout)
     assert [(e["Path"], e["Size"]) for e in info] == [("large.bin", len(data))]
+
+
+@pytest.mark.slow
+def test_more_segments_than_one_listing_page(server, swift, container):
+    """10,001 segments: Swift's DLO knows neither length nor joined ETag
+    from its first listing page, so the answer has no Content-Length
+    (chunked) and the manifest's own ETag; the later page is listed as the
+    body reaches it. A Range inside the first page is still served; a
+    copy is refused (413), as Swift refuses one it cannot size."""
+    from concurrent.futures import ThreadPoolExecutor
+    from harness import HTTP
+
+    segs = container + "_segs"
+    swift.put_container(segs)
+    n = 10_001
+    names = [f"s/{i:05d}" for i in range(n)]
+
+    def put_some(chunk):
+        http = HTTP(server.port)
+        for name in chunk:
+            r = http.request("PUT", swift.path(f"{segs}/{name}"),
+                             {"X-Auth-Token": swift.token}, name[-1:].encode())
+            assert r.status == 201, r
+
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(put_some, [names[i::4] for i in range(4)]))
+    swift.put_object(container, "m", b"", {"X-Object-Manifest": f"{segs}/s/"})
+    want = b"".join(name[-1:].encode() for name in names)
+    r = swift.request("GET", f"{container}/m")
+    assert r.status == 200 and r.body == want
+    assert r.header("Content-Length") is None
+    assert r.header("Transfer-Encoding") == "chunked"
+    assert r.header("ETag") == md5hex(b"")
+    r = swift.request("GET", f"{container}/m", {"Range": "bytes=5-9"})
+    assert r.status == 206 and r.body == want[5:10]
+    assert r.header("Content-Range") == "bytes 5-9/10000"
+    # A Range past the first page cannot be judged from it: the whole body.
+    r = swift.request("GET", f"{container}/m", {"Range": "bytes=10000-10000"})
+    assert r.status == 200 and r.body == want
+    r = swift.request("COPY", f"{container}/m", {"Destination": f"{container}/flat"})
+    assert r.status == 413, r
