@@ -365,3 +365,37 @@ def test_more_segments_than_one_listing_page(server, swift, container):
     assert r.status == 200 and r.body == want
     r = swift.request("COPY", f"{container}/m", {"Destination": f"{container}/flat"})
     assert r.status == 413, r
+
+
+def test_post_keeps_a_manifest_only_with_its_header(swift, dlo):
+    c, segs = dlo
+    r = swift.request("POST", f"{c}/m", {"X-Object-Manifest": f"{segs}/m/",
+                                         "X-Object-Meta-Color": "red"})
+    assert r.status == 202, r
+    r = swift.request("GET", f"{c}/m")
+    assert r.body == WHOLE and r.header("X-Object-Meta-Color") == "red"
+    # Swift checks the header only on PUT: a POST stores any value.
+    assert swift.request("POST", f"{c}/m", {"X-Object-Meta-Color": "plain"}).status == 202
+    r = swift.request("GET", f"{c}/m")
+    assert r.status == 200 and r.body == b"" and r.header("X-Object-Manifest") is None
+
+
+@pytest.mark.apache
+def test_joins_pass_gates_of_one_without_holding_two_permits(server_factory):
+    """With one object-read permit and one container permit node-wide, a
+    join takes the manifest's, the listing's and each segment's in turn,
+    never two at once (it would wait for itself)."""
+    srv = server_factory(extra_conf="StowageGate object-read limit=1 queue=8 wait=3s\n"
+                                    "StowageGate container limit=1 queue=8 wait=3s scope=vhost\n")
+    swift = srv.client()
+    c = unique("c")
+    swift.put_container(c)
+    for i, p in enumerate(SEGS):
+        swift.put_object(c, f"s/{i}", p)
+    swift.put_object(c, "m", b"", {"X-Object-Manifest": f"{c}/s/"})
+    for _ in range(3):
+        r = swift.request("GET", f"{c}/m")
+        assert r.status == 200 and r.body == WHOLE, r
+    r = swift.request("COPY", f"{c}/m", {"Destination": f"{c}/flat"})
+    assert r.status == 201, r
+    assert swift.request("GET", f"{c}/flat").body == WHOLE
