@@ -393,9 +393,11 @@ fn copy_joined(
     for (level, line) in std::mem::take(&mut reader.logs.lines) {
         host.log(level, &line);
     }
+    // A segment that fails mid-copy ends the joined bytes short and nothing
+    // is stored. Swift's proxy, whose PUT then has less than its length,
+    // answers 499, a status Apache cannot send (it sends 500 with the 499
+    // page): the answer is a plain 500.
     let stored = stored.map_err(|e| match e.status() {
-        // A segment failed mid-copy: Swift's proxy answers 500 for a body
-        // that broke off on its side.
         499 => ApiError::status_only(500),
         _ => e,
     })?;
