@@ -54,6 +54,9 @@ pub fn handle(vh: &Vhost, req: &Request<'_>) -> Response {
         // Account ACLs (X-Account-Access-Control) work; copy and expiry are
         // core behaviour here, not middleware. No dlo/slo: not implemented.
         "tempauth": { "account_acls": true },
+        // Swift registers both quota middlewares without options.
+        "container_quotas": {},
+        "account_quotas": {},
     });
     let mut r = Response::new(200);
     r.header("Content-Type", "application/json; charset=UTF-8");

@@ -3,9 +3,11 @@
 //! (and `X-Copy-From-Account`). The source is read with the caller's read
 //! rights, the destination written with their write rights, and the bytes
 //! stream from the source file into the new object (never held in memory),
-//! under the object-write gate.
+//! under the object-write gate. The destination's container and account
+//! quotas count what the copy writes (the source's length, or its range's),
+//! as Swift's quota middlewares see its copy's PUT.
 
-use super::{Env, Middleware, Next};
+use super::{account_quotas, container_quotas, Env, Middleware, Next};
 use crate::core::http::{Host, Request, Response};
 use crate::gate::{admission, Kind};
 use crate::node::integrity::{self, Suspect, Verdict};
@@ -207,10 +209,30 @@ fn copy(
         ReadPlan::Whole => None,
         ReadPlan::Ranges(r) => Some(r),
     };
+    // A range copies the body of a 206: its length is what the quotas
+    // count, as Swift's copy PUT carries the GET's Content-Length.
+    let part = match ranges {
+        None => None,
+        Some(ranges) => {
+            let file = obj
+                .file
+                .try_clone()
+                .map_err(|e| ApiError::from(StoreError::io("reopening", "copy source", e)))?;
+            Some(object::partial(&ranges, &obj.meta, Arc::new(file)))
+        }
+    };
+    let length = part.as_ref().map_or(obj.meta.size, Response::body_len);
     let mut as_put = req.clone();
     as_put.method = "PUT";
     access::check(vh, &as_put, &dst, caller)?;
     let (da, dc, dobj) = (&plan.dest.0, &plan.dest.1, &plan.dest.2);
+    // The quotas, in pipeline order, once the caller may write there.
+    if container_quotas::exceeded(vh, da, dc, length) {
+        return Err(ApiError::refused(413, container_quotas::EXCEEDED));
+    }
+    if let Some(body) = account_quotas::exceeded(vh, caller, da, dc, length) {
+        return Err(ApiError::refused(413, body));
+    }
     if vh.catalog.container_info(da, dc)?.is_none() {
         return Err(ApiError::not_found());
     }
@@ -219,22 +241,17 @@ fn copy(
     let fresh = req.header("X-Fresh-Metadata").is_some_and(is_true);
     // A whole copy is verified against the source's ETag as it is
     // written; a range copy cannot be, so the source is checked first.
-    let (source, source_type, expected_etag) = match ranges {
+    let (source, source_type, expected_etag) = match part {
         None => (
             Source::File(&obj.file, obj.meta.size),
             obj.meta.content_type.clone(),
             Some(obj.meta.etag.clone()),
         ),
-        Some(ranges) => {
+        Some(part) => {
             let suspect = Suspect::new((sa, sc, so), &obj);
             if integrity::verify_first(vh, &suspect, &obj, host)? == Verdict::Quarantined {
                 return Err(ApiError::not_found());
             }
-            let file = obj
-                .file
-                .try_clone()
-                .map_err(|e| ApiError::from(StoreError::io("reopening", "copy source", e)))?;
-            let part = object::partial(&ranges, &obj.meta, Arc::new(file));
             // Several ranges: the multipart body and its type, as Swift.
             let ty = part
                 .get_header("Content-Type")
