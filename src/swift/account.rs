@@ -137,7 +137,9 @@ fn system_metadata(
             continue;
         }
         if !value.is_utf8() {
-            return Err(ApiError::bad_request(NOT_UTF8_METADATA));
+            // The account server's own check (swob's type, not the
+            // proxy's text/plain for user metadata).
+            return Err(ApiError::refused(400, NOT_UTF8_METADATA));
         }
         match value.as_str() {
             "" => remove.push(lower),
