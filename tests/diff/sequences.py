@@ -972,8 +972,19 @@ def fam_container_quotas(s: Seq):
     s.add("post-cors", "POST", c, [("X-Container-Meta-Access-Control-Allow-Origin", "*")])
     s.add("put-over-cors", "PUT", f"{c}/o", [("Origin", "http://a.example")], body=b"o")
     s.add("listing", "GET", f"{c}?format=json", listing=True)
+    # An SLO manifest PUT is checked by the manifest's own length, not by
+    # the total of its segments (the segments' source container is src).
+    segs = [{"path": f"{s.name('src')}/o", "etag": md5(bytes(range(size))), "size_bytes": size}]
+    manifest = json.dumps(segs * rng.randint(2, 4)).encode()
+    m = f"{s.acct}/{s.name('m')}"
+    s.add("put-slo-container", "PUT", m, [("X-Container-Meta-Quota-Bytes", str(len(manifest)))])
+    s.add("slo-put-fits", "PUT", f"{m}/fits?multipart-manifest=put", body=manifest)
+    s.add("post-slo", "POST", m, [("X-Container-Meta-Quota-Bytes", str(len(manifest) - 1))])
+    s.add("slo-put-over", "PUT", f"{m}/over?multipart-manifest=put", body=manifest)
     for name in ["a", "b", "chunk", "copied"]:
         s.add("cleanup", "DELETE", f"{c}/{name}")
+    s.add("cleanup", "DELETE", f"{m}/fits")
+    s.add("cleanup", "DELETE", m)
     s.add("cleanup", "DELETE", f"{src}/o")
     s.add("cleanup", "DELETE", src)
     s.add("cleanup", "DELETE", c)
@@ -1079,6 +1090,11 @@ def fam_account_quotas(s: Seq):
     s.add("refresh", "POST", acct, [("X-Account-Meta-Step", "3")], **R)
     s.add("member-over-with-acl", "PUT", f"{acct}/{qc}/m", body=b"m", **M)
     s.add("put-missing-container", "PUT", f"{acct}/{s.name('nope')}/o", body=b"x", **A)
+    # An SLO manifest PUT over the account's quota: Swift's SLO checks its
+    # segments with HEADs that carry the deferred 413, and lists them.
+    manifest = json.dumps([{"path": f"{qc}/seed", "etag": md5(b"s" * seed),
+                            "size_bytes": seed}] * 2).encode()
+    s.add("slo-put-over", "PUT", f"{acct}/{qc}/slo?multipart-manifest=put", body=manifest, **A)
     s.add("head-end", "HEAD", acct, **A)
     # Clean up: the next sequence starts from an account without quotas.
     s.add("cleanup", "POST", acct, [("X-Remove-Account-Quota-Bytes", "x"),

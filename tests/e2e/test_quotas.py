@@ -9,8 +9,8 @@ import json
 
 import pytest
 
-from harness import (SwiftCLI, chunked, raw_request, build_request, start_server, stop_server,
-                     tmp_files, unique)
+from harness import (SwiftCLI, build_request, chunked, md5hex, raw_request, start_server,
+                     stop_server, tmp_files, unique)
 
 USERS = """\
 StowageUser quota:admin adminkey .admin
@@ -411,3 +411,20 @@ def test_swift_cli_sets_a_quota_and_upload_is_refused(qserver, admin, tmp_path):
     assert admin.request("HEAD", "").header("X-Account-Quota-Bytes") is None
     cli("upload", c, "big.bin", cwd=tmp_path)
     assert admin.request("HEAD", f"{c}/big.bin").header("Content-Length") == "200"
+
+
+def test_slo_manifest_put_is_checked_by_its_own_length(admin):
+    """Swift's container_quotas sees a `?multipart-manifest=put` as the PUT
+    it is: its Content-Length (the manifest's), not the segments' total."""
+    seg, c = unique("seg"), unique("cq")
+    admin.put_container(seg)
+    data = b"s" * 100
+    admin.put_object(seg, "1", data)
+    manifest = json.dumps([{"path": f"{seg}/1", "etag": md5hex(data), "size_bytes": 100}] * 3)
+    manifest = manifest.encode()
+    admin.put_container(c, {"X-Container-Meta-Quota-Bytes": str(len(manifest))})
+    r = admin.request("PUT", f"{c}/fits", body=manifest, query="multipart-manifest=put")
+    assert r.status == 201, r  # 300 bytes of segments, a manifest that fits
+    assert admin.request("POST", c, {"X-Container-Meta-Quota-Bytes": "0"}).status == 204
+    assert_413(admin.request("PUT", f"{c}/over", body=manifest, query="multipart-manifest=put"))
+    assert admin.request("HEAD", f"{c}/over").status == 404
