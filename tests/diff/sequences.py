@@ -971,6 +971,8 @@ def fam_container_quotas(s: Seq):
     s.add("member-over-with-acl", "PUT", f"{c}/m", body=b"m", user=MEMBER)
     s.add("post-cors", "POST", c, [("X-Container-Meta-Access-Control-Allow-Origin", "*")])
     s.add("put-over-cors", "PUT", f"{c}/o", [("Origin", "http://a.example")], body=b"o")
+    s.add("copy-over-cors", "COPY", f"{src}/o", [("Destination", f"{cn}/o"),
+                                                 ("Origin", "http://a.example")])
     s.add("listing", "GET", f"{c}?format=json", listing=True)
     # An SLO manifest PUT is checked by the manifest's own length, not by
     # the total of its segments (the segments' source container is src).
@@ -1082,6 +1084,14 @@ def fam_account_quotas(s: Seq):
     s.add("copy-range-fits", "COPY", f"{acct}/{qc}/seed",
           [("Destination", f"{qc}/copy"), ("Range", "bytes=0-1")], **A)
     s.add("reseller-copy", "COPY", f"{acct}/{qc}/seed", [("Destination", f"{qc}/rcopy")], **R)
+    # The account quota's 413 comes from Swift's controller: CORS applies.
+    s.add("post-cors", "POST", f"{acct}/{qc}",
+          [("X-Container-Meta-Access-Control-Allow-Origin", "*")], **A)
+    s.add("refresh", "POST", acct, [("X-Account-Meta-Step", "cors")], **R)
+    s.add("put-over-cors", "PUT", f"{acct}/{qc}/cors", [("Origin", "http://a.example")],
+          body=b"c" * 3, **A)
+    s.add("copy-over-cors", "COPY", f"{acct}/{qc}/seed",
+          [("Destination", f"{qc}/cors"), ("Origin", "http://a.example")], **A)
     # Who may not write learns nothing from the quota.
     s.add("set-zero", "POST", acct, [("X-Account-Quota-Count", "0")], **R)
     s.add("member-over", "PUT", f"{acct}/{qc}/m", body=b"m", **M)

@@ -428,3 +428,24 @@ def test_slo_manifest_put_is_checked_by_its_own_length(admin):
     assert admin.request("POST", c, {"X-Container-Meta-Quota-Bytes": "0"}).status == 204
     assert_413(admin.request("PUT", f"{c}/over", body=manifest, query="multipart-manifest=put"))
     assert admin.request("HEAD", f"{c}/over").status == 404
+
+
+def test_cors_headers_as_swift_gives_them(boss, admin):
+    """A container quota refuses before Swift's controller (no CORS
+    headers, copies too); an account quota's 413 comes from it (headers)."""
+    c, src = unique("cq"), unique("src")
+    admin.put_container(src)
+    admin.put_object(src, "o", b"123")
+    admin.put_container(c, {"X-Container-Meta-Quota-Count": "0",
+                            "X-Container-Meta-Access-Control-Allow-Origin": "*"})
+    origin = {"Origin": "http://a.example"}
+    for r in (admin.request("PUT", f"{c}/o", origin, body=b"x"),
+              admin.request("COPY", f"{src}/o", {**origin, "Destination": f"{c}/o"})):
+        assert_413(r)
+        assert r.header("Access-Control-Allow-Origin") is None, r
+    assert admin.request("POST", c, {"X-Container-Meta-Quota-Count": ""}).status == 204
+    assert boss.request("POST", "", {"X-Account-Quota-Count": "0"}).status == 204
+    for r in (admin.request("PUT", f"{c}/o", origin, body=b"x"),
+              admin.request("COPY", f"{src}/o", {**origin, "Destination": f"{c}/o"})):
+        assert_413(r)
+        assert r.header("Access-Control-Allow-Origin") == "*", r

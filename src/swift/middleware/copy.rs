@@ -21,6 +21,7 @@ use crate::swift::error::ApiError;
 use crate::swift::names::{self, Target};
 use crate::swift::object::{self, ReadPlan, Source};
 use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
+use std::cell::Cell;
 use std::sync::Arc;
 
 pub struct Copy;
@@ -38,9 +39,14 @@ impl Middleware for Copy {
             _ => return next.run(env, req, host),
         };
         let (vh, caller) = (env.vh, &env.caller);
-        admission::serve(&vh.gates, req, (Kind::ObjectWrite, 0), host, |host| {
-            handle(vh, req, &target, caller, host)
-        })
+        let quota_refused = Cell::new(false);
+        let resp = admission::serve(&vh.gates, req, (Kind::ObjectWrite, 0), host, |host| {
+            handle(vh, req, &target, caller, &quota_refused, host)
+        });
+        // Swift's container_quotas refuses the copy's PUT before any
+        // controller (so before CORS) sees it.
+        env.answered_before_controller |= quota_refused.get();
+        resp
     }
 }
 
@@ -159,15 +165,17 @@ pub fn merge_metadata(
     out
 }
 
-/// Handles a COPY or a PUT with X-Copy-From.
-pub fn handle(
+/// Handles a COPY or a PUT with X-Copy-From; `quota_refused` is set when
+/// the destination container's quota refused it.
+fn handle(
     vh: &Vhost,
     req: &Request<'_>,
     target: &Target,
     caller: &Caller,
+    quota_refused: &Cell<bool>,
     host: &mut dyn Host,
 ) -> Response {
-    copy(vh, req, target, caller, host).unwrap_or_else(|e| e.respond(host))
+    copy(vh, req, target, caller, quota_refused, host).unwrap_or_else(|e| e.respond(host))
 }
 
 fn copy(
@@ -175,6 +183,7 @@ fn copy(
     req: &Request<'_>,
     target: &Target,
     caller: &Caller,
+    quota_refused: &Cell<bool>,
     host: &mut dyn Host,
 ) -> Result<Response, ApiError> {
     let (account, container, object) = match target {
@@ -228,6 +237,7 @@ fn copy(
     let (da, dc, dobj) = (&plan.dest.0, &plan.dest.1, &plan.dest.2);
     // The quotas, in pipeline order, once the caller may write there.
     if container_quotas::exceeded(vh, da, dc, length) {
+        quota_refused.set(true);
         return Err(ApiError::refused(413, container_quotas::EXCEEDED));
     }
     if let Some(body) = account_quotas::exceeded(vh, caller, da, dc, length) {
