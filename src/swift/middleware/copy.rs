@@ -235,14 +235,7 @@ fn copy(
     as_put.method = "PUT";
     access::check(vh, &as_put, &dst, caller)?;
     let (da, dc, dobj) = (&plan.dest.0, &plan.dest.1, &plan.dest.2);
-    // The quotas, in pipeline order, once the caller may write there.
-    if container_quotas::exceeded(vh, da, dc, length) {
-        quota_refused.set(true);
-        return Err(ApiError::refused(413, container_quotas::EXCEEDED));
-    }
-    if let Some(body) = account_quotas::exceeded(vh, caller, da, dc, length) {
-        return Err(ApiError::refused(413, body));
-    }
+    check_quotas(vh, caller, (da, dc), length, quota_refused)?;
     if vh.catalog.container_info(da, dc)?.is_none() {
         return Err(ApiError::not_found());
     }
@@ -291,6 +284,26 @@ fn copy(
         Err(e) => return Err(e),
     };
     Ok(copied(&stored, &plan, last_modified))
+}
+
+/// The destination's quotas, in pipeline order, for `length` bytes (what
+/// the copy writes: Swift's copy PUT carries its source GET's length);
+/// call once the caller may write there (their access answers first).
+fn check_quotas(
+    vh: &Vhost,
+    caller: &Caller,
+    (account, container): (&str, &str),
+    length: u64,
+    quota_refused: &Cell<bool>,
+) -> Result<(), ApiError> {
+    if container_quotas::exceeded(vh, account, container, length) {
+        quota_refused.set(true);
+        return Err(ApiError::refused(413, container_quotas::EXCEEDED));
+    }
+    if let Some(body) = account_quotas::exceeded(vh, caller, account, container, length) {
+        return Err(ApiError::refused(413, body));
+    }
+    Ok(())
 }
 
 /// Swift's 201 for a copy: the PUT's headers, where it came from, and the
