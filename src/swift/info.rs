@@ -55,6 +55,9 @@ pub fn handle(vh: &Vhost, req: &Request<'_>) -> Response {
         // core behaviour here, not middleware. Swift advertises no `dlo` (DLO
         // works); no slo: not implemented.
         "tempauth": { "account_acls": true },
+        // Swift registers both quota middlewares without options.
+        "container_quotas": {},
+        "account_quotas": {},
     });
     let mut r = Response::new(200);
     r.header("Content-Type", "application/json; charset=UTF-8");

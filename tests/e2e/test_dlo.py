@@ -406,3 +406,16 @@ def test_joins_pass_gates_of_one_without_holding_two_permits(server_factory):
     r = swift.request("COPY", f"{c}/m", {"Destination": f"{c}/flat"})
     assert r.status == 201, r
     assert swift.request("GET", f"{c}/flat").body == WHOLE
+
+
+def test_a_copy_of_a_dlo_counts_its_joined_length_against_quotas(swift, dlo):
+    c, _ = dlo
+    dst = unique("q")
+    swift.put_container(dst, {"X-Container-Meta-Quota-Bytes": str(len(WHOLE) - 1)})
+    r = swift.request("COPY", f"{c}/m", {"Destination": f"{dst}/flat"})
+    assert r.status == 413, r
+    assert swift.request("HEAD", f"{dst}/flat").status == 404
+    swift.request("POST", dst, {"X-Container-Meta-Quota-Bytes": str(len(WHOLE))})
+    r = swift.request("COPY", f"{c}/m", {"Destination": f"{dst}/flat"})
+    assert r.status == 201, r
+    assert swift.request("GET", f"{dst}/flat").body == WHOLE
