@@ -4,7 +4,8 @@
 //! the caller is and what they may do (`auth`, `access`, `acl`). The
 //! account, container and object processors (`account`, `container`,
 //! `object`) answer with `core::http::Response`s; listings are rendered by
-//! `listing`, server-side copies by `copy`; a missing object Content-Type is
+//! `listing`, server-side copies by `copy`; the results body of bulk
+//! operations by `bulk_results`; a missing object Content-Type is
 //! guessed from the name by `mime`; `wire` gives every answer Swift's
 //! header spelling. Imports: `node`, `gate`,
 //! `store`, `core`; never `abi`.
@@ -14,6 +15,7 @@ pub mod account;
 pub mod acl;
 pub mod admission;
 pub mod auth;
+pub mod bulk_results;
 pub mod conditional;
 pub mod container;
 pub mod debug;
