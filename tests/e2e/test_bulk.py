@@ -7,11 +7,14 @@ import bz2
 import gzip
 import io
 import json
+import os
+import shutil
+import subprocess
 import tarfile
 
 import pytest
 
-from harness import md5hex, tmp_files, unique
+from harness import DEFAULT_KEY, DEFAULT_USER, md5hex, tmp_files, unique
 
 OK_JSON = {"Accept": "application/json"}
 
@@ -319,3 +322,41 @@ def test_extract_chunked_upload(swift, container):
                       body=chunked, query="extract-archive=tar.gz")
     assert results(r)["Number Files Created"] == 1
     assert swift.request("GET", f"{container}/c1").body == b"chunked"
+
+
+# --------------------------------------------------------------------------
+# rclone: its swift backend deletes chunked uploads' segments through
+# ?bulk-delete once /info offers it.
+# --------------------------------------------------------------------------
+
+RCLONE = shutil.which("rclone")
+
+
+@pytest.mark.skipif(RCLONE is None, reason="rclone is not installed")
+def test_rclone_delete_and_purge_clean_up_segments(server, swift):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RCLONE_")}
+    env.update({"RCLONE_CONFIG": "/dev/null", "RCLONE_CONFIG_S_TYPE": "swift",
+                "RCLONE_CONFIG_S_AUTH": server.auth_url, "RCLONE_CONFIG_S_USER": DEFAULT_USER,
+                "RCLONE_CONFIG_S_KEY": DEFAULT_KEY})
+
+    def rclone(*args):
+        return subprocess.run([RCLONE, "--retries", "1", "--low-level-retries", "1", *args],
+                              env=env, capture_output=True, text=True, timeout=300)
+
+    c = unique("rc")
+    swift.put_container(c)
+    swift.put_container(f"{c}_segments")
+    for i in range(3):
+        swift.put_object(f"{c}_segments", f"big/seg{i:08d}", b"s" * 10)
+        swift.put_object(c, f"small{i}", b"x")
+    # A DLO manifest as rclone's chunked upload leaves it: deleting it
+    # makes rclone delete its segments too.
+    swift.put_object(c, "big", b"", {"X-Object-Manifest": f"{c}_segments/big/"})
+    res = rclone("delete", "--dump", "headers", f"s:{c}")
+    assert res.returncode == 0, res.stderr
+    assert names_in(swift, c) == []
+    assert names_in(swift, f"{c}_segments") == []
+    assert "bulk-delete" in res.stderr
+    res = rclone("purge", f"s:{c}")
+    assert res.returncode == 0, res.stderr
+    assert swift.request("HEAD", c).status == 404
