@@ -1077,6 +1077,9 @@ def fam_bulk(s: Seq):
         s.add("bulk-delete-nul", "POST", f"{s.acct}?bulk-delete", accept(),
               body=f"{cn}/a%00b\n{cn}/%FF\n".encode())
     s.add("bulk-delete-get", "GET", f"{c}?bulk-delete&format=json", listing=True)
+    # A list sent to a container or object path: the account is what counts.
+    s.add("bulk-delete-deeper", "POST", rng.choice([f"{c}?bulk-delete", f"{c}/x?bulk-delete"]), accept(),
+          body=f"{cn}/{q(names[3])}\n".encode())
 
     # Archives.
     x = s.name("x")
@@ -1121,7 +1124,8 @@ def fam_bulk(s: Seq):
         s.add("extract-empty", "PUT", f"{y}?extract-archive=" + rng.choice(["tar", "tar.gz", "tar.bz2"]),
               accept(), body=b"")
     elif bad == "zip":
-        s.add("extract-zip", "PUT", f"{y}?extract-archive=zip", accept(), body=good)
+        s.add("extract-zip", "PUT", f"{y}?extract-archive=" + rng.choice(["zip", "", "tar.xz"]), accept(),
+              body=good)
     elif bad == "gz-garbage":
         s.add("extract-gz-garbage", "PUT", f"{y}?extract-archive=tar.gz", accept(), body=good)
     elif bad == "bz2-truncated":

@@ -48,8 +48,14 @@ impl Middleware for Bulk {
         let Ok(query) = env.query(req) else {
             return next.run(env, req, host);
         };
+        // A value that is not UTF-8 names no format Swift knows.
         let extract = match req.method {
-            "PUT" => query.get("extract-archive").map(str::to_string),
+            "PUT" if query.has("extract-archive") => Some(
+                query
+                    .get("extract-archive")
+                    .unwrap_or("\u{fffd}")
+                    .to_string(),
+            ),
             _ => None,
         };
         let delete = matches!(req.method, "POST" | "DELETE") && query.has("bulk-delete");
