@@ -1059,7 +1059,7 @@ def fam_bulk(s: Seq):
           body=f"{cn}/{q(names[3])}\n{full}\n".encode(), user=rng.choice([OTHER, ANON, BAD_TOKEN]))
     s.add("head-object", "HEAD", f"{c}/{q(names[3])}")
     # Malformed requests.
-    case = rng.choice(["empty", "json-type", "long-line", "too-many", "blank-lines", "nul"])
+    case = rng.choice(["empty", "json-type", "long-line", "too-many", "blank-lines", "nul", "max-failures"])
     if case == "empty":
         s.add("bulk-delete-empty", "POST", f"{s.acct}?bulk-delete", accept(), body=b"")
     elif case == "json-type":
@@ -1073,6 +1073,10 @@ def fam_bulk(s: Seq):
               body=b"".join(b"%s/o%d\n" % (cn.encode(), i) for i in range(10001)))
     elif case == "blank-lines":
         s.add("bulk-delete-blank", "POST", f"{s.acct}?bulk-delete", accept(), body=b"\n \n\n")
+    elif case == "max-failures":
+        # 1,000 failures stop the run: a caller without rights, 1,005 names.
+        s.add("bulk-delete-max-failures", "POST", f"{s.acct}?bulk-delete", [("Accept", "text/plain")],
+              body=b"".join(b"%s/o%d\n" % (cn.encode(), i) for i in range(1005)), user=OTHER)
     else:
         s.add("bulk-delete-nul", "POST", f"{s.acct}?bulk-delete", accept(),
               body=f"{cn}/a%00b\n{cn}/%FF\n".encode())
