@@ -305,6 +305,23 @@ def test_extract_bomb_header_of_6_gib(server, swift, container):
     assert swift.request("GET", f"{container}/after").body == b"ok"
 
 
+def test_extract_long_name_bomb_is_refused_before_it_is_buffered(server, swift, container):
+    # A GNU long-name header announcing 6 GiB: the name would be read into
+    # memory whole; Stowage refuses extension headers over 1 MiB (Swift has
+    # no such limit and would try to buffer it).
+    ti = tarfile.TarInfo("././@LongLink")
+    ti.type = tarfile.GNUTYPE_LONGNAME
+    ti.size = 6 * 1024 ** 3
+    first = tar_of([("ok", b"fine")])[:1024]
+    body = first + ti.tobuf(tarfile.GNU_FORMAT) + b"n" * (2 << 20)
+    r = extract(swift, container, body)
+    assert results(r) == {"Response Status": "400 Bad Request",
+                          "Response Body": "Invalid Tar File: extension header too large",
+                          "Number Files Created": 1, "Errors": []}
+    assert names_in(swift, container) == ["ok"]
+    assert server.healthy()
+
+
 def test_extract_many_entries_and_no_valid_files(swift, container):
     r = extract(swift, container, tar_of([("d", None), ("l", ("symlink", "x"))]))
     # At container level every file is valid; only non-files here.

@@ -12,6 +12,7 @@
 
 mod delete;
 mod extract;
+mod tar_guard;
 
 use std::cell::RefCell;
 use std::io::{self, Read};
