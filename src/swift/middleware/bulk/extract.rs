@@ -338,7 +338,7 @@ fn extract_all(
         let resp = sub.run(
             "PUT",
             &destination,
-            "BulkExpand",
+            sub.agent,
             &headers,
             size,
             Some(&mut data),
