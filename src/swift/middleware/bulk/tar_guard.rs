@@ -102,9 +102,10 @@ impl<R: Read> TarGuard<R> {
             (false, None) => size,
         };
         if kind == b'x' {
-            self.pax = Some((Vec::new(), self.pos + size));
+            self.pax = Some((Vec::new(), self.pos.saturating_add(size)));
         }
-        self.next_header = self.pos + size.div_ceil(BLOCK) * BLOCK;
+        let padded = size.div_ceil(BLOCK).saturating_mul(BLOCK);
+        self.next_header = self.pos.saturating_add(padded);
         Ok(())
     }
 }

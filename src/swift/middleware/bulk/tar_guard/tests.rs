@@ -108,3 +108,38 @@ fn size_fields() {
     assert_eq!(pax_size(b"9 path=a\n13 size=1024\n"), Some(1024));
     assert_eq!(pax_size(b"9 path=a\n"), None);
 }
+
+/// Arbitrary bytes, headers with arbitrary sizes (up to u64::MAX in
+/// base-256) and arbitrary read sizes never panic.
+#[test]
+fn arbitrary_input_never_panics() {
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    for round in 0..300 {
+        let mut data = Vec::new();
+        for _ in 0..(next() % 6) {
+            let mut h = header("n", b"0xLKg5"[(next() % 6) as usize], 0);
+            if next() % 2 == 0 {
+                h[124] = 0x80;
+                for b in &mut h[125..136] {
+                    *b = (next() & 0xff) as u8;
+                }
+            }
+            data.extend(h);
+            let extra = (next() % 1500) as usize;
+            data.extend((0..extra).map(|_| (next() & 0xff) as u8));
+        }
+        if round % 3 == 0 {
+            data = (0..(next() % 3000))
+                .map(|_| (next() & 0xff) as u8)
+                .collect();
+        }
+        let piece = 1 + (next() % 700) as usize;
+        let _ = read_through(&data, piece);
+    }
+}
