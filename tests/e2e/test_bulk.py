@@ -343,6 +343,20 @@ def test_extract_by_someone_without_rights(server, swift, container):
     assert names_in(swift, container) == []
 
 
+def test_extract_stops_after_1000_failed_files(server, swift, container):
+    member = server.client("test:member", "memberkey")
+    body = tar_of([(f"m{i:04d}", b"") for i in range(1003)], "gz")
+    got = results(extract(member, container, body, "tar.gz"))
+    assert got["Response Status"] == "400 Bad Request"
+    # The container's failure comes with its first file's; the check runs
+    # before each member, so 999 files were tried.
+    assert len(got["Errors"]) == 1000
+    assert got["Errors"][:2] == [[f"/v1/AUTH_test/{container}", "403 Forbidden"],
+                                 [f"{container}/m0000", "403 Forbidden"]]
+    assert got["Errors"][-1] == [f"{container}/m0998", "403 Forbidden"]
+    assert names_in(swift, container) == []
+
+
 def test_extract_chunked_upload(swift, container):
     body = tar_of([("c1", b"chunked")], "gz")
     chunked = b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body)
