@@ -479,6 +479,7 @@ pub fn reason(status: u16) -> &'static str {
         499 => "Client Disconnect",
         500 => "Internal Server Error",
         501 => "Not Implemented",
+        502 => "Bad Gateway",
         503 => "Service Unavailable",
         507 => "Insufficient Storage",
         _ => "",

@@ -394,7 +394,7 @@ fn json_list<T>(entries: &[ListingEntry<T>], item: impl Fn(&mut String, &T)) -> 
 
 /// A JSON string as Python's json.dumps (ensure_ascii) writes it: only
 /// printable ASCII raw, everything else as \uXXXX (UTF-16, lowercase hex).
-fn json_str(out: &mut String, s: &str) {
+pub fn json_str(out: &mut String, s: &str) {
     out.push('"');
     for c in s.chars() {
         match c {

@@ -5,7 +5,8 @@
 //! account, container and object processors (`account`, `container`,
 //! `object`) answer with `core::http::Response`s; listings are rendered by
 //! `listing`, server-side copies by `copy`; large objects' segments are
-//! joined into one body by `segments`; a missing object Content-Type is
+//! joined into one body by `segments`; the results body of bulk
+//! operations by `bulk_results`; a missing object Content-Type is
 //! guessed from the name by `mime`; `wire` gives every answer Swift's
 //! header spelling. Imports: `node`, `gate`,
 //! `store`, `core`; never `abi`.
@@ -15,6 +16,7 @@ pub mod account;
 pub mod acl;
 pub mod admission;
 pub mod auth;
+pub mod bulk_results;
 pub mod conditional;
 pub mod container;
 pub mod debug;

@@ -10,6 +10,7 @@
 //! Imports: the rest of `swift`, `node`, `gate`, `store`, `core`.
 
 mod account_quotas;
+pub mod bulk;
 mod catch_errors;
 mod container_quotas;
 mod copy;
@@ -40,6 +41,7 @@ static PIPELINE: &[&dyn Middleware] = &[
     &header_limits::HeaderLimits,
     &healthcheck::Healthcheck,
     &info::Info,
+    &bulk::Bulk,
     &tempauth::TempAuth,
     &cors::Cors,
     &copy::Copy,
