@@ -246,7 +246,13 @@ unsafe extern "C" fn handle(
             Ok(r) => (dispatch(vh, handler, &r, host), r.is_head()),
         };
         let trans_id = resp.get_header("X-Trans-Id").unwrap_or("-").to_string();
-        match http::send(resp, host, head) {
+        // Streamed bodies that read storage as they go (a join of
+        // segments) get the vhost.
+        let sent = match vh {
+            Some(vh) => http::send_in(resp, host, head, &vh.vhost),
+            None => http::send(resp, host, head),
+        };
+        match sent {
             Ok(()) => STOWAGE_OK,
             Err(e @ http::SendError::Broken(_)) => {
                 let mut host = crate::core::request_log::TransHost::new(host, &trans_id);

@@ -220,6 +220,21 @@ pub trait Streamed: fmt::Debug {
         self.len() == 0
     }
     fn send(&self, host: &mut dyn Host) -> Result<(), SendError>;
+    /// `send`, given what the host layer serves the request with (`ctx`;
+    /// the ABI passes its vhost): a body that must reach storage while it
+    /// is sent (a join of segments opens each as it is reached) takes what
+    /// it needs from there. By default the context is not needed.
+    fn send_in(&self, host: &mut dyn Host, ctx: &dyn Any) -> Result<(), SendError> {
+        let _ = ctx;
+        self.send(host)
+    }
+    /// Whether `len` is known before sending and goes out as
+    /// Content-Length. A body whose length is not known up front (Swift's
+    /// DLO of more segments than one listing page) says false: the answer
+    /// then has no Content-Length and the host frames it (chunked).
+    fn announces_length(&self) -> bool {
+        true
+    }
 }
 
 /// Why a streamed body broke off, for whoever must act on it after the
@@ -365,13 +380,28 @@ impl Response {
 /// page's as 0, as Swift does). Answers without a body (201, 204, 304)
 /// announce `Content-Length: 0`, as Swift's do.
 pub fn send(resp: Response, host: &mut dyn Host, head: bool) -> Result<(), SendError> {
+    send_in(resp, host, head, &())
+}
+
+/// `send`, with the context streamed bodies may need (`Streamed::send_in`).
+pub fn send_in(
+    resp: Response,
+    host: &mut dyn Host,
+    head: bool,
+    ctx: &dyn Any,
+) -> Result<(), SendError> {
     host.set_status(resp.status);
     let mut has_length = false;
     for (name, value) in &resp.headers {
         has_length |= name.eq_ignore_ascii_case("Content-Length");
         host.add_header(name, value);
     }
-    if !has_length {
+    // A body of unknown length announces none.
+    let unknown = resp
+        .body
+        .iter()
+        .any(|s| matches!(s, Segment::Stream(st) if !st.announces_length()));
+    if !has_length && !unknown {
         let len = match head && resp.default_page {
             true => 0,
             false => resp.body_len(),
@@ -386,7 +416,7 @@ pub fn send(resp: Response, host: &mut dyn Host, head: bool) -> Result<(), SendE
             Segment::Bytes(b) if !b.is_empty() => host.write(b)?,
             Segment::Bytes(_) => {}
             Segment::File { file, offset, len } => host.send_file(file, *offset, *len)?,
-            Segment::Stream(s) => s.send(host)?,
+            Segment::Stream(s) => s.send_in(host, ctx)?,
         }
     }
     Ok(())

@@ -5,7 +5,8 @@
 //! account, container and object processors (`account`, `container`,
 //! `object`) answer with `core::http::Response`s; listings are rendered by
 //! `listing`, server-side copies by `copy`; the results body of bulk
-//! operations by `bulk_results`; a missing object Content-Type is
+//! operations by `bulk_results`; large objects' segments are joined into
+//! one body by `segments`; a missing object Content-Type is
 //! guessed from the name by `mime`; `wire` gives every answer Swift's
 //! header spelling. Imports: `node`, `gate`,
 //! `store`, `core`; never `abi`.
@@ -29,4 +30,5 @@ pub mod object;
 pub mod query;
 pub mod range;
 pub mod router;
+pub mod segments;
 pub mod wire;

@@ -2,7 +2,7 @@
 //! storage root, with an in-memory host instead of Apache.
 
 use crate::core::http::testing::MemHost;
-use crate::core::http::{send, Request};
+use crate::core::http::{send_in, Request};
 use crate::node::config;
 use crate::node::vhost::Vhost;
 use crate::swift::router;
@@ -69,7 +69,8 @@ pub(crate) fn call(
     };
     let mut host = MemHost::with_body(body);
     let resp = router::handle(vh, &req, &mut host);
-    send(resp, &mut host, method == "HEAD").unwrap();
+    // With the vhost as the ABI sends it (a join reads its segments).
+    send_in(resp, &mut host, method == "HEAD", vh).unwrap();
     host
 }
 
