@@ -18,6 +18,7 @@ mod header_limits;
 mod healthcheck;
 mod info;
 mod recovery;
+mod slo;
 mod tempauth;
 
 use crate::core::http::{Host, Request, Response};
@@ -39,6 +40,7 @@ static PIPELINE: &[&dyn Middleware] = &[
     &tempauth::TempAuth,
     &cors::Cors,
     &copy::Copy,
+    &slo::Slo,
 ];
 
 /// One stage of the pipeline.
@@ -52,7 +54,10 @@ pub trait Middleware: Sync {
     ) -> Response;
 }
 
-/// The stages after the one running, then the application.
+/// The stages after the one running, then the application. A stage may
+/// run them more than once (a sub-request, e.g. SLO's HEAD of each
+/// segment), each time with an `Env` of its own.
+#[derive(Clone, Copy)]
 pub struct Next {
     rest: &'static [&'static dyn Middleware],
     app: App,
