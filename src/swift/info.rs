@@ -52,7 +52,8 @@ pub fn handle(vh: &Vhost, req: &Request<'_>) -> Response {
             "strict_cors_mode": vh.config.cors.strict,
         },
         // Account ACLs (X-Account-Access-Control) work; copy and expiry are
-        // core behaviour here, not middleware. No dlo/slo: not implemented.
+        // core behaviour here, not middleware. Swift advertises no `dlo` (DLO
+        // works); no slo: not implemented.
         "tempauth": { "account_acls": true },
     });
     let mut r = Response::new(200);

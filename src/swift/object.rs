@@ -20,8 +20,8 @@ use std::sync::Arc;
 
 /// Headers besides `X-Object-Meta-*` that Swift stores with an object and
 /// returns on GET/HEAD (its object server's default `allowed_headers`).
-/// Like Swift's, a POST replaces all of them. (`X-Object-Manifest` is only
-/// kept: DLO reads are not implemented.)
+/// Like Swift's, a POST replaces all of them. (`X-Object-Manifest` makes
+/// the object a DLO manifest: `middleware::dlo`.)
 const KEPT_HEADERS: &[&str] = &[
     "content-disposition",
     "content-encoding",
@@ -178,7 +178,7 @@ pub(crate) fn plan_read(req: &Request<'_>, meta: &ObjectMeta) -> ReadPlan {
             return ReadPlan::Answer(with_object_headers(precondition_failed(), meta))
         }
     }
-    if req.is_head() {
+    if req.is_head() || wanted_whole(req, meta) {
         return ReadPlan::Whole;
     }
     match range::evaluate(req.header("Range"), meta.size) {
@@ -186,6 +186,23 @@ pub(crate) fn plan_read(req: &Request<'_>, meta: &ObjectMeta) -> ReadPlan {
         RangeOutcome::Partial(ranges) => ReadPlan::Ranges(ranges),
         RangeOutcome::Unsatisfiable => ReadPlan::Answer(unsatisfiable(meta)),
     }
+}
+
+/// The header by which a middleware (`dlo`) asks for the whole object,
+/// Range unapplied, when it has one of the named metadata headers (Swift's
+/// `X-Backend-Ignore-Range-If-Metadata-Present`; a client's `X-Backend-*`
+/// never gets this far, `gatekeeper` drops it): the middleware serves the
+/// Range of what the object stands for.
+pub(crate) const IGNORE_RANGE_IF: &str = "X-Backend-Ignore-Range-If-Metadata-Present";
+
+fn wanted_whole(req: &Request<'_>, meta: &ObjectMeta) -> bool {
+    req.header(IGNORE_RANGE_IF).is_some_and(|names| {
+        names.split(',').map(str::trim).any(|n| {
+            meta.meta
+                .iter()
+                .any(|(stored, _)| stored.eq_ignore_ascii_case(n))
+        })
+    })
 }
 
 /// A read of an object that is not there: 412 when If-Match names `*`
@@ -222,6 +239,15 @@ fn unsatisfiable(meta: &ObjectMeta) -> Response {
         .header("Content-Range", format!("bytes */{}", meta.size))
         .header("Accept-Ranges", "bytes");
     with_object_headers(r, meta)
+}
+
+/// The headers of a whole read of a current object (a GET's 200), for a
+/// middleware that answers for what the object stands for (`dlo`).
+pub(crate) fn whole_headers(meta: &ObjectMeta) -> Vec<(String, Vec<u8>)> {
+    let mut r = Response::new(200);
+    r.header("Content-Type", meta.content_type.clone())
+        .header("Accept-Ranges", "bytes");
+    with_object_headers(r, meta).headers
 }
 
 /// The 206 of a range read: one range, or a multipart/byteranges body.
@@ -328,9 +354,6 @@ pub(crate) fn stored_metadata(req: &Request<'_>) -> Result<Vec<(String, Vec<u8>)
             meta.push((name.to_string(), v.bytes().to_vec()));
         }
     }
-    if let Some(m) = req.header("X-Object-Manifest") {
-        check_manifest(m)?;
-    }
     if let Some(at) = expiry::requested_delete_at(req, expiry::now_secs())? {
         meta.push((expiry::DELETE_AT.to_string(), at.to_string().into_bytes()));
     }
@@ -375,17 +398,19 @@ pub(crate) fn content_type<'r>(req: &'r Request<'_>) -> Result<Option<&'r str>, 
     }
 }
 
-/// Swift's DLO check of the value's shape: `<container>/<prefix>`.
-fn check_manifest(value: &str) -> Result<(), String> {
-    let decoded = percent_encoding::percent_decode_str(value).decode_utf8_lossy();
-    let ok = match decoded.split_once('/') {
+/// Swift's DLO check of an `X-Object-Manifest` a PUT (or a copy) sends:
+/// `<container>/<prefix>` as sent (not decoded), both non-empty, the prefix
+/// not starting with `/`, no `?` or `&`. Err is its 400 body. (A POST is not
+/// checked, as in Swift.)
+pub(crate) fn check_manifest(value: &str) -> Result<(), &'static str> {
+    let ok = match value.split_once('/') {
         Some((c, p)) => !c.is_empty() && !p.is_empty() && !p.starts_with('/'),
         None => false,
     };
     if ok && !value.contains(['?', '&']) {
         Ok(())
     } else {
-        Err("X-Object-Manifest must be in the format container/prefix".into())
+        Err("X-Object-Manifest must be in the format container/prefix")
     }
 }
 
@@ -484,6 +509,8 @@ pub(crate) enum Source<'f> {
     /// The body of a range read of an object (a copy with Range): bytes
     /// and file ranges, in order.
     Parts(Vec<Segment>),
+    /// `len` bytes of a reader (a copy of a joined large object).
+    Read(&'f mut dyn Read, u64),
 }
 
 /// Writes a new version and records it in its container (and in the expiry
@@ -515,6 +542,7 @@ pub(crate) fn store(
                     w.publish(&mut body, len)?
                 }
                 Source::File(file, len) => w.publish(&mut file.take(len), Some(len))?,
+                Source::Read(r, len) => w.publish(r, Some(len))?,
                 Source::Parts(parts) => {
                     let len = parts.iter().map(part_len).sum();
                     w.publish(

@@ -62,26 +62,39 @@ fn spec(part: &str) -> Option<(Option<u64>, Option<u64>)> {
     }
 }
 
-pub fn evaluate(header: Option<&str>, size: u64) -> RangeOutcome {
-    let Some(value) = header.filter(|h| !h.is_empty()) else {
-        return RangeOutcome::Whole;
-    };
+/// The byte-range-specs of a Range header as swob parses them; None when
+/// absent or malformed (then swob has no range: the whole object is sent).
+fn specs(header: Option<&str>) -> Option<Vec<(Option<u64>, Option<u64>)>> {
+    let value = header.filter(|h| !h.is_empty())?;
     // swob drops every space before parsing; the unit is case-insensitive.
     let compact: String = value.chars().filter(|&c| c != ' ').collect();
-    let Some(set) = compact
+    let set = compact
         .get(..6)
         .filter(|unit| unit.eq_ignore_ascii_case("bytes="))
-        .map(|_| &compact[6..])
-    else {
+        .map(|_| &compact[6..])?;
+    set.split(',').map(spec).collect()
+}
+
+/// How many ranges a Range header asks for (swob's `len(req.range.ranges)`,
+/// before they meet a length); None when it is absent or malformed.
+pub fn count(header: Option<&str>) -> Option<usize> {
+    specs(header).map(|s| s.len())
+}
+
+/// The end (exclusive) of a header's single range as swob measures it
+/// against an unknown length (`ranges_for_length(inf)`): None for a suffix
+/// or open-ended range, which reaches the end of whatever length.
+pub fn single_end(header: Option<&str>) -> Option<u64> {
+    match specs(header)?.as_slice() {
+        [(Some(_), Some(last))] => Some(last.saturating_add(1)),
+        _ => None,
+    }
+}
+
+pub fn evaluate(header: Option<&str>, size: u64) -> RangeOutcome {
+    let Some(specs) = specs(header) else {
         return RangeOutcome::Whole;
     };
-    let mut specs = Vec::new();
-    for part in set.split(',') {
-        match spec(part) {
-            Some(s) => specs.push(s),
-            None => return RangeOutcome::Whole,
-        }
-    }
     let ranges: Vec<ByteRange> = specs
         .into_iter()
         .filter_map(|s| match s {
@@ -230,6 +243,18 @@ mod tests {
             evaluate(Some(&format!("bytes=2-{huge}")), 10),
             RangeOutcome::Partial(vec![r(2, 10)])
         );
+    }
+
+    #[test]
+    fn counts_and_ends_like_swob() {
+        assert_eq!(count(Some("bytes=1-2,5-")), Some(2));
+        assert_eq!(count(Some("bytes=-3")), Some(1));
+        assert_eq!(count(Some("bytes=3-1")), None);
+        assert_eq!(count(Some("items=1-2")), None);
+        assert_eq!(count(None), None);
+        assert_eq!(single_end(Some("bytes=2-9")), Some(10));
+        assert_eq!(single_end(Some("bytes=2-")), None);
+        assert_eq!(single_end(Some("bytes=-5")), None);
     }
 
     #[test]

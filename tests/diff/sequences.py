@@ -906,6 +906,100 @@ def fam_middleware(s: Seq):
     s.add("listing", "GET", f"{c}?format=json", listing=True)
 
 
+def fam_dlo(s: Seq):
+    """Dynamic large objects (Swift's dlo middleware): a manifest's GET and
+    HEAD join the segments listed under its prefix (Content-Length, the
+    quoted MD5 of the segments' ETags), Range across segment boundaries,
+    conditions against the joined ETag, ?multipart-manifest=get, POST and
+    COPY of a manifest, the PUT's header check, a prefix that lists nothing
+    or the manifest itself, segments in another container, a segment
+    container others cannot read, a first segment deleted."""
+    rng = s.rng
+    cn, sn = s.name(), s.name("segs")
+    c, sc = f"{s.acct}/{cn}", f"{s.acct}/{sn}"
+    s.add("put-container", "PUT", c)
+    s.add("put-container", "PUT", sc)
+    segc, segp = (sc, sn) if rng.random() < 0.6 else (c, cn)
+    bodies = [body_of(rng, rng.choice([0, 1, 3, 5, 8])) for _ in range(rng.randint(1, 5))]
+    for i, b in enumerate(bodies):
+        s.add("put-segment", "PUT", f"{segc}/big/{i:03d}", body=b)
+    whole = b"".join(bodies)
+    joined = md5("".join(md5(b) for b in bodies).encode())
+    m = f"{c}/big"
+    s.add("put-manifest", "PUT", m, [("X-Object-Manifest", f"{segp}/big/"),
+                                      ("Content-Type", "text/x-dlo"),
+                                      ("X-Object-Meta-Kind", "dlo")])
+    s.add("get-dlo", "GET", m)
+    s.add("head-dlo", "HEAD", m)
+    s.add("get-dlo-manifest", "GET", m + "?multipart-manifest=get")
+    s.add("head-dlo-manifest", "HEAD", m + "?multipart-manifest=get")
+    n = len(whole)
+    specs = ["bytes=0-0", f"bytes=0-{max(n - 1, 0)}", "bytes=-3", "bytes=2-", f"bytes={n}-",
+             f"bytes={n + 5}-{n + 9}", "bytes=1-2,4-5", "bytes=abc"]
+    if n > 2:
+        a = rng.randrange(n - 1)
+        specs.append(f"bytes={a}-{rng.randrange(a, n)}")
+    for spec in rng.sample(specs, min(len(specs), rng.randint(3, 6))):
+        meth = rng.choice(["GET", "GET", "GET", "HEAD"])
+        s.add(f"{meth.lower()}-dlo-range", meth, m, [("Range", spec)])
+    conds = [("If-None-Match", joined), ("If-None-Match", f'"{joined}"'), ("If-Match", joined),
+             ("If-Match", '"nope"'), ("If-None-Match", md5(b"")), ("If-Match", md5(b""))]
+    for h, v in rng.sample(conds, 3):
+        meth = rng.choice(["GET", "HEAD"])
+        s.add(f"{meth.lower()}-dlo-cond", meth, m, [(h, v)])
+    # Copies: joined, or the manifest itself with ?multipart-manifest=get.
+    s.add("copy-dlo", "COPY", m, [("Destination", f"{cn}/joined")])
+    s.add("get-dlo-copy", "GET", f"{c}/joined")
+    s.add("copy-dlo-manifest", "COPY", m + "?multipart-manifest=get",
+          [("Destination", f"{cn}/manifest2")])
+    s.add("head-dlo-manifest-copy", "HEAD", f"{c}/manifest2")
+    # POST keeps the manifest only with the header.
+    if rng.random() < 0.5:
+        s.add("post-dlo", "POST", m, [("X-Object-Manifest", f"{segp}/big/"),
+                                      ("X-Object-Meta-Kind", "posted")])
+    else:
+        s.add("post-dlo-drop", "POST", m, [("X-Object-Meta-Kind", "plain")])
+    s.add("get-dlo-after-post", "GET", m)
+    # Read rights: a member reads the manifest's container, not the segments'.
+    s.add("post-acl", "POST", c, [("X-Container-Read", MEMBER)])
+    s.add("put-acl-dlo", "PUT", f"{c}/acl", [("X-Object-Manifest", f"{sn}/acl/")])
+    s.add("put-segment", "PUT", f"{sc}/acl/1", body=b"secret")
+    s.add("get-dlo-no-read", "GET", f"{c}/acl", user=MEMBER)
+    s.add("head-dlo-no-read", "HEAD", f"{c}/acl", user=MEMBER)
+    s.add("post-acl", "POST", sc, [("X-Container-Read", ".r:*")])
+    s.add("get-dlo-referrer-no-listing", "GET", f"{c}/acl", user=MEMBER)
+    s.add("post-acl", "POST", sc, [("X-Container-Read", f"{MEMBER},.rlistings")])
+    s.add("get-dlo-read", "GET", f"{c}/acl", user=MEMBER)
+    # Prefixes: nothing listed, the manifest's own name, a missing container.
+    s.add("put-empty-dlo", "PUT", f"{c}/empty", [("X-Object-Manifest", f"{cn}/nothing-here")])
+    s.add("get-empty-dlo", "GET", f"{c}/empty")
+    s.add("get-empty-dlo-range", "GET", f"{c}/empty", [("Range", "bytes=0-0")])
+    s.add("put-self-dlo", "PUT", f"{c}/self", [("X-Object-Manifest", f"{cn}/sel")],
+          body=rng.choice([b"", b"own bytes"]))
+    s.add("put-segment", "PUT", f"{c}/self2", body=b"22")
+    s.add("get-self-dlo", "GET", f"{c}/self")
+    s.add("put-lost-dlo", "PUT", f"{c}/lost", [("X-Object-Manifest", "no-such-container/p")])
+    s.add("get-lost-dlo", "GET", f"{c}/lost")
+    s.add("head-lost-dlo", "HEAD", f"{c}/lost")
+    # The manifest header as a PUT sends it.
+    bad = rng.sample(["nocontainer", "/p", "c/", "c//p", "c/p?x", "c/p&x", "c%2Fp", "c/p%3F"], 3)
+    for v in bad:
+        s.add("put-bad-manifest", "PUT", f"{c}/bad", [("X-Object-Manifest", v)])
+    s.add("post-bad-manifest", "POST", m, [("X-Object-Manifest", "nocontainer")])
+    s.add("put-manifest", "PUT", f"{c}/big2", [("X-Object-Manifest", f"{segp}/big/")])
+    # The first segment deleted: 409 (if it had bytes).
+    s.add("delete-segment", "DELETE", f"{segc}/big/000")
+    s.add("get-dlo-first-gone", "GET", f"{c}/big2")
+    s.add("head-dlo-first-gone", "HEAD", f"{c}/big2")
+    s.add("listing", "GET", f"{c}?format=json", listing=True)
+
+
+ORIGINS = ["http://a.example", "http://b.example", "https://a.example", "http://A.example", "null"]
+PREFLIGHT_METHODS = [None, "GET", "HEAD", "PUT", "POST", "DELETE", "OPTIONS", "COPY", "PATCH", "get"]
+REQUEST_HEADERS = [None, "x-auth-token", "X-Auth-Token, Content-Type", "x-object-meta-a,,x-object-meta-a",
+                   " content-type , x-foo "]
+
+
 def fam_slo(s: Seq):
     """Static large objects (Swift's slo middleware): manifest PUTs checked
     segment by segment (each bad input with its 400 and nothing stored),
@@ -1130,6 +1224,7 @@ FAMILIES = {
     "names": fam_names,
     "errors": fam_errors,
     "middleware": fam_middleware,
+    "dlo": fam_dlo,
     "slo": fam_slo,
     "cors": fam_cors,
 }

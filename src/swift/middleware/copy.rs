@@ -5,11 +5,12 @@
 //! stream from the source file into the new object (never held in memory),
 //! under the object-write gate.
 
-use super::{Env, Middleware, Next};
+use super::{dlo, Env, Middleware, Next};
 use crate::core::http::{Host, Request, Response};
 use crate::gate::{admission, Kind};
 use crate::node::integrity::{self, Suspect, Verdict};
 use crate::node::vhost::Vhost;
+use crate::store::objects::OpenObject;
 use crate::store::objects::{NewObject, ObjectMeta};
 use crate::store::StoreError;
 use crate::store::Timestamp;
@@ -18,7 +19,10 @@ use crate::swift::auth::Caller;
 use crate::swift::error::ApiError;
 use crate::swift::names::{self, Target};
 use crate::swift::object::{self, ReadPlan, Source};
+use crate::swift::query::Query;
+use crate::swift::segments::Reader;
 use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
+use std::borrow::Cow;
 use std::sync::Arc;
 
 pub struct Copy;
@@ -202,11 +206,26 @@ fn copy(
     // copies only those, as Swift does).
     let obj = object::open_live(vh, sa, sc, so)?.ok_or_else(|| object::missing(req))?;
     let last_modified = obj.meta.timestamp.max(obj.meta.meta_timestamp);
+    let manifest_get =
+        Query::parse(req.query).is_ok_and(|q| q.get("multipart-manifest") == Some("get"));
+    let dlo = obj
+        .meta
+        .meta
+        .iter()
+        .find(|(n, _)| n == "x-object-manifest")
+        .map(|(_, v)| String::from_utf8_lossy(v).into_owned());
+    if let Some(value) = dlo.as_deref().filter(|_| !manifest_get) {
+        let joined = joined_source(vh, req, &obj, (sa, value), caller, host)?;
+        return copy_joined(vh, req, &plan, joined, &obj, caller, host);
+    }
     let ranges = match object::plan_read(req, &obj.meta) {
         ReadPlan::Answer(r) => return Ok(r),
         ReadPlan::Whole => None,
         ReadPlan::Ranges(r) => Some(r),
     };
+    // The manifest itself (`?multipart-manifest=get`) stays one.
+    let keep_manifest = dlo.filter(|_| manifest_get);
+    check_sink_manifest(req, keep_manifest.as_deref())?;
     let mut as_put = req.clone();
     as_put.method = "PUT";
     access::check(vh, &as_put, &dst, caller)?;
@@ -214,7 +233,11 @@ fn copy(
     if vh.catalog.container_info(da, dc)?.is_none() {
         return Err(ApiError::not_found());
     }
-    let request_meta = object::stored_metadata(req).map_err(ApiError::bad_request)?;
+    let mut request_meta = object::stored_metadata(req).map_err(ApiError::bad_request)?;
+    if let Some(value) = keep_manifest {
+        request_meta.retain(|(n, _)| n != "x-object-manifest");
+        request_meta.push(("x-object-manifest".into(), value.into_bytes()));
+    }
     let content_type = object::content_type(req).map_err(ApiError::bad_request)?;
     let fresh = req.header("X-Fresh-Metadata").is_some_and(is_true);
     // A whole copy is verified against the source's ETag as it is
@@ -264,6 +287,120 @@ fn copy(
         Err(e) => return Err(e),
     };
     Ok(copied(&stored, &plan, last_modified))
+}
+
+/// The X-Object-Manifest the copy's PUT carries (the source's when the
+/// manifest itself is copied, else the request's), checked as Swift's DLO
+/// checks a PUT's: 400.
+fn check_sink_manifest(req: &Request<'_>, kept: Option<&str>) -> Result<(), ApiError> {
+    match kept.or(req.header("X-Object-Manifest")) {
+        Some(v) => object::check_manifest(v).map_err(|why| ApiError::refused(400, why)),
+        None => Ok(()),
+    }
+}
+
+/// The source of a copy of a DLO manifest: its segments joined, as a GET
+/// with the request's headers (conditions, Range) by the same caller reads
+/// them.
+fn joined_source(
+    vh: &Vhost,
+    req: &Request<'_>,
+    obj: &OpenObject,
+    (account, value): (&str, &str),
+    caller: &Caller,
+    host: &mut dyn Host,
+) -> Result<Result<Box<dlo::Joined>, Response>, ApiError> {
+    let mut as_get = req.clone();
+    as_get.method = "GET";
+    as_get.headers.push((
+        Cow::Borrowed(object::IGNORE_RANGE_IF),
+        "X-Object-Manifest".into(),
+    ));
+    let own = match object::plan_read(&as_get, &obj.meta) {
+        ReadPlan::Answer(r) => r.headers,
+        ReadPlan::Whole | ReadPlan::Ranges(_) => object::whole_headers(&obj.meta),
+    };
+    let reader = Reader {
+        caller: caller.clone(),
+        referer: req.header("Referer").map(str::to_string),
+    };
+    Ok(
+        match dlo::plan(vh, &as_get, host, own, (account, value), reader)? {
+            dlo::Plan::Answer(r) => Err(r),
+            dlo::Plan::Joined(j) if j.join.is_none() => Err(j.into_response()),
+            dlo::Plan::Joined(j) => Ok(j),
+        },
+    )
+}
+
+/// Copies the joined segments of a DLO into a new object (not a manifest:
+/// the source's X-Object-Manifest is not carried), as Swift copies what a
+/// GET of the source answers. Its length must be known (413 for more
+/// segments than one listing page, as Swift) and within the object limit;
+/// no ETag is expected of the bytes (a DLO's is not their MD5), each
+/// segment is checked as it is read.
+fn copy_joined(
+    vh: &Vhost,
+    req: &Request<'_>,
+    plan: &Plan,
+    joined: Result<Box<dlo::Joined>, Response>,
+    obj: &OpenObject,
+    caller: &Caller,
+    host: &mut dyn Host,
+) -> Result<Response, ApiError> {
+    let mut joined = match joined {
+        Ok(j) => j,
+        Err(answer) => return Ok(answer),
+    };
+    let len = match joined.len() {
+        Some(n) if n <= crate::core::constraints::MAX_FILE_SIZE => n,
+        _ => return Err(ApiError::status_only(413)),
+    };
+    check_sink_manifest(req, None)?;
+    let dst = object_target(&plan.dest)?;
+    let mut as_put = req.clone();
+    as_put.method = "PUT";
+    access::check(vh, &as_put, &dst, caller)?;
+    let (da, dc, dobj) = (&plan.dest.0, &plan.dest.1, &plan.dest.2);
+    if vh.catalog.container_info(da, dc)?.is_none() {
+        return Err(ApiError::not_found());
+    }
+    let request_meta = object::stored_metadata(req).map_err(ApiError::bad_request)?;
+    let content_type = object::content_type(req).map_err(ApiError::bad_request)?;
+    let fresh = req.header("X-Fresh-Metadata").is_some_and(is_true);
+    let source_type = joined
+        .header("Content-Type")
+        .unwrap_or_default()
+        .to_string();
+    let new = NewObject {
+        timestamp: Timestamp::now(),
+        content_type: content_type.map_or(source_type, str::to_string),
+        meta: merge_metadata(&obj.meta.meta, request_meta, fresh),
+        expected_etag: None,
+        max_size: crate::core::constraints::MAX_FILE_SIZE,
+    };
+    let Some(join) = joined.join.take() else {
+        return Err(ApiError::status_only(500));
+    };
+    let mut reader = join.into_reader(vh);
+    let stored = object::store(
+        vh,
+        (da, dc, dobj),
+        &new,
+        Source::Read(&mut reader, len),
+        host,
+    );
+    for (level, line) in std::mem::take(&mut reader.logs.lines) {
+        host.log(level, &line);
+    }
+    let stored = stored.map_err(|e| match e.status() {
+        // A segment failed mid-copy: Swift's proxy answers 500 for a body
+        // that broke off on its side.
+        499 => ApiError::status_only(500),
+        _ => e,
+    })?;
+    let last_modified = obj.meta.timestamp.max(obj.meta.meta_timestamp);
+    Ok(copied(&stored, plan, last_modified))
 }
 
 /// Swift's 201 for a copy: the PUT's headers, where it came from, and the

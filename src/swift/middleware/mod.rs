@@ -12,6 +12,7 @@
 mod catch_errors;
 mod copy;
 mod cors;
+mod dlo;
 mod expiry;
 mod gatekeeper;
 mod header_limits;
@@ -41,6 +42,7 @@ static PIPELINE: &[&dyn Middleware] = &[
     &cors::Cors,
     &copy::Copy,
     &slo::Slo,
+    &dlo::Dlo,
 ];
 
 /// One stage of the pipeline.

@@ -367,6 +367,151 @@ impl Join {
     }
 }
 
+impl Join {
+    /// The joined bytes as an `io::Read` (a server-side copy of a large
+    /// object): segments are opened as they are reached, exactly as when
+    /// sending, and read without moving any file's cursor; a large whole
+    /// segment is hashed as it is read and fails the read at its end when
+    /// it does not match. A segment that breaks the join is an
+    /// `io::Error` carrying the `JoinError`. Log lines (a quarantine) are
+    /// kept in `logs` for the caller to write.
+    pub fn into_reader(self, vh: &Vhost) -> JoinReader<'_> {
+        JoinReader {
+            join: self,
+            vh,
+            current: None,
+            at: 0,
+            md5: None,
+            logs: LogBuffer::default(),
+        }
+    }
+}
+
+/// Log lines kept while no host can take them.
+#[derive(Debug, Default)]
+pub struct LogBuffer {
+    pub lines: Vec<(LogLevel, String)>,
+}
+
+impl Host for LogBuffer {
+    fn read_body(&mut self, _: &mut [u8]) -> std::io::Result<usize> {
+        Ok(0)
+    }
+    fn set_status(&mut self, _: u16) {}
+    fn add_header(&mut self, _: &str, _: &[u8]) {}
+    fn write(&mut self, _: &[u8]) -> std::io::Result<()> {
+        Err(std::io::Error::other("a log buffer sends nothing"))
+    }
+    fn send_file(&mut self, _: &File, _: u64, _: u64) -> std::io::Result<()> {
+        Err(std::io::Error::other("a log buffer sends nothing"))
+    }
+    fn log(&mut self, level: LogLevel, message: &str) {
+        self.lines.push((level, message.to_string()));
+    }
+    fn set_note(&mut self, _: &str, _: &str) {}
+}
+
+/// A join read as a stream of bytes (`Join::into_reader`).
+pub struct JoinReader<'v> {
+    join: Join,
+    vh: &'v Vhost,
+    current: Option<Opened>,
+    /// How far into `current`.
+    at: u64,
+    /// The hash of `current` so far, when it is verified while read.
+    md5: Option<md5::Md5>,
+    pub logs: LogBuffer,
+}
+
+impl JoinReader<'_> {
+    fn fail(&mut self, e: JoinError) -> std::io::Error {
+        self.logs.log(
+            LogLevel::Error,
+            &format!("join of {} broke off: {e}", self.join.name),
+        );
+        std::io::Error::other(e)
+    }
+}
+
+impl std::error::Error for JoinError {}
+
+impl std::io::Read for JoinReader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        use md5::Digest;
+        use std::os::unix::fs::FileExt;
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        loop {
+            if let Some(seg) = &self.current {
+                let left = seg.len - self.at;
+                if left > 0 {
+                    let want = buf.len().min(usize::try_from(left).unwrap_or(usize::MAX));
+                    let n = seg.file.read_at(&mut buf[..want], seg.offset + self.at)?;
+                    if n == 0 {
+                        let e = JoinError::Segment("a segment ended early".into());
+                        return Err(self.fail(e));
+                    }
+                    if let Some(h) = &mut self.md5 {
+                        h.update(&buf[..n]);
+                    }
+                    self.at += n as u64;
+                    return Ok(n);
+                }
+                if let (Some(h), Some(suspect)) = (self.md5.take(), &seg.verify) {
+                    let actual = crate::core::hex::hex(&h.finalize());
+                    if actual != suspect.etag {
+                        let broken = integrity::Corrupt {
+                            suspect: suspect.clone(),
+                            actual: Some(actual),
+                            detail: String::new(),
+                        };
+                        integrity::after_broken_stream(
+                            self.vh,
+                            &SendError::Broken(Box::new(broken)),
+                            &mut self.logs,
+                        );
+                        let e = JoinError::Segment(format!(
+                            "{} failed its checksum",
+                            suspect.path.display()
+                        ));
+                        return Err(self.fail(e));
+                    }
+                }
+            }
+            let next = {
+                let mut walk = self.join.walk.lock();
+                walk.prepared = true;
+                match walk.ready.take() {
+                    Some(first) => Ok(Some(first)),
+                    None => self.join.next_opened(&mut walk, self.vh, &mut self.logs),
+                }
+            };
+            match next {
+                Ok(Some(seg)) => {
+                    self.md5 = seg.verify.as_ref().map(|_| md5::Md5::new());
+                    self.current = Some(seg);
+                    self.at = 0;
+                }
+                Ok(None) => {
+                    let sent = self.join.walk.lock().sent;
+                    if let Some(end) = self.join.window.end {
+                        let want = end - self.join.window.start;
+                        if sent != want {
+                            let e = JoinError::Segment(format!(
+                                "the segments hold {sent} bytes of the {want} announced"
+                            ));
+                            return Err(self.fail(e));
+                        }
+                    }
+                    return Ok(0);
+                }
+                Err(e) => return Err(self.fail(e)),
+            }
+        }
+    }
+}
+
 impl Streamed for Join {
     fn len(&self) -> u64 {
         self.window
