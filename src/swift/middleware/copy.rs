@@ -5,7 +5,7 @@
 //! stream from the source file into the new object (never held in memory),
 //! under the object-write gate.
 
-use super::{dlo, Env, Middleware, Next};
+use super::{dlo, slo, Env, Middleware, Next};
 use crate::core::http::{Host, Request, Response};
 use crate::gate::{admission, Kind};
 use crate::node::integrity::{self, Suspect, Verdict};
@@ -218,6 +218,10 @@ fn copy(
         let joined = joined_source(vh, req, &obj, (sa, value), caller, host)?;
         return copy_joined(vh, req, &plan, joined, &obj, caller, host);
     }
+    let slo_manifest = slo::is_manifest(&obj.meta);
+    if slo_manifest && !manifest_get {
+        return copy_slo_joined(vh, req, &plan, &obj, caller, host);
+    }
     let ranges = match object::plan_read(req, &obj.meta) {
         ReadPlan::Answer(r) => return Ok(r),
         ReadPlan::Whole => None,
@@ -266,9 +270,15 @@ fn copy(
             (Source::Parts(part.body), ty, None)
         }
     };
+    // An SLO manifest copied as such keeps its listed size with a type of
+    // the request's (Swift re-PUTs it through slo, which appends it).
+    let content_type = match (content_type, slo_manifest) {
+        (Some(t), true) => Some(format!("{t};swift_bytes={}", slo_size(&obj.meta))),
+        (t, _) => t.map(str::to_string),
+    };
     let new = NewObject {
         timestamp: Timestamp::now(),
-        content_type: content_type.map_or(source_type, str::to_string),
+        content_type: content_type.unwrap_or(source_type),
         meta: merge_metadata(&obj.meta.meta, request_meta, fresh),
         expected_etag,
         max_size: crate::core::constraints::MAX_FILE_SIZE,
@@ -286,7 +296,127 @@ fn copy(
         }
         Err(e) => return Err(e),
     };
-    Ok(copied(&stored, &plan, last_modified))
+    let mut r = copied(&stored, &plan, last_modified);
+    if slo_manifest {
+        // Still an SLO: answered with its ETag, as slo's PUT answers.
+        let etag = slo_attrs_of(&obj).0;
+        r.remove_header("ETag");
+        r.header("ETag", format!("\"{etag}\""));
+    }
+    Ok(r)
+}
+
+fn slo_size(meta: &ObjectMeta) -> u64 {
+    meta.meta
+        .iter()
+        .find(|(n, _)| n == slo::SYSMETA_SLO_SIZE)
+        .and_then(|(_, v)| std::str::from_utf8(v).ok()?.parse().ok())
+        .unwrap_or(meta.size)
+}
+
+fn slo_attrs_of(obj: &OpenObject) -> (String, u64) {
+    let segments = slo::stored_segments(obj).unwrap_or_default();
+    slo::slo_attrs(&obj.meta, &segments)
+}
+
+/// Copies the joined bytes of an SLO into a new (plain) object, as Swift
+/// copies what a GET of the source answers: conditions against the SLO's
+/// ETag, one Range (several: 501, not supported here), no ETag expected
+/// of the bytes (an SLO's is not their MD5; each segment is checked as it
+/// is read), none of the manifest's system metadata carried.
+fn copy_slo_joined(
+    vh: &Vhost,
+    req: &Request<'_>,
+    plan: &Plan,
+    obj: &OpenObject,
+    caller: &Caller,
+    host: &mut dyn Host,
+) -> Result<Response, ApiError> {
+    use crate::swift::conditional::{self, Outcome};
+    use crate::swift::range::{self, ByteRange, RangeOutcome};
+    let segments = slo::stored_segments(obj)
+        .ok_or_else(|| ApiError::refused(500, "Unable to load SLO manifest"))?;
+    let (etag, size) = slo::slo_attrs(&obj.meta, &segments);
+    let last_modified = obj.meta.timestamp.max(obj.meta.meta_timestamp);
+    match conditional::evaluate(req, &etag, last_modified.http_time()) {
+        Outcome::Proceed => {}
+        Outcome::NotModified => return Err(ApiError::from(Response::new(304))),
+        Outcome::PreconditionFailed => return Err(ApiError::status_only(412)),
+    }
+    let window = match range::evaluate(req.header("Range"), size) {
+        RangeOutcome::Whole => ByteRange {
+            start: 0,
+            end: size,
+        },
+        RangeOutcome::Partial(r) if r.len() == 1 => r[0],
+        RangeOutcome::Partial(_) => {
+            return Err(ApiError::refused(
+                501,
+                "Copying several ranges of a static large object is not supported",
+            ))
+        }
+        RangeOutcome::Unsatisfiable => {
+            let mut r = Response::error(416, "");
+            r.header("Content-Range", format!("bytes */{size}"));
+            return Err(ApiError::from(r));
+        }
+    };
+    if window.len() > crate::core::constraints::MAX_FILE_SIZE {
+        return Err(ApiError::status_only(413));
+    }
+    check_sink_manifest(req, None)?;
+    let dst = object_target(&plan.dest)?;
+    let mut as_put = req.clone();
+    as_put.method = "PUT";
+    access::check(vh, &as_put, &dst, caller)?;
+    let (da, dc, dobj) = (&plan.dest.0, &plan.dest.1, &plan.dest.2);
+    if vh.catalog.container_info(da, dc)?.is_none() {
+        return Err(ApiError::not_found());
+    }
+    let request_meta = object::stored_metadata(req).map_err(ApiError::bad_request)?;
+    let content_type = object::content_type(req).map_err(ApiError::bad_request)?;
+    let fresh = req.header("X-Fresh-Metadata").is_some_and(is_true);
+    let source_meta: Vec<(String, Vec<u8>)> = obj
+        .meta
+        .meta
+        .iter()
+        .filter(|(n, _)| !crate::store::objects::is_datafile_system_meta(n))
+        .cloned()
+        .collect();
+    let new = NewObject {
+        timestamp: Timestamp::now(),
+        content_type: content_type.map_or_else(
+            || slo::clean_content_type(&obj.meta.content_type).to_string(),
+            str::to_string,
+        ),
+        meta: merge_metadata(&source_meta, request_meta, fresh),
+        expected_etag: None,
+        max_size: crate::core::constraints::MAX_FILE_SIZE,
+    };
+    let reader = Reader {
+        caller: caller.clone(),
+        referer: req.header("Referer").map(str::to_string),
+    };
+    let name = format!("/v1/{}/{}/{}", plan.source.0, plan.source.1, plan.source.2);
+    let mut joined = slo::SloReader::new(vh, segments, &plan.source.0, window, reader, &name);
+    let len = window.len();
+    let stored = object::store(
+        vh,
+        (da, dc, dobj),
+        &new,
+        Source::Read(&mut joined, len),
+        host,
+    );
+    for (level, line) in std::mem::take(&mut joined.logs) {
+        host.log(level, &line);
+    }
+    let stored = stored.map_err(|e| match e.status() {
+        // A segment failed mid-copy: Swift's proxy answers 500 for a body
+        // that broke off on its side.
+        499 => ApiError::status_only(500),
+        _ => e,
+    })?;
+    Ok(copied(&stored, plan, last_modified))
 }
 
 /// The X-Object-Manifest the copy's PUT carries (the source's when the

@@ -607,3 +607,133 @@ impl SegmentSource for Run {
         }
     }
 }
+
+/// An SLO's segments as they stand in its manifest object (its bytes
+/// checked against its ETag); None when they do not load.
+pub fn stored_segments(obj: &crate::store::objects::OpenObject) -> Option<Vec<Stored>> {
+    use std::os::unix::fs::FileExt;
+    if obj.meta.size > MAX_STORED_MANIFEST {
+        return None;
+    }
+    let mut body = vec![0u8; usize::try_from(obj.meta.size).ok()?];
+    obj.file.read_exact_at(&mut body, 0).ok()?;
+    if crate::core::hex::hex(&Md5::digest(&body)) != obj.meta.etag {
+        return None;
+    }
+    manifest::parse_stored(&body)
+}
+
+/// Whether stored metadata flags an SLO manifest.
+pub fn is_manifest(meta: &crate::store::objects::ObjectMeta) -> bool {
+    meta.meta
+        .iter()
+        .any(|(n, v)| n == "x-static-large-object" && is_true_bytes(v))
+}
+
+/// The SLO's ETag (unquoted) and size: its sysmeta, else computed from
+/// the segments.
+pub fn slo_attrs(meta: &crate::store::objects::ObjectMeta, segments: &[Stored]) -> (String, u64) {
+    let find = |name: &str| {
+        meta.meta
+            .iter()
+            .find(|(n, _)| n == name)
+            .and_then(|(_, v)| String::from_utf8(v.clone()).ok())
+    };
+    match (
+        find(SYSMETA_SLO_ETAG),
+        find(SYSMETA_SLO_SIZE).and_then(|s| s.parse().ok()),
+    ) {
+        (Some(etag), Some(size)) => (etag, size),
+        _ => (manifest::slo_etag(segments), manifest::total_size(segments)),
+    }
+}
+
+/// The bytes `window` of an SLO as an `io::Read` (a server-side copy):
+/// runs of object segments through `Join::into_reader` (opened and
+/// checked as when sending), inline data between them. Log lines are kept
+/// in `logs` for the caller to write.
+pub struct SloReader<'v> {
+    vh: &'v Vhost,
+    walker: Arc<Mutex<Walker>>,
+    reader: Reader,
+    name: String,
+    len: u64,
+    current: Option<crate::swift::segments::JoinReader<'v>>,
+    data: Option<(Vec<u8>, usize)>,
+    done: bool,
+    pub logs: Vec<(crate::core::http::LogLevel, String)>,
+}
+
+impl<'v> SloReader<'v> {
+    pub fn new(
+        vh: &'v Vhost,
+        segments: Vec<Stored>,
+        account: &str,
+        window: ByteRange,
+        reader: Reader,
+        name: &str,
+    ) -> SloReader<'v> {
+        let body = SloBody::new(&Arc::new(segments), account, window, reader.clone(), name);
+        SloReader {
+            vh,
+            walker: body.walker,
+            reader,
+            name: name.to_string(),
+            len: window.len(),
+            current: None,
+            data: None,
+            done: false,
+            logs: Vec::new(),
+        }
+    }
+}
+
+impl std::io::Read for SloReader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        loop {
+            if let Some((d, at)) = &mut self.data {
+                if *at < d.len() {
+                    let n = buf.len().min(d.len() - *at);
+                    buf[..n].copy_from_slice(&d[*at..*at + n]);
+                    *at += n;
+                    return Ok(n);
+                }
+                self.data = None;
+            }
+            if let Some(r) = &mut self.current {
+                let n = r.read(buf);
+                if !matches!(n, Ok(0)) {
+                    return n;
+                }
+                if let Some(mut r) = self.current.take() {
+                    self.logs.append(&mut r.logs.lines);
+                }
+                match self.walker.lock().pending.take() {
+                    Some(d) => self.data = Some((d, 0)),
+                    None => self.done = true,
+                }
+                continue;
+            }
+            if self.done {
+                let yielded = self.walker.lock().yielded;
+                if yielded != self.len {
+                    return Err(std::io::Error::other(JoinError::Segment(format!(
+                        "the segments of {} hold {yielded} bytes of the {} announced",
+                        self.name, self.len
+                    ))));
+                }
+                return Ok(0);
+            }
+            let join = Join::new(
+                Box::new(Run(Arc::clone(&self.walker))),
+                self.reader.clone(),
+                Window::unbounded(),
+                self.name.clone(),
+            );
+            self.current = Some(join.into_reader(self.vh));
+        }
+    }
+}

@@ -19,6 +19,8 @@ mod get;
 pub mod manifest;
 mod put;
 
+pub use get::{is_manifest, slo_attrs, stored_segments, SloReader};
+
 use super::{Env, Middleware, Next};
 use crate::core::http::{Host, LogLevel, Request, Response, SendError, Streamed};
 use crate::swift::names::Target;

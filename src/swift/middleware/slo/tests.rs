@@ -225,3 +225,54 @@ fn swift_bytes_is_hidden() {
     );
     assert_eq!(clean_content_type("a/b;x=1"), "a/b;x=1");
 }
+
+#[test]
+fn copies_join_or_keep_the_manifest() {
+    let f = setup();
+    assert_eq!(
+        put_manifest(
+            &f,
+            "big",
+            r#"[{"path": "c/a"}, {"data": "LQ=="}, {"path": "c/b", "range": "-2"}]"#
+        )
+        .status,
+        201
+    );
+    let c = f.req_h(
+        "COPY",
+        "/v1/AUTH_test/c/big",
+        "",
+        &[("Destination", "c/joined")],
+        b"",
+    );
+    assert_eq!(c.status, 201);
+    assert_eq!(c.header("ETag"), Some(md5(b"aaaa-bb").as_str()));
+    let g = f.req("GET", "/v1/AUTH_test/c/joined", b"");
+    assert_eq!(g.out, b"aaaa-bb");
+    assert_eq!(g.header("X-Static-Large-Object"), None);
+    let r = f.req_h(
+        "COPY",
+        "/v1/AUTH_test/c/big",
+        "",
+        &[("Destination", "c/part"), ("Range", "bytes=3-5")],
+        b"",
+    );
+    assert_eq!(r.status, 201);
+    assert_eq!(f.req("GET", "/v1/AUTH_test/c/part", b"").out, b"a-b");
+
+    let m = f.req_h(
+        "COPY",
+        "/v1/AUTH_test/c/big",
+        "multipart-manifest=get",
+        &[("Destination", "c/still-slo")],
+        b"",
+    );
+    assert_eq!(m.status, 201);
+    let head = f.req("HEAD", "/v1/AUTH_test/c/big", b"");
+    assert_eq!(m.header("ETag"), head.header("ETag"));
+    let g = f.req("GET", "/v1/AUTH_test/c/still-slo", b"");
+    assert_eq!(
+        (g.out.as_slice(), g.header("X-Static-Large-Object")),
+        (&b"aaaa-bb"[..], Some("True"))
+    );
+}
