@@ -4,6 +4,7 @@ use crate::core::constraints::*;
 use crate::core::http::{Request, Response};
 use crate::node::policy::Policies;
 use crate::node::vhost::Vhost;
+use crate::swift::middleware::slo::manifest as slo;
 use serde_json::json;
 
 /// Swift's `policies` entry: each policy not deprecated, as
@@ -53,8 +54,17 @@ pub fn handle(vh: &Vhost, req: &Request<'_>) -> Response {
         },
         // Account ACLs (X-Account-Access-Control) work; copy and expiry are
         // core behaviour here, not middleware. Swift advertises no `dlo` (DLO
-        // works); no slo: not implemented.
+        // works).
         "tempauth": { "account_acls": true },
+        // Static large objects (`middleware::slo`), Swift's keys and limits
+        // (min_segment_size is always 1 since Swift 2.x).
+        "slo": {
+            "max_manifest_segments": slo::MAX_MANIFEST_SEGMENTS,
+            "max_manifest_size": slo::MAX_MANIFEST_SIZE,
+            "yield_frequency": slo::YIELD_FREQUENCY,
+            "min_segment_size": 1,
+            "allow_async_delete": true,
+        },
     });
     let mut r = Response::new(200);
     r.header("Content-Type", "application/json; charset=UTF-8");

@@ -1129,6 +1129,22 @@ def fam_slo(s: Seq):
     s.add("delete-multipart-missing", "DELETE", f"{c}/outer?multipart-manifest=delete")
     s.add("delete-multipart-plain", "DELETE", f"{c}/local?multipart-manifest=delete")
     s.add("listing-after", "GET", f"{sc}?format=json", listing=True)
+    # async=yes: segments in one container, none a manifest (Swift's
+    # expirer deletes them later, Stowage at once: they are not looked at).
+    ac = s.name("async")
+    s.add("put-container", "PUT", f"{s.acct}/{ac}")
+    s.add("put-segment", "PUT", f"{s.acct}/{ac}/x", body=b"xx")
+    s.add("put-segment", "PUT", f"{s.acct}/{ac}/y", body=b"yyy")
+    s.add("put-async", "PUT", f"{s.acct}/{ac}/m?multipart-manifest=put",
+          body=json.dumps([{"path": f"{ac}/x"}, {"path": f"{ac}/y"}]).encode())
+    s.add("put-async-nested", "PUT", f"{s.acct}/{ac}/n?multipart-manifest=put",
+          body=json.dumps([{"path": f"{ac}/m"}]).encode())
+    s.add("delete-async-nested", "DELETE", f"{s.acct}/{ac}/n?multipart-manifest=delete&async=yes")
+    s.add("delete-async", "DELETE", f"{s.acct}/{ac}/m?multipart-manifest=delete&async=yes")
+    s.add("head-async-gone", "HEAD", f"{s.acct}/{ac}/m")
+    s.add("delete-async-missing", "DELETE", f"{s.acct}/{ac}/m?multipart-manifest=delete&async=on")
+    s.add("put-segment", "PUT", f"{s.acct}/{ac}/plain", body=b"p")
+    s.add("delete-async-plain", "DELETE", f"{s.acct}/{ac}/plain?multipart-manifest=delete&async=yes")
 
 
 ORIGINS = ["http://a.example", "http://b.example", "https://a.example", "http://A.example", "null"]

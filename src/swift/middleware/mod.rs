@@ -19,7 +19,7 @@ mod header_limits;
 mod healthcheck;
 mod info;
 mod recovery;
-mod slo;
+pub(crate) mod slo;
 mod tempauth;
 
 use crate::core::http::{Host, Request, Response};

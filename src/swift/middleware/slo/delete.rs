@@ -29,6 +29,9 @@ pub(super) fn handle(
     host: &mut dyn Host,
     next: Next,
 ) -> Response {
+    if env.query(req).is_ok_and(|q| q.flag("async")) {
+        return async_delete(env, req, (account, container, object), host, next);
+    }
     let format = OutFormat::from_accept(req.header("Accept"));
     let mut results = Results::delete();
     match format {
@@ -149,4 +152,84 @@ fn segments_of(
         401 => Err((401, "401 Unauthorized".into())),
         _ => Err((500, "Unable to load SLO manifest or segment.".into())),
     }
+}
+
+/// `&async=yes`, as Swift's `handle_async_delete`: only for a manifest
+/// whose segments are all in one container and none a manifest (Swift's
+/// 400s), with write access to that container (and the manifest's); then
+/// the segments are deleted and the manifest DELETE answers. Swift hands
+/// the segments to its object expirer, to go later; here they go at once.
+fn async_delete(
+    env: &mut Env<'_>,
+    req: &Request<'_>,
+    (account, container, object): (&str, &str, &str),
+    host: &mut dyn Host,
+    next: Next,
+) -> Response {
+    let name = format!("/{container}/{object}");
+    let segments: Vec<(String, bool)> = match segments_of(env, req, account, &name, host, next) {
+        Ok(segs) => segs
+            .into_iter()
+            .filter_map(|s| match s {
+                Stored::Object { name, sub_slo, .. } => Some((name, sub_slo)),
+                Stored::Data(_) => None,
+            })
+            .collect(),
+        Err((status, message)) => return Response::error(status, &message),
+    };
+    if !segments.is_empty() {
+        let mut containers: Vec<&str> = Vec::new();
+        for (seg, _) in &segments {
+            let c = seg.trim_start_matches('/').split('/').next().unwrap_or_default();
+            if !containers.contains(&c) {
+                containers.push(c);
+            }
+        }
+        if containers.len() > 1 {
+            let listed: Vec<String> = containers
+                .iter()
+                .map(|c| format!("\"{}\"", bulk_results::quote(c.as_bytes())))
+                .collect();
+            return Response::error(
+                400,
+                &format!(
+                    "All segments must be in one container. Found segments in {}",
+                    listed.join(", ")
+                ),
+            );
+        }
+        if segments.iter().any(|(_, sub)| *sub) {
+            return Response::error(400, "No segments may be large objects.");
+        }
+        // Write access where the segments are, as the caller.
+        let first = segments[0].0.trim_start_matches('/');
+        let probe = sub_request(req, "DELETE", account, first);
+        let target = crate::swift::names::Target::Object {
+            account: account.to_string(),
+            container: containers[0].to_string(),
+            object: first.split_once('/').map(|(_, o)| o).unwrap_or_default().to_string(),
+        };
+        if let Err(e) = crate::swift::access::check(env.vh, &probe, &target, &env.caller) {
+            return e.respond(host);
+        }
+        let manifest = crate::swift::names::Target::Object {
+            account: account.to_string(),
+            container: container.to_string(),
+            object: object.to_string(),
+        };
+        if let Err(e) = crate::swift::access::check(env.vh, req, &manifest, &env.caller) {
+            return e.respond(host);
+        }
+        for (seg, _) in &segments {
+            let sub = sub_request(req, "DELETE", account, seg.trim_start_matches('/'));
+            let resp = subrequest(env, &sub, host, next);
+            if !(200..300).contains(&resp.status) && resp.status != 404 {
+                host.log(
+                    crate::core::http::LogLevel::Warn,
+                    &format!("async SLO delete: segment {seg}: {}", resp.status),
+                );
+            }
+        }
+    }
+    next.run(env, req, host)
 }

@@ -12,7 +12,6 @@ use serde_json::{Map, Value};
 /// Swift's defaults (`/info`'s `slo` section).
 pub const MAX_MANIFEST_SEGMENTS: usize = 1000;
 pub const MAX_MANIFEST_SIZE: u64 = 8 * 1024 * 1024;
-#[allow(dead_code)]
 pub const YIELD_FREQUENCY: u64 = 10;
 /// Nested manifests deeper than this end the GET (Swift's
 /// `max_slo_recursion_depth`).
