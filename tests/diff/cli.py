@@ -70,9 +70,8 @@ MTIME_CHANGED = 1700000500   # the mtime of a file changed before `upload --chan
 # Options of `swift <cmd> --help` (python-swiftclient 4.11.0) this step does
 # not exercise, and why. The others are all covered by scenarios().
 SKIPPED = [
-    ("upload", "--segment-size, --segment-container, --segment-threads, --use-slo, --use-dlo, "
-     "--leave-segments", "segmented uploads make SLO/DLO manifests: SLO and DLO are issue 19"),
-    ("delete", "--leave-segments on a manifest", "no manifests (issue 19); covered on plain objects only"),
+    ("upload", "--use-dlo, --leave-segments", "DLO uploads (tests/e2e/test_dlo.py covers them); "
+     "SLO uploads are scenario cli-slo"),
     ("stat, download, delete", "--version-id, --versions", "object versioning (the versioned_writes "
      "middleware and ?version-id): Stowage has none"),
     ("list", "--versions", "object versioning: Stowage has none"),
@@ -337,6 +336,23 @@ def scenarios() -> list:
         Cmd("delete-container-missing", ["delete", "cli-nope"], writes=True),
         Cmd("delete-container-threads", ["delete", "--container-threads", "1", d], writes=True),
         Cmd("list-after", ["list", "--prefix", "cli-del"], settle=True, ordered=True),
+    ]))
+
+    c = "cli-slo"
+    out.append(Scenario("cli-slo", [c, c + "_segments", "cli-slo-segs"], [
+        Cmd("upload-slo", ["upload", "--segment-size", "1024", "--segment-threads", "1", c,
+                           "b.bin"], writes=True),
+        Cmd("stat-slo", ["stat", c, "b.bin"]),
+        Cmd("list-slo-long", ["list", "--long", c], ordered=True),
+        Cmd("list-segments", ["list", c + "_segments"], ordered=True),
+        Cmd("download-slo", ["download", c, "b.bin", "-o", "slo.bin"]),
+        Cmd("upload-slo-again", ["upload", "--use-slo", "-S", "2000", "--segment-threads", "1",
+                                 c, "b.bin"], writes=True),
+        Cmd("delete-leave-segments", ["delete", "--leave-segments", c, "b.bin"], writes=True),
+        Cmd("upload-slo-container", ["upload", "-S", "4096", "--segment-threads", "1",
+                                     "--segment-container", "cli-slo-segs", c, "b.bin"],
+            writes=True),
+        Cmd("delete-slo", ["delete", c, "b.bin"], writes=True),
     ]))
 
     out.append(Scenario("cli-account", [], [
