@@ -180,7 +180,11 @@ fn async_delete(
     if !segments.is_empty() {
         let mut containers: Vec<&str> = Vec::new();
         for (seg, _) in &segments {
-            let c = seg.trim_start_matches('/').split('/').next().unwrap_or_default();
+            let c = seg
+                .trim_start_matches('/')
+                .split('/')
+                .next()
+                .unwrap_or_default();
             if !containers.contains(&c) {
                 containers.push(c);
             }
@@ -207,7 +211,11 @@ fn async_delete(
         let target = crate::swift::names::Target::Object {
             account: account.to_string(),
             container: containers[0].to_string(),
-            object: first.split_once('/').map(|(_, o)| o).unwrap_or_default().to_string(),
+            object: first
+                .split_once('/')
+                .map(|(_, o)| o)
+                .unwrap_or_default()
+                .to_string(),
         };
         if let Err(e) = crate::swift::access::check(env.vh, &probe, &target, &env.caller) {
             return e.respond(host);
