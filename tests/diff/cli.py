@@ -70,8 +70,8 @@ MTIME_CHANGED = 1700000500   # the mtime of a file changed before `upload --chan
 # Options of `swift <cmd> --help` (python-swiftclient 4.11.0) this step does
 # not exercise, and why. The others are all covered by scenarios().
 SKIPPED = [
-    ("upload", "--use-dlo, --leave-segments", "DLO uploads (tests/e2e/test_dlo.py covers them); "
-     "SLO uploads are scenario cli-slo"),
+    ("upload", "--leave-segments", "keeping a replaced manifest's old segments: not exercised "
+     "(segmented uploads: scenarios cli-dlo and cli-slo)"),
     ("stat, download, delete", "--version-id, --versions", "object versioning (the versioned_writes "
      "middleware and ?version-id): Stowage has none"),
     ("list", "--versions", "object versioning: Stowage has none"),
@@ -318,6 +318,21 @@ def scenarios() -> list:
         Cmd("copy-many-to-one", ["copy", "-d", f"/{d}/x", c, "a.txt", "b.bin"]),
         Cmd("copy-reader-denied", ["copy", "-d", f"/{d}/r.txt", c, "a.txt"], user=CLI_READER,
             writes=True),
+    ]))
+
+    c = "cli-dlo"
+    out.append(Scenario("cli-dlo", [c, f"{c}_segments"], [
+        Cmd("upload-dlo", ["upload", "--use-dlo", "--segment-size", "1000", c, "b.bin"],
+            writes=True),
+        Cmd("stat-dlo", ["stat", c, "b.bin"]),
+        Cmd("download-dlo", ["download", c, "b.bin", "-o", "dlo.bin"]),
+        Cmd("download-dlo-manifest-range", ["download", "-H", "Range: bytes=990-1010", c,
+                                            "b.bin", "-o", "dlo-range.bin"]),
+        Cmd("upload-dlo-resegmented", ["upload", "--use-dlo", "-S", "2048", c, "b.bin"],
+            writes=True),
+        Cmd("list-segments", ["list", f"{c}_segments"], ordered=True),
+        Cmd("delete-dlo", ["delete", c, "b.bin"], writes=True),
+        Cmd("list-segments-after", ["list", f"{c}_segments"], ordered=True),
     ]))
 
     c, d = "cli-del", "cli-del2"

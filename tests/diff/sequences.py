@@ -953,6 +953,12 @@ def fam_dlo(s: Seq):
     s.add("copy-dlo-manifest", "COPY", m + "?multipart-manifest=get",
           [("Destination", f"{cn}/manifest2")])
     s.add("head-dlo-manifest-copy", "HEAD", f"{c}/manifest2")
+    s.add("copy-dlo-range", "PUT", f"{c}/ranged", [("X-Copy-From", f"{cn}/big"),
+                                                   ("Range", rng.choice(["bytes=1-4", "bytes=-2",
+                                                                         "bytes=1-2,4-5"]))])
+    s.add("get-dlo-range-copy", "GET", f"{c}/ranged")
+    s.add("copy-dlo-cond", "COPY", m, [("Destination", f"{cn}/cond"),
+                                       ("If-Match", rng.choice([joined, '"nope"']))])
     # POST keeps the manifest only with the header.
     if rng.random() < 0.5:
         s.add("post-dlo", "POST", m, [("X-Object-Manifest", f"{segp}/big/"),
@@ -991,6 +997,7 @@ def fam_dlo(s: Seq):
     s.add("delete-segment", "DELETE", f"{segc}/big/000")
     s.add("get-dlo-first-gone", "GET", f"{c}/big2")
     s.add("head-dlo-first-gone", "HEAD", f"{c}/big2")
+    s.add("copy-dlo-first-gone", "COPY", f"{c}/big2", [("Destination", f"{cn}/never")])
     s.add("listing", "GET", f"{c}?format=json", listing=True)
 
 

@@ -324,3 +324,78 @@ def test_rclone_chunked_copy_check_and_download(server, swift, container, tmp_pa
     assert hashlib.md5(got).hexdigest() == hashlib.md5(data).hexdigest()
     info = json.loads(rclone("lsjson", f"s:{container}").stdout)
     assert [(e["Path"], e["Size"]) for e in info] == [("large.bin", len(data))]
+
+
+@pytest.mark.slow
+def test_more_segments_than_one_listing_page(server, swift, container):
+    """10,001 segments: Swift's DLO knows neither length nor joined ETag
+    from its first listing page, so the answer has no Content-Length
+    (chunked) and the manifest's own ETag; the later page is listed as the
+    body reaches it. A Range inside the first page is still served; a
+    copy is refused (413), as Swift refuses one it cannot size."""
+    from concurrent.futures import ThreadPoolExecutor
+    from harness import HTTP
+
+    segs = container + "_segs"
+    swift.put_container(segs)
+    n = 10_001
+    names = [f"s/{i:05d}" for i in range(n)]
+
+    def put_some(chunk):
+        http = HTTP(server.port)
+        for name in chunk:
+            r = http.request("PUT", swift.path(f"{segs}/{name}"),
+                             {"X-Auth-Token": swift.token}, name[-1:].encode())
+            assert r.status == 201, r
+
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(put_some, [names[i::4] for i in range(4)]))
+    swift.put_object(container, "m", b"", {"X-Object-Manifest": f"{segs}/s/"})
+    want = b"".join(name[-1:].encode() for name in names)
+    r = swift.request("GET", f"{container}/m")
+    assert r.status == 200 and r.body == want
+    assert r.header("Content-Length") is None
+    assert r.header("Transfer-Encoding") == "chunked"
+    assert r.header("ETag") == md5hex(b"")
+    r = swift.request("GET", f"{container}/m", {"Range": "bytes=5-9"})
+    assert r.status == 206 and r.body == want[5:10]
+    assert r.header("Content-Range") == "bytes 5-9/10000"
+    # A Range past the first page cannot be judged from it: the whole body.
+    r = swift.request("GET", f"{container}/m", {"Range": "bytes=10000-10000"})
+    assert r.status == 200 and r.body == want
+    r = swift.request("COPY", f"{container}/m", {"Destination": f"{container}/flat"})
+    assert r.status == 413, r
+
+
+def test_post_keeps_a_manifest_only_with_its_header(swift, dlo):
+    c, segs = dlo
+    r = swift.request("POST", f"{c}/m", {"X-Object-Manifest": f"{segs}/m/",
+                                         "X-Object-Meta-Color": "red"})
+    assert r.status == 202, r
+    r = swift.request("GET", f"{c}/m")
+    assert r.body == WHOLE and r.header("X-Object-Meta-Color") == "red"
+    # Swift checks the header only on PUT: a POST stores any value.
+    assert swift.request("POST", f"{c}/m", {"X-Object-Meta-Color": "plain"}).status == 202
+    r = swift.request("GET", f"{c}/m")
+    assert r.status == 200 and r.body == b"" and r.header("X-Object-Manifest") is None
+
+
+@pytest.mark.apache
+def test_joins_pass_gates_of_one_without_holding_two_permits(server_factory):
+    """With one object-read permit and one container permit node-wide, a
+    join takes the manifest's, the listing's and each segment's in turn,
+    never two at once (it would wait for itself)."""
+    srv = server_factory(extra_conf="StowageGate object-read limit=1 queue=8 wait=3s\n"
+                                    "StowageGate container limit=1 queue=8 wait=3s scope=vhost\n")
+    swift = srv.client()
+    c = unique("c")
+    swift.put_container(c)
+    for i, p in enumerate(SEGS):
+        swift.put_object(c, f"s/{i}", p)
+    swift.put_object(c, "m", b"", {"X-Object-Manifest": f"{c}/s/"})
+    for _ in range(3):
+        r = swift.request("GET", f"{c}/m")
+        assert r.status == 200 and r.body == WHOLE, r
+    r = swift.request("COPY", f"{c}/m", {"Destination": f"{c}/flat"})
+    assert r.status == 201, r
+    assert swift.request("GET", f"{c}/flat").body == WHOLE
