@@ -90,11 +90,20 @@ pub struct Results {
     pub errors: Vec<(String, String)>,
 }
 
-/// `"404 Not Found"`: a status as Swift's swob writes it.
+/// `"404 Not Found"`: a status as Swift's swob writes it (its reason
+/// phrases: `500 Internal Error`).
 pub fn status_line(status: u16) -> String {
-    match reason(status) {
+    match swob_reason(status) {
         "" => status.to_string(),
         r => format!("{status} {r}"),
+    }
+}
+
+fn swob_reason(status: u16) -> &'static str {
+    match status {
+        500 => "Internal Error",
+        504 => "Gateway Timeout",
+        s => reason(s),
     }
 }
 

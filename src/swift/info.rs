@@ -5,6 +5,7 @@ use crate::core::http::{Request, Response};
 use crate::node::policy::Policies;
 use crate::node::vhost::Vhost;
 use crate::swift::middleware::slo::manifest as slo;
+use crate::swift::middleware::bulk;
 use serde_json::json;
 
 /// Swift's `policies` entry: each policy not deprecated, as
@@ -64,6 +65,14 @@ pub fn handle(vh: &Vhost, req: &Request<'_>) -> Response {
             "yield_frequency": slo::YIELD_FREQUENCY,
             "min_segment_size": 1,
             "allow_async_delete": true,
+        },
+        "bulk_delete": {
+            "max_deletes_per_request": bulk::MAX_DELETES_PER_REQUEST,
+            "max_failed_deletes": bulk::MAX_FAILED_DELETES,
+        },
+        "bulk_upload": {
+            "max_containers_per_extraction": bulk::MAX_CONTAINERS_PER_EXTRACTION,
+            "max_failed_extractions": bulk::MAX_FAILED_EXTRACTIONS,
         },
     });
     let mut r = Response::new(200);

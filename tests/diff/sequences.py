@@ -1228,6 +1228,167 @@ def fam_cors(s: Seq):
           [("Origin", ORIGINS[1]), ("Access-Control-Request-Method", "PUT")], user=ANON)
 
 
+def tar_of(members, compression: str = "") -> bytes:
+    """A tar archive (made by Python's tarfile, fixed times) of
+    (name, bytes | None for a directory | ("symlink", target), pax headers)."""
+    import io
+    import tarfile
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tf:
+        for name, data, pax in members:
+            ti = tarfile.TarInfo(name)
+            ti.mtime = 1700000000
+            ti.pax_headers = dict(pax)
+            if data is None:
+                ti.type = tarfile.DIRTYPE
+                tf.addfile(ti)
+            elif isinstance(data, tuple):
+                ti.type = tarfile.SYMTYPE
+                ti.linkname = data[1]
+                tf.addfile(ti)
+            else:
+                ti.size = len(data)
+                tf.addfile(ti, io.BytesIO(data))
+    out = raw.getvalue()
+    if compression == "gz":
+        import gzip
+        return gzip.compress(out, mtime=0)
+    if compression == "bz2":
+        import bz2
+        return bz2.compress(out)
+    return out
+
+
+def tar_bomb(name: str, size: int, tail: bytes) -> bytes:
+    """One member header announcing `size` bytes, followed by `tail` only."""
+    import tarfile
+    ti = tarfile.TarInfo(name)
+    ti.size = size
+    ti.mtime = 1700000000
+    return ti.tobuf(tarfile.GNU_FORMAT) + tail
+
+
+BULK_ACCEPTS = [None, "text/plain", "application/json", "application/xml", "text/xml", "*/*",
+                "image/png", "application/json;q=0.5, text/xml"]
+
+
+def fam_bulk(s: Seq):
+    """Swift's bulk middleware: ?bulk-delete lists (objects and containers,
+    found, missing, non-empty, forbidden, malformed, too long) and
+    ?extract-archive of tar, tar.gz and tar.bz2 at account, container and
+    prefix level (odd member names, non-files, corrupt, truncated, bombs)."""
+    rng = s.rng
+    cn, full, empty = s.name("c"), s.name("full"), s.name("empty")
+    c = f"{s.acct}/{cn}"
+    s.add("put-container", "PUT", c)
+    s.add("put-container", "PUT", f"{s.acct}/{full}")
+    s.add("put-container", "PUT", f"{s.acct}/{empty}")
+    s.add("put-object", "PUT", f"{s.acct}/{full}/keep", body=b"keep")
+    names = rng.sample(WORDS, 4)
+    for n in names:
+        s.add("put-object", "PUT", f"{c}/{q(n)}", body=n.encode())
+
+    def accept():
+        a = rng.choice(BULK_ACCEPTS)
+        return [("Accept", a)] if a else []
+
+    # One list mixing every outcome, in a random order.
+    items = [f"/{cn}/{q(n)}" for n in names[:3]] + [
+        f"{cn}/{q('missing ' + names[0])}", f"/{s.name('nope')}", f"/{full}", f"{empty}/",
+        f"/{s.name('nope')}/o"]
+    rng.shuffle(items)
+    ctype = rng.choice([[("Content-Type", "text/plain")], [], [("Content-Type", "text/plain; charset=utf-8")]])
+    s.add("bulk-delete", rng.choice(["POST", "DELETE"]), f"{s.acct}?bulk-delete",
+          ctype + accept(), body=("\n".join(items) + rng.choice(["", "\n", "\r\n"])).encode())
+    s.add("listing", "GET", f"{c}?format=json", listing=True)
+    s.add("head-container", "HEAD", f"{s.acct}/{empty}")
+    # By someone without rights on the account.
+    s.add("bulk-delete-forbidden", "POST", f"{s.acct}?bulk-delete", accept(),
+          body=f"{cn}/{q(names[3])}\n{full}\n".encode(), user=rng.choice([OTHER, ANON, BAD_TOKEN]))
+    s.add("head-object", "HEAD", f"{c}/{q(names[3])}")
+    # Malformed requests.
+    case = rng.choice(["empty", "json-type", "long-line", "too-many", "blank-lines", "nul", "max-failures"])
+    if case == "empty":
+        s.add("bulk-delete-empty", "POST", f"{s.acct}?bulk-delete", accept(), body=b"")
+    elif case == "json-type":
+        s.add("bulk-delete-json", "POST", f"{s.acct}?bulk-delete",
+              [("Content-Type", "application/json")] + accept(), body=b"x/y\n")
+    elif case == "long-line":
+        s.add("bulk-delete-long-line", "POST", f"{s.acct}?bulk-delete", accept(),
+              body=b"/" + b"a" * 2600 + b"\n")
+    elif case == "too-many":
+        s.add("bulk-delete-too-many", "POST", f"{s.acct}?bulk-delete", accept(),
+              body=b"".join(b"%s/o%d\n" % (cn.encode(), i) for i in range(10001)))
+    elif case == "blank-lines":
+        s.add("bulk-delete-blank", "POST", f"{s.acct}?bulk-delete", accept(), body=b"\n \n\n")
+    elif case == "max-failures":
+        # 1,000 failures stop the run: a caller without rights, 1,005 names.
+        s.add("bulk-delete-max-failures", "POST", f"{s.acct}?bulk-delete", [("Accept", "text/plain")],
+              body=b"".join(b"%s/o%d\n" % (cn.encode(), i) for i in range(1005)), user=OTHER)
+    else:
+        s.add("bulk-delete-nul", "POST", f"{s.acct}?bulk-delete", accept(),
+              body=f"{cn}/a%00b\n{cn}/%FF\n".encode())
+    s.add("bulk-delete-get", "GET", f"{c}?bulk-delete&format=json", listing=True)
+    # A list sent to a container or object path: the account is what counts.
+    s.add("bulk-delete-deeper", "POST", rng.choice([f"{c}?bulk-delete", f"{c}/x?bulk-delete"]), accept(),
+          body=f"{cn}/{q(names[3])}\n".encode())
+
+    # Archives.
+    x = s.name("x")
+    level = rng.choice(["account", "container", "prefix"])
+    path = {"account": s.acct, "container": f"{s.acct}/{x}", "prefix": f"{s.acct}/{x}/pre/"}[level]
+    if level != "account":
+        s.add("put-container", "PUT", f"{s.acct}/{x}")
+    inner = f"{x}/" if level == "account" else ""
+    members = [
+        (f"{inner}a.txt", b"alpha", {}),
+        (f"./{inner}dir/b.json", b"{}", {"SCHILY.xattr.user.meta.color": "blue"}),
+        (f"/{inner}abs", b"absolute", {"SCHILY.xattr.user.mime_type": "text/x-abs"}),
+        (f"{inner}sub", None, {}),
+        (f"{inner}link", ("symlink", "a.txt"), {}),
+        ("top-level-file", b"top", {}),
+        (f"{inner}caf\u00e9 \u2603", b"unicode", {}),
+        (f"{inner}empty", b"", {}),
+    ]
+    if rng.random() < 0.5:
+        members.append((f"../{inner}up", b"escape", {}))
+    rng.shuffle(members)
+    comp, kind = rng.choice([("", "tar"), ("gz", "tar.gz"), ("bz2", "tar.bz2"), ("gz", ".TAR.GZ")])
+    hdrs = accept()
+    if rng.random() < 0.5:
+        hdrs.append(("X-Object-Meta-Batch", "7"))
+    s.add("extract", "PUT", f"{path}?extract-archive={kind}", hdrs, body=tar_of(members, comp))
+    s.add("listing", "GET", f"{s.acct}/{x}?format=json", listing=True)
+    s.add("head-extracted", "HEAD", f"{s.acct}/{x}/{'pre/' if level == 'prefix' else ''}dir/b.json")
+    # Broken archives.
+    bad = rng.choice(["garbage", "truncated", "bomb", "empty", "zip", "gz-garbage", "bz2-truncated",
+                      "no-files"])
+    y = f"{s.acct}/{x}"
+    good = tar_of([("f1", b"1" * 600, {}), ("f2", b"2" * 700, {})])
+    if bad == "garbage":
+        s.add("extract-garbage", "PUT", f"{y}?extract-archive=tar", accept(), body=b"not a tar" * 100)
+    elif bad == "truncated":
+        s.add("extract-truncated", "PUT", f"{y}?extract-archive=tar", accept(), body=good[:2048 + 100])
+    elif bad == "bomb":
+        s.add("extract-bomb", "PUT", f"{y}?extract-archive=tar", accept(),
+              body=tar_bomb("bomb", 6 * 1024 ** 3, b"x" * rng.choice([0, 100, 5000])))
+    elif bad == "empty":
+        s.add("extract-empty", "PUT", f"{y}?extract-archive=" + rng.choice(["tar", "tar.gz", "tar.bz2"]),
+              accept(), body=b"")
+    elif bad == "zip":
+        s.add("extract-zip", "PUT", f"{y}?extract-archive=" + rng.choice(["zip", "", "tar.xz"]), accept(),
+              body=good)
+    elif bad == "gz-garbage":
+        s.add("extract-gz-garbage", "PUT", f"{y}?extract-archive=tar.gz", accept(), body=good)
+    elif bad == "bz2-truncated":
+        s.add("extract-bz2-truncated", "PUT", f"{y}?extract-archive=tar.bz2", accept(),
+              body=tar_of([("f1", b"1" * 600, {})], "bz2")[:50])
+    else:
+        s.add("extract-no-files", "PUT", f"{y}?extract-archive=tar", accept(),
+              body=tar_of([("top", b"t", {}), ("d", None, {})]))
+    s.add("listing", "GET", f"{y}?format=json", listing=True)
+
+
 FAMILIES = {
     "auth": fam_auth,
     "info": fam_info,
@@ -1250,6 +1411,7 @@ FAMILIES = {
     "dlo": fam_dlo,
     "slo": fam_slo,
     "cors": fam_cors,
+    "bulk": fam_bulk,
 }
 
 # Families whose answer hardly varies with the seed: one sequence is enough.

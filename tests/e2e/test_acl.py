@@ -228,5 +228,9 @@ def test_info_lists_account_acls_only_what_works(srv):
     assert status == 200
     info = _json.loads(body)
     assert info["tempauth"] == {"account_acls": True}
-    for absent in ("dlo", "slo", "bulk_delete", "tempurl", "staticweb"):
+    for absent in ("dlo", "slo", "tempurl", "staticweb"):
         assert absent not in info, absent
+    # Bulk delete and archive extraction work: advertised with Swift's limits.
+    assert info["bulk_delete"] == {"max_deletes_per_request": 10000, "max_failed_deletes": 1000}
+    assert info["bulk_upload"] == {"max_containers_per_extraction": 10000,
+                                   "max_failed_extractions": 1000}

@@ -94,6 +94,8 @@ fn fresh_results_start_as_swift_does() {
     );
     assert_eq!(e.count(NUMBER_FILES_CREATED), 0);
     assert_eq!(status_line(502), "502 Bad Gateway");
+    assert_eq!(status_line(500), "500 Internal Error");
+    assert_eq!(status_line(499), "499 Client Disconnect");
 }
 
 #[test]

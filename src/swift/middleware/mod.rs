@@ -9,6 +9,7 @@
 //! Adding a middleware is one file here and one line in `PIPELINE`.
 //! Imports: the rest of `swift`, `node`, `gate`, `store`, `core`.
 
+pub mod bulk;
 mod catch_errors;
 mod copy;
 mod cors;
@@ -38,6 +39,7 @@ static PIPELINE: &[&dyn Middleware] = &[
     &header_limits::HeaderLimits,
     &healthcheck::Healthcheck,
     &info::Info,
+    &bulk::Bulk,
     &tempauth::TempAuth,
     &cors::Cors,
     &copy::Copy,
