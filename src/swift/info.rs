@@ -4,8 +4,8 @@ use crate::core::constraints::*;
 use crate::core::http::{Request, Response};
 use crate::node::policy::Policies;
 use crate::node::vhost::Vhost;
-use crate::swift::middleware::slo::manifest as slo;
 use crate::swift::middleware::bulk;
+use crate::swift::middleware::slo::manifest as slo;
 use serde_json::json;
 
 /// Swift's `policies` entry: each policy not deprecated, as
