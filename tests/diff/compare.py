@@ -35,6 +35,8 @@ IGNORED = {"server", "connection", "keep-alive", "transfer-encoding", "proxy-con
 
 HTTP_DATE = re.compile(r"^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d\d (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|"
                        r"Sep|Oct|Nov|Dec) \d{4} \d\d:\d\d:\d\d GMT$")
+HTTP_DATE_IN_TEXT = re.compile(r"(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d\d (Jan|Feb|Mar|Apr|May|Jun|Jul|"
+                               r"Aug|Sep|Oct|Nov|Dec) \d{4} \d\d:\d\d:\d\d GMT")
 TRANS_ID = re.compile(r"^tx[0-9a-f]{21}-[0-9a-f]{10}$")
 TIMESTAMP = re.compile(r"^\d{10}\.\d{5}$")
 TOKEN = re.compile(r"^AUTH_tk[0-9a-f]{32}$")
@@ -125,6 +127,8 @@ def _norm_json(obj):
         for k, v in obj.items():
             if k == "last_modified" and isinstance(v, str) and ISO_TIME.match(v):
                 v = "<iso-time>"
+            if k == "Last Modified" and isinstance(v, str) and HTTP_DATE.match(v):
+                v = "<http-date>"  # a results body's (SLO's heartbeat PUT)
             if k == "hash" and "slo_etag" in obj and isinstance(v, str) and MD5.match(v):
                 # An SLO manifest's row: the MD5 of JSON that holds its
                 # segments' Last-Modified.
@@ -177,6 +181,8 @@ def norm_body(resp: Response, port: int) -> tuple:
     except UnicodeDecodeError:
         return "bytes", body
     text = _hostport(text, port)
+    # HTTP dates inside a results body (SLO's heartbeat PUT: "Last Modified").
+    text = HTTP_DATE_IN_TEXT.sub("<http-date>", text)
     if text.lstrip().lower().startswith(("<html", "<!doctype html")):
         return "html", text
     if ctype in ("application/xml", "text/xml"):

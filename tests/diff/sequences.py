@@ -1060,6 +1060,20 @@ def fam_slo(s: Seq):
     s.add("post", "POST", f"{c}/big", [("X-Object-Meta-Shape", "round")])
     s.add("head-after-post", "HEAD", f"{c}/big")
     s.add("post-reserved", "POST", f"{c}/big", [("X-Static-Large-Object", "True")])
+    s.add("post-type", "POST", f"{c}/big", [("Content-Type", "text/x-posted")])
+    s.add("listing-after-post", "GET", f"{c}?format=json", listing=True)
+    s.add("head-after-post-type", "HEAD", f"{c}/big")
+    # Who may: an anonymous or unprivileged caller's HEADs of the segments
+    # are refused (listed in the 400), the manifest's container missing.
+    s.add("put-anonymous", "PUT", f"{c}/anon?multipart-manifest=put", user=ANON,
+          body=json.dumps([seg(0)]).encode())
+    s.add("put-member", "PUT", f"{c}/member?multipart-manifest=put", user=MEMBER,
+          body=json.dumps([seg(0)]).encode())
+    s.add("put-no-container", "PUT", f"{s.acct}/{s.name('none')}/m?multipart-manifest=put",
+          body=json.dumps([seg(0)]).encode())
+    s.add("put-no-length", "PUT", f"{c}/nolen?multipart-manifest=put", no_length=True)
+    s.add("put-chunked", "PUT", f"{c}/chunked?multipart-manifest=put", chunked=True,
+          body=json.dumps([seg(0)]).encode())
     s.add("put-reserved", "PUT", f"{c}/plain", [("X-Static-Large-Object", "True")], body=b"x")
     # Bad manifests: Swift's 400s (413s), nothing stored.
     bad = rng.sample([

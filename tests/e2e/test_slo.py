@@ -368,3 +368,23 @@ def test_async_delete(swift, segs):
     assert r.status == 204
     assert swift.request("HEAD", f"{c}/m").status == 404
     assert [o["name"] for o in swift.listing(s)] == ["empty", "p2"]
+
+
+def test_a_client_leaving_mid_join_does_not_hurt_the_server(server, swift, container):
+    s = container + "_segs"
+    swift.put_container(s)
+    blob = os.urandom(4 << 20)
+    for i in range(4):
+        swift.put_object(s, f"s/{i}", blob)
+    entries = [{"path": f"{s}/s/{i}", "etag": md5hex(blob)} for i in range(4)]
+    assert put_manifest(swift, container, "m", entries).status == 201
+    _, token = server.auth()
+    for _ in range(3):
+        sock = socket.create_connection((HOST, server.port), timeout=30)
+        sock.sendall(f"GET /v1/AUTH_test/{container}/m HTTP/1.1\r\nHost: {HOST}\r\n"
+                     f"X-Auth-Token: {token}\r\n\r\n".encode())
+        assert sock.recv(65536).startswith(b"HTTP/1.1 200")
+        sock.close()
+    r = swift.request("GET", f"{container}/m")
+    assert r.status == 200 and hashlib.md5(r.body).hexdigest() == hashlib.md5(blob * 4).hexdigest()
+    assert server.healthy()
