@@ -271,6 +271,7 @@ def _key_order(text: str):
 def _json_text(resp: Response) -> str:
     text = resp.body.decode("utf-8", "replace")
     text = re.sub(r'("last_modified": ?)"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}"', r'\1"<iso-time>"', text)
+    text = HTTP_DATE_IN_TEXT.sub("<http-date>", text)
     # An SLO manifest's row: its hash is the MD5 of JSON holding its
     # segments' Last-Modified (as in _norm_json).
     return re.sub(r'("hash": ?)"[0-9a-f]{32}"(?=[^{}]*"slo_etag")', r'\1"<manifest-etag>"', text)

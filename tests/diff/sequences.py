@@ -1053,6 +1053,10 @@ def fam_slo(s: Seq):
     for r in rng.sample(["bytes=0-4", "bytes=2-40", "bytes=-3", "bytes=5-", "bytes=0-0,3-8",
                          "bytes=1-2,10-70", "bytes=9999-", "bytes=abc"], 3):
         s.add("get-range", "GET", f"{c}/big", [("Range", r)])
+    for pn in rng.sample(["1", "2", "4", "5", "0", "x", " 2"], 3):
+        s.add("get-part", "GET", f"{c}/big?part-number={qv(pn)}")
+    s.add("head-part", "HEAD", f"{c}/big?part-number={rng.choice(['1', '3', '9'])}")
+    s.add("get-part-range", "GET", f"{c}/big?part-number=1", [("Range", "bytes=0-1")])
     s.add("get-manifest", "GET", f"{c}/big?multipart-manifest=get", listing=True)
     s.add("head-manifest", "HEAD", f"{c}/big?multipart-manifest=get", listing=True)
     s.add("get-manifest-raw", "GET", f"{c}/big?multipart-manifest=get&format=raw")

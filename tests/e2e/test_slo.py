@@ -388,3 +388,24 @@ def test_a_client_leaving_mid_join_does_not_hurt_the_server(server, swift, conta
     r = swift.request("GET", f"{container}/m")
     assert r.status == 200 and hashlib.md5(r.body).hexdigest() == hashlib.md5(blob * 4).hexdigest()
     assert server.healthy()
+
+
+def test_part_number(swift, segs):
+    c, s = segs
+    assert put_manifest(swift, c, "big", full(s)).status == 201
+    r = swift.request("GET", f"{c}/big", query="part-number=2")
+    assert (r.status, r.body) == (206, b"efghij")
+    assert r.header("Content-Range") == "bytes 4-9/13"
+    assert r.header("X-Parts-Count") == "3"
+    h = swift.request("HEAD", f"{c}/big", query="part-number=3")
+    assert (h.status, h.header("Content-Length"), h.header("Content-Range")) == (206, "3", "bytes 10-12/13")
+    r = swift.request("GET", f"{c}/big", query="part-number=4")
+    assert (r.status, r.body) == (416, b"The requested part number is not satisfiable")
+    assert r.header("Content-Range") == "bytes */13"
+    r = swift.request("GET", f"{c}/big", query="part-number=0")
+    assert (r.status, r.body) == (400, b"Part number must be an integer greater than 0")
+    r = swift.request("GET", f"{c}/big", {"Range": "bytes=0-1"}, query="part-number=1")
+    assert (r.status, r.body) == (400, b"Range requests are not supported with part number queries")
+    # A plain object ignores it, as Swift.
+    r = swift.request("GET", f"{s}/p0", query="part-number=2")
+    assert (r.status, r.body) == (200, PARTS[0])

@@ -35,10 +35,13 @@ pub(super) fn handle(
     host: &mut dyn Host,
     next: Next,
 ) -> Response {
-    let (manifest_get, raw) = match env.query(req) {
+    let (manifest_get, raw, part) = match env.query(req) {
         Ok(q) => {
             let get = q.get("multipart-manifest") == Some("get");
-            (get, get && q.get("format") == Some("raw"))
+            let part = q
+                .has("part-number")
+                .then(|| q.get("part-number").unwrap_or("\u{fffd}").to_string());
+            (get, get && q.get("format") == Some("raw"), part)
         }
         Err(_) => return next.run(env, req, host),
     };
@@ -91,7 +94,30 @@ pub(super) fn handle(
         caller: env.caller.clone(),
         referer: req.header("Referer").map(str::to_string),
     };
-    slo_answer(vh, req, resp, &names, reader, host)
+    let part = match part.as_deref().map(|p| part_number(p, req)).transpose() {
+        Ok(p) => p,
+        Err(why) => return Response::error(400, why),
+    };
+    slo_answer(vh, req, resp, &names, reader, part, host)
+}
+
+/// Swift's `get_valid_part_num`: `?part-number=N` of an SLO, N > 0, and
+/// no (well-formed) Range beside it; Err is its 400 message.
+fn part_number(value: &str, req: &Request<'_>) -> Result<usize, &'static str> {
+    let n = manifest::py_int_str(value)
+        .filter(|n| *n > 0)
+        .ok_or("Part number must be an integer greater than 0")?;
+    let ranged = req.header("Range").is_some_and(|r| {
+        let compact: String = r.chars().filter(|&c| c != ' ').collect();
+        compact
+            .get(..6)
+            .is_some_and(|u| u.eq_ignore_ascii_case("bytes="))
+            && manifest::parse_range(&compact[6..]).is_some()
+    });
+    if ranged {
+        return Err("Range requests are not supported with part number queries");
+    }
+    Ok(usize::try_from(n).unwrap_or(usize::MAX))
 }
 
 fn is_true_bytes(v: &[u8]) -> bool {
@@ -155,6 +181,7 @@ fn slo_answer(
     mut resp: Response,
     (account, _, _): &(String, String, String),
     reader: Reader,
+    part: Option<usize>,
     host: &mut dyn Host,
 ) -> Response {
     let json_md5 = header(&resp, "ETag").unwrap_or_default().to_string();
@@ -162,7 +189,8 @@ fn slo_answer(
         header(&resp, SYSMETA_SLO_ETAG).map(str::to_string),
         header(&resp, SYSMETA_SLO_SIZE).and_then(|s| s.parse::<u64>().ok()),
     );
-    let needs_segments = !req.is_head() || sysmeta.0.is_none() || sysmeta.1.is_none();
+    let needs_segments =
+        !req.is_head() || part.is_some() || sysmeta.0.is_none() || sysmeta.1.is_none();
     let segments = match needs_segments {
         false => None,
         true => match read_body(&resp, host)
@@ -219,14 +247,60 @@ fn slo_answer(
             return resp;
         }
     }
+    // `?part-number=N`: the Nth segment of the manifest, as a range.
+    let part_range = match (part, &segments) {
+        (Some(n), Some(segs)) => {
+            resp.header("X-Parts-Count", segs.len().to_string());
+            if n > segs.len() {
+                resp.status = 416;
+                resp.header("Content-Range", format!("bytes */{}", attrs.size));
+                let body = b"The requested part number is not satisfiable";
+                match req.is_head() {
+                    true => resp.header("Content-Length", "0"),
+                    false => resp.header("Content-Length", body.len().to_string()),
+                };
+                if !req.is_head() {
+                    resp.body.push(Segment::Bytes(body.to_vec()));
+                }
+                return resp;
+            }
+            let start: u64 = segs[..n - 1].iter().map(Stored::span).sum();
+            Some(ByteRange {
+                start,
+                end: start + segs[n - 1].span(),
+            })
+        }
+        _ => None,
+    };
     if req.is_head() {
-        resp.header("Content-Length", attrs.size.to_string());
+        match part_range {
+            Some(br) => {
+                resp.status = 206;
+                resp.header("Content-Length", br.len().to_string());
+                resp.header(
+                    "Content-Range",
+                    format!(
+                        "bytes {}-{}/{}",
+                        br.start,
+                        br.end.saturating_sub(1),
+                        attrs.size
+                    ),
+                );
+            }
+            None => {
+                resp.header("Content-Length", attrs.size.to_string());
+            }
+        }
         return resp;
     }
     let segments = Arc::new(segments.unwrap_or_default());
     let name = req.uri.to_string();
     let body = |window: ByteRange| SloBody::new(&segments, account, window, reader.clone(), &name);
-    match range::evaluate(req.header("Range"), attrs.size) {
+    let planned = match part_range {
+        Some(br) => RangeOutcome::Partial(vec![br]),
+        None => range::evaluate(req.header("Range"), attrs.size),
+    };
+    match planned {
         RangeOutcome::Unsatisfiable => {
             resp.status = 416;
             resp.header("Content-Range", format!("bytes */{}", attrs.size));

@@ -229,7 +229,7 @@ fn py_int(v: &Value) -> Option<i128> {
 
 /// Python's `int()` of a string: surrounding whitespace, a sign, digits
 /// with single underscores between them.
-fn py_int_str(s: &str) -> Option<i128> {
+pub fn py_int_str(s: &str) -> Option<i128> {
     let t = s.trim();
     let (neg, digits) = match t.as_bytes().first() {
         Some(b'-') => (true, &t[1..]),
