@@ -171,7 +171,8 @@ pub(crate) enum ReadPlan {
 }
 
 pub(crate) fn plan_read(req: &Request<'_>, meta: &ObjectMeta) -> ReadPlan {
-    match conditional::evaluate(req, &meta.etag, last_modified(meta).http_time()) {
+    let etag = conditional_etag(req, meta);
+    match conditional::evaluate(req, etag, last_modified(meta).http_time()) {
         Outcome::Proceed => {}
         Outcome::NotModified => return ReadPlan::Answer(not_modified(meta)),
         Outcome::PreconditionFailed => {
@@ -196,13 +197,43 @@ pub(crate) fn plan_read(req: &Request<'_>, meta: &ObjectMeta) -> ReadPlan {
 pub(crate) const IGNORE_RANGE_IF: &str = "X-Backend-Ignore-Range-If-Metadata-Present";
 
 fn wanted_whole(req: &Request<'_>, meta: &ObjectMeta) -> bool {
-    req.header(IGNORE_RANGE_IF).is_some_and(|names| {
-        names.split(',').map(str::trim).any(|n| {
-            meta.meta
+    // Every value: each middleware (slo, dlo) adds its own.
+    !named_metadata(req, IGNORE_RANGE_IF, meta).is_empty()
+}
+
+/// The header by which a middleware (`slo`) has conditions evaluated
+/// against a metadata value instead of the object's ETag, when the object
+/// has it (Swift's `X-Backend-Etag-Is-At`: an SLO's If-Match is its own
+/// ETag's, not its manifest's).
+pub(crate) const ETAG_IS_AT: &str = "X-Backend-Etag-Is-At";
+
+fn conditional_etag<'m>(req: &Request<'_>, meta: &'m ObjectMeta) -> &'m str {
+    named_metadata(req, ETAG_IS_AT, meta)
+        .into_iter()
+        .find_map(|v| std::str::from_utf8(v).ok())
+        .unwrap_or(&meta.etag)
+}
+
+/// The stored metadata values that the request's `header` values name
+/// (comma-separated metadata names, every value of the header).
+fn named_metadata<'m>(req: &Request<'_>, header: &str, meta: &'m ObjectMeta) -> Vec<&'m [u8]> {
+    let mut out = Vec::new();
+    for (_, v) in req
+        .headers
+        .iter()
+        .filter(|(n, _)| n.eq_ignore_ascii_case(header))
+    {
+        for name in v.as_str().split(',').map(str::trim) {
+            if let Some((_, value)) = meta
+                .meta
                 .iter()
-                .any(|(stored, _)| stored.eq_ignore_ascii_case(n))
-        })
-    })
+                .find(|(stored, _)| stored.eq_ignore_ascii_case(name))
+            {
+                out.push(value.as_slice());
+            }
+        }
+    }
+    out
 }
 
 /// A read of an object that is not there: 412 when If-Match names `*`

@@ -16,6 +16,7 @@ use crate::swift::access;
 use crate::swift::conditional::{self, Outcome};
 use crate::swift::middleware::{Env, Next};
 use crate::swift::names::Target;
+use crate::swift::object;
 use crate::swift::range::{self, ByteRange, RangeOutcome};
 use crate::swift::segments::{Join, JoinError, Reader, SegmentRef, SegmentSource, Window};
 use md5::{Digest, Md5};
@@ -58,36 +59,43 @@ pub(super) fn handle(
         }) => (account.clone(), container.clone(), object.clone()),
         _ => return next.run(env, req, host),
     };
-    // Is it an SLO? Only then are Range and the conditions the joined
-    // object's (Swift: X-Backend-Etag-Is-At, X-Backend-Ignore-Range).
-    let flagged = crate::swift::object::open_live(vh, &names.0, &names.1, &names.2)
-        .ok()
-        .flatten()
-        .is_some_and(|o| {
-            o.meta
-                .meta
-                .iter()
-                .any(|(n, v)| n == "x-static-large-object" && is_true_bytes(v))
-        });
-    if !flagged {
-        return next.run(env, req, host);
+    // Swift's X-Backend-Etag-Is-At and X-Backend-Ignore-Range-If-Metadata-
+    // Present: when the object is an SLO, its conditions are answered
+    // against the SLO's ETag and its Range is left to us; any other object
+    // answers as asked.
+    let mut asked = req.clone();
+    asked
+        .headers
+        .push((Cow::Borrowed(object::ETAG_IS_AT), SYSMETA_SLO_ETAG.into()));
+    asked.headers.push((
+        Cow::Borrowed(object::IGNORE_RANGE_IF),
+        "X-Static-Large-Object".into(),
+    ));
+    let mut resp = next.run(env, &asked, host);
+    if !is_slo(&resp) {
+        return resp;
     }
-    let mut plain = req.clone();
-    plain.headers.retain(|(n, _)| {
-        ![
-            "Range",
-            "If-Match",
-            "If-None-Match",
-            "If-Modified-Since",
-            "If-Unmodified-Since",
-        ]
-        .iter()
-        .any(|h| n.eq_ignore_ascii_case(h))
-    });
-    let resp = next.run(env, &plain, host);
-    if resp.status != 200 || !is_slo(&resp) {
-        // Gone, refused, or no longer an SLO: as the application answers
-        // (Swift refetches and passes a plain object through).
+    if matches!(resp.status, 304 | 412) {
+        // The manifest's answer with the SLO's ETag (its own beside it).
+        let manifest_etag = header(&resp, "ETag").unwrap_or_default().to_string();
+        let slo_etag = header(&resp, SYSMETA_SLO_ETAG).map(str::to_string);
+        if let Some(etag) = slo_etag {
+            resp.remove_header("ETag");
+            resp.header("ETag", format!("\"{etag}\""));
+            resp.header("X-Manifest-Etag", manifest_etag);
+        }
+        if resp.status == 304 {
+            let clean = header(&resp, "Content-Type").map(|t| clean_content_type(t).to_string());
+            if let Some(t) = clean {
+                resp.remove_header("Content-Type");
+                resp.header("Content-Type", t);
+            }
+        } else {
+            resp.remove_header("Accept-Ranges");
+        }
+        return resp;
+    }
+    if resp.status != 200 {
         return resp;
     }
     let reader = Reader {

@@ -276,3 +276,35 @@ fn copies_join_or_keep_the_manifest() {
         (&b"aaaa-bb"[..], Some("True"))
     );
 }
+
+#[test]
+fn conditions_are_the_slos_and_plain_objects_keep_theirs() {
+    let f = setup();
+    let put = put_manifest(&f, "big", r#"[{"path": "c/a"}, {"path": "c/b"}]"#);
+    let slo = put.header("ETag").unwrap().to_string();
+    let manifest = f.req_h(
+        "HEAD",
+        "/v1/AUTH_test/c/big",
+        "multipart-manifest=get",
+        &[],
+        b"",
+    );
+    let json_md5 = manifest.header("ETag").unwrap().to_string();
+    let g = |h: &[(&str, &str)]| f.req_h("GET", "/v1/AUTH_test/c/big", "", h, b"");
+    assert_eq!(g(&[("If-Match", &slo)]).status, 200);
+    assert_eq!(g(&[("If-Match", &json_md5)]).status, 412);
+    let nm = g(&[("If-None-Match", &slo)]);
+    assert_eq!(nm.status, 304);
+    assert_eq!(nm.header("ETag"), Some(slo.as_str()));
+    assert_eq!(nm.header("X-Manifest-Etag"), Some(json_md5.as_str()));
+    assert_eq!(g(&[("If-None-Match", &json_md5)]).status, 200);
+    // A plain object: its own ETag, its Range.
+    let a = f.req_h(
+        "GET",
+        "/v1/AUTH_test/c/b",
+        "",
+        &[("If-Match", &md5(b"bbbbbb")), ("Range", "bytes=1-2")],
+        b"",
+    );
+    assert_eq!((a.status, a.out.as_slice()), (206, &b"bb"[..]));
+}
