@@ -1141,6 +1141,15 @@ def fam_slo(s: Seq):
     s.add("get-copy", "GET", f"{c}/copied")
     s.add("copy-manifest", "COPY", f"{c}/big?multipart-manifest=get", [("Destination", f"{cn}/copied-m")])
     s.add("head-copy-manifest", "HEAD", f"{c}/copied-m")
+    # A PUT ?multipart-manifest=put copying its body from an object (Swift's
+    # copy hands the source's bytes to slo as the manifest).
+    s.add("put-manifest-source", "PUT", f"{c}/manifest-src",
+          body=rng.choice([json.dumps([seg(1)]).encode(), b"not json",
+                           json.dumps([{"path": f"{sn}/nope"}]).encode()]))
+    s.add("put-manifest-copied", "PUT", f"{c}/from-copy?multipart-manifest=put",
+          [("X-Copy-From", f"{cn}/manifest-src")], body=b"")
+    s.add("get-manifest-copied", "GET", f"{c}/from-copy")
+    s.add("head-manifest-copied", "HEAD", f"{c}/from-copy")
     s.add("put-victim", "PUT", f"{c}/victim?multipart-manifest=put", body=json.dumps([seg(2)]).encode())
     # DELETE: the manifest alone, then one with its segments.
     s.add("delete-manifest", "DELETE", f"{c}/withdata")

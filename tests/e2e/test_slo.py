@@ -409,3 +409,17 @@ def test_part_number(swift, segs):
     # A plain object ignores it, as Swift.
     r = swift.request("GET", f"{s}/p0", query="part-number=2")
     assert (r.status, r.body) == (200, PARTS[0])
+
+
+def test_copy_into_a_manifest_put_is_checked_as_a_manifest(swift, segs):
+    c, s = segs
+    # Swift's copy expects the source's MD5 of the manifest PUT: never the
+    # SLO's ETag, so a list that checks out ends in 422; nothing stored.
+    swift.put_object(c, "list", json.dumps([{"path": f"{s}/p0"}]).encode())
+    r = swift.request("PUT", f"{c}/m", {"X-Copy-From": f"{c}/list"}, body=b"",
+                      query="multipart-manifest=put")
+    assert r.status == 422, r
+    swift.put_object(c, "junk", b"not json")
+    r = swift.request("COPY", f"{c}/junk", {"Destination": f"{c}/m"}, query="multipart-manifest=put")
+    assert (r.status, r.body) == (400, b"Manifest must be valid JSON.\n")
+    assert swift.request("HEAD", f"{c}/m").status == 404

@@ -39,11 +39,128 @@ impl Middleware for Copy {
             Ok(t) if is_copy(req, t) => t.clone(),
             _ => return next.run(env, req, host),
         };
+        // A copy whose destination is an SLO manifest PUT: its bytes go
+        // to `slo` as the manifest, through the rest of the pipeline (and
+        // its gates), as Swift's copy hands them on.
+        if env
+            .query(req)
+            .is_ok_and(|q| q.get("multipart-manifest") == Some("put"))
+        {
+            return copy_into_manifest(env, req, &target, host, next)
+                .unwrap_or_else(|e| e.respond(host));
+        }
         let (vh, caller) = (env.vh, &env.caller);
         admission::serve(&vh.gates, req, (Kind::ObjectWrite, 0), host, |host| {
             handle(vh, req, &target, caller, host)
         })
     }
+}
+
+/// `PUT ?multipart-manifest=put` with `X-Copy-From` (or such a COPY): the
+/// source's bytes (as a GET by the caller reads them) are the body of a
+/// manifest PUT made through the rest of the pipeline, with the source's
+/// ETag expected and its type and metadata carried, as Swift's copy does
+/// (so `slo` checks them as a manifest; the ETag, the source's MD5, is
+/// never the SLO's: Swift's 422 once the list checks out).
+fn copy_into_manifest(
+    env: &mut Env<'_>,
+    req: &Request<'_>,
+    target: &Target,
+    host: &mut dyn Host,
+    next: Next,
+) -> Result<Response, ApiError> {
+    use super::slo::manifest::MAX_MANIFEST_SIZE;
+    use std::os::unix::fs::FileExt;
+    let vh = env.vh;
+    let Target::Object {
+        account,
+        container,
+        object,
+    } = target
+    else {
+        return Err(ApiError::status_only(405));
+    };
+    let plan = plan(req, (account, container, object))
+        .map_err(|r| ApiError::refused(r.status, r.message))?;
+    let src = object_target(&plan.source)?;
+    let mut as_get = req.clone();
+    as_get.method = "GET";
+    access::check(vh, &as_get, &src, &env.caller)?;
+    let (sa, sc, so) = (&plan.source.0, &plan.source.1, &plan.source.2);
+    let obj = object::open_live(vh, sa, sc, so)?.ok_or_else(|| object::missing(req))?;
+    let (start, len, whole) = match object::plan_read(req, &obj.meta) {
+        ReadPlan::Answer(r) => return Ok(r),
+        ReadPlan::Whole => (0, obj.meta.size, true),
+        ReadPlan::Ranges(r) => (r[0].start, r[0].len(), false),
+    };
+    // What slo refuses unread (413) is not read either.
+    let mut body = Vec::new();
+    if len <= MAX_MANIFEST_SIZE {
+        body = vec![0u8; usize::try_from(len).unwrap_or(0)];
+        obj.file
+            .read_exact_at(&mut body, start)
+            .map_err(|e| ApiError::from(StoreError::io("reading", "copy source", e)))?;
+    }
+    let fresh = req.header("X-Fresh-Metadata").is_some_and(is_true);
+    let mut headers: Vec<(Cow<'_, str>, crate::core::http::HeaderValue<'_>)> = Vec::new();
+    if !fresh {
+        for (n, v) in &obj.meta.meta {
+            if n.starts_with("x-object-meta-") && req.header(n).is_none() {
+                let text = String::from_utf8_lossy(v).into_owned();
+                headers.push((Cow::Owned(n.clone()), text.into()));
+            }
+        }
+    }
+    let dropped = [
+        "X-Copy-From",
+        "X-Copy-From-Account",
+        "Destination",
+        "Destination-Account",
+        "Content-Length",
+        "Transfer-Encoding",
+        "Etag",
+        "Range",
+        "If-Match",
+        "If-None-Match",
+        "If-Modified-Since",
+        "If-Unmodified-Since",
+    ];
+    headers.extend(
+        req.headers
+            .iter()
+            .filter(|(n, _)| !dropped.iter().any(|d| n.eq_ignore_ascii_case(d)))
+            .cloned(),
+    );
+    if req.header("Content-Type").is_none_or(str::is_empty) {
+        let ct = slo::clean_content_type(&obj.meta.content_type).to_string();
+        headers.push((Cow::Borrowed("Content-Type"), ct.into()));
+    }
+    let large =
+        slo::is_manifest(&obj.meta) || obj.meta.meta.iter().any(|(n, _)| n == "x-object-manifest");
+    if whole && !large {
+        headers.push((Cow::Borrowed("Etag"), obj.meta.etag.clone().into()));
+    }
+    let (da, dc, dobj) = (&plan.dest.0, &plan.dest.1, &plan.dest.2);
+    let uri = format!("/v1/{}/{}/{}", quote(da), quote(dc), quote(dobj));
+    let sink = Request {
+        method: "PUT",
+        uri: uri.into(),
+        headers,
+        content_length: Some(len),
+        chunked: false,
+        ..req.clone()
+    };
+    let mut sub = Env::new(vh);
+    sub.caller = env.caller.clone();
+    let mut with_body = slo::WithBody::new(host, body);
+    let mut resp = next.run(&mut sub, &sink, &mut with_body);
+    if (200..300).contains(&resp.status) {
+        let modified = obj.meta.timestamp.max(obj.meta.meta_timestamp);
+        resp.header("X-Copied-From-Account", quote(sa))
+            .header("X-Copied-From", quote(&format!("{sc}/{so}")))
+            .header("X-Copied-From-Last-Modified", modified.http_date());
+    }
+    Ok(resp)
 }
 
 /// Whether the request is a server-side copy (object level only).

@@ -178,9 +178,18 @@ impl Host for Capture<'_> {
 
 /// A host whose request body is `body` (a sub-request's), everything else
 /// the real host's.
-struct WithBody<'h> {
+pub struct WithBody<'h> {
     inner: &'h mut dyn Host,
     body: io::Cursor<Vec<u8>>,
+}
+
+impl<'h> WithBody<'h> {
+    pub fn new(inner: &'h mut dyn Host, body: Vec<u8>) -> WithBody<'h> {
+        WithBody {
+            inner,
+            body: io::Cursor::new(body),
+        }
+    }
 }
 
 impl Host for WithBody<'_> {
