@@ -116,9 +116,37 @@ fn post(vh: &Vhost, req: &Request<'_>, account: &str) -> Result<Response, ApiErr
             Err(why) => return Err(ApiError::bad_request(why)),
         }
     }
+    system_metadata(req, &mut set, &mut remove)?;
     vh.catalog
         .account_update_meta(account, &set, &remove, Timestamp::now())?;
     Ok(Response::new(204))
+}
+
+/// The account's system metadata a middleware set on the request (a
+/// client's never gets here: `gatekeeper`), stored as Swift's account
+/// server stores it: an empty value removes it. Not counted against the
+/// metadata limits, as in Swift.
+fn system_metadata(
+    req: &Request<'_>,
+    set: &mut Vec<(String, String)>,
+    remove: &mut Vec<String>,
+) -> Result<(), ApiError> {
+    for (name, value) in &req.headers {
+        let lower = name.to_ascii_lowercase();
+        if !lower.starts_with("x-account-sysmeta-") {
+            continue;
+        }
+        if !value.is_utf8() {
+            // The account server's own check (swob's type, not the
+            // proxy's text/plain for user metadata).
+            return Err(ApiError::refused(400, NOT_UTF8_METADATA));
+        }
+        match value.as_str() {
+            "" => remove.push(lower),
+            v => set.push((lower, v.to_string())),
+        }
+    }
+    Ok(())
 }
 
 /// Metadata names and values to set (lowercase names), and names to remove.

@@ -74,6 +74,9 @@ pub fn handle(vh: &Vhost, req: &Request<'_>) -> Response {
             "max_containers_per_extraction": bulk::MAX_CONTAINERS_PER_EXTRACTION,
             "max_failed_extractions": bulk::MAX_FAILED_EXTRACTIONS,
         },
+        // Swift registers both quota middlewares without options.
+        "container_quotas": {},
+        "account_quotas": {},
     });
     let mut r = Response::new(200);
     r.header("Content-Type", "application/json; charset=UTF-8");

@@ -30,6 +30,9 @@ fn app(env: &mut Env<'_>, req: &Request<'_>, host: &mut dyn Host) -> Response {
         let grant = access::check(vh, req, &target, &env.caller).inspect_err(|_| {
             env.access_denied = true;
         })?;
+        if let Some((status, body)) = env.refused_once_authorized {
+            return Err(ApiError::refused(status, body));
+        }
         names::check_length_for(&target, req.method)
             .map_err(|e| ApiError::refused(e.status, e.message))?;
         let reseller = matches!(&env.caller, Caller::User(who) if who.reseller_admin);

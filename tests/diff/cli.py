@@ -63,6 +63,7 @@ from swiftnode import USERS
 CLI_USER = "cli:tester"      # admin of AUTH_cli, an account nothing else uses
 CLI_READER = "cli:reader"    # a user of AUTH_cli without a role
 CLI_ACCOUNT = "AUTH_cli"
+RESELLER = "reseller:reseller"  # a reseller admin (swiftnode.USERS): sets AUTH_cli's quotas
 
 MTIME = 1700000000           # every local source file's mtime
 MTIME_CHANGED = 1700000500   # the mtime of a file changed before `upload --changed`
@@ -368,6 +369,29 @@ def scenarios() -> list:
                                      "--segment-container", "cli-slo-segs", c, "b.bin"],
             writes=True),
         Cmd("delete-slo", ["delete", c, "b.bin"], writes=True),
+    ]))
+
+    # Quotas: a container's set with -m by its owner; the account's only
+    # by the reseller admin (here with --os-storage-url on AUTH_cli).
+    c = "cli-quota"
+    out.append(Scenario("cli-quota", [c], [
+        Cmd("post-create", ["post", c], writes=True),
+        Cmd("quota-container", ["post", "-m", "quota-bytes:10", c], writes=True),
+        Cmd("quota-container-invalid", ["post", "-m", "quota-count:ten", c], writes=True),
+        Cmd("upload-over", ["upload", c, "b.bin"], writes=True),
+        Cmd("upload-fits", ["upload", c, "a.txt"], writes=True),
+        Cmd("quota-account-denied", ["post", "-m", "quota-bytes:100"], settle=True),
+        Cmd("quota-account", ["post", "-m", "quota-bytes:1000000000000"], user=RESELLER,
+            preauth=True, settle=True),
+        Cmd("stat-quota", ["stat"], settle=True),
+        Cmd("quota-account-count", ["post", "-H", "X-Account-Quota-Count: 0"], user=RESELLER,
+            preauth=True, settle=True),
+        Cmd("upload-count-over", ["upload", c, "empty.txt"], writes=True),
+        Cmd("quota-account-remove", ["post", "-m", "quota-bytes:", "-H",
+                                     "X-Remove-Account-Quota-Count: x"], user=RESELLER,
+            preauth=True, settle=True),
+        Cmd("stat-quota-removed", ["stat"], settle=True),
+        Cmd("upload-after", ["upload", c, "empty.txt"], writes=True),
     ]))
 
     out.append(Scenario("cli-account", [], [

@@ -29,6 +29,8 @@ OWNER = "test:tester"
 OTHER = "test2:tester2"
 MEMBER = "test:member"
 RESELLER = "reseller:reseller"
+QUOTA_ADMIN = "quota:tester"      # AUTH_quota, the account-quotas family's
+QUOTA_MEMBER = "quota:member"
 ANON = None
 BAD_TOKEN = "!bad"
 
@@ -1001,6 +1003,215 @@ def fam_dlo(s: Seq):
     s.add("listing", "GET", f"{c}?format=json", listing=True)
 
 
+BAD_QUOTAS = ["abc", "-1", "1.5", "+1", "1e3", "0x10", "1 0", "\u00b2".encode("latin-1")]
+
+
+def fam_container_quotas(s: Seq):
+    """container_quotas: X-Container-Meta-Quota-Bytes/-Count validated on
+    container PUT/POST, and object PUTs, chunked PUTs and copies refused
+    (413) when they would take the container over. Swift reads the
+    container's counts from a cache that only a container PUT or POST
+    clears: every PUT whose answer depends on the counts follows one."""
+    rng = s.rng
+    cn = s.name()
+    c = f"{s.acct}/{cn}"
+    kind = rng.choice(["Bytes", "Count"])
+    s.add("put-invalid", "PUT", c, [(f"X-Container-Meta-Quota-{kind}", rng.choice(BAD_QUOTAS))])
+    s.add("head-invalid", "HEAD", c)
+    quota = rng.randint(10, 40)
+    count = rng.randint(2, 4)
+    s.add("put", "PUT", c, [("X-Container-Meta-Quota-Bytes", str(quota)),
+                            ("X-Container-Meta-Quota-Count", str(count))])
+    s.add("head", "HEAD", c)
+    s.add("post-invalid", "POST", c,
+          [(f"X-Container-Meta-Quota-{rng.choice(['Bytes', 'Count'])}", rng.choice(BAD_QUOTAS))])
+    s.add("put-over-bytes", "PUT", f"{c}/big", body=b"b" * (quota + rng.randint(1, 5)))
+    first = rng.randint(1, quota - 1)
+    s.add("put-fits", "PUT", f"{c}/a", body=b"a" * first)
+    s.add("post-refresh", "POST", c, [("X-Container-Meta-Step", "1")])
+    s.add("put-over-bytes-after", "PUT", f"{c}/b", body=b"b" * (quota - first + 1))
+    s.add("put-exactly", "PUT", f"{c}/b", body=b"b" * (quota - first))
+    s.add("post-count", "POST", c, [("X-Container-Meta-Quota-Bytes", ""),
+                                    ("X-Container-Meta-Quota-Count", "2")])
+    s.add("put-over-count", "PUT", f"{c}/c", body=b"")
+    s.add("put-overwrite-over-count", "PUT", f"{c}/a", body=b"new")
+    s.add("head-after", "HEAD", c)
+    # A chunked PUT counts as 0 bytes: let in while the container is
+    # within its quota, whatever its size; refused once it is over.
+    s.add("post-chunked", "POST", c, [("X-Container-Meta-Quota-Bytes", str(quota)),
+                                      ("X-Remove-Container-Meta-Quota-Count", "x")])
+    s.add("put-chunked-within", "PUT", f"{c}/chunk", body=b"c" * rng.randint(2, 30), chunked=True)
+    s.add("post-refresh", "POST", c, [("X-Container-Meta-Step", "2")])
+    s.add("put-chunked-over", "PUT", f"{c}/chunk2", body=b"d" * rng.randint(1, 5), chunked=True)
+    s.add("put-empty-over", "PUT", f"{c}/empty", body=b"")
+    # Copies count what they write.
+    src = f"{s.acct}/{s.name('src')}"
+    s.add("put-source-container", "PUT", src)
+    size = rng.randint(5, 20)
+    s.add("put-source", "PUT", f"{src}/o", body=bytes(range(size)))
+    s.add("post-copy", "POST", c, [("X-Container-Meta-Quota-Bytes", "0"),
+                                   ("X-Container-Meta-Quota-Count", "")])
+    s.add("copy-over", "COPY", f"{src}/o", [("Destination", f"{cn}/copied")])
+    s.add("copy-from-over", "PUT", f"{c}/copied", [("X-Copy-From", f"{s.name('src')}/o")], body=b"")
+    s.add("post-copy-room", "POST", c, [("X-Container-Meta-Quota-Bytes", str(10 ** 9)),
+                                        ("X-Container-Meta-Quota-Count", str(count + 3))])
+    s.add("copy-fits", "COPY", f"{src}/o", [("Destination", f"{cn}/copied")])
+    s.add("post-copy-range", "POST", c, [("X-Container-Meta-Quota-Bytes", "0")])
+    s.add("copy-range-over", "PUT", f"{c}/r", [("X-Copy-From", f"{s.name('src')}/o"),
+                                               ("Range", "bytes=0-1")], body=b"")
+    # Who may not write learns nothing from the quota.
+    s.add("member-over", "PUT", f"{c}/m", body=b"m", user=MEMBER)
+    s.add("anon-over", "PUT", f"{c}/m", body=b"m", user=ANON)
+    s.add("post-write-acl", "POST", c, [("X-Container-Write", MEMBER)])
+    s.add("member-over-with-acl", "PUT", f"{c}/m", body=b"m", user=MEMBER)
+    s.add("post-cors", "POST", c, [("X-Container-Meta-Access-Control-Allow-Origin", "*")])
+    s.add("put-over-cors", "PUT", f"{c}/o", [("Origin", "http://a.example")], body=b"o")
+    s.add("copy-over-cors", "COPY", f"{src}/o", [("Destination", f"{cn}/o"),
+                                                 ("Origin", "http://a.example")])
+    s.add("listing", "GET", f"{c}?format=json", listing=True)
+    # An SLO manifest PUT is checked by the manifest's own length, not by
+    # the total of its segments (the segments' source container is src).
+    segs = [{"path": f"{s.name('src')}/o", "etag": md5(bytes(range(size))), "size_bytes": size}]
+    manifest = json.dumps(segs * rng.randint(2, 4)).encode()
+    m = f"{s.acct}/{s.name('m')}"
+    s.add("put-slo-container", "PUT", m, [("X-Container-Meta-Quota-Bytes", str(len(manifest)))])
+    s.add("slo-put-fits", "PUT", f"{m}/fits?multipart-manifest=put", body=manifest)
+    s.add("post-slo", "POST", m, [("X-Container-Meta-Quota-Bytes", str(len(manifest) - 1))])
+    s.add("slo-put-over", "PUT", f"{m}/over?multipart-manifest=put", body=manifest)
+    for name in ["a", "b", "chunk", "copied"]:
+        s.add("cleanup", "DELETE", f"{c}/{name}")
+    s.add("cleanup", "DELETE", f"{m}/fits")
+    s.add("cleanup", "DELETE", m)
+    s.add("cleanup", "DELETE", f"{src}/o")
+    s.add("cleanup", "DELETE", src)
+    s.add("cleanup", "DELETE", c)
+
+
+QUOTA_ACCT = "/v1/AUTH_quota"
+
+
+def plus(n: int):
+    return lambda v: str(int(v) + n)
+
+
+def fam_account_quotas(s: Seq):
+    """account_quotas in an account of its own (AUTH_quota): only the
+    reseller admin sets X-Account-Quota-* (403 for anyone else, 400 for
+    non-digits), and they bind its admin and members, not the reseller.
+    Swift's account counters lag (the harness settles them before an
+    account request) and its proxy caches them until an account POST: each
+    PUT whose answer depends on them follows a POST."""
+    rng = s.rng
+    acct = QUOTA_ACCT
+    A, M, R = dict(user=QUOTA_ADMIN), dict(user=QUOTA_MEMBER), dict(user=RESELLER)
+    qc, qg = s.name("c"), s.name("g")
+    s.add("put-container", "PUT", f"{acct}/{qc}", **A)
+    s.add("put-gold-container", "PUT", f"{acct}/{qg}", [("X-Storage-Policy", "gold")], **A)
+    seed = rng.randint(20, 60)
+    s.add("put-seed", "PUT", f"{acct}/{qc}/seed", body=b"s" * seed, **A)
+    # Who may set quotas.
+    header = rng.choice(["X-Account-Meta-Quota-Bytes", "X-Account-Quota-Bytes",
+                         "X-Account-Quota-Count", "X-Account-Quota-Bytes-Policy-gold",
+                         "X-Account-Quota-Count-Policy-Policy-0", "X-Remove-Account-Quota-Bytes",
+                         "X-Remove-Account-Meta-Quota-Bytes"])
+    value = rng.choice(["10", "", "x"])
+    s.add("admin-set", "POST", acct, [(header, value)], **A)
+    s.add("member-set", "POST", acct, [(header, "10")], **M)
+    s.add("anon-set", "POST", acct, [(header, "10")], user=ANON)
+    s.add("other-set", "POST", acct, [(header, "10")], user=OTHER)
+    s.add("bad-token-set", "POST", acct, [(header, "10")], user=BAD_TOKEN)
+    s.add("reseller-invalid", "POST", acct,
+          [(rng.choice(["X-Account-Meta-Quota-Bytes", "X-Account-Quota-Bytes",
+                        "X-Account-Quota-Count", "X-Account-Quota-Bytes-Policy-gold"]),
+            rng.choice(BAD_QUOTAS))], **R)
+    s.add("reseller-put", "PUT", acct, [("X-Account-Quota-Bytes", rng.choice(["5", "x"]))], **R)
+    # Bytes.
+    room = rng.randint(5, 20)
+    s.add("head", "HEAD", acct, capture=[("qb", "X-Account-Bytes-Used", plus(room))], **R)
+    legacy = rng.random() < 0.5
+    bytes_header = "X-Account-Meta-Quota-Bytes" if legacy else "X-Account-Quota-Bytes"
+    s.add("set-bytes", "POST", acct, [(bytes_header, "${qb}")], **R)
+    s.add("head-quota", "HEAD", acct, **A)
+    s.add("get-quota", "GET", acct + "?format=json", listing=True, **A)
+    s.add("put-over", "PUT", f"{acct}/{qc}/big", body=b"b" * (room + 1), **A)
+    s.add("put-fits", "PUT", f"{acct}/{qc}/fit", body=b"f" * room, **A)
+    s.add("reseller-put-object", "PUT", f"{acct}/{qc}/res", body=b"rrr", **R)
+    s.add("refresh", "POST", acct, [("X-Account-Meta-Step", "1")], **R)
+    s.add("put-over-after", "PUT", f"{acct}/{qc}/over", body=b"o", **A)
+    s.add("put-chunked-over", "PUT", f"{acct}/{qc}/chunk", body=b"c" * rng.randint(1, 9),
+          chunked=True, **A)
+    s.add("remove-bytes", "POST", acct, [("X-Remove-Account-Quota-Bytes", "x")], **R)
+    s.add("head-removed", "HEAD", acct, **R)
+    # With the legacy header the metadata stays, and still binds.
+    s.add("put-after-remove", "PUT", f"{acct}/{qc}/after", body=b"a", **A)
+    s.add("remove-legacy", "POST", acct, [("X-Remove-Account-Meta-Quota-Bytes", "x")], **R)
+    s.add("put-after-legacy", "PUT", f"{acct}/{qc}/after2", body=b"a", **A)
+    # Count.
+    s.add("head-count", "HEAD", acct, capture=[("qn", "X-Account-Object-Count", plus(1))], **R)
+    s.add("set-count", "POST", acct, [("X-Account-Quota-Count", "${qn}")], **R)
+    s.add("put-count-fits", "PUT", f"{acct}/{qc}/n1", body=b"", **A)
+    s.add("refresh", "POST", acct, [("X-Account-Meta-Step", "2")], **R)
+    s.add("put-count-over", "PUT", f"{acct}/{qc}/n2", body=b"", **A)
+    # Per policy (quotas the body alone goes over: Swift's own reading of
+    # a policy's usage depends on its cache).
+    limit = rng.randint(0, 3)
+    s.add("set-policy", "POST", acct, [("X-Remove-Account-Quota-Count", "x"),
+                                       ("X-Account-Quota-Bytes-Policy-gold", str(limit))], **R)
+    s.add("head-policy", "HEAD", acct, **A)
+    s.add("put-policy-over", "PUT", f"{acct}/{qg}/o", body=b"g" * (limit + 1), **A)
+    s.add("put-other-policy", "PUT", f"{acct}/{qc}/p", body=b"p" * (limit + 1), **A)
+    s.add("set-policy-count", "POST", acct, [("X-Account-Quota-Count-Policy-gold", "0")], **R)
+    s.add("put-policy-count-over", "PUT", f"{acct}/{qg}/e", body=b"", **A)
+    s.add("put-container-quota-first", "POST", f"{acct}/{qg}",
+          [("X-Container-Meta-Quota-Count", "0")], **A)
+    s.add("put-both-over", "PUT", f"{acct}/{qg}/e", body=b"", **A)
+    s.add("remove-policy", "POST", acct, [("X-Remove-Account-Quota-Bytes-Policy-gold", "x"),
+                                          ("X-Account-Quota-Count-Policy-gold", "")], **R)
+    s.add("post-container-no-quota", "POST", f"{acct}/{qg}",
+          [("X-Remove-Container-Meta-Quota-Count", "x")], **A)
+    s.add("put-policy-fits", "PUT", f"{acct}/{qg}/ok", body=b"g", **A)
+    # Copies count what they write.
+    s.add("head-copy", "HEAD", acct, capture=[("qcopy", "X-Account-Bytes-Used", plus(2))], **R)
+    s.add("set-copy", "POST", acct, [("X-Account-Quota-Bytes", "${qcopy}")], **R)
+    s.add("copy-over", "COPY", f"{acct}/{qc}/seed", [("Destination", f"{qc}/copy")], **A)
+    s.add("copy-from-over", "PUT", f"{acct}/{qc}/copy", [("X-Copy-From", f"{qc}/seed")],
+          body=b"", **A)
+    s.add("copy-range-fits", "COPY", f"{acct}/{qc}/seed",
+          [("Destination", f"{qc}/copy"), ("Range", "bytes=0-1")], **A)
+    s.add("reseller-copy", "COPY", f"{acct}/{qc}/seed", [("Destination", f"{qc}/rcopy")], **R)
+    # The account quota's 413 comes from Swift's controller: CORS applies.
+    s.add("post-cors", "POST", f"{acct}/{qc}",
+          [("X-Container-Meta-Access-Control-Allow-Origin", "*")], **A)
+    s.add("refresh", "POST", acct, [("X-Account-Meta-Step", "cors")], **R)
+    s.add("put-over-cors", "PUT", f"{acct}/{qc}/cors", [("Origin", "http://a.example")],
+          body=b"c" * 3, **A)
+    s.add("copy-over-cors", "COPY", f"{acct}/{qc}/seed",
+          [("Destination", f"{qc}/cors"), ("Origin", "http://a.example")], **A)
+    # Who may not write learns nothing from the quota.
+    s.add("set-zero", "POST", acct, [("X-Account-Quota-Count", "0")], **R)
+    s.add("member-over", "PUT", f"{acct}/{qc}/m", body=b"m", **M)
+    s.add("anon-over", "PUT", f"{acct}/{qc}/m", body=b"m", user=ANON)
+    s.add("post-write-acl", "POST", f"{acct}/{qc}", [("X-Container-Write", QUOTA_MEMBER)], **A)
+    s.add("refresh", "POST", acct, [("X-Account-Meta-Step", "3")], **R)
+    s.add("member-over-with-acl", "PUT", f"{acct}/{qc}/m", body=b"m", **M)
+    s.add("put-missing-container", "PUT", f"{acct}/{s.name('nope')}/o", body=b"x", **A)
+    # An SLO manifest PUT over the account's quota: Swift's SLO checks its
+    # segments with HEADs that carry the deferred 413, and lists them.
+    manifest = json.dumps([{"path": f"{qc}/seed", "etag": md5(b"s" * seed),
+                            "size_bytes": seed}] * 2).encode()
+    s.add("slo-put-over", "PUT", f"{acct}/{qc}/slo?multipart-manifest=put", body=manifest, **A)
+    s.add("head-end", "HEAD", acct, **A)
+    # Clean up: the next sequence starts from an account without quotas.
+    s.add("cleanup", "POST", acct, [("X-Remove-Account-Quota-Bytes", "x"),
+                                    ("X-Remove-Account-Meta-Quota-Bytes", "x"),
+                                    ("X-Remove-Account-Quota-Count", "x")], **R)
+    for name in ["seed", "fit", "res", "after", "after2", "n1", "p", "copy", "rcopy"]:
+        s.add("cleanup", "DELETE", f"{acct}/{qc}/{name}", **A)
+    s.add("cleanup", "DELETE", f"{acct}/{qg}/ok", **A)
+    s.add("cleanup", "DELETE", f"{acct}/{qc}", **A)
+    s.add("cleanup", "DELETE", f"{acct}/{qg}", **A)
+
+
 ORIGINS = ["http://a.example", "http://b.example", "https://a.example", "http://A.example", "null"]
 PREFLIGHT_METHODS = [None, "GET", "HEAD", "PUT", "POST", "DELETE", "OPTIONS", "COPY", "PATCH", "get"]
 REQUEST_HEADERS = [None, "x-auth-token", "X-Auth-Token, Content-Type", "x-object-meta-a,,x-object-meta-a",
@@ -1439,6 +1650,8 @@ FAMILIES = {
     "slo": fam_slo,
     "cors": fam_cors,
     "bulk": fam_bulk,
+    "container-quotas": fam_container_quotas,
+    "account-quotas": fam_account_quotas,
 }
 
 # Families whose answer hardly varies with the seed: one sequence is enough.

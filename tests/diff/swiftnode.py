@@ -35,6 +35,10 @@ USERS = {
     "test2:tester2": ("testing2", ".admin"),
     "test:member": ("memberkey", ""),
     "reseller:reseller": ("resellerkey", ".reseller_admin"),
+    # account AUTH_quota: the account-quotas family's own (quotas bind
+    # everyone but a reseller admin)
+    "quota:tester": ("testingquota", ".admin"),
+    "quota:member": ("memberquota", ""),
     # account AUTH_cli: the `swift` CLI step's own (tests/diff/cli.py)
     "cli:tester": ("testingcli", ".admin"),
     "cli:reader": ("readercli", ""),

@@ -3,9 +3,11 @@
 //! (and `X-Copy-From-Account`). The source is read with the caller's read
 //! rights, the destination written with their write rights, and the bytes
 //! stream from the source file into the new object (never held in memory),
-//! under the object-write gate.
+//! under the object-write gate. The destination's container and account
+//! quotas count what the copy writes (the source's length, or its range's),
+//! as Swift's quota middlewares see its copy's PUT.
 
-use super::{dlo, slo, Env, Middleware, Next};
+use super::{account_quotas, container_quotas, dlo, slo, Env, Middleware, Next};
 use crate::core::http::{Host, Request, Response};
 use crate::gate::{admission, Kind};
 use crate::node::integrity::{self, Suspect, Verdict};
@@ -23,6 +25,7 @@ use crate::swift::query::Query;
 use crate::swift::segments::Reader;
 use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
 use std::borrow::Cow;
+use std::cell::Cell;
 use std::sync::Arc;
 
 pub struct Copy;
@@ -50,9 +53,14 @@ impl Middleware for Copy {
                 .unwrap_or_else(|e| e.respond(host));
         }
         let (vh, caller) = (env.vh, &env.caller);
-        admission::serve(&vh.gates, req, (Kind::ObjectWrite, 0), host, |host| {
-            handle(vh, req, &target, caller, host)
-        })
+        let quota_refused = Cell::new(false);
+        let resp = admission::serve(&vh.gates, req, (Kind::ObjectWrite, 0), host, |host| {
+            handle(vh, req, &target, caller, &quota_refused, host)
+        });
+        // Swift's container_quotas refuses the copy's PUT before any
+        // controller (so before CORS) sees it.
+        env.answered_before_controller |= quota_refused.get();
+        resp
     }
 }
 
@@ -278,15 +286,17 @@ pub fn merge_metadata(
     out
 }
 
-/// Handles a COPY or a PUT with X-Copy-From.
-pub fn handle(
+/// Handles a COPY or a PUT with X-Copy-From; `quota_refused` is set when
+/// the destination container's quota refused it.
+fn handle(
     vh: &Vhost,
     req: &Request<'_>,
     target: &Target,
     caller: &Caller,
+    quota_refused: &Cell<bool>,
     host: &mut dyn Host,
 ) -> Response {
-    copy(vh, req, target, caller, host).unwrap_or_else(|e| e.respond(host))
+    copy(vh, req, target, caller, quota_refused, host).unwrap_or_else(|e| e.respond(host))
 }
 
 fn copy(
@@ -294,6 +304,7 @@ fn copy(
     req: &Request<'_>,
     target: &Target,
     caller: &Caller,
+    quota_refused: &Cell<bool>,
     host: &mut dyn Host,
 ) -> Result<Response, ApiError> {
     let (account, container, object) = match target {
@@ -333,17 +344,32 @@ fn copy(
         .map(|(_, v)| String::from_utf8_lossy(v).into_owned());
     if let Some(value) = dlo.as_deref().filter(|_| !manifest_get) {
         let joined = joined_source(vh, req, &obj, (sa, value), caller, host)?;
-        return copy_joined(vh, req, &plan, joined, &obj, caller, host);
+        let sink = (&plan, caller, quota_refused);
+        return copy_joined(vh, req, sink, joined, &obj, host);
     }
     let slo_manifest = slo::is_manifest(&obj.meta);
     if slo_manifest && !manifest_get {
-        return copy_slo_joined(vh, req, &plan, &obj, caller, host);
+        let sink = (&plan, caller, quota_refused);
+        return copy_slo_joined(vh, req, sink, &obj, host);
     }
     let ranges = match object::plan_read(req, &obj.meta) {
         ReadPlan::Answer(r) => return Ok(r),
         ReadPlan::Whole => None,
         ReadPlan::Ranges(r) => Some(r),
     };
+    // A range copies the body of a 206: its length is what the quotas
+    // count, as Swift's copy PUT carries the GET's Content-Length.
+    let part = match ranges {
+        None => None,
+        Some(ranges) => {
+            let file = obj
+                .file
+                .try_clone()
+                .map_err(|e| ApiError::from(StoreError::io("reopening", "copy source", e)))?;
+            Some(object::partial(&ranges, &obj.meta, Arc::new(file)))
+        }
+    };
+    let length = part.as_ref().map_or(obj.meta.size, Response::body_len);
     // The manifest itself (`?multipart-manifest=get`) stays one.
     let keep_manifest = dlo.filter(|_| manifest_get);
     check_sink_manifest(req, keep_manifest.as_deref())?;
@@ -351,6 +377,7 @@ fn copy(
     as_put.method = "PUT";
     access::check(vh, &as_put, &dst, caller)?;
     let (da, dc, dobj) = (&plan.dest.0, &plan.dest.1, &plan.dest.2);
+    check_quotas(vh, caller, (da, dc), length, quota_refused)?;
     if vh.catalog.container_info(da, dc)?.is_none() {
         return Err(ApiError::not_found());
     }
@@ -363,22 +390,17 @@ fn copy(
     let fresh = req.header("X-Fresh-Metadata").is_some_and(is_true);
     // A whole copy is verified against the source's ETag as it is
     // written; a range copy cannot be, so the source is checked first.
-    let (source, source_type, expected_etag) = match ranges {
+    let (source, source_type, expected_etag) = match part {
         None => (
             Source::File(&obj.file, obj.meta.size),
             obj.meta.content_type.clone(),
             Some(obj.meta.etag.clone()),
         ),
-        Some(ranges) => {
+        Some(part) => {
             let suspect = Suspect::new((sa, sc, so), &obj);
             if integrity::verify_first(vh, &suspect, &obj, host)? == Verdict::Quarantined {
                 return Err(ApiError::not_found());
             }
-            let file = obj
-                .file
-                .try_clone()
-                .map_err(|e| ApiError::from(StoreError::io("reopening", "copy source", e)))?;
-            let part = object::partial(&ranges, &obj.meta, Arc::new(file));
             // Several ranges: the multipart body and its type, as Swift.
             let ty = part
                 .get_header("Content-Type")
@@ -444,9 +466,8 @@ fn slo_attrs_of(obj: &OpenObject) -> (String, u64) {
 fn copy_slo_joined(
     vh: &Vhost,
     req: &Request<'_>,
-    plan: &Plan,
+    (plan, caller, quota_refused): (&Plan, &Caller, &Cell<bool>),
     obj: &OpenObject,
-    caller: &Caller,
     host: &mut dyn Host,
 ) -> Result<Response, ApiError> {
     use crate::swift::conditional::{self, Outcome};
@@ -487,6 +508,7 @@ fn copy_slo_joined(
     as_put.method = "PUT";
     access::check(vh, &as_put, &dst, caller)?;
     let (da, dc, dobj) = (&plan.dest.0, &plan.dest.1, &plan.dest.2);
+    check_quotas(vh, caller, (da, dc), window.len(), quota_refused)?;
     if vh.catalog.container_info(da, dc)?.is_none() {
         return Err(ApiError::not_found());
     }
@@ -589,10 +611,9 @@ fn joined_source(
 fn copy_joined(
     vh: &Vhost,
     req: &Request<'_>,
-    plan: &Plan,
+    (plan, caller, quota_refused): (&Plan, &Caller, &Cell<bool>),
     joined: Result<Box<dlo::Joined>, Response>,
     obj: &OpenObject,
-    caller: &Caller,
     host: &mut dyn Host,
 ) -> Result<Response, ApiError> {
     let mut joined = match joined {
@@ -609,6 +630,8 @@ fn copy_joined(
     as_put.method = "PUT";
     access::check(vh, &as_put, &dst, caller)?;
     let (da, dc, dobj) = (&plan.dest.0, &plan.dest.1, &plan.dest.2);
+    // The quotas count the joined length, as Swift's copy PUT carries it.
+    check_quotas(vh, caller, (da, dc), len, quota_refused)?;
     if vh.catalog.container_info(da, dc)?.is_none() {
         return Err(ApiError::not_found());
     }
@@ -640,14 +663,36 @@ fn copy_joined(
     for (level, line) in std::mem::take(&mut reader.logs.lines) {
         host.log(level, &line);
     }
+    // A segment that fails mid-copy ends the joined bytes short and nothing
+    // is stored. Swift's proxy, whose PUT then has less than its length,
+    // answers 499, a status Apache cannot send (it sends 500 with the 499
+    // page): the answer is a plain 500.
     let stored = stored.map_err(|e| match e.status() {
-        // A segment failed mid-copy: Swift's proxy answers 500 for a body
-        // that broke off on its side.
         499 => ApiError::status_only(500),
         _ => e,
     })?;
     let last_modified = obj.meta.timestamp.max(obj.meta.meta_timestamp);
     Ok(copied(&stored, plan, last_modified))
+}
+
+/// The destination's quotas, in pipeline order, for `length` bytes (what
+/// the copy writes: Swift's copy PUT carries its source GET's length);
+/// call once the caller may write there (their access answers first).
+fn check_quotas(
+    vh: &Vhost,
+    caller: &Caller,
+    (account, container): (&str, &str),
+    length: u64,
+    quota_refused: &Cell<bool>,
+) -> Result<(), ApiError> {
+    if container_quotas::exceeded(vh, account, container, length) {
+        quota_refused.set(true);
+        return Err(ApiError::refused(413, container_quotas::EXCEEDED));
+    }
+    if let Some(body) = account_quotas::exceeded(vh, caller, account, container, length) {
+        return Err(ApiError::refused(413, body));
+    }
+    Ok(())
 }
 
 /// Swift's 201 for a copy: the PUT's headers, where it came from, and the

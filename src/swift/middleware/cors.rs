@@ -18,7 +18,8 @@
 //!   origin is allowed (or always, with strict mode off), on every answer
 //!   of the processors (errors too), as on every answer of Swift's
 //!   decorated handlers. Not on answers given before them: tempauth's, a
-//!   copy's refused headers, and a container PUT, POST or DELETE that
+//!   copy's refused headers, a container quota's (`Env::
+//!   answered_before_controller`), and a container PUT, POST or DELETE that
 //!   access control refused (Swift authorizes those before their handler;
 //!   object requests and container reads are refused inside it).
 //!
@@ -105,7 +106,7 @@ impl Middleware for Cors {
         let mut resp = next.run(env, req, host);
         let authorized_first = matches!(env.target(req), Ok(Target::Container { .. }))
             && matches!(req.method, "PUT" | "POST" | "DELETE");
-        if authorized_first && env.access_denied {
+        if (authorized_first && env.access_denied) || env.answered_before_controller {
             return resp;
         }
         add_headers(&mut resp, &origin, &rules, &env.vh.config.cors);

@@ -9,8 +9,10 @@
 //! Adding a middleware is one file here and one line in `PIPELINE`.
 //! Imports: the rest of `swift`, `node`, `gate`, `store`, `core`.
 
+mod account_quotas;
 pub mod bulk;
 mod catch_errors;
+mod container_quotas;
 mod copy;
 mod cors;
 mod dlo;
@@ -19,6 +21,7 @@ mod gatekeeper;
 mod header_limits;
 mod healthcheck;
 mod info;
+mod quota_values;
 mod recovery;
 pub(crate) mod slo;
 mod tempauth;
@@ -43,6 +46,8 @@ static PIPELINE: &[&dyn Middleware] = &[
     &tempauth::TempAuth,
     &cors::Cors,
     &copy::Copy,
+    &container_quotas::ContainerQuotas,
+    &account_quotas::AccountQuotas,
     &slo::Slo,
     &dlo::Dlo,
 ];
@@ -101,6 +106,15 @@ pub struct Env<'v> {
     /// A 401 that Swift sends without a challenge (a refused CORS
     /// preflight): `tempauth` adds no `Www-Authenticate`.
     pub unchallenged: bool,
+    /// A refusal a middleware defers until the caller is authorized, as
+    /// Swift's wrap `swift.authorize` (account quotas): every access check
+    /// the application grants from then on answers it instead (status,
+    /// body under swob's Content-Type). Set only around the middleware's
+    /// own `next.run`.
+    pub refused_once_authorized: Option<(u16, &'static str)>,
+    /// A middleware after `cors` answered itself, where Swift's controllers
+    /// never ran: Swift's `cors_validation` adds nothing to that answer.
+    pub answered_before_controller: bool,
 }
 
 impl<'v> Env<'v> {
@@ -112,6 +126,8 @@ impl<'v> Env<'v> {
             caller: Caller::Anonymous,
             access_denied: false,
             unchallenged: false,
+            refused_once_authorized: None,
+            answered_before_controller: false,
         }
     }
 
