@@ -1600,7 +1600,7 @@ def fam_bulk(s: Seq):
     s.add("head-extracted", "HEAD", f"{s.acct}/{x}/{'pre/' if level == 'prefix' else ''}dir/b.json")
     # Broken archives.
     bad = rng.choice(["garbage", "truncated", "bomb", "empty", "zip", "gz-garbage", "bz2-truncated",
-                      "no-files"])
+                      "no-files", "max-failures"])
     y = f"{s.acct}/{x}"
     good = tar_of([("f1", b"1" * 600, {}), ("f2", b"2" * 700, {})])
     if bad == "garbage":
@@ -1621,6 +1621,10 @@ def fam_bulk(s: Seq):
     elif bad == "bz2-truncated":
         s.add("extract-bz2-truncated", "PUT", f"{y}?extract-archive=tar.bz2", accept(),
               body=tar_of([("f1", b"1" * 600, {})], "bz2")[:50])
+    elif bad == "max-failures":
+        # A caller without rights: 1,000 failures stop the extraction.
+        s.add("extract-max-failures", "PUT", f"{y}?extract-archive=tar.gz", accept(),
+              body=tar_of([(f"m{i:04d}", b"", {}) for i in range(1003)], "gz"), user=OTHER)
     else:
         s.add("extract-no-files", "PUT", f"{y}?extract-archive=tar", accept(),
               body=tar_of([("top", b"t", {}), ("d", None, {})]))

@@ -305,6 +305,23 @@ def test_extract_bomb_header_of_6_gib(server, swift, container):
     assert swift.request("GET", f"{container}/after").body == b"ok"
 
 
+def test_extract_long_name_bomb_is_refused_before_it_is_buffered(server, swift, container):
+    # A GNU long-name header announcing 6 GiB: the name would be read into
+    # memory whole; Stowage refuses extension headers over 1 MiB (Swift has
+    # no such limit and would try to buffer it).
+    ti = tarfile.TarInfo("././@LongLink")
+    ti.type = tarfile.GNUTYPE_LONGNAME
+    ti.size = 6 * 1024 ** 3
+    first = tar_of([("ok", b"fine")])[:1024]
+    body = first + ti.tobuf(tarfile.GNU_FORMAT) + b"n" * (2 << 20)
+    r = extract(swift, container, body)
+    assert results(r) == {"Response Status": "400 Bad Request",
+                          "Response Body": "Invalid Tar File: extension header too large",
+                          "Number Files Created": 1, "Errors": []}
+    assert names_in(swift, container) == ["ok"]
+    assert server.healthy()
+
+
 def test_extract_many_entries_and_no_valid_files(swift, container):
     r = extract(swift, container, tar_of([("d", None), ("l", ("symlink", "x"))]))
     # At container level every file is valid; only non-files here.
@@ -323,6 +340,20 @@ def test_extract_by_someone_without_rights(server, swift, container):
                                      [f"{container}/a", "403 Forbidden"]]}
     anon = extract(swift, container, tar_of([("a", b"a")]), token=False)
     assert results(anon)["Response Status"] == "401 Unauthorized"
+    assert names_in(swift, container) == []
+
+
+def test_extract_stops_after_1000_failed_files(server, swift, container):
+    member = server.client("test:member", "memberkey")
+    body = tar_of([(f"m{i:04d}", b"") for i in range(1003)], "gz")
+    got = results(extract(member, container, body, "tar.gz"))
+    assert got["Response Status"] == "400 Bad Request"
+    # The container's failure comes with its first file's; the check runs
+    # before each member, so 999 files were tried.
+    assert len(got["Errors"]) == 1000
+    assert got["Errors"][:2] == [[f"/v1/AUTH_test/{container}", "403 Forbidden"],
+                                 [f"{container}/m0000", "403 Forbidden"]]
+    assert got["Errors"][-1] == [f"{container}/m0998", "403 Forbidden"]
     assert names_in(swift, container) == []
 
 

@@ -102,13 +102,16 @@ pub fn delete_path(account: &str, name: &[u8]) -> Option<Vec<u8>> {
 }
 
 /// The whole bulk delete; its results body in `format`.
+/// `given`: the names to delete instead of the request body's list (as
+/// Swift's `handle_delete_iter(objs_to_delete=...)`, which SLO uses).
 pub fn run(
     sub: &SubRequests<'_, '_, '_, '_>,
     target: &Target,
     format: Option<OutFormat>,
+    given: Option<Vec<Vec<u8>>>,
 ) -> Vec<u8> {
     let mut results = Results::delete();
-    if let Err(r) = delete_all(sub, target, format, &mut results) {
+    if let Err(r) = delete_all(sub, target, format, given, &mut results) {
         results.set_status(r.status);
         results.set_body(&r.body);
     }
@@ -119,6 +122,7 @@ fn delete_all(
     sub: &SubRequests<'_, '_, '_, '_>,
     target: &Target,
     format: Option<OutFormat>,
+    given: Option<Vec<Vec<u8>>>,
     results: &mut Results,
 ) -> Result<(), Refusal> {
     if format.is_none() {
@@ -129,10 +133,15 @@ fn delete_all(
     if !incoming.is_empty() && !incoming.starts_with("text/plain") {
         return Err(refusal(406, ""));
     }
-    if !has_body_length(sub.req) {
-        return Err(refusal(411, ""));
-    }
-    let names = parse_list(&mut SharedBody::of(sub), MAX_DELETES_PER_REQUEST)?;
+    let names = match given {
+        Some(names) => names,
+        None => {
+            if !has_body_length(sub.req) {
+                return Err(refusal(411, ""));
+            }
+            parse_list(&mut SharedBody::of(sub), MAX_DELETES_PER_REQUEST)?
+        }
+    };
     let mut failed_status = 400;
     for objects in [true, false] {
         let mut phase = names
@@ -172,7 +181,7 @@ fn delete_one(
         results.fail(quote(name), status_line(412));
         return;
     };
-    let resp = sub.run("DELETE", &path, "BulkDelete", &Vec::new(), 0, None);
+    let resp = sub.run("DELETE", &path, sub.agent, &Vec::new(), 0, None);
     match resp.status {
         200..=299 => results.bump(NUMBER_DELETED),
         404 => results.bump(NUMBER_NOT_FOUND),

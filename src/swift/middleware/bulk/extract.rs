@@ -9,6 +9,7 @@ use std::collections::HashSet;
 use std::io::{self, Read};
 use std::rc::Rc;
 
+use super::tar_guard::TarGuard;
 use super::{
     has_body_length, split_target, SharedBody, SubRequests, MAX_CONTAINERS_PER_EXTRACTION,
     MAX_FAILED_EXTRACTIONS, MAX_PATH_LENGTH,
@@ -49,6 +50,9 @@ fn stop(status: u16, body: impl Into<String>) -> Stop {
         body: body.into(),
     }
 }
+
+/// Stowage's own refusal (Swift would read the header into memory).
+const EXTENSION_TOO_LARGE: &str = "extension header too large";
 
 fn invalid_tar(why: &str) -> Stop {
     stop(400, format!("Invalid Tar File: {why}"))
@@ -225,10 +229,12 @@ fn extract_all(
         }
         Compression::Bzip2 => Box::new(bzip2::read::BzDecoder::new(body)),
     };
-    let mut archive = tar::Archive::new(Watch {
+    let refused = Rc::new(Cell::new(false));
+    let watched = Watch {
         inner: decoded,
         stats: Rc::clone(&stats),
-    });
+    };
+    let mut archive = tar::Archive::new(TarGuard::new(watched, Rc::clone(&refused)));
     let entries = archive.entries().map_err(|e| invalid_tar(&e.to_string()))?;
     let mut failed_status = 400;
     let mut created_containers = 0u64;
@@ -241,6 +247,7 @@ fn extract_all(
         let mut entry = match entry {
             Ok(e) => e,
             Err(_) if stats.broken.get() => return Err(invalid_tar("invalid compressed data")),
+            Err(_) if refused.get() => return Err(invalid_tar(EXTENSION_TOO_LARGE)),
             // The archive ended inside the member before (one skipped, or
             // whose PUT stopped reading): Python's tarfile raises; any other
             // bad header after the first ends the archive quietly.
@@ -331,7 +338,7 @@ fn extract_all(
         let resp = sub.run(
             "PUT",
             &destination,
-            "BulkExpand",
+            sub.agent,
             &headers,
             size,
             Some(&mut data),

@@ -12,6 +12,7 @@
 
 mod delete;
 mod extract;
+mod tar_guard;
 
 use std::cell::RefCell;
 use std::io::{self, Read};
@@ -77,19 +78,56 @@ impl Middleware for Bulk {
             next,
             req,
             shared: &shared,
+            agent: if compression.is_some() {
+                "BulkExpand"
+            } else {
+                "BulkDelete"
+            },
         };
         let body = match compression {
             Some(c) => extract::run(&sub, &target, c, format),
-            None => delete::run(&sub, &target, format),
+            None => delete::run(&sub, &target, format, None),
         };
-        let mut r = Response::new(200);
-        r.header(
-            "Content-Type",
-            format.map_or(SWOB_CONTENT_TYPE, OutFormat::content_type),
-        );
-        r.body.push(Segment::Bytes(body));
-        r
+        results_response(format, body)
     }
+}
+
+/// The 200 that carries a results body (swob's default Content-Type when
+/// no format was acceptable).
+fn results_response(format: Option<OutFormat>, body: Vec<u8>) -> Response {
+    let mut r = Response::new(200);
+    r.header(
+        "Content-Type",
+        format.map_or(SWOB_CONTENT_TYPE, OutFormat::content_type),
+    );
+    r.body.push(Segment::Bytes(body));
+    r
+}
+
+/// Deletes `names` (unquoted `/container/object` or `/container` paths of
+/// `target`'s account) as the caller, through `next`, as Swift's
+/// `Bulk.handle_delete_iter` does for a list it is given (SLO's
+/// `?multipart-manifest=delete`, with `agent` `MultipartDELETE`): objects
+/// first, the results body in the Accept header's format, answered 200.
+pub fn delete_listed(
+    env: &mut Env<'_>,
+    req: &Request<'_>,
+    host: &mut dyn Host,
+    next: Next,
+    target: &Target,
+    names: Vec<Vec<u8>>,
+    agent: &str,
+) -> Response {
+    let format = OutFormat::from_accept(req.header("Accept"));
+    let shared = RefCell::new(host);
+    let sub = SubRequests {
+        vh: env.vh,
+        next,
+        req,
+        shared: &shared,
+        agent,
+    };
+    results_response(format, delete::run(&sub, target, format, Some(names)))
 }
 
 /// Runs requests through the stages after `bulk`, as the caller.
@@ -100,6 +138,8 @@ struct SubRequests<'r, 'v, 's, 'h> {
     /// The real host: its body is the request's, read in turn by the
     /// bulk operation and the sub-requests it feeds.
     shared: &'s RefCell<&'h mut dyn Host>,
+    /// What the sub-requests add to the caller's User-Agent.
+    agent: &'r str,
 }
 
 /// One sub-request's own headers (beyond those taken from the caller's).

@@ -79,3 +79,24 @@ fn delete_paths() {
     assert_eq!(delete_path("AUTH_a", b"c/a\0b"), None);
     assert_eq!(delete_path("AUTH_a", b"c/\xff"), None);
 }
+
+#[test]
+fn arbitrary_lists_never_panic() {
+    let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+    for _ in 0..200 {
+        let len = (seed % 6000) as usize;
+        let body: Vec<u8> = (0..len)
+            .map(|_| {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                b"ab/%\n\r 0F\xff\x00"[(seed % 11) as usize]
+            })
+            .collect();
+        if let Ok(names) = parse(&body) {
+            for n in &names {
+                let _ = (is_object(n), delete_path("AUTH_a", n));
+            }
+        }
+    }
+}
