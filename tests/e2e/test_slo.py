@@ -14,7 +14,7 @@ import socket
 
 import pytest
 
-from harness import EXTRA_USERS, md5hex
+from harness import EXTRA_USERS, md5hex, unique
 
 HOST = "127.0.0.1"
 PARTS = [b"abcd", b"efghij", b"klm"]
@@ -423,3 +423,28 @@ def test_copy_into_a_manifest_put_is_checked_as_a_manifest(swift, segs):
     r = swift.request("COPY", f"{c}/junk", {"Destination": f"{c}/m"}, query="multipart-manifest=put")
     assert (r.status, r.body) == (400, b"Manifest must be valid JSON.\n")
     assert swift.request("HEAD", f"{c}/m").status == 404
+
+
+@pytest.mark.apache
+def test_slo_requests_pass_gates_of_one_without_holding_two_permits(server_factory):
+    """With one object-read and one object-write permit node-wide, every
+    SLO request takes the permits of its sub-requests in turn (segment
+    HEADs, the manifest's PUT or GET, each segment, each DELETE), never two
+    of one gate at once (it would wait for itself)."""
+    srv = server_factory(extra_conf="StowageGate object-read limit=1 queue=8 wait=3s\n"
+                                    "StowageGate object-write limit=1 queue=8 wait=3s\n")
+    swift = srv.client()
+    c = unique("c")
+    swift.put_container(c)
+    for i, p in enumerate(PARTS):
+        swift.put_object(c, f"s/{i}", p)
+    entries = [{"path": f"{c}/s/{i}"} for i in range(len(PARTS))]
+    assert put_manifest(swift, c, "m", entries).status == 201
+    assert put_manifest(swift, c, "outer", [{"path": f"{c}/m"}]).status == 201
+    for _ in range(3):
+        r = swift.request("GET", f"{c}/outer")
+        assert r.status == 200 and r.body == b"".join(PARTS), r
+    assert swift.request("COPY", f"{c}/outer", {"Destination": f"{c}/flat"}).status == 201
+    assert swift.request("GET", f"{c}/flat").body == b"".join(PARTS)
+    r = swift.request("DELETE", f"{c}/outer", query="multipart-manifest=delete")
+    assert r.status == 200 and b"Number Deleted: 5" in r.body, r.body
