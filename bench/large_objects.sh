@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# bench/large_objects.sh - a joined large object (DLO) GET against a single
-# object GET of the same bytes, in the same run: throughput of each, their
-# ratio, and the peak RSS growth of the Apache child while it joins.
+# bench/large_objects.sh - joined large object (DLO, SLO) GETs against a
+# single object GET of the same bytes, in the same run: throughput of each,
+# their ratio, and the peak RSS growth of the Apache child while it joins.
 #
 # One private Apache, MPM prefork with one child (as bench/rss.sh), so one
 # process serves every request and its VmHWM is the join's peak. The body
 # is SIZE random bytes (default 1 GiB), stored once whole (`single`) and once
-# as SEGMENT-byte segments (default 64 MiB) under a DLO manifest (`dlo`).
+# as SEGMENT-byte segments (default 64 MiB) under a DLO manifest (`dlo`) and
+# an SLO manifest (`slo`) over the same segments.
 # Each is read twice with curl to md5sum: the first GET checks the bytes
 # against their ETags while they stream (objects over 8 MiB), the second
 # finds them known good and goes out by sendfile.
@@ -72,6 +73,13 @@ done
 code=$(curl -s -o /dev/null -w '%{http_code}' -X PUT -H "$H" -H "Content-Length: 0" \
     -H "X-Object-Manifest: lo_segments/big/" "$C/dlo")
 [ "$code" = 201 ] || { echo "bench/large_objects.sh: manifest PUT: $code" >&2; exit 1; }
+curl -s -H "$H" "$S?format=json&prefix=big/" |
+    python3 -c 'import json, sys; print(json.dumps([{"path": "lo_segments/" + o["name"],
+        "etag": o["hash"], "size_bytes": o["bytes"]} for o in json.load(sys.stdin)]))' \
+    >"$WORK/slo.json"
+code=$(curl -s -o /dev/null -w '%{http_code}' -X PUT -H "$H" --data-binary "@$WORK/slo.json" \
+    "$C/slo?multipart-manifest=put")
+[ "$code" = 201 ] || { echo "bench/large_objects.sh: SLO manifest PUT: $code" >&2; exit 1; }
 
 kib() { awk -v k="$2" '$1 == k":" { print $2 }' "/proc/$1/status" 2>/dev/null; }
 mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
@@ -104,19 +112,21 @@ get() {
 } >"$TSV"
 declare -A RATE
 for round in first second; do
-    for name in single dlo; do
+    for name in single dlo slo; do
         get "$name" "$round" >>"$TSV"
         RATE[$name.$round]=$LAST_RATE
     done
 done
 stop_apache
 for round in first second; do
-    echo "# ratio dlo/single ($round GET): $(awk -v d="${RATE[dlo.$round]}" -v s="${RATE[single.$round]}" \
-        'BEGIN { if (s > 0) printf "%.2f", d / s; else print "-" }')" >>"$TSV"
+    for lo in dlo slo; do
+        echo "# ratio $lo/single ($round GET): $(awk -v d="${RATE[$lo.$round]}" -v s="${RATE[single.$round]}" \
+            'BEGIN { if (s > 0) printf "%.2f", d / s; else print "-" }')" >>"$TSV"
+    done
 done
 
 echo
-echo "== GET of a ${SIZE}-byte DLO (${SEGMENT}-byte segments) vs one object =="
+echo "== GET of a ${SIZE}-byte DLO and SLO (${SEGMENT}-byte segments) vs one object =="
 print_table "$TSV"
 grep '^# ratio' "$TSV"
 echo "results: $TSV"

@@ -103,8 +103,8 @@ fn reconcile_object(vh: &Vhost, a: &str, c: &str, o: &str) -> Result<(), StoreEr
             name: o.to_string(),
             timestamp: ts,
             size: meta.size,
+            etag: meta.listed_etag().to_string(),
             content_type: meta.content_type,
-            etag: meta.etag,
         },
     )?;
     if listed {

@@ -687,11 +687,45 @@ fn apply_meta_file(meta: &mut ObjectMeta, bytes: &[u8], path: &Path) -> Result<(
         .as_str()
         .and_then(Timestamp::parse)
         .ok_or_else(|| StoreError::corrupt(path, "bad ts"))?;
-    meta.meta = pairs(&v["meta"]);
+    // What the data file's writer set for the system (sysmeta, the SLO
+    // flag) stays with the data, as Swift's `.meta` files keep it: a POST
+    // replaces only the user's metadata.
+    let mut kept: Vec<(String, Vec<u8>)> = std::mem::take(&mut meta.meta)
+        .into_iter()
+        .filter(|(n, _)| is_datafile_system_meta(n))
+        .collect();
+    kept.extend(
+        pairs(&v["meta"])
+            .into_iter()
+            .filter(|(n, _)| !is_datafile_system_meta(n)),
+    );
+    meta.meta = kept;
     if let Some(ct) = v["content_type"].as_str() {
         meta.content_type = ct.to_string();
     }
     Ok(())
+}
+
+/// Metadata that belongs to an object's data file and outlives a POST
+/// (Swift's object sysmeta and its `DATAFILE_SYSTEM_META`).
+pub fn is_datafile_system_meta(name: &str) -> bool {
+    name.starts_with("x-object-sysmeta-") || name == "x-static-large-object"
+}
+
+/// The sysmeta by which a middleware gives the container listing another
+/// ETag than the data's (Swift's `X-Object-Sysmeta-Container-Update-
+/// Override-Etag`; SLO lists `<manifest md5>; slo_etag=<its ETag>`).
+pub const LISTING_ETAG_OVERRIDE: &str = "x-object-sysmeta-container-update-override-etag";
+
+impl ObjectMeta {
+    /// The ETag the object's listing row shows.
+    pub fn listed_etag(&self) -> &str {
+        self.meta
+            .iter()
+            .find(|(n, _)| n == LISTING_ETAG_OVERRIDE)
+            .and_then(|(_, v)| std::str::from_utf8(v).ok())
+            .unwrap_or(&self.etag)
+    }
 }
 
 /// The pairs `meta_json` wrote (a pair it could not have written is left out).
@@ -781,6 +815,38 @@ mod tests {
         // Only the tombstone is left in the object's directory.
         let odir = s.object_dir("a", "c", "o");
         assert_eq!(fs::read_dir(odir).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn post_keeps_the_data_files_system_metadata() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = ObjectStore::new(dir.path());
+        let mut n = new_obj(100);
+        let m = |k: &str, v: &str| (k.to_string(), v.as_bytes().to_vec());
+        n.meta = vec![
+            m("x-object-meta-a", "1"),
+            m("x-static-large-object", "True"),
+            m("x-object-sysmeta-slo-size", "7"),
+            m(LISTING_ETAG_OVERRIDE, "abc; slo_etag=def"),
+        ];
+        let stored = s.put("a", "c", "o", &mut &b"[]"[..], &n, None).unwrap();
+        assert_eq!(stored.listed_etag(), "abc; slo_etag=def");
+        let user = vec![
+            m("x-object-meta-b", "2"),
+            m("x-object-sysmeta-slo-size", "9"),
+        ];
+        let posted = s
+            .post("a", "c", "o", Timestamp::from_units(300), None, &user)
+            .unwrap()
+            .unwrap();
+        let want = vec![
+            m("x-static-large-object", "True"),
+            m("x-object-sysmeta-slo-size", "7"),
+            m(LISTING_ETAG_OVERRIDE, "abc; slo_etag=def"),
+            m("x-object-meta-b", "2"),
+        ];
+        assert_eq!(posted.meta, want);
+        assert_eq!(s.open("a", "c", "o").unwrap().unwrap().meta.meta, want);
     }
 
     #[test]

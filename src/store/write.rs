@@ -153,7 +153,7 @@ impl PendingWrite<'_, '_> {
             timestamp: stored.timestamp,
             size: stored.size,
             content_type: stored.content_type.clone(),
-            etag: stored.etag.clone(),
+            etag: stored.listed_etag().to_string(),
         };
         match stores.catalog.object_put(account, container, &rec) {
             Ok(true) => {

@@ -5,6 +5,7 @@ use crate::core::http::{Request, Response};
 use crate::node::policy::Policies;
 use crate::node::vhost::Vhost;
 use crate::swift::middleware::bulk;
+use crate::swift::middleware::slo::manifest as slo;
 use serde_json::json;
 
 /// Swift's `policies` entry: each policy not deprecated, as
@@ -54,11 +55,17 @@ pub fn handle(vh: &Vhost, req: &Request<'_>) -> Response {
         },
         // Account ACLs (X-Account-Access-Control) work; copy and expiry are
         // core behaviour here, not middleware. Swift advertises no `dlo` (DLO
-        // works); no slo: not implemented.
+        // works).
         "tempauth": { "account_acls": true },
-        // Swift registers both quota middlewares without options.
-        "container_quotas": {},
-        "account_quotas": {},
+        // Static large objects (`middleware::slo`), Swift's keys and limits
+        // (min_segment_size is always 1 since Swift 2.x).
+        "slo": {
+            "max_manifest_segments": slo::MAX_MANIFEST_SEGMENTS,
+            "max_manifest_size": slo::MAX_MANIFEST_SIZE,
+            "yield_frequency": slo::YIELD_FREQUENCY,
+            "min_segment_size": 1,
+            "allow_async_delete": true,
+        },
         "bulk_delete": {
             "max_deletes_per_request": bulk::MAX_DELETES_PER_REQUEST,
             "max_failed_deletes": bulk::MAX_FAILED_DELETES,
@@ -67,6 +74,9 @@ pub fn handle(vh: &Vhost, req: &Request<'_>) -> Response {
             "max_containers_per_extraction": bulk::MAX_CONTAINERS_PER_EXTRACTION,
             "max_failed_extractions": bulk::MAX_FAILED_EXTRACTIONS,
         },
+        // Swift registers both quota middlewares without options.
+        "container_quotas": {},
+        "account_quotas": {},
     });
     let mut r = Response::new(200);
     r.header("Content-Type", "application/json; charset=UTF-8");

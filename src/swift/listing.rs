@@ -161,14 +161,19 @@ pub fn render_objects(
         // last_modified, in that order.
         Format::Json => json_list(entries, |out, o| {
             let (content_type, bytes) = listed_type(&o.content_type, o.size);
+            let (hash, slo_etag) = listed_hash(&o.etag);
             out.push_str(&format!("{{\"bytes\": {bytes}, \"hash\": "));
-            json_str(out, &o.etag);
+            json_str(out, &hash);
             out.push_str(", \"name\": ");
             json_str(out, &o.name);
             out.push_str(", \"content_type\": ");
             json_str(out, &content_type);
             out.push_str(", \"last_modified\": ");
             json_str(out, &o.timestamp.iso8601());
+            if let Some(etag) = slo_etag {
+                out.push_str(", \"slo_etag\": ");
+                json_str(out, &format!("\"{etag}\""));
+            }
             out.push('}');
         }),
         Format::Xml | Format::TextXml => {
@@ -184,7 +189,7 @@ pub fn render_objects(
                         let (content_type, bytes) = listed_type(&o.content_type, o.size);
                         out.push_str("<object>");
                         xml_field(&mut out, "name", &o.name);
-                        xml_field(&mut out, "hash", &o.etag);
+                        xml_field(&mut out, "hash", &listed_hash(&o.etag).0);
                         xml_field(&mut out, "bytes", &bytes.to_string());
                         xml_field(&mut out, "content_type", &content_type);
                         xml_field(&mut out, "last_modified", &o.timestamp.iso8601());
@@ -259,6 +264,25 @@ pub fn render_containers(
             out.into_bytes()
         }
     }
+}
+
+/// An object's hash as a listing shows it, and its SLO ETag: the row of an
+/// SLO manifest holds `<manifest md5>; slo_etag=<SLO etag>`, which Swift's
+/// slo middleware splits into `hash` (the rest of the parameters kept)
+/// and `slo_etag`; any other hash is shown as it is.
+pub fn listed_hash(stored: &str) -> (String, Option<String>) {
+    let Some((etag, params)) = stored.split_once(';') else {
+        return (stored.to_string(), None);
+    };
+    let params = content_type_params(&format!(";{params}"));
+    let Some(slo) = params.iter().find(|(k, _)| k == "slo_etag") else {
+        return (stored.to_string(), None);
+    };
+    let mut hash = etag.trim().to_string();
+    for (k, v) in params.iter().filter(|(k, _)| k != "slo_etag") {
+        hash.push_str(&format!("; {k}={v}"));
+    }
+    (hash, Some(slo.1.clone()))
 }
 
 /// An object's content type and size as Swift's container server lists

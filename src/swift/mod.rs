@@ -4,9 +4,9 @@
 //! the caller is and what they may do (`auth`, `access`, `acl`). The
 //! account, container and object processors (`account`, `container`,
 //! `object`) answer with `core::http::Response`s; listings are rendered by
-//! `listing`, server-side copies by `copy`; large objects' segments are
-//! joined into one body by `segments`; the results body of bulk
-//! operations by `bulk_results`; a missing object Content-Type is
+//! `listing`, server-side copies by `copy`; the results body of bulk
+//! operations by `bulk_results`; large objects' segments are joined into
+//! one body by `segments`; a missing object Content-Type is
 //! guessed from the name by `mime`; `wire` gives every answer Swift's
 //! header spelling. Imports: `node`, `gate`,
 //! `store`, `core`; never `abi`.

@@ -171,7 +171,8 @@ pub(crate) enum ReadPlan {
 }
 
 pub(crate) fn plan_read(req: &Request<'_>, meta: &ObjectMeta) -> ReadPlan {
-    match conditional::evaluate(req, &meta.etag, last_modified(meta).http_time()) {
+    let etag = conditional_etag(req, meta);
+    match conditional::evaluate(req, etag, last_modified(meta).http_time()) {
         Outcome::Proceed => {}
         Outcome::NotModified => return ReadPlan::Answer(not_modified(meta)),
         Outcome::PreconditionFailed => {
@@ -196,13 +197,43 @@ pub(crate) fn plan_read(req: &Request<'_>, meta: &ObjectMeta) -> ReadPlan {
 pub(crate) const IGNORE_RANGE_IF: &str = "X-Backend-Ignore-Range-If-Metadata-Present";
 
 fn wanted_whole(req: &Request<'_>, meta: &ObjectMeta) -> bool {
-    req.header(IGNORE_RANGE_IF).is_some_and(|names| {
-        names.split(',').map(str::trim).any(|n| {
-            meta.meta
+    // Every value: each middleware (slo, dlo) adds its own.
+    !named_metadata(req, IGNORE_RANGE_IF, meta).is_empty()
+}
+
+/// The header by which a middleware (`slo`) has conditions evaluated
+/// against a metadata value instead of the object's ETag, when the object
+/// has it (Swift's `X-Backend-Etag-Is-At`: an SLO's If-Match is its own
+/// ETag's, not its manifest's).
+pub(crate) const ETAG_IS_AT: &str = "X-Backend-Etag-Is-At";
+
+fn conditional_etag<'m>(req: &Request<'_>, meta: &'m ObjectMeta) -> &'m str {
+    named_metadata(req, ETAG_IS_AT, meta)
+        .into_iter()
+        .find_map(|v| std::str::from_utf8(v).ok())
+        .unwrap_or(&meta.etag)
+}
+
+/// The stored metadata values that the request's `header` values name
+/// (comma-separated metadata names, every value of the header).
+fn named_metadata<'m>(req: &Request<'_>, header: &str, meta: &'m ObjectMeta) -> Vec<&'m [u8]> {
+    let mut out = Vec::new();
+    for (_, v) in req
+        .headers
+        .iter()
+        .filter(|(n, _)| n.eq_ignore_ascii_case(header))
+    {
+        for name in v.as_str().split(',').map(str::trim) {
+            if let Some((_, value)) = meta
+                .meta
                 .iter()
-                .any(|(stored, _)| stored.eq_ignore_ascii_case(n))
-        })
-    })
+                .find(|(stored, _)| stored.eq_ignore_ascii_case(name))
+            {
+                out.push(value.as_slice());
+            }
+        }
+    }
+    out
 }
 
 /// A read of an object that is not there: 412 when If-Match names `*`
@@ -360,6 +391,33 @@ pub(crate) fn stored_metadata(req: &Request<'_>) -> Result<Vec<(String, Vec<u8>)
     Ok(meta)
 }
 
+/// A middleware's word (gatekeeper removes every `X-Backend-*` a client
+/// sends) that the PUT's Content-Type carries Swift's own parameters
+/// (SLO's `swift_bytes`), as Swift's `swift.content_type_overridden`.
+pub const CONTENT_TYPE_OVERRIDDEN: &str = "X-Backend-Content-Type-Overridden";
+
+/// The system metadata a PUT stores as Swift's object server does: the
+/// request's `X-Object-Sysmeta-*` and `X-Static-Large-Object`, which only
+/// the middlewares can have set (gatekeeper removes a client's sysmeta,
+/// `slo` refuses its `X-Static-Large-Object`).
+fn system_metadata(req: &Request<'_>) -> Vec<(String, Vec<u8>)> {
+    req.headers
+        .iter()
+        .filter_map(|(n, v)| {
+            let name = n.to_ascii_lowercase();
+            crate::store::objects::is_datafile_system_meta(&name)
+                .then(|| (name, v.bytes().to_vec()))
+        })
+        .collect()
+}
+
+/// The size an SLO manifest lists (its `X-Object-Sysmeta-Slo-Size`).
+fn swift_bytes(meta: &[(String, Vec<u8>)]) -> Option<u64> {
+    meta.iter()
+        .find(|(n, _)| n == "x-object-sysmeta-slo-size")
+        .and_then(|(_, v)| std::str::from_utf8(v).ok()?.parse().ok())
+}
+
 /// The request's Content-Type, None when absent or empty. Err is Swift's
 /// 400 body for one that is not UTF-8 (`check_object_creation`; a POST gets
 /// it too, see docs/swift-api.md).
@@ -402,7 +460,8 @@ fn put(
         return Err(ApiError::plain(413, TOO_LARGE));
     }
     let requested_type = content_type(req).map_err(ApiError::bad_request)?;
-    let meta = stored_metadata(req).map_err(ApiError::bad_request)?;
+    let mut meta = stored_metadata(req).map_err(ApiError::bad_request)?;
+    meta.extend(system_metadata(req));
     if vh.catalog.container_info(account, container)?.is_none() {
         return Err(ApiError::not_found());
     }
@@ -421,7 +480,7 @@ fn put(
         Some(ct) if !req.header("X-Detect-Content-Type").is_some_and(is_true) => ct.to_string(),
         _ => mime::guess(object).to_string(),
     };
-    if has_swift_param(&content_type) {
+    if has_swift_param(&content_type) && req.header(CONTENT_TYPE_OVERRIDDEN).is_none() {
         // The proxy's check: swob's default type, not text/plain.
         return Err(ApiError::refused(
             400,
@@ -728,13 +787,19 @@ fn post(
         // POST updates the container). The metadata is stored: a failure
         // here leaves only the listing behind, as a lost container update
         // would.
+        // A new type keeps the data's `swift_bytes` (an SLO's size) in the
+        // listing, as Swift's object server sends it with the update.
+        let listed_type = content_type.map(|_| match swift_bytes(&updated.meta) {
+            Some(n) => format!("{};swift_bytes={n}", updated.content_type),
+            None => updated.content_type.clone(),
+        });
         let listed = vh.catalog.object_posted(
             account,
             container,
             object,
             updated.timestamp,
             ts,
-            content_type.map(|_| updated.content_type.as_str()),
+            listed_type.as_deref(),
         );
         if let Err(e) = listed {
             host.log(LogLevel::Warn, &format!("listing row after POST: {e}"));

@@ -71,9 +71,8 @@ MTIME_CHANGED = 1700000500   # the mtime of a file changed before `upload --chan
 # Options of `swift <cmd> --help` (python-swiftclient 4.11.0) this step does
 # not exercise, and why. The others are all covered by scenarios().
 SKIPPED = [
-    ("upload", "--segment-container, --segment-threads, --use-slo, --leave-segments; --segment-size "
-     "without --use-dlo", "SLO manifests (Swift's /info has slo, so its default is SLO): issue 19"),
-    ("delete", "--leave-segments on a manifest", "no manifests (issue 19); covered on plain objects only"),
+    ("upload", "--leave-segments", "keeping a replaced manifest's old segments: not exercised "
+     "(segmented uploads: scenarios cli-dlo and cli-slo)"),
     ("stat, download, delete", "--version-id, --versions", "object versioning (the versioned_writes "
      "middleware and ?version-id): Stowage has none"),
     ("list", "--versions", "object versioning: Stowage has none"),
@@ -353,6 +352,23 @@ def scenarios() -> list:
         Cmd("delete-container-missing", ["delete", "cli-nope"], writes=True),
         Cmd("delete-container-threads", ["delete", "--container-threads", "1", d], writes=True),
         Cmd("list-after", ["list", "--prefix", "cli-del"], settle=True, ordered=True),
+    ]))
+
+    c = "cli-slo"
+    out.append(Scenario("cli-slo", [c, c + "_segments", "cli-slo-segs"], [
+        Cmd("upload-slo", ["upload", "--segment-size", "1024", "--segment-threads", "1", c,
+                           "b.bin"], writes=True),
+        Cmd("stat-slo", ["stat", c, "b.bin"]),
+        Cmd("list-slo-long", ["list", "--long", c], ordered=True),
+        Cmd("list-segments", ["list", c + "_segments"], ordered=True),
+        Cmd("download-slo", ["download", c, "b.bin", "-o", "slo.bin"]),
+        Cmd("upload-slo-again", ["upload", "--use-slo", "-S", "2000", "--segment-threads", "1",
+                                 c, "b.bin"], writes=True),
+        Cmd("delete-leave-segments", ["delete", "--leave-segments", c, "b.bin"], writes=True),
+        Cmd("upload-slo-container", ["upload", "-S", "4096", "--segment-threads", "1",
+                                     "--segment-container", "cli-slo-segs", c, "b.bin"],
+            writes=True),
+        Cmd("delete-slo", ["delete", c, "b.bin"], writes=True),
     ]))
 
     # Quotas: a container's set with -m by its owner; the account's only

@@ -35,6 +35,8 @@ IGNORED = {"server", "connection", "keep-alive", "transfer-encoding", "proxy-con
 
 HTTP_DATE = re.compile(r"^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d\d (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|"
                        r"Sep|Oct|Nov|Dec) \d{4} \d\d:\d\d:\d\d GMT$")
+HTTP_DATE_IN_TEXT = re.compile(r"(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d\d (Jan|Feb|Mar|Apr|May|Jun|Jul|"
+                               r"Aug|Sep|Oct|Nov|Dec) \d{4} \d\d:\d\d:\d\d GMT")
 TRANS_ID = re.compile(r"^tx[0-9a-f]{21}-[0-9a-f]{10}$")
 TIMESTAMP = re.compile(r"^\d{10}\.\d{5}$")
 TOKEN = re.compile(r"^AUTH_tk[0-9a-f]{32}$")
@@ -87,6 +89,9 @@ def norm_header(name: str, value: str, port: int, listing: bool) -> str:
         return "<token>"
     if n == "etag" and listing and MD5.match(value):
         return "<listing-etag>"
+    if n == "x-manifest-etag" and MD5.match(value):
+        # An SLO manifest's MD5: its JSON holds its segments' Last-Modified.
+        return "<manifest-etag>"
     if n in SET_LIST_HEADERS:
         return ", ".join(sorted(item.strip() for item in value.split(",")))
     if n == "content-type" and "boundary=" in value:
@@ -122,6 +127,12 @@ def _norm_json(obj):
         for k, v in obj.items():
             if k == "last_modified" and isinstance(v, str) and ISO_TIME.match(v):
                 v = "<iso-time>"
+            if k == "Last Modified" and isinstance(v, str) and HTTP_DATE.match(v):
+                v = "<http-date>"  # a results body's (SLO's heartbeat PUT)
+            if k == "hash" and "slo_etag" in obj and isinstance(v, str) and MD5.match(v):
+                # An SLO manifest's row: the MD5 of JSON that holds its
+                # segments' Last-Modified.
+                v = "<manifest-etag>"
             out[k] = _norm_json(v)
         return out
     if isinstance(obj, list):
@@ -170,6 +181,8 @@ def norm_body(resp: Response, port: int) -> tuple:
     except UnicodeDecodeError:
         return "bytes", body
     text = _hostport(text, port)
+    # HTTP dates inside a results body (SLO's heartbeat PUT: "Last Modified").
+    text = HTTP_DATE_IN_TEXT.sub("<http-date>", text)
     if text.lstrip().lower().startswith(("<html", "<!doctype html")):
         return "html", text
     if ctype in ("application/xml", "text/xml"):
@@ -257,7 +270,11 @@ def _key_order(text: str):
 
 def _json_text(resp: Response) -> str:
     text = resp.body.decode("utf-8", "replace")
-    return re.sub(r'("last_modified": ?)"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}"', r'\1"<iso-time>"', text)
+    text = re.sub(r'("last_modified": ?)"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}"', r'\1"<iso-time>"', text)
+    text = HTTP_DATE_IN_TEXT.sub("<http-date>", text)
+    # An SLO manifest's row: its hash is the MD5 of JSON holding its
+    # segments' Last-Modified (as in _norm_json).
+    return re.sub(r'("hash": ?)"[0-9a-f]{32}"(?=[^{}]*"slo_etag")', r'\1"<manifest-etag>"', text)
 
 
 def _body_diffs(kind_a, a, kind_b, b) -> list:

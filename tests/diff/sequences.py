@@ -1218,6 +1218,186 @@ REQUEST_HEADERS = [None, "x-auth-token", "X-Auth-Token, Content-Type", "x-object
                    " content-type , x-foo "]
 
 
+def fam_slo(s: Seq):
+    """Static large objects (Swift's slo middleware): manifest PUTs checked
+    segment by segment (each bad input with its 400 and nothing stored),
+    GET and HEAD of the joined object (Range across segments, conditional
+    requests against the SLO ETag), the manifest itself
+    (?multipart-manifest=get, format=raw), nested SLOs, listings, POST,
+    DELETE of the manifest alone or with its segments."""
+    rng = s.rng
+    cn, sn = s.name(), s.name("segs")
+    c, sc = f"{s.acct}/{cn}", f"{s.acct}/{sn}"
+    s.add("put-container", "PUT", c)
+    s.add("put-container", "PUT", sc)
+    bodies = [body_of(rng, rng.randint(1, 40)) for _ in range(3)]
+    for i, b in enumerate(bodies):
+        s.add("put-segment", "PUT", f"{sc}/s{i}", body=b)
+    s.add("put-segment", "PUT", f"{c}/local", body=b"local-bytes")
+    s.add("put-segment", "PUT", f"{sc}/empty", body=b"")
+
+    def seg(i, **kw):
+        d = {"path": rng.choice([f"{sn}/s{i}", f"/{sn}/s{i}"])}
+        if rng.random() < 0.7:
+            d["etag"] = md5(bodies[i])
+        if rng.random() < 0.7:
+            d["size_bytes"] = rng.choice([len(bodies[i]), str(len(bodies[i]))])
+        d.update(kw)
+        return d
+
+    # A good manifest: each segment whole or a range of it.
+    segs = [seg(0), seg(1), seg(2)]
+    if rng.random() < 0.5:
+        segs[1]["range"] = rng.choice(["0-0", "1-", "-1", f"0-{len(bodies[1]) - 1}"])
+    segs.append({"path": f"{cn}/local"})
+    hdrs = []
+    if rng.random() < 0.5:
+        hdrs.append(("Content-Type", rng.choice(["text/x-slo", "application/x-big; charset=utf-8"])))
+    if rng.random() < 0.5:
+        hdrs.append(("X-Object-Meta-Color", "blue"))
+    s.add("put", "PUT", f"{c}/big?multipart-manifest=put", hdrs, body=json.dumps(segs).encode())
+    s.add("head", "HEAD", f"{c}/big", capture=[("slo", "ETag", None), ("lm", "Last-Modified", None)])
+    s.add("get", "GET", f"{c}/big")
+    s.add("get-if-none-match", "GET", f"{c}/big", [("If-None-Match", "${slo}")])
+    s.add("head-if-match", "HEAD", f"{c}/big", [("If-Match", "${slo}")])
+    s.add("get-if-modified-since", "GET", f"{c}/big", [("If-Modified-Since", "${lm}")])
+    for r in rng.sample(["bytes=0-4", "bytes=2-40", "bytes=-3", "bytes=5-", "bytes=0-0,3-8",
+                         "bytes=1-2,10-70", "bytes=9999-", "bytes=abc"], 3):
+        s.add("get-range", "GET", f"{c}/big", [("Range", r)])
+    for pn in rng.sample(["1", "2", "4", "5", "0", "x", " 2"], 3):
+        s.add("get-part", "GET", f"{c}/big?part-number={qv(pn)}")
+    s.add("head-part", "HEAD", f"{c}/big?part-number={rng.choice(['1', '3', '9'])}")
+    s.add("get-part-range", "GET", f"{c}/big?part-number=1", [("Range", "bytes=0-1")])
+    s.add("get-manifest", "GET", f"{c}/big?multipart-manifest=get", listing=True)
+    s.add("head-manifest", "HEAD", f"{c}/big?multipart-manifest=get", listing=True)
+    s.add("get-manifest-raw", "GET", f"{c}/big?multipart-manifest=get&format=raw")
+    s.add("listing", "GET", f"{c}?format=json", listing=True)
+    s.add("post", "POST", f"{c}/big", [("X-Object-Meta-Shape", "round")])
+    s.add("head-after-post", "HEAD", f"{c}/big")
+    s.add("post-reserved", "POST", f"{c}/big", [("X-Static-Large-Object", "True")])
+    s.add("post-type", "POST", f"{c}/big", [("Content-Type", "text/x-posted")])
+    s.add("listing-after-post", "GET", f"{c}?format=json", listing=True)
+    s.add("head-after-post-type", "HEAD", f"{c}/big")
+    # Who may: an anonymous or unprivileged caller's HEADs of the segments
+    # are refused (listed in the 400), the manifest's container missing.
+    s.add("put-anonymous", "PUT", f"{c}/anon?multipart-manifest=put", user=ANON,
+          body=json.dumps([seg(0)]).encode())
+    s.add("put-member", "PUT", f"{c}/member?multipart-manifest=put", user=MEMBER,
+          body=json.dumps([seg(0)]).encode())
+    s.add("put-no-container", "PUT", f"{s.acct}/{s.name('none')}/m?multipart-manifest=put",
+          body=json.dumps([seg(0)]).encode())
+    s.add("put-no-length", "PUT", f"{c}/nolen?multipart-manifest=put", no_length=True)
+    s.add("put-chunked", "PUT", f"{c}/chunked?multipart-manifest=put", chunked=True,
+          body=json.dumps([seg(0)]).encode())
+    s.add("put-reserved", "PUT", f"{c}/plain", [("X-Static-Large-Object", "True")], body=b"x")
+    # Bad manifests: Swift's 400s (413s), nothing stored.
+    bad = rng.sample([
+        ("bad-json", b"[{"),
+        ("not-list", b'{"path": "x"}'),
+        ("not-object", b'["x"]'),
+        ("no-path", json.dumps([{"etag": "x"}]).encode()),
+        ("extra-keys", json.dumps([dict(seg(0), foo=1, bar=2)]).encode()),
+        ("path-not-object", json.dumps([{"path": sn}]).encode()),
+        ("path-not-string", json.dumps([{"path": 5}]).encode()),
+        ("etag-not-string", json.dumps([{"path": f"{sn}/s0", "etag": 5}]).encode()),
+        ("bad-size", json.dumps([{"path": f"{sn}/s0", "size_bytes": "x"}]).encode()),
+        ("too-small-size", json.dumps([{"path": f"{sn}/s0", "size_bytes": 0}, seg(1)]).encode()),
+        ("self", json.dumps([{"path": f"{cn}/bad"}]).encode()),
+        ("bad-range", json.dumps([seg(0, range="x-y")]).encode()),
+        ("multi-range", json.dumps([seg(0, range="0-0,1-1")]).encode()),
+        ("unsatisfiable-range", json.dumps([dict(seg(0), size_bytes=len(bodies[0]),
+                                                 range=f"{len(bodies[0]) + 5}-")]).encode()),
+        ("missing-segment", json.dumps([seg(0), {"path": f"{sn}/nope"}]).encode()),
+        ("etag-mismatch", json.dumps([dict(seg(0), etag="0" * 32)]).encode()),
+        ("size-mismatch", json.dumps([dict(seg(0), size_bytes=999)]).encode()),
+        ("empty-segment", json.dumps([{"path": f"{sn}/empty"}, seg(0)]).encode()),
+        ("data-only", json.dumps([{"data": "YWJj"}]).encode()),
+        ("bad-data", json.dumps([{"data": "!!"}, seg(0)]).encode()),
+        ("empty-list", b"[]"),
+    ], 6)
+    for case, body in bad:
+        accept = rng.choice([[], [], [("Accept", "application/json")], [("Accept", "text/xml")]])
+        s.add(f"put-{case}", "PUT", f"{c}/bad?multipart-manifest=put", accept, body=body)
+    s.add("put-wrong-etag", "PUT", f"{c}/bad?multipart-manifest=put", [("Etag", '"' + "1" * 32 + '"')],
+          body=json.dumps([seg(0)]).encode())
+    s.add("head-bad", "HEAD", f"{c}/bad")
+    # Heartbeat answers.
+    hb = rng.choice([json.dumps([seg(0)]), json.dumps([{"path": f"{sn}/nope"}])])
+    s.add("put-heartbeat", "PUT", f"{c}/hb?multipart-manifest=put&heartbeat=on",
+          rng.choice([[], [("Accept", "application/json")]]), body=hb.encode())
+    # Inline data between segments.
+    s.add("put-data", "PUT", f"{c}/withdata?multipart-manifest=put",
+          body=json.dumps([{"data": "aGVsbG8="}, seg(0), {"data": "IHdvcmxk"}]).encode())
+    s.add("get-data", "GET", f"{c}/withdata")
+    s.add("get-data-range", "GET", f"{c}/withdata", [("Range", "bytes=3-7")])
+    # Nested: the SLO as a segment of another.
+    s.add("put-nested", "PUT", f"{c}/outer?multipart-manifest=put",
+          body=json.dumps([{"path": f"{cn}/big"}, seg(2)]).encode())
+    s.add("head-nested", "HEAD", f"{c}/outer")
+    s.add("get-nested", "GET", f"{c}/outer")
+    s.add("get-nested-range", "GET", f"{c}/outer", [("Range", "bytes=3-12")])
+    # Conditional GETs against the SLO ETag.
+    s.add("get-if-none-match", "GET", f"{c}/outer", [("If-None-Match", "*")])
+    s.add("get-if-match-wrong", "GET", f"{c}/outer", [("If-Match", '"nope"')])
+    # Loops: B holds A, A holds B (each was an SLO when the other was put).
+    s.add("put-loop-b", "PUT", f"{c}/loop-b?multipart-manifest=put", body=json.dumps([seg(0)]).encode())
+    s.add("put-loop-a", "PUT", f"{c}/loop-a?multipart-manifest=put",
+          body=json.dumps([{"path": f"{cn}/loop-b"}]).encode())
+    s.add("put-loop-b-again", "PUT", f"{c}/loop-b?multipart-manifest=put",
+          body=json.dumps([{"path": f"{cn}/loop-a"}]).encode())
+    s.add("get-loop", "GET", f"{c}/loop-a")
+    s.add("head-loop", "HEAD", f"{c}/loop-a")
+    # Copies: the joined bytes, or the manifest (still an SLO).
+    s.add("copy", "COPY", f"{c}/big", [("Destination", f"{cn}/copied")])
+    s.add("get-copy", "GET", f"{c}/copied")
+    s.add("copy-manifest", "COPY", f"{c}/big?multipart-manifest=get", [("Destination", f"{cn}/copied-m")])
+    s.add("head-copy-manifest", "HEAD", f"{c}/copied-m")
+    # A PUT ?multipart-manifest=put copying its body from an object (Swift's
+    # copy hands the source's bytes to slo as the manifest).
+    s.add("put-manifest-source", "PUT", f"{c}/manifest-src",
+          body=rng.choice([json.dumps([seg(1)]).encode(), b"not json",
+                           json.dumps([{"path": f"{sn}/nope"}]).encode()]))
+    s.add("put-manifest-copied", "PUT", f"{c}/from-copy?multipart-manifest=put",
+          [("X-Copy-From", f"{cn}/manifest-src")], body=b"")
+    s.add("get-manifest-copied", "GET", f"{c}/from-copy")
+    s.add("head-manifest-copied", "HEAD", f"{c}/from-copy")
+    s.add("put-victim", "PUT", f"{c}/victim?multipart-manifest=put", body=json.dumps([seg(2)]).encode())
+    # DELETE: the manifest alone, then one with its segments.
+    s.add("delete-manifest", "DELETE", f"{c}/withdata")
+    s.add("head-segment-kept", "HEAD", f"{sc}/s0")
+    s.add("delete-multipart", "DELETE", f"{c}/outer?multipart-manifest=delete",
+          rng.choice([[], [("Accept", "application/json")], [("Accept", "application/xml")]]))
+    s.add("head-outer-gone", "HEAD", f"{c}/outer")
+    s.add("head-segment-gone", "HEAD", f"{sc}/s2")
+    s.add("get-victim-broken", "GET", f"{c}/victim")
+    s.add("head-victim-broken", "HEAD", f"{c}/victim")
+    s.add("delete-multipart-missing", "DELETE", f"{c}/outer?multipart-manifest=delete")
+    s.add("delete-multipart-plain", "DELETE", f"{c}/local?multipart-manifest=delete")
+    s.add("listing-after", "GET", f"{sc}?format=json", listing=True)
+    # async=yes: segments in one container, none a manifest (Swift's
+    # expirer deletes them later, Stowage at once: they are not looked at).
+    ac = s.name("async")
+    s.add("put-container", "PUT", f"{s.acct}/{ac}")
+    s.add("put-segment", "PUT", f"{s.acct}/{ac}/x", body=b"xx")
+    s.add("put-segment", "PUT", f"{s.acct}/{ac}/y", body=b"yyy")
+    s.add("put-async", "PUT", f"{s.acct}/{ac}/m?multipart-manifest=put",
+          body=json.dumps([{"path": f"{ac}/x"}, {"path": f"{ac}/y"}]).encode())
+    s.add("put-async-nested", "PUT", f"{s.acct}/{ac}/n?multipart-manifest=put",
+          body=json.dumps([{"path": f"{ac}/m"}]).encode())
+    s.add("delete-async-nested", "DELETE", f"{s.acct}/{ac}/n?multipart-manifest=delete&async=yes")
+    s.add("delete-async", "DELETE", f"{s.acct}/{ac}/m?multipart-manifest=delete&async=yes")
+    s.add("head-async-gone", "HEAD", f"{s.acct}/{ac}/m")
+    s.add("delete-async-missing", "DELETE", f"{s.acct}/{ac}/m?multipart-manifest=delete&async=on")
+    s.add("put-segment", "PUT", f"{s.acct}/{ac}/plain", body=b"p")
+    s.add("delete-async-plain", "DELETE", f"{s.acct}/{ac}/plain?multipart-manifest=delete&async=yes")
+
+
+ORIGINS = ["http://a.example", "http://b.example", "https://a.example", "http://A.example", "null"]
+PREFLIGHT_METHODS = [None, "GET", "HEAD", "PUT", "POST", "DELETE", "OPTIONS", "COPY", "PATCH", "get"]
+REQUEST_HEADERS = [None, "x-auth-token", "X-Auth-Token, Content-Type", "x-object-meta-a,,x-object-meta-a",
+                   " content-type , x-foo "]
+
+
 def fam_cors(s: Seq):
     """OPTIONS and CORS, as Swift's proxy controllers answer them: plain
     OPTIONS at every level, preflights allowed and refused by the
@@ -1471,10 +1651,11 @@ FAMILIES = {
     "errors": fam_errors,
     "middleware": fam_middleware,
     "dlo": fam_dlo,
+    "slo": fam_slo,
     "cors": fam_cors,
+    "bulk": fam_bulk,
     "container-quotas": fam_container_quotas,
     "account-quotas": fam_account_quotas,
-    "bulk": fam_bulk,
 }
 
 # Families whose answer hardly varies with the seed: one sequence is enough.

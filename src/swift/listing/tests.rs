@@ -227,3 +227,32 @@ fn read_headers_vary_only_when_accept_decides() {
         assert_eq!(r.get_header("Vary"), vary, "{query}");
     }
 }
+
+#[test]
+fn an_slo_rows_hash_splits_into_hash_and_slo_etag() {
+    assert_eq!(
+        listed_hash("abc; slo_etag=def"),
+        ("abc".to_string(), Some("def".to_string()))
+    );
+    assert_eq!(
+        listed_hash("abc;x=1; slo_etag=def"),
+        ("abc; x=1".to_string(), Some("def".to_string()))
+    );
+    assert_eq!(listed_hash("abc"), ("abc".to_string(), None));
+    assert_eq!(listed_hash("abc; x=1"), ("abc; x=1".to_string(), None));
+    let rows = vec![ListingEntry::Item(ObjectRecord {
+        name: "m".into(),
+        timestamp: ts(),
+        size: 10,
+        content_type: "text/plain;swift_bytes=99".into(),
+        etag: "abc; slo_etag=def".into(),
+    })];
+    let json: Value = serde_json::from_slice(&render_objects("c", &rows, Format::Json)).unwrap();
+    assert_eq!(
+        json,
+        json!([{"bytes": 99, "hash": "abc", "name": "m", "content_type": "text/plain",
+                "last_modified": ts().iso8601(), "slo_etag": "\"def\""}])
+    );
+    let xml = String::from_utf8(render_objects("c", &rows, Format::Xml)).unwrap();
+    assert!(xml.contains("<hash>abc</hash><bytes>99</bytes>"), "{xml}");
+}

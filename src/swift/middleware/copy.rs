@@ -7,7 +7,7 @@
 //! quotas count what the copy writes (the source's length, or its range's),
 //! as Swift's quota middlewares see its copy's PUT.
 
-use super::{account_quotas, container_quotas, dlo, Env, Middleware, Next};
+use super::{account_quotas, container_quotas, dlo, slo, Env, Middleware, Next};
 use crate::core::http::{Host, Request, Response};
 use crate::gate::{admission, Kind};
 use crate::node::integrity::{self, Suspect, Verdict};
@@ -42,6 +42,16 @@ impl Middleware for Copy {
             Ok(t) if is_copy(req, t) => t.clone(),
             _ => return next.run(env, req, host),
         };
+        // A copy whose destination is an SLO manifest PUT: its bytes go
+        // to `slo` as the manifest, through the rest of the pipeline (and
+        // its gates), as Swift's copy hands them on.
+        if env
+            .query(req)
+            .is_ok_and(|q| q.get("multipart-manifest") == Some("put"))
+        {
+            return copy_into_manifest(env, req, &target, host, next)
+                .unwrap_or_else(|e| e.respond(host));
+        }
         let (vh, caller) = (env.vh, &env.caller);
         let quota_refused = Cell::new(false);
         let resp = admission::serve(&vh.gates, req, (Kind::ObjectWrite, 0), host, |host| {
@@ -52,6 +62,113 @@ impl Middleware for Copy {
         env.answered_before_controller |= quota_refused.get();
         resp
     }
+}
+
+/// `PUT ?multipart-manifest=put` with `X-Copy-From` (or such a COPY): the
+/// source's bytes (as a GET by the caller reads them) are the body of a
+/// manifest PUT made through the rest of the pipeline, with the source's
+/// ETag expected and its type and metadata carried, as Swift's copy does
+/// (so `slo` checks them as a manifest; the ETag, the source's MD5, is
+/// never the SLO's: Swift's 422 once the list checks out).
+fn copy_into_manifest(
+    env: &mut Env<'_>,
+    req: &Request<'_>,
+    target: &Target,
+    host: &mut dyn Host,
+    next: Next,
+) -> Result<Response, ApiError> {
+    use super::slo::manifest::MAX_MANIFEST_SIZE;
+    use std::os::unix::fs::FileExt;
+    let vh = env.vh;
+    let Target::Object {
+        account,
+        container,
+        object,
+    } = target
+    else {
+        return Err(ApiError::status_only(405));
+    };
+    let plan = plan(req, (account, container, object))
+        .map_err(|r| ApiError::refused(r.status, r.message))?;
+    let src = object_target(&plan.source)?;
+    let mut as_get = req.clone();
+    as_get.method = "GET";
+    access::check(vh, &as_get, &src, &env.caller)?;
+    let (sa, sc, so) = (&plan.source.0, &plan.source.1, &plan.source.2);
+    let obj = object::open_live(vh, sa, sc, so)?.ok_or_else(|| object::missing(req))?;
+    let (start, len, whole) = match object::plan_read(req, &obj.meta) {
+        ReadPlan::Answer(r) => return Ok(r),
+        ReadPlan::Whole => (0, obj.meta.size, true),
+        ReadPlan::Ranges(r) => (r[0].start, r[0].len(), false),
+    };
+    // What slo refuses unread (413) is not read either.
+    let mut body = Vec::new();
+    if len <= MAX_MANIFEST_SIZE {
+        body = vec![0u8; usize::try_from(len).unwrap_or(0)];
+        obj.file
+            .read_exact_at(&mut body, start)
+            .map_err(|e| ApiError::from(StoreError::io("reading", "copy source", e)))?;
+    }
+    let fresh = req.header("X-Fresh-Metadata").is_some_and(is_true);
+    let mut headers: Vec<(Cow<'_, str>, crate::core::http::HeaderValue<'_>)> = Vec::new();
+    if !fresh {
+        for (n, v) in &obj.meta.meta {
+            if n.starts_with("x-object-meta-") && req.header(n).is_none() {
+                let text = String::from_utf8_lossy(v).into_owned();
+                headers.push((Cow::Owned(n.clone()), text.into()));
+            }
+        }
+    }
+    let dropped = [
+        "X-Copy-From",
+        "X-Copy-From-Account",
+        "Destination",
+        "Destination-Account",
+        "Content-Length",
+        "Transfer-Encoding",
+        "Etag",
+        "Range",
+        "If-Match",
+        "If-None-Match",
+        "If-Modified-Since",
+        "If-Unmodified-Since",
+    ];
+    headers.extend(
+        req.headers
+            .iter()
+            .filter(|(n, _)| !dropped.iter().any(|d| n.eq_ignore_ascii_case(d)))
+            .cloned(),
+    );
+    if req.header("Content-Type").is_none_or(str::is_empty) {
+        let ct = slo::clean_content_type(&obj.meta.content_type).to_string();
+        headers.push((Cow::Borrowed("Content-Type"), ct.into()));
+    }
+    let large =
+        slo::is_manifest(&obj.meta) || obj.meta.meta.iter().any(|(n, _)| n == "x-object-manifest");
+    if whole && !large {
+        headers.push((Cow::Borrowed("Etag"), obj.meta.etag.clone().into()));
+    }
+    let (da, dc, dobj) = (&plan.dest.0, &plan.dest.1, &plan.dest.2);
+    let uri = format!("/v1/{}/{}/{}", quote(da), quote(dc), quote(dobj));
+    let sink = Request {
+        method: "PUT",
+        uri: uri.into(),
+        headers,
+        content_length: Some(len),
+        chunked: false,
+        ..req.clone()
+    };
+    let mut sub = Env::new(vh);
+    sub.caller = env.caller.clone();
+    let mut with_body = slo::WithBody::new(host, body);
+    let mut resp = next.run(&mut sub, &sink, &mut with_body);
+    if (200..300).contains(&resp.status) {
+        let modified = obj.meta.timestamp.max(obj.meta.meta_timestamp);
+        resp.header("X-Copied-From-Account", quote(sa))
+            .header("X-Copied-From", quote(&format!("{sc}/{so}")))
+            .header("X-Copied-From-Last-Modified", modified.http_date());
+    }
+    Ok(resp)
 }
 
 /// Whether the request is a server-side copy (object level only).
@@ -230,6 +347,11 @@ fn copy(
         let sink = (&plan, caller, quota_refused);
         return copy_joined(vh, req, sink, joined, &obj, host);
     }
+    let slo_manifest = slo::is_manifest(&obj.meta);
+    if slo_manifest && !manifest_get {
+        let sink = (&plan, caller, quota_refused);
+        return copy_slo_joined(vh, req, sink, &obj, host);
+    }
     let ranges = match object::plan_read(req, &obj.meta) {
         ReadPlan::Answer(r) => return Ok(r),
         ReadPlan::Whole => None,
@@ -287,9 +409,15 @@ fn copy(
             (Source::Parts(part.body), ty, None)
         }
     };
+    // An SLO manifest copied as such keeps its listed size with a type of
+    // the request's (Swift re-PUTs it through slo, which appends it).
+    let content_type = match (content_type, slo_manifest) {
+        (Some(t), true) => Some(format!("{t};swift_bytes={}", slo_size(&obj.meta))),
+        (t, _) => t.map(str::to_string),
+    };
     let new = NewObject {
         timestamp: Timestamp::now(),
-        content_type: content_type.map_or(source_type, str::to_string),
+        content_type: content_type.unwrap_or(source_type),
         meta: merge_metadata(&obj.meta.meta, request_meta, fresh),
         expected_etag,
         max_size: crate::core::constraints::MAX_FILE_SIZE,
@@ -307,7 +435,127 @@ fn copy(
         }
         Err(e) => return Err(e),
     };
-    Ok(copied(&stored, &plan, last_modified))
+    let mut r = copied(&stored, &plan, last_modified);
+    if slo_manifest {
+        // Still an SLO: answered with its ETag, as slo's PUT answers.
+        let etag = slo_attrs_of(&obj).0;
+        r.remove_header("ETag");
+        r.header("ETag", format!("\"{etag}\""));
+    }
+    Ok(r)
+}
+
+fn slo_size(meta: &ObjectMeta) -> u64 {
+    meta.meta
+        .iter()
+        .find(|(n, _)| n == slo::SYSMETA_SLO_SIZE)
+        .and_then(|(_, v)| std::str::from_utf8(v).ok()?.parse().ok())
+        .unwrap_or(meta.size)
+}
+
+fn slo_attrs_of(obj: &OpenObject) -> (String, u64) {
+    let segments = slo::stored_segments(obj).unwrap_or_default();
+    slo::slo_attrs(&obj.meta, &segments)
+}
+
+/// Copies the joined bytes of an SLO into a new (plain) object, as Swift
+/// copies what a GET of the source answers: conditions against the SLO's
+/// ETag, one Range (several: 501, not supported here), no ETag expected
+/// of the bytes (an SLO's is not their MD5; each segment is checked as it
+/// is read), none of the manifest's system metadata carried.
+fn copy_slo_joined(
+    vh: &Vhost,
+    req: &Request<'_>,
+    (plan, caller, quota_refused): (&Plan, &Caller, &Cell<bool>),
+    obj: &OpenObject,
+    host: &mut dyn Host,
+) -> Result<Response, ApiError> {
+    use crate::swift::conditional::{self, Outcome};
+    use crate::swift::range::{self, ByteRange, RangeOutcome};
+    let segments = slo::stored_segments(obj)
+        .ok_or_else(|| ApiError::refused(500, "Unable to load SLO manifest"))?;
+    let (etag, size) = slo::slo_attrs(&obj.meta, &segments);
+    let last_modified = obj.meta.timestamp.max(obj.meta.meta_timestamp);
+    match conditional::evaluate(req, &etag, last_modified.http_time()) {
+        Outcome::Proceed => {}
+        Outcome::NotModified => return Err(ApiError::from(Response::new(304))),
+        Outcome::PreconditionFailed => return Err(ApiError::status_only(412)),
+    }
+    let window = match range::evaluate(req.header("Range"), size) {
+        RangeOutcome::Whole => ByteRange {
+            start: 0,
+            end: size,
+        },
+        RangeOutcome::Partial(r) if r.len() == 1 => r[0],
+        RangeOutcome::Partial(_) => {
+            return Err(ApiError::refused(
+                501,
+                "Copying several ranges of a static large object is not supported",
+            ))
+        }
+        RangeOutcome::Unsatisfiable => {
+            let mut r = Response::error(416, "");
+            r.header("Content-Range", format!("bytes */{size}"));
+            return Err(ApiError::from(r));
+        }
+    };
+    if window.len() > crate::core::constraints::MAX_FILE_SIZE {
+        return Err(ApiError::status_only(413));
+    }
+    check_sink_manifest(req, None)?;
+    let dst = object_target(&plan.dest)?;
+    let mut as_put = req.clone();
+    as_put.method = "PUT";
+    access::check(vh, &as_put, &dst, caller)?;
+    let (da, dc, dobj) = (&plan.dest.0, &plan.dest.1, &plan.dest.2);
+    check_quotas(vh, caller, (da, dc), window.len(), quota_refused)?;
+    if vh.catalog.container_info(da, dc)?.is_none() {
+        return Err(ApiError::not_found());
+    }
+    let request_meta = object::stored_metadata(req).map_err(ApiError::bad_request)?;
+    let content_type = object::content_type(req).map_err(ApiError::bad_request)?;
+    let fresh = req.header("X-Fresh-Metadata").is_some_and(is_true);
+    let source_meta: Vec<(String, Vec<u8>)> = obj
+        .meta
+        .meta
+        .iter()
+        .filter(|(n, _)| !crate::store::objects::is_datafile_system_meta(n))
+        .cloned()
+        .collect();
+    let new = NewObject {
+        timestamp: Timestamp::now(),
+        content_type: content_type.map_or_else(
+            || slo::clean_content_type(&obj.meta.content_type).to_string(),
+            str::to_string,
+        ),
+        meta: merge_metadata(&source_meta, request_meta, fresh),
+        expected_etag: None,
+        max_size: crate::core::constraints::MAX_FILE_SIZE,
+    };
+    let reader = Reader {
+        caller: caller.clone(),
+        referer: req.header("Referer").map(str::to_string),
+    };
+    let name = format!("/v1/{}/{}/{}", plan.source.0, plan.source.1, plan.source.2);
+    let mut joined = slo::SloReader::new(vh, segments, &plan.source.0, window, reader, &name);
+    let len = window.len();
+    let stored = object::store(
+        vh,
+        (da, dc, dobj),
+        &new,
+        Source::Read(&mut joined, len),
+        host,
+    );
+    for (level, line) in std::mem::take(&mut joined.logs) {
+        host.log(level, &line);
+    }
+    let stored = stored.map_err(|e| match e.status() {
+        // A segment failed mid-copy: Swift's proxy answers 500 for a body
+        // that broke off on its side.
+        499 => ApiError::status_only(500),
+        _ => e,
+    })?;
+    Ok(copied(&stored, plan, last_modified))
 }
 
 /// The X-Object-Manifest the copy's PUT carries (the source's when the

@@ -94,12 +94,13 @@ mod tests {
         let Some(crate::core::http::Segment::Bytes(seen)) = resp.body.first() else {
             panic!("no body");
         };
-        // The client's private headers are gone; the one `dlo` adds for
-        // the object server (its X-Backend-Ignore-Range-...) is the
-        // pipeline's own.
+        // The client's private headers are gone; those `slo` and `dlo` add
+        // for the object server (X-Backend-Etag-Is-At, X-Backend-Ignore-
+        // Range-...) are the pipeline's own.
         assert_eq!(
             String::from_utf8_lossy(seen),
-            "x-object-meta-color,x-sysmeta-not-a-prefix,x-backend-ignore-range-if-metadata-present"
+            "x-object-meta-color,x-sysmeta-not-a-prefix,x-backend-etag-is-at,\
+             x-backend-ignore-range-if-metadata-present,x-backend-ignore-range-if-metadata-present"
         );
         assert_eq!(resp.get_header("X-Object-Sysmeta-Symlink-Target"), None);
         assert_eq!(resp.get_header("X-Backend-Timestamp"), None);

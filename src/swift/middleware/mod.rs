@@ -23,6 +23,7 @@ mod healthcheck;
 mod info;
 mod quota_values;
 mod recovery;
+pub(crate) mod slo;
 mod tempauth;
 
 use crate::core::http::{Host, Request, Response};
@@ -47,6 +48,7 @@ static PIPELINE: &[&dyn Middleware] = &[
     &copy::Copy,
     &container_quotas::ContainerQuotas,
     &account_quotas::AccountQuotas,
+    &slo::Slo,
     &dlo::Dlo,
 ];
 
@@ -61,7 +63,10 @@ pub trait Middleware: Sync {
     ) -> Response;
 }
 
-/// The stages after the one running, then the application.
+/// The stages after the one running, then the application. A stage may
+/// run them more than once (a sub-request, e.g. SLO's HEAD of each
+/// segment), each time with an `Env` of its own.
+#[derive(Clone, Copy)]
 pub struct Next {
     rest: &'static [&'static dyn Middleware],
     app: App,
