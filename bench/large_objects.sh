@@ -31,23 +31,8 @@ fi
 TSV=$(result_file large-objects)
 make_workdir large-objects
 
-one_child() { # CONF
-    cat >>"$1" <<'EOF'
-
-# bench/large_objects.sh: one prefork child serves everything.
-<IfModule mpm_prefork_module>
-    StartServers 1
-    MinSpareServers 1
-    MaxSpareServers 1
-    ServerLimit 1
-    MaxRequestWorkers 1
-    MaxConnectionsPerChild 0
-</IfModule>
-EOF
-}
-
 PORT=$(free_port)
-BENCH_CONF_HOOK=one_child start_apache "$WORK/apache" "$PORT" "$WORK/data" || exit 1
+BENCH_CONF_HOOK=one_prefork_child start_apache "$WORK/apache" "$PORT" "$WORK/data" || exit 1
 BASE=http://127.0.0.1:$PORT
 TOKEN=$(get_token "$PORT")
 [ -n "$TOKEN" ] || { echo "bench/large_objects.sh: no token" >&2; exit 1; }

@@ -12,6 +12,8 @@
 # wrk_parse FILE         prints "rps p99_ms non2xx/sockerr" from `wrk --latency` output
 # ab_parse FILE          the same from `ab` output (HEAD cases)
 # result_file NAME       prints bench/results/NAME-<date>.tsv (creates the dir)
+# one_prefork_child CONF  a BENCH_CONF_HOOK: appends prefork limits so that one
+#                        child serves every request (its RSS is the one to watch)
 # make_workdir NAME      sets WORK to a new /tmp/stowage-NAME-XXXXXX (mode 755, so
 #                        www-data can reach it) and removes it, after stopping the
 #                        Apache, when the script exits
@@ -188,4 +190,19 @@ print_table() {
             print line
         }
     }' "$1"
+}
+
+one_prefork_child() { # CONF
+    cat >>"$1" <<'EOF'
+
+# bench/lib.sh one_prefork_child: one prefork child serves everything.
+<IfModule mpm_prefork_module>
+    StartServers 1
+    MinSpareServers 1
+    MaxSpareServers 1
+    ServerLimit 1
+    MaxRequestWorkers 1
+    MaxConnectionsPerChild 0
+</IfModule>
+EOF
 }

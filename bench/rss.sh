@@ -39,23 +39,8 @@ if ! stowage_built; then
     exit 1
 fi
 
-one_child() { # CONF
-    cat >>"$1" <<'EOF'
-
-# bench/rss.sh: one prefork child serves everything.
-<IfModule mpm_prefork_module>
-    StartServers 1
-    MinSpareServers 1
-    MaxSpareServers 1
-    ServerLimit 1
-    MaxRequestWorkers 1
-    MaxConnectionsPerChild 0
-</IfModule>
-EOF
-}
-
 PORT=$(free_port)
-BENCH_CONF_HOOK=one_child start_apache "$WORK/apache" "$PORT" "$WORK/data" || exit 1
+BENCH_CONF_HOOK=one_prefork_child start_apache "$WORK/apache" "$PORT" "$WORK/data" || exit 1
 BASE=http://127.0.0.1:$PORT
 
 # The body.

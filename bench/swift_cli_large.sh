@@ -37,23 +37,8 @@ fi
 TSV=$(result_file swift-cli-large)
 make_workdir swift-cli-large
 
-one_child() { # CONF
-    cat >>"$1" <<'EOF'
-
-# bench/swift_cli_large.sh: one prefork child serves everything.
-<IfModule mpm_prefork_module>
-    StartServers 1
-    MinSpareServers 1
-    MaxSpareServers 1
-    ServerLimit 1
-    MaxRequestWorkers 1
-    MaxConnectionsPerChild 0
-</IfModule>
-EOF
-}
-
 PORT=$(free_port)
-BENCH_CONF_HOOK=one_child start_apache "$WORK/apache" "$PORT" "$WORK/data" || exit 1
+BENCH_CONF_HOOK=one_prefork_child start_apache "$WORK/apache" "$PORT" "$WORK/data" || exit 1
 swift() {
     env -u OS_AUTH_URL -u ST_AUTH "$SWIFT" -A "http://127.0.0.1:$PORT/auth/v1.0" \
         -U test:tester -K testing "$@"

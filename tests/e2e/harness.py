@@ -790,6 +790,25 @@ class SwiftCLI:
         return res
 
 
+def get_until_closed(srv: "ApacheServer", path: str, token: str) -> tuple:
+    """A GET on its own connection: status, headers (lower-case names) and
+    every body byte the server sent before it closed, so a body that broke
+    off half-way shows as what it is."""
+    s = socket.create_connection((HOST, srv.port), timeout=60)
+    try:
+        s.sendall(f"GET {path} HTTP/1.1\r\nHost: {HOST}\r\nX-Auth-Token: {token}\r\n"
+                  "Connection: close\r\n\r\n".encode())
+        data = b""
+        while chunk := s.recv(1 << 20):
+            data += chunk
+    finally:
+        s.close()
+    head, _, body = data.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    headers = {k.strip().lower(): v.strip() for k, _, v in (ln.partition(":") for ln in lines[1:])}
+    return int(lines[0].split()[1]), headers, body
+
+
 def data_files(root: Path) -> list:
     """All regular files below root (relative paths)."""
     return sorted(str(p.relative_to(root)) for p in Path(root).rglob("*") if p.is_file())

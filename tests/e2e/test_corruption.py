@@ -8,14 +8,13 @@ import http.client
 import json
 import os
 import signal
-import socket
 import subprocess
 import time
 from pathlib import Path
 
 import pytest
 
-from harness import HOST, REPO, md5hex, unique
+from harness import get_until_closed, HOST, REPO, md5hex, unique
 
 pytestmark = pytest.mark.apache
 
@@ -110,25 +109,6 @@ def test_a_range_of_a_corrupt_object_is_not_served(server, swift, container):
     assert_quarantined(server, swift, container, "o", data, body)
 
 
-def raw_get(srv, path, token):
-    """Status, headers and every body byte the server sent before closing."""
-    s = socket.create_connection((HOST, srv.port), timeout=60)
-    try:
-        s.sendall(f"GET {path} HTTP/1.1\r\nHost: {HOST}\r\nX-Auth-Token: {token}\r\nConnection: close\r\n\r\n"
-                  .encode())
-        data = b""
-        while True:
-            chunk = s.recv(1 << 20)
-            if not chunk:
-                break
-            data += chunk
-    finally:
-        s.close()
-    head, _, body = data.partition(b"\r\n\r\n")
-    lines = head.decode("latin-1").split("\r\n")
-    headers = {k.strip().lower(): v.strip() for k, _, v in (ln.partition(":") for ln in lines[1:])}
-    return int(lines[0].split()[1]), headers, body
-
 
 def test_a_large_corrupt_object_breaks_off_before_its_last_byte(server, swift, container,
                                                                 swift_conn):
@@ -139,7 +119,7 @@ def test_a_large_corrupt_object_breaks_off_before_its_last_byte(server, swift, c
     since = server.error_log_size()
     _, token = server.auth()
 
-    status, headers, got = raw_get(server, f"/v1/AUTH_test/{container}/big", token)
+    status, headers, got = get_until_closed(server, f"/v1/AUTH_test/{container}/big", token)
     # The status line went out before the bytes could be checked; the body
     # ends short of Content-Length and the connection closes.
     assert status == 200
@@ -313,6 +293,6 @@ def test_a_flip_after_good_reads_is_still_caught(server, swift, container, size)
     data = data_file(server, container, "o")
     flip(data, size // 2)
     _, token = server.auth()
-    status, headers, got = raw_get(server, f"/v1/AUTH_test/{container}/o", token)
+    status, headers, got = get_until_closed(server, f"/v1/AUTH_test/{container}/o", token)
     assert status == 404 or len(got) < int(headers["content-length"]), (status, len(got))
     assert_quarantined(server, swift, container, "o", data, body)

@@ -12,11 +12,10 @@ import os
 import shutil
 import socket
 import subprocess
-from pathlib import Path
 
 import pytest
 
-from harness import DEFAULT_KEY, DEFAULT_USER, EXTRA_USERS, md5hex, tmp_files, unique
+from harness import get_until_closed, DEFAULT_KEY, DEFAULT_USER, EXTRA_USERS, md5hex, tmp_files, unique
 
 HOST = "127.0.0.1"
 SEGS = [b"abc", b"defg", b"", b"hij"]
@@ -168,22 +167,6 @@ def test_segments_need_read_rights_on_their_container(server, swift, dlo):
     assert r.status == 200 and r.body == WHOLE
 
 
-def raw_get(srv, path, token):
-    """Status, headers and every body byte sent before the server closed."""
-    s = socket.create_connection((HOST, srv.port), timeout=60)
-    try:
-        s.sendall(f"GET {path} HTTP/1.1\r\nHost: {HOST}\r\nX-Auth-Token: {token}\r\n"
-                  "Connection: close\r\n\r\n".encode())
-        data = b""
-        while chunk := s.recv(1 << 20):
-            data += chunk
-    finally:
-        s.close()
-    head, _, body = data.partition(b"\r\n\r\n")
-    lines = head.decode("latin-1").split("\r\n")
-    headers = {k.strip().lower(): v.strip() for k, _, v in (ln.partition(":") for ln in lines[1:])}
-    return int(lines[0].split()[1]), headers, body
-
 
 def test_segments_deleted_under_a_manifest(swift, dlo):
     c, segs = dlo
@@ -218,7 +201,7 @@ def test_a_segment_gone_or_rotten_mid_join_breaks_the_body(server, swift, contai
     _, token = server.auth()
     # Rotten second segment: quarantined, the body ends after the first.
     flip_data(server, segs, "s/1", 10)
-    status, headers, body = raw_get(server, f"/v1/AUTH_test/{container}/m", token)
+    status, headers, body = get_until_closed(server, f"/v1/AUTH_test/{container}/m", token)
     assert status == 200 and int(headers["content-length"]) == 6000
     assert body == parts[0]
     assert swift.request("HEAD", f"{segs}/s/1").status == 404
@@ -226,7 +209,7 @@ def test_a_segment_gone_or_rotten_mid_join_breaks_the_body(server, swift, contai
     swift.put_object(segs, "s/1", parts[1])
     for f in server.object_dir(segs, "s/2").glob("*.data"):
         f.unlink()
-    status, headers, body = raw_get(server, f"/v1/AUTH_test/{container}/m", token)
+    status, headers, body = get_until_closed(server, f"/v1/AUTH_test/{container}/m", token)
     assert status == 200 and body == parts[0] + parts[1]
     # http.client takes it as incomplete, never as whole.
     conn = http.client.HTTPConnection(HOST, server.port, timeout=60)

@@ -25,7 +25,7 @@ use crate::gate::admission::{self, db_key};
 use crate::gate::Kind;
 use crate::node::vhost::Vhost;
 use crate::store::catalog::{ListingEntry, ListingQuery};
-use crate::swift::access;
+
 use crate::swift::conditional::{self, Outcome};
 use crate::swift::error::ApiError;
 use crate::swift::names::Target;
@@ -324,16 +324,7 @@ fn first_page(
         account: m.account.clone(),
         container: m.container.clone(),
     };
-    let mut as_get = Request {
-        method: "GET",
-        ..Default::default()
-    };
-    if let Some(r) = &reader.referer {
-        as_get
-            .headers
-            .push((Cow::Borrowed("Referer"), r.as_str().into()));
-    }
-    if let Err(e) = access::check(vh, &as_get, &target, &reader.caller) {
+    if let Err(e) = reader.check_get(vh, &target) {
         return Ok(Err(e.respond(host)));
     }
     let gate = (Kind::Container, db_key(&[&m.account, &m.container]));
@@ -430,16 +421,8 @@ impl Listing {
             account: self.account.clone(),
             container: self.container.clone(),
         };
-        let mut as_get = Request {
-            method: "GET",
-            ..Default::default()
-        };
-        if let Some(r) = &reader.referer {
-            as_get
-                .headers
-                .push((Cow::Borrowed("Referer"), r.as_str().into()));
-        }
-        access::check(vh, &as_get, &target, &reader.caller)
+        reader
+            .check_get(vh, &target)
             .map_err(|e| failed(format!("got {}", e.status())))?;
         let permit = vh.gates.acquire(
             Kind::Container,

@@ -48,9 +48,10 @@ use crate::gate::Kind;
 use crate::node::integrity::{self, Suspect, Verdict, VerifiedStream, VERIFY_FIRST_MAX};
 use crate::node::verify_once::Checked;
 use crate::node::vhost::Vhost;
-use crate::swift::access;
+use crate::swift::access::{self, Grant};
 use crate::swift::auth::Caller;
 use crate::swift::conditional::normalize_etag;
+use crate::swift::error::ApiError;
 use crate::swift::names::Target;
 use crate::swift::object;
 use crate::swift::range::ByteRange;
@@ -108,6 +109,23 @@ impl SegmentRef {
 pub struct Reader {
     pub caller: Caller,
     pub referer: Option<String>,
+}
+
+impl Reader {
+    /// Whether the reader may GET `target` (its container's read ACL and
+    /// referrers, or ownership): `access::check` of a bare GET carrying
+    /// only the request's Referer.
+    pub fn check_get(&self, vh: &Vhost, target: &Target) -> Result<Grant, ApiError> {
+        let mut get = crate::core::http::Request {
+            method: "GET",
+            ..Default::default()
+        };
+        if let Some(r) = &self.referer {
+            get.headers
+                .push((Cow::Borrowed("Referer"), r.as_str().into()));
+        }
+        access::check(vh, &get, target, &self.caller)
+    }
 }
 
 /// The segments of a join, in order, produced while the body is sent.
@@ -553,15 +571,7 @@ fn open_segment(
         container: seg.container.clone(),
         object: seg.object.clone(),
     };
-    let mut get = crate::core::http::Request {
-        method: "GET",
-        ..Default::default()
-    };
-    if let Some(r) = &reader.referer {
-        get.headers
-            .push((Cow::Borrowed("Referer"), r.as_str().into()));
-    }
-    if let Err(e) = access::check(vh, &get, &target, &reader.caller) {
+    if let Err(e) = reader.check_get(vh, &target) {
         let why = format!("got {} reading {path}", e.status());
         return Err(if e.status() >= 500 {
             JoinError::Unavailable(why)
