@@ -1422,6 +1422,14 @@ def fam_slo(s: Seq):
     s.add("copy-manifest-get", "COPY", f"{d}/slo?multipart-manifest=get", [("Destination", f"{dc}/mcopy")])
     s.add("get-manifest-copy", "GET", f"{d}/mcopy")
     s.add("get-manifest-copy-manifest", "GET", f"{d}/mcopy?multipart-manifest=get", listing=True)
+    s.add("copy-manifest-range", "COPY", f"{d}/slo?multipart-manifest=get",
+          [("Destination", f"{dc}/mcopy-r"), ("Range", "bytes=0-5")])
+    s.add("head-manifest-range", "HEAD", f"{d}/mcopy-r")
+    s.add("copy-manifest-if", "COPY", f"{d}/slo?multipart-manifest=get",
+          [("Destination", f"{dc}/mcopy-i"), ("If-None-Match", "*")])
+    s.add("copy-manifest-if-match", "COPY", f"{d}/slo?multipart-manifest=get",
+          [("Destination", f"{dc}/mcopy-i"), ("If-Match", '"nope"')])
+    s.add("head-manifest-if", "HEAD", f"{d}/mcopy-i")
     s.add("put-segment-changed", "PUT", f"{d}/plain", body=b"other-bytes-now")
     s.add("copy-manifest-changed", "COPY", f"{d}/slo?multipart-manifest=get", [("Destination", f"{dc}/mcopy2")])
     s.add("head-manifest-changed", "HEAD", f"{d}/mcopy2")

@@ -108,6 +108,14 @@ fn copy_into_manifest(
     let (sa, sc, so) = (&plan.source.0, &plan.source.1, &plan.source.2);
     let obj = object::open_live(vh, sa, sc, so)?.ok_or_else(|| object::missing(req))?;
     let (start, len, whole) = match object::plan_read(req, &obj.meta) {
+        // Swift's slo turns the manifest's answer into the client's form:
+        // a 304, 412 or 416, or a part of it, does not load (500).
+        ReadPlan::Answer(_) if into == IntoSlo::Manifest => return Ok(unloadable(host)),
+        ReadPlan::Ranges(r)
+            if into == IntoSlo::Manifest && (r.len() != 1 || r[0].len() != obj.meta.size) =>
+        {
+            return Ok(unloadable(host))
+        }
         ReadPlan::Answer(r) => return Ok(r),
         ReadPlan::Whole => (0, obj.meta.size, true),
         ReadPlan::Ranges(r) => (r[0].start, r[0].len(), false),
@@ -196,6 +204,16 @@ fn copy_into_manifest(
             .header("X-Copied-From-Last-Modified", modified.http_date());
     }
     Ok(resp)
+}
+
+/// Swift's answer when the manifest a copy reads with
+/// `?multipart-manifest=get` is not whole (conditions, a Range).
+fn unloadable(host: &mut dyn Host) -> Response {
+    host.log(
+        crate::core::http::LogLevel::Error,
+        "Unable to load SLO manifest",
+    );
+    Response::error(500, "Unable to load SLO manifest")
 }
 
 /// What a copy into `slo` sends it as the manifest.
