@@ -1405,6 +1405,8 @@ def fam_slo(s: Seq):
           body=json.dumps([{"path": f"{dc}/plain"}, {"path": f"{dc}/dlo"}]).encode())
     s.add("get-dlo-mid", "GET", f"{d}/slo-mid")
     s.add("head-dlo-mid", "HEAD", f"{d}/slo-mid")
+    s.add("copy-dlo-mid", "COPY", f"{d}/slo-mid", [("Destination", f"{dc}/copy-mid")])
+    s.add("head-copy-dlo-mid", "HEAD", f"{d}/copy-mid")
     s.add("put-dlo-first", "PUT", f"{d}/slo-first?multipart-manifest=put",
           body=json.dumps([{"path": f"{dc}/dlo"}, {"path": f"{dc}/plain"}]).encode())
     s.add("get-dlo-first", "GET", f"{d}/slo-first")
