@@ -45,11 +45,21 @@ impl Middleware for Copy {
         // A copy whose destination is an SLO manifest PUT: its bytes go
         // to `slo` as the manifest, through the rest of the pipeline (and
         // its gates), as Swift's copy hands them on.
-        if env
+        let mode = env
             .query(req)
-            .is_ok_and(|q| q.get("multipart-manifest") == Some("put"))
-        {
-            return copy_into_manifest(env, req, &target, host, next)
+            .ok()
+            .and_then(|q| q.get("multipart-manifest").map(str::to_string));
+        // An SLO manifest copied as it is (`?multipart-manifest=get`):
+        // Swift's copy reads it in the client's form (`format=raw`) and
+        // PUTs that through `slo` (`?multipart-manifest=put`), which checks
+        // every segment again.
+        let into = match mode.as_deref() {
+            Some("put") => Some(IntoSlo::Body),
+            Some("get") if source_is_slo(env, req, &target) => Some(IntoSlo::Manifest),
+            _ => None,
+        };
+        if let Some(into) = into {
+            return copy_into_manifest(env, req, &target, into, host, next)
                 .unwrap_or_else(|e| e.respond(host));
         }
         let (vh, caller) = (env.vh, &env.caller);
@@ -74,6 +84,7 @@ fn copy_into_manifest(
     env: &mut Env<'_>,
     req: &Request<'_>,
     target: &Target,
+    into: IntoSlo,
     host: &mut dyn Host,
     next: Next,
 ) -> Result<Response, ApiError> {
@@ -97,13 +108,33 @@ fn copy_into_manifest(
     let (sa, sc, so) = (&plan.source.0, &plan.source.1, &plan.source.2);
     let obj = object::open_live(vh, sa, sc, so)?.ok_or_else(|| object::missing(req))?;
     let (start, len, whole) = match object::plan_read(req, &obj.meta) {
+        // Swift's slo turns the manifest's answer into the client's form:
+        // a 304, 412 or 416, or a part of it, does not load (500).
+        ReadPlan::Answer(_) if into == IntoSlo::Manifest => return Ok(unloadable(host)),
+        ReadPlan::Ranges(r)
+            if into == IntoSlo::Manifest && (r.len() != 1 || r[0].len() != obj.meta.size) =>
+        {
+            return Ok(unloadable(host))
+        }
         ReadPlan::Answer(r) => return Ok(r),
         ReadPlan::Whole => (0, obj.meta.size, true),
         ReadPlan::Ranges(r) => (r[0].start, r[0].len(), false),
     };
+    let raw = match into {
+        IntoSlo::Body => None,
+        // The manifest in the form a client PUTs it (Swift's format=raw).
+        IntoSlo::Manifest => Some(
+            slo::stored_segments(&obj)
+                .map(|segs| slo::manifest::to_raw_json(&segs))
+                .ok_or_else(|| ApiError::refused(500, "Unable to load SLO manifest"))?,
+        ),
+    };
+    let len = raw.as_ref().map_or(len, |r| r.len() as u64);
     // What slo refuses unread (413) is not read either.
     let mut body = Vec::new();
-    if len <= MAX_MANIFEST_SIZE {
+    if let Some(raw) = raw {
+        body = raw;
+    } else if len <= MAX_MANIFEST_SIZE {
         body = vec![0u8; usize::try_from(len).unwrap_or(0)];
         obj.file
             .read_exact_at(&mut body, start)
@@ -154,6 +185,10 @@ fn copy_into_manifest(
         method: "PUT",
         uri: uri.into(),
         headers,
+        query: match into {
+            IntoSlo::Body => req.query,
+            IntoSlo::Manifest => "multipart-manifest=put",
+        },
         content_length: Some(len),
         chunked: false,
         ..req.clone()
@@ -169,6 +204,52 @@ fn copy_into_manifest(
             .header("X-Copied-From-Last-Modified", modified.http_date());
     }
     Ok(resp)
+}
+
+/// Swift's answer when the manifest a copy reads with
+/// `?multipart-manifest=get` is not whole (conditions, a Range).
+fn unloadable(host: &mut dyn Host) -> Response {
+    host.log(
+        crate::core::http::LogLevel::Error,
+        "Unable to load SLO manifest",
+    );
+    Response::error(500, "Unable to load SLO manifest")
+}
+
+/// What a copy into `slo` sends it as the manifest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum IntoSlo {
+    /// The source's bytes (`PUT ?multipart-manifest=put` with a source).
+    Body,
+    /// The source SLO's own manifest, as a client would PUT it (a copy
+    /// with `?multipart-manifest=get`).
+    Manifest,
+}
+
+/// Whether the copy's source is an SLO manifest the caller may read (any
+/// failure is left to the plain copy to answer).
+fn source_is_slo(env: &Env<'_>, req: &Request<'_>, target: &Target) -> bool {
+    let Target::Object {
+        account,
+        container,
+        object,
+    } = target
+    else {
+        return false;
+    };
+    let Ok(plan) = plan(req, (account, container, object)) else {
+        return false;
+    };
+    let Ok(src) = object_target(&plan.source) else {
+        return false;
+    };
+    let mut as_get = req.clone();
+    as_get.method = "GET";
+    if access::check(env.vh, &as_get, &src, &env.caller).is_err() {
+        return false;
+    }
+    let (sa, sc, so) = (&plan.source.0, &plan.source.1, &plan.source.2);
+    matches!(object::open_live(env.vh, sa, sc, so), Ok(Some(o)) if slo::is_manifest(&o.meta))
 }
 
 /// Whether the request is a server-side copy (object level only).
@@ -460,7 +541,7 @@ fn slo_attrs_of(obj: &OpenObject) -> (String, u64) {
 
 /// Copies the joined bytes of an SLO into a new (plain) object, as Swift
 /// copies what a GET of the source answers: conditions against the SLO's
-/// ETag, one Range (several: 501, not supported here), no ETag expected
+/// ETag, its Range (several: the multipart body), no ETag expected
 /// of the bytes (an SLO's is not their MD5; each segment is checked as it
 /// is read), none of the manifest's system metadata carried.
 fn copy_slo_joined(
@@ -481,25 +562,50 @@ fn copy_slo_joined(
         Outcome::NotModified => return Err(ApiError::from(Response::new(304))),
         Outcome::PreconditionFailed => return Err(ApiError::status_only(412)),
     }
-    let window = match range::evaluate(req.header("Range"), size) {
-        RangeOutcome::Whole => ByteRange {
-            start: 0,
-            end: size,
-        },
-        RangeOutcome::Partial(r) if r.len() == 1 => r[0],
-        RangeOutcome::Partial(_) => {
-            return Err(ApiError::refused(
-                501,
-                "Copying several ranges of a static large object is not supported",
-            ))
-        }
+    let part_type = slo::clean_content_type(&obj.meta.content_type).to_string();
+    let reader = Reader {
+        caller: caller.clone(),
+        referer: req.header("Referer").map(str::to_string),
+    };
+    let name = format!("/v1/{}/{}/{}", plan.source.0, plan.source.1, plan.source.2);
+    let body = match range::evaluate(req.header("Range"), size) {
+        RangeOutcome::Whole => Joined::One(Box::new(slo::SloReader::new(
+            vh,
+            segments,
+            &plan.source.0,
+            ByteRange {
+                start: 0,
+                end: size,
+            },
+            reader,
+            &name,
+        ))),
+        RangeOutcome::Partial(r) if r.len() == 1 => Joined::One(Box::new(slo::SloReader::new(
+            vh,
+            segments,
+            &plan.source.0,
+            r[0],
+            reader,
+            &name,
+        ))),
+        // Several ranges: the multipart body the GET answers, typed as it
+        // is (Swift's copy stores what its source GET gave).
+        RangeOutcome::Partial(r) => Joined::Parts(slo::SloMultipart::new(
+            vh,
+            segments,
+            (&plan.source.0, size, &part_type),
+            &r,
+            reader,
+            &name,
+        )),
         RangeOutcome::Unsatisfiable => {
             let mut r = Response::error(416, "");
             r.header("Content-Range", format!("bytes */{size}"));
             return Err(ApiError::from(r));
         }
     };
-    if window.len() > crate::core::constraints::MAX_FILE_SIZE {
+    let len = body.len();
+    if len > crate::core::constraints::MAX_FILE_SIZE {
         return Err(ApiError::status_only(413));
     }
     check_sink_manifest(req, None)?;
@@ -508,7 +614,7 @@ fn copy_slo_joined(
     as_put.method = "PUT";
     access::check(vh, &as_put, &dst, caller)?;
     let (da, dc, dobj) = (&plan.dest.0, &plan.dest.1, &plan.dest.2);
-    check_quotas(vh, caller, (da, dc), window.len(), quota_refused)?;
+    check_quotas(vh, caller, (da, dc), len, quota_refused)?;
     if vh.catalog.container_info(da, dc)?.is_none() {
         return Err(ApiError::not_found());
     }
@@ -524,30 +630,28 @@ fn copy_slo_joined(
         .collect();
     let new = NewObject {
         timestamp: Timestamp::now(),
-        content_type: content_type.map_or_else(
-            || slo::clean_content_type(&obj.meta.content_type).to_string(),
-            str::to_string,
-        ),
+        content_type: content_type.map_or_else(|| body.content_type(&part_type), str::to_string),
         meta: merge_metadata(&source_meta, request_meta, fresh),
         expected_etag: None,
         max_size: crate::core::constraints::MAX_FILE_SIZE,
     };
-    let reader = Reader {
-        caller: caller.clone(),
-        referer: req.header("Referer").map(str::to_string),
+    let mut source = CopySource {
+        joined: body,
+        started: false,
+        refused: None,
     };
-    let name = format!("/v1/{}/{}/{}", plan.source.0, plan.source.1, plan.source.2);
-    let mut joined = slo::SloReader::new(vh, segments, &plan.source.0, window, reader, &name);
-    let len = window.len();
     let stored = object::store(
         vh,
         (da, dc, dobj),
         &new,
-        Source::Read(&mut joined, len),
+        Source::Read(&mut source, len),
         host,
     );
-    for (level, line) in std::mem::take(&mut joined.logs) {
+    for (level, line) in source.joined.take_logs() {
         host.log(level, &line);
+    }
+    if let (Err(_), Some(e)) = (&stored, &source.refused) {
+        return Ok(Response::swob(e.status()));
     }
     let stored = stored.map_err(|e| match e.status() {
         // A segment failed mid-copy: Swift's proxy answers 500 for a body
@@ -556,6 +660,77 @@ fn copy_slo_joined(
         _ => e,
     })?;
     Ok(copied(&stored, plan, last_modified))
+}
+
+/// The bytes an SLO copy reads: one window of the joined object, or the
+/// multipart body of several.
+enum Joined<'v> {
+    One(Box<slo::SloReader<'v>>),
+    Parts(slo::SloMultipart<'v>),
+}
+
+/// An SLO copy's source, remembering why it failed when that happened
+/// before any segment's byte: Swift's source GET then answers (409, or
+/// 503), and its copy passes that answer on.
+struct CopySource<'v> {
+    joined: Joined<'v>,
+    started: bool,
+    refused: Option<crate::swift::segments::JoinError>,
+}
+
+impl std::io::Read for CopySource<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.joined.read(buf);
+        let started = match &self.joined {
+            Joined::One(_) => self.started,
+            Joined::Parts(p) => p.started(),
+        };
+        match &n {
+            Ok(k) if *k > 0 => self.started = true,
+            Err(e) if !started => {
+                self.refused = e
+                    .get_ref()
+                    .and_then(|i| i.downcast_ref::<crate::swift::segments::JoinError>())
+                    .cloned();
+            }
+            _ => {}
+        }
+        n
+    }
+}
+
+impl Joined<'_> {
+    fn len(&self) -> u64 {
+        match self {
+            Joined::One(r) => r.window_len(),
+            Joined::Parts(p) => p.len,
+        }
+    }
+
+    /// The stored type when the request names none: the SLO's, or the
+    /// multipart body's.
+    fn content_type(&self, slo_type: &str) -> String {
+        match self {
+            Joined::One(_) => slo_type.to_string(),
+            Joined::Parts(p) => p.content_type.clone(),
+        }
+    }
+
+    fn take_logs(&mut self) -> Vec<(crate::core::http::LogLevel, String)> {
+        match self {
+            Joined::One(r) => std::mem::take(&mut r.logs),
+            Joined::Parts(p) => std::mem::take(&mut p.logs),
+        }
+    }
+}
+
+impl std::io::Read for Joined<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            Joined::One(r) => r.read(buf),
+            Joined::Parts(p) => p.read(buf),
+        }
+    }
 }
 
 /// The X-Object-Manifest the copy's PUT carries (the source's when the

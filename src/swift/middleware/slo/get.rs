@@ -768,6 +768,11 @@ impl<'v> SloReader<'v> {
             logs: Vec::new(),
         }
     }
+
+    /// How many bytes it reads when whole.
+    pub fn window_len(&self) -> u64 {
+        self.len
+    }
 }
 
 impl std::io::Read for SloReader<'_> {
@@ -817,5 +822,104 @@ impl std::io::Read for SloReader<'_> {
             );
             self.current = Some(join.into_reader(self.vh));
         }
+    }
+}
+
+/// Several ranges of an SLO as the multipart/byteranges body a GET
+/// answers, as an `io::Read` (a server-side copy of such a GET, as
+/// Swift's copy stores it): each part's header, then its bytes through a
+/// `SloReader`. `content_type` is the response's (with the boundary),
+/// `len` the body's length.
+pub struct SloMultipart<'v> {
+    pub content_type: String,
+    pub len: u64,
+    parts: std::collections::VecDeque<Part<'v>>,
+    started: bool,
+    pub logs: Vec<(crate::core::http::LogLevel, String)>,
+}
+
+enum Part<'v> {
+    Head(std::io::Cursor<Vec<u8>>),
+    Bytes(Box<SloReader<'v>>),
+}
+
+impl<'v> SloMultipart<'v> {
+    pub fn new(
+        vh: &'v Vhost,
+        segments: Vec<Stored>,
+        (account, size, part_type): (&str, u64, &str),
+        ranges: &[ByteRange],
+        reader: Reader,
+        name: &str,
+    ) -> SloMultipart<'v> {
+        let mut raw = [0u8; 16];
+        let _ = getrandom::fill(&mut raw);
+        let boundary = crate::core::hex::hex(&raw);
+        let segments = Arc::new(segments);
+        let mut parts = std::collections::VecDeque::new();
+        let mut len = 0u64;
+        for (i, br) in ranges.iter().enumerate() {
+            let lead = if i == 0 { "" } else { "\r\n" };
+            let head = format!(
+                "{lead}--{boundary}\r\nContent-Type: {part_type}\r\nContent-Range: bytes {}-{}/{size}\r\n\r\n",
+                br.start,
+                br.end - 1
+            );
+            len += head.len() as u64 + br.len();
+            parts.push_back(Part::Head(std::io::Cursor::new(head.into_bytes())));
+            let body = SloBody::new(&segments, account, *br, reader.clone(), name);
+            parts.push_back(Part::Bytes(Box::new(SloReader {
+                vh,
+                walker: body.walker,
+                reader: reader.clone(),
+                name: name.to_string(),
+                len: br.len(),
+                current: None,
+                data: None,
+                done: false,
+                logs: Vec::new(),
+            })));
+        }
+        let tail = format!("\r\n--{boundary}--").into_bytes();
+        len += tail.len() as u64;
+        parts.push_back(Part::Head(std::io::Cursor::new(tail)));
+        SloMultipart {
+            content_type: format!("multipart/byteranges;boundary={boundary}"),
+            len,
+            parts,
+            started: false,
+            logs: Vec::new(),
+        }
+    }
+}
+
+impl SloMultipart<'_> {
+    /// Whether a segment's byte has been read (not only a part's header).
+    pub fn started(&self) -> bool {
+        self.started
+    }
+}
+
+impl std::io::Read for SloMultipart<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        while let Some(part) = self.parts.front_mut() {
+            let n = match part {
+                Part::Head(c) => std::io::Read::read(c, buf),
+                Part::Bytes(r) => {
+                    let n = r.read(buf);
+                    self.logs.append(&mut r.logs);
+                    self.started |= matches!(n, Ok(k) if k > 0);
+                    n
+                }
+            }?;
+            if n > 0 {
+                return Ok(n);
+            }
+            self.parts.pop_front();
+        }
+        Ok(0)
     }
 }

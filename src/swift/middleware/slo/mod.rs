@@ -19,7 +19,7 @@ mod get;
 pub mod manifest;
 mod put;
 
-pub use get::{is_manifest, slo_attrs, stored_segments, SloReader};
+pub use get::{is_manifest, slo_attrs, stored_segments, SloMultipart, SloReader};
 
 use super::{Env, Middleware, Next};
 use crate::core::http::{Host, LogLevel, Request, Response, SendError, Streamed};

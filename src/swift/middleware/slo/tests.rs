@@ -308,3 +308,31 @@ fn conditions_are_the_slos_and_plain_objects_keep_theirs() {
     );
     assert_eq!((a.status, a.out.as_slice()), (206, &b"bb"[..]));
 }
+
+#[test]
+fn a_copy_of_several_ranges_stores_the_multipart_body() {
+    let f = setup();
+    let list = r#"[{"path": "c/a"}, {"data": "LQ=="}, {"path": "c/b", "range": "-2"}]"#;
+    assert_eq!(put_manifest(&f, "big", list).status, 201);
+    // "aaaa-bb": ranges across the inline byte and into the ranged segment.
+    let c = f.req_h(
+        "COPY",
+        "/v1/AUTH_test/c/big",
+        "",
+        &[("Destination", "c/parts"), ("Range", "bytes=3-4,-2")],
+        b"",
+    );
+    assert_eq!(c.status, 201);
+    let g = f.req("GET", "/v1/AUTH_test/c/parts", b"");
+    let ctype = g.header("Content-Type").unwrap_or_default().to_string();
+    let boundary = ctype
+        .strip_prefix("multipart/byteranges;boundary=")
+        .expect("a multipart type");
+    let want = format!(
+        "--{boundary}\r\nContent-Type: application/octet-stream\r\nContent-Range: bytes 3-4/7\r\n\r\na-\
+         \r\n--{boundary}\r\nContent-Type: application/octet-stream\r\nContent-Range: bytes 5-6/7\r\n\r\nbb\
+         \r\n--{boundary}--"
+    );
+    assert_eq!(String::from_utf8_lossy(&g.out), want);
+    assert_eq!(c.header("ETag"), Some(md5(want.as_bytes()).as_str()));
+}
