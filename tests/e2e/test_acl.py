@@ -228,8 +228,11 @@ def test_info_lists_account_acls_only_what_works(srv):
     assert status == 200
     info = _json.loads(body)
     assert info["tempauth"] == {"account_acls": True}
-    for absent in ("dlo", "slo", "tempurl", "staticweb"):
+    # Swift never advertises dlo; tempurl and staticweb are not built.
+    for absent in ("dlo", "tempurl", "staticweb"):
         assert absent not in info, absent
+    # Static large objects work: advertised with Swift's keys and limits.
+    assert info["slo"]["max_manifest_segments"] == 1000
     # Bulk delete and archive extraction work: advertised with Swift's limits.
     assert info["bulk_delete"] == {"max_deletes_per_request": 10000, "max_failed_deletes": 1000}
     assert info["bulk_upload"] == {"max_containers_per_extraction": 10000,

@@ -99,13 +99,55 @@ def test_listings_on_an_idle_machine_do_not_cut_the_write_limit(gated):
     for i in range(100):
         client.put_object(c, f"o{i:03d}", b"x")
     before = gate_status(srv)["object-write"]["yield_cuts"]
-    for _ in range(300):  # ~1.5 s: some 30 of the controller's 50 ms intervals
-        assert len(client.listing(c)) == 101  # "o" and o000-o099
-        time.sleep(0.005)
+    with runnable_sampler() as crowded_intervals:
+        for _ in range(300):  # ~1.5 s: some 30 of the controller's 50 ms intervals
+            assert len(client.listing(c)) == 101  # "o" and o000-o099
+            time.sleep(0.005)
     g = gate_status(srv)["object-write"]
-    # The host is shared: another tenant may crowd an interval or two.
-    assert g["yield_cuts"] - before <= 3, g
-    assert g["limit_now"] >= 4, g
+    # The host is shared (and `make test` runs e2e files in parallel): an
+    # interval the CPUs really were crowded in, by the gate's own signal
+    # sampled from here, may cut; an idle one must not. The bug this guards
+    # against cut some 40 times with no crowded interval at all.
+    crowded = crowded_intervals()
+    assert g["yield_cuts"] - before <= 3 + crowded, (crowded, g)
+    if crowded == 0:
+        assert g["limit_now"] >= 4, g
+
+
+@contextmanager
+def runnable_sampler(interval=0.05, per_cpu=1.5):
+    """Samples the gate's signal (runnable threads node-wide, the fourth
+    field of /proc/loadavg) every ~2 ms in a thread while the block runs;
+    yields a function counting the 50 ms intervals in which more than a
+    third of the samples were crowded (more than `per_cpu` per CPU): the
+    intervals in which the write gate may rightly yield."""
+    import threading
+    samples, stop = [], threading.Event()
+    bound = per_cpu * (os.cpu_count() or 1)
+
+    def sample():
+        while not stop.is_set():
+            with open("/proc/loadavg") as f:
+                running = int(f.read().split()[3].split("/")[0])
+            # This thread is running as it reads: Apache's sampling thread
+            # counts itself the same way.
+            samples.append((time.monotonic(), running > bound))
+            time.sleep(0.002)
+
+    def crowded_intervals():
+        buckets = {}
+        for t, crowded in samples:
+            n, k = buckets.get(int(t / interval), (0, 0))
+            buckets[int(t / interval)] = (n + 1, k + crowded)
+        return sum(1 for n, k in buckets.values() if k * 3 > n)
+
+    t = threading.Thread(target=sample, daemon=True)
+    t.start()
+    try:
+        yield crowded_intervals
+    finally:
+        stop.set()
+        t.join()
 
 
 def test_writers_admitted_before_a_cut_step_back_and_all_finish(gated):

@@ -14,7 +14,7 @@ import socket
 
 import pytest
 
-from harness import EXTRA_USERS, md5hex, unique
+from harness import get_until_closed, EXTRA_USERS, md5hex, unique
 
 HOST = "127.0.0.1"
 PARTS = [b"abcd", b"efghij", b"klm"]
@@ -223,21 +223,6 @@ def test_nested_slos_ranges_and_loops(swift, segs):
     assert swift.request("HEAD", f"{c}/outer").status == 200
 
 
-def raw_get(srv, path, token):
-    s = socket.create_connection((HOST, srv.port), timeout=60)
-    try:
-        s.sendall(f"GET {path} HTTP/1.1\r\nHost: {HOST}\r\nX-Auth-Token: {token}\r\n"
-                  "Connection: close\r\n\r\n".encode())
-        data = b""
-        while chunk := s.recv(1 << 20):
-            data += chunk
-    finally:
-        s.close()
-    head, _, body = data.partition(b"\r\n\r\n")
-    lines = head.decode("latin-1").split("\r\n")
-    headers = {k.strip().lower(): v.strip() for k, _, v in (ln.partition(":") for ln in lines[1:])}
-    return int(lines[0].split()[1]), headers, body
-
 
 def test_segments_changed_or_deleted_under_a_manifest(server, swift, segs):
     c, s = segs
@@ -245,7 +230,7 @@ def test_segments_changed_or_deleted_under_a_manifest(server, swift, segs):
     _, token = server.auth()
     # The second segment replaced: the body ends after the first.
     swift.put_object(s, "p1", b"EFGHIJ")
-    status, headers, body = raw_get(server, f"/v1/AUTH_test/{c}/m", token)
+    status, headers, body = get_until_closed(server, f"/v1/AUTH_test/{c}/m", token)
     assert status == 200 and headers["content-length"] == "13" and body == PARTS[0]
     conn = http.client.HTTPConnection(HOST, server.port, timeout=60)
     conn.request("GET", f"/v1/AUTH_test/{c}/m", headers={"X-Auth-Token": token})
@@ -478,7 +463,7 @@ def test_a_dlo_manifest_as_a_segment(server, swift, segs):
     assert swift.request("GET", f"{c}/first", {"Range": "bytes=12-30"}).status == 409
     # In the middle: the first segment's bytes, then the body breaks off.
     _, token = server.auth()
-    status, headers, body = raw_get(server, f"/v1/AUTH_test/{c}/mid", token)
+    status, headers, body = get_until_closed(server, f"/v1/AUTH_test/{c}/mid", token)
     assert status == 200 and headers["content-length"] == "24" and body == PARTS[0]
     # A copy of either stores nothing: the GET's 409, or (broken off
     # mid-copy) 500 (Swift's 499, which Apache cannot send).
