@@ -404,7 +404,8 @@ fn copy(
     let plan = plan(req, (account, container, object))
         .map_err(|r| ApiError::refused(r.status, r.message))?;
     let src = object_target(&plan.source)?;
-    let dst = object_target(&plan.dest)?;
+    // A bad destination name answers before the source is read.
+    object_target(&plan.dest)?;
     // The source is read as a GET by the same caller would be.
     let mut as_get = req.clone();
     as_get.method = "GET";
@@ -453,22 +454,12 @@ fn copy(
     let length = part.as_ref().map_or(obj.meta.size, Response::body_len);
     // The manifest itself (`?multipart-manifest=get`) stays one.
     let keep_manifest = dlo.filter(|_| manifest_get);
-    check_sink_manifest(req, keep_manifest.as_deref())?;
-    let mut as_put = req.clone();
-    as_put.method = "PUT";
-    access::check(vh, &as_put, &dst, caller)?;
+    let Sink {
+        request_meta,
+        content_type,
+        fresh,
+    } = admit_sink(vh, req, &plan, caller, length, keep_manifest, quota_refused)?;
     let (da, dc, dobj) = (&plan.dest.0, &plan.dest.1, &plan.dest.2);
-    check_quotas(vh, caller, (da, dc), length, quota_refused)?;
-    if vh.catalog.container_info(da, dc)?.is_none() {
-        return Err(ApiError::not_found());
-    }
-    let mut request_meta = object::stored_metadata(req).map_err(ApiError::bad_request)?;
-    if let Some(value) = keep_manifest {
-        request_meta.retain(|(n, _)| n != "x-object-manifest");
-        request_meta.push(("x-object-manifest".into(), value.into_bytes()));
-    }
-    let content_type = object::content_type(req).map_err(ApiError::bad_request)?;
-    let fresh = req.header("X-Fresh-Metadata").is_some_and(is_true);
     // A whole copy is verified against the source's ETag as it is
     // written; a range copy cannot be, so the source is checked first.
     let (source, source_type, expected_etag) = match part {
@@ -608,19 +599,12 @@ fn copy_slo_joined(
     if len > crate::core::constraints::MAX_FILE_SIZE {
         return Err(ApiError::status_only(413));
     }
-    check_sink_manifest(req, None)?;
-    let dst = object_target(&plan.dest)?;
-    let mut as_put = req.clone();
-    as_put.method = "PUT";
-    access::check(vh, &as_put, &dst, caller)?;
+    let Sink {
+        request_meta,
+        content_type,
+        fresh,
+    } = admit_sink(vh, req, plan, caller, len, None, quota_refused)?;
     let (da, dc, dobj) = (&plan.dest.0, &plan.dest.1, &plan.dest.2);
-    check_quotas(vh, caller, (da, dc), len, quota_refused)?;
-    if vh.catalog.container_info(da, dc)?.is_none() {
-        return Err(ApiError::not_found());
-    }
-    let request_meta = object::stored_metadata(req).map_err(ApiError::bad_request)?;
-    let content_type = object::content_type(req).map_err(ApiError::bad_request)?;
-    let fresh = req.header("X-Fresh-Metadata").is_some_and(is_true);
     let source_meta: Vec<(String, Vec<u8>)> = obj
         .meta
         .meta
@@ -799,20 +783,13 @@ fn copy_joined(
         Some(n) if n <= crate::core::constraints::MAX_FILE_SIZE => n,
         _ => return Err(ApiError::status_only(413)),
     };
-    check_sink_manifest(req, None)?;
-    let dst = object_target(&plan.dest)?;
-    let mut as_put = req.clone();
-    as_put.method = "PUT";
-    access::check(vh, &as_put, &dst, caller)?;
-    let (da, dc, dobj) = (&plan.dest.0, &plan.dest.1, &plan.dest.2);
     // The quotas count the joined length, as Swift's copy PUT carries it.
-    check_quotas(vh, caller, (da, dc), len, quota_refused)?;
-    if vh.catalog.container_info(da, dc)?.is_none() {
-        return Err(ApiError::not_found());
-    }
-    let request_meta = object::stored_metadata(req).map_err(ApiError::bad_request)?;
-    let content_type = object::content_type(req).map_err(ApiError::bad_request)?;
-    let fresh = req.header("X-Fresh-Metadata").is_some_and(is_true);
+    let Sink {
+        request_meta,
+        content_type,
+        fresh,
+    } = admit_sink(vh, req, plan, caller, len, None, quota_refused)?;
+    let (da, dc, dobj) = (&plan.dest.0, &plan.dest.1, &plan.dest.2);
     let source_type = joined
         .header("Content-Type")
         .unwrap_or_default()
@@ -848,6 +825,50 @@ fn copy_joined(
     })?;
     let last_modified = obj.meta.timestamp.max(obj.meta.meta_timestamp);
     Ok(copied(&stored, plan, last_modified))
+}
+
+/// What a copy may write, once `admit_sink` let it.
+struct Sink<'r> {
+    /// The request's own metadata for the new object.
+    request_meta: Vec<(String, Vec<u8>)>,
+    content_type: Option<&'r str>,
+    /// `X-Fresh-Metadata`: the source's metadata is not carried over.
+    fresh: bool,
+}
+
+/// The checks of a copy's destination before `length` bytes are written
+/// there, in Swift's order: the manifest header (`kept_manifest`: the
+/// source's, a copy of a DLO manifest stays one), the caller's write
+/// access, the quotas, the container; then what the request asks of the
+/// new object.
+fn admit_sink<'r>(
+    vh: &Vhost,
+    req: &'r Request<'_>,
+    plan: &Plan,
+    caller: &Caller,
+    length: u64,
+    kept_manifest: Option<String>,
+    quota_refused: &Cell<bool>,
+) -> Result<Sink<'r>, ApiError> {
+    check_sink_manifest(req, kept_manifest.as_deref())?;
+    let mut as_put = req.clone();
+    as_put.method = "PUT";
+    access::check(vh, &as_put, &object_target(&plan.dest)?, caller)?;
+    let (da, dc) = (&plan.dest.0, &plan.dest.1);
+    check_quotas(vh, caller, (da, dc), length, quota_refused)?;
+    if vh.catalog.container_info(da, dc)?.is_none() {
+        return Err(ApiError::not_found());
+    }
+    let mut request_meta = object::stored_metadata(req).map_err(ApiError::bad_request)?;
+    if let Some(value) = kept_manifest {
+        request_meta.retain(|(n, _)| n != "x-object-manifest");
+        request_meta.push(("x-object-manifest".into(), value.into_bytes()));
+    }
+    Ok(Sink {
+        request_meta,
+        content_type: object::content_type(req).map_err(ApiError::bad_request)?,
+        fresh: req.header("X-Fresh-Metadata").is_some_and(is_true),
+    })
 }
 
 /// The destination's quotas, in pipeline order, for `length` bytes (what
