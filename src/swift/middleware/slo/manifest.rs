@@ -488,29 +488,11 @@ pub fn to_raw_json(segments: &[Stored]) -> Vec<u8> {
     out.into_bytes()
 }
 
-/// A JSON string as Python's `json.dumps` writes it (`ensure_ascii`).
+/// A JSON string as Python's `json.dumps` writes it (`ensure_ascii`):
+/// the listings' encoder.
 pub fn py_json_str(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            c if (c as u32) < 0x20 || (c as u32) > 0x7e => {
-                let mut buf = [0u16; 2];
-                for unit in c.encode_utf16(&mut buf) {
-                    out.push_str(&format!("\\u{unit:04x}"));
-                }
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
+    crate::swift::listing::json_str(&mut out, s);
     out
 }
 
