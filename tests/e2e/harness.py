@@ -809,6 +809,18 @@ def get_until_closed(srv: "ApacheServer", path: str, token: str) -> tuple:
     return int(lines[0].split()[1]), headers, body
 
 
+def get_and_leave(srv: "ApacheServer", path: str, token: str) -> bytes:
+    """A GET whose client goes away after the first read (at most 64 KiB of
+    the answer, returned), as a client that gives up mid-body."""
+    s = socket.create_connection((HOST, srv.port), timeout=30)
+    try:
+        s.sendall(f"GET {path} HTTP/1.1\r\nHost: {HOST}\r\nX-Auth-Token: {token}\r\n\r\n"
+                  .encode())
+        return s.recv(65536)
+    finally:
+        s.close()
+
+
 def data_files(root: Path) -> list:
     """All regular files below root (relative paths)."""
     return sorted(str(p.relative_to(root)) for p in Path(root).rglob("*") if p.is_file())

@@ -10,14 +10,12 @@ import http.client
 import json
 import os
 import shutil
-import socket
 import subprocess
 
 import pytest
 
-from harness import get_until_closed, DEFAULT_KEY, DEFAULT_USER, EXTRA_USERS, md5hex, tmp_files, unique
+from harness import HOST, get_and_leave, get_until_closed, DEFAULT_KEY, DEFAULT_USER, EXTRA_USERS, md5hex, tmp_files, unique
 
-HOST = "127.0.0.1"
 SEGS = [b"abc", b"defg", b"", b"hij"]
 WHOLE = b"".join(SEGS)
 
@@ -242,11 +240,8 @@ def test_a_client_leaving_mid_join_does_not_hurt_the_server(server, swift, conta
     swift.put_object(container, "m", b"", {"X-Object-Manifest": f"{segs}/s/"})
     _, token = server.auth()
     for _ in range(3):
-        s = socket.create_connection((HOST, server.port), timeout=30)
-        s.sendall(f"GET /v1/AUTH_test/{container}/m HTTP/1.1\r\nHost: {HOST}\r\n"
-                  f"X-Auth-Token: {token}\r\n\r\n".encode())
-        assert s.recv(65536).startswith(b"HTTP/1.1 200")
-        s.close()
+        head = get_and_leave(server, f"/v1/AUTH_test/{container}/m", token)
+        assert head.startswith(b"HTTP/1.1 200")
     r = swift.request("GET", f"{container}/m")
     assert r.status == 200 and hashlib.md5(r.body).hexdigest() == hashlib.md5(blob * 4).hexdigest()
     assert server.healthy()

@@ -10,13 +10,11 @@ import hashlib
 import http.client
 import json
 import os
-import socket
 
 import pytest
 
-from harness import get_until_closed, EXTRA_USERS, md5hex, unique
+from harness import HOST, get_and_leave, get_until_closed, EXTRA_USERS, md5hex, unique
 
-HOST = "127.0.0.1"
 PARTS = [b"abcd", b"efghij", b"klm"]
 
 
@@ -365,11 +363,8 @@ def test_a_client_leaving_mid_join_does_not_hurt_the_server(server, swift, conta
     assert put_manifest(swift, container, "m", entries).status == 201
     _, token = server.auth()
     for _ in range(3):
-        sock = socket.create_connection((HOST, server.port), timeout=30)
-        sock.sendall(f"GET /v1/AUTH_test/{container}/m HTTP/1.1\r\nHost: {HOST}\r\n"
-                     f"X-Auth-Token: {token}\r\n\r\n".encode())
-        assert sock.recv(65536).startswith(b"HTTP/1.1 200")
-        sock.close()
+        head = get_and_leave(server, f"/v1/AUTH_test/{container}/m", token)
+        assert head.startswith(b"HTTP/1.1 200")
     r = swift.request("GET", f"{container}/m")
     assert r.status == 200 and hashlib.md5(r.body).hexdigest() == hashlib.md5(blob * 4).hexdigest()
     assert server.healthy()
