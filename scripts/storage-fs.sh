@@ -138,13 +138,18 @@ make_image() {
         die "not enough room for an image next to it ($size bytes; at least $MIN_SIZE needed)"
     # The image holds every byte of the root, keys included: root's alone.
     (umask 077 && truncate -s "$size" "$image.new")
+    local made=0
     if [ "$FS_TYPE" = xfs ]; then
-        mkfs.xfs -q "$image.new" >&2
+        mkfs.xfs -q "$image.new" >&2 && made=1
     else
         # -m 0: Apache's www-data workers get every block; no lazy init so
         # the image does not keep writing in the background after mkfs.
         mkfs.ext4 -q -F -m 0 -O ea_inode -E lazy_itable_init=0,lazy_journal_init=0 \
-            "$image.new" >&2
+            "$image.new" >&2 && made=1
+    fi
+    if [ "$made" != 1 ]; then
+        rm -f "$image.new"
+        die "mkfs.$FS_TYPE failed on $image.new"
     fi
     mv "$image.new" "$image"
 }
@@ -199,7 +204,6 @@ cmd_ensure() {
     esac
     mount -o loop -t "$type" "$image" "$dir" ||
         die "could not loop-mount $image on $dir (in a container, loop devices may be off limits)"
-    chmod 0755 "$dir"
     if ! probe_xattrs "$dir" >/dev/null; then
         umount "$dir"
         die "$image ($type) still cannot hold Swift's metadata; not using it"
