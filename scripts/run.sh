@@ -54,10 +54,9 @@ if [ "$STOWAGE_DATA" = "$REPO/var" ] || [ "$STOWAGE_DATA" = "$REPO/var/" ]; then
     fi
 else
     mkdir -p "$STOWAGE_DATA"
-    if PROBE="$("$REPO/scripts/storage-fs.sh" probe "$STOWAGE_DATA")"; then
-        STORAGE="$(findmnt -n -o FSTYPE -T "$STOWAGE_DATA" | tail -n 1), as it is"
-    else
-        STORAGE="$PROBE; objects with large metadata will be refused (507), see docs/storage-fs.md"
+    STORAGE="$(findmnt -n -o FSTYPE -T "$STOWAGE_DATA" | tail -n 1), as it is"
+    if ! "$REPO/scripts/storage-fs.sh" probe "$STOWAGE_DATA" >/dev/null; then
+        STORAGE="$STORAGE; too small for Swift's object metadata: see docs/storage-fs.md"
     fi
 fi
 
