@@ -2,7 +2,11 @@
 # Serve Stowage in the foreground on 127.0.0.1:$PORT (what `make run` runs,
 # after building). Ctrl-C stops it.
 #   PORT          listen port (default 8080)
-#   STOWAGE_DATA  storage root (default <repo>/var)
+#   STOWAGE_DATA  storage root (default <repo>/var: the data then lives in
+#                 <repo>/var/data, on an XFS image <repo>/var/data.img that
+#                 scripts/storage-fs.sh makes and mounts when <repo>/var's
+#                 filesystem cannot hold Swift's full metadata; needs root).
+#                 A root of your choosing is used as it is.
 #   EXTRA_CONF    optional file included inside the Stowage <VirtualHost>
 #   MPM, LOGLEVEL, EXTRA_SERVER_CONF: see scripts/apache-config.sh
 set -euo pipefail
@@ -39,13 +43,31 @@ if [ -f "$OUTDIR/httpd.pid" ] && kill -0 "$(cat "$OUTDIR/httpd.pid")" 2>/dev/nul
     exit 1
 fi
 
+# Swift's metadata (xattrs of up to ~15 KiB per object) needs XFS or the like
+# (docs/storage-fs.md).
+if [ "$STOWAGE_DATA" = "$REPO/var" ] || [ "$STOWAGE_DATA" = "$REPO/var/" ]; then
+    STOWAGE_DATA="$REPO/var/data"
+    STORAGE="$("$REPO/scripts/storage-fs.sh" ensure "$STOWAGE_DATA")"
+    if [ -e "$REPO/var/hash-path-salt.conf" ]; then
+        echo "run: note: $REPO/var/ holds data from before var/data (an older layout);" >&2
+        echo "     it is not served. Move it away or remove it." >&2
+    fi
+else
+    mkdir -p "$STOWAGE_DATA"
+    STORAGE="$(findmnt -n -o FSTYPE -T "$STOWAGE_DATA" | tail -n 1), as it is"
+    if ! "$REPO/scripts/storage-fs.sh" probe "$STOWAGE_DATA" >/dev/null; then
+        STORAGE="$STORAGE; too small for Swift's object metadata: see docs/storage-fs.md"
+    fi
+fi
+
 CONF="$("$REPO/scripts/apache-config.sh" "$OUTDIR" "$PORT" "$STOWAGE_DATA" ${EXTRA_CONF:+"$EXTRA_CONF"})"
 "$APACHE2" -t -f "$CONF"
 
 URL="http://127.0.0.1:$PORT"
 cat <<MSG
 
-Stowage serves $URL  (data: $STOWAGE_DATA, MPM: ${MPM:-event})
+Stowage serves $URL  (MPM: ${MPM:-event})
+Data: $STOWAGE_DATA  ($STORAGE)
   swift -A $URL/auth/v1.0 -U test:tester -K testing stat
   curl -i -H 'X-Auth-User: test:tester' -H 'X-Auth-Key: testing' $URL/auth/v1.0
   curl -i $URL/info
@@ -68,6 +90,10 @@ while kill -0 "$APACHE_PID" 2>/dev/null; do
 done
 trap - INT TERM HUP
 echo "run: Apache stopped"
+# The image stays in var/ and is mounted again on the next start.
+case "$STORAGE" in
+    *", image "*) "$REPO/scripts/storage-fs.sh" release "$STOWAGE_DATA" || true ;;
+esac
 # 128+n (a signal we forwarded) is a normal stop.
 [ "$status" -gt 128 ] && status=0
 exit "$status"

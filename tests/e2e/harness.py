@@ -62,6 +62,14 @@ CRASH_PATTERNS = [
 ]
 
 
+def storage_tmp_root() -> Optional[str]:
+    """Where the servers' temp dirs (and so their storage roots) go:
+    STOWAGE_TEST_ROOT, a filesystem that holds Swift's full object metadata
+    (tests/e2e/run.sh mounts one per run, docs/storage-fs.md), else the
+    system's temp dir."""
+    return os.environ.get("STOWAGE_TEST_ROOT") or None
+
+
 def wait_until(pred, timeout: float, poke=None) -> bool:
     """Polls `pred` (calling `poke` first each time, e.g. a request that
     gives the expiry sweep its turn) every 0.2 s until it holds or `timeout`
@@ -705,7 +713,7 @@ class ExternalServer(ApacheServer):
     def __init__(self, url: str):
         parts = urllib.parse.urlsplit(url)
         assert parts.hostname in ("127.0.0.1", "localhost"), "loopback only"
-        tmp = Path(tempfile.mkdtemp(prefix="stowage-e2e-ext-"))
+        tmp = Path(tempfile.mkdtemp(prefix="stowage-e2e-ext-", dir=storage_tmp_root()))
         super().__init__(tmp, parts.port or 80, [], "external")
 
     def stop(self):
@@ -743,7 +751,7 @@ def start_server(mpm: str = "event", extra_conf: Union[str, Callable, None] = No
     a context (tmp, port, extra_ports, datadir) and returning the text.
     data_dir: the StowageRoot to use instead of a fresh <tmp>/data (the
     caller owns it: it is not removed)."""
-    tmp = Path(tempfile.mkdtemp(prefix="stowage-e2e-"))
+    tmp = Path(tempfile.mkdtemp(prefix="stowage-e2e-", dir=storage_tmp_root()))
     os.chmod(tmp, 0o755)  # www-data children must traverse it
     ports = free_ports(1 + extra_ports)
     srv = ApacheServer(tmp, ports[0], ports[1:], mpm, data_dir)
