@@ -31,7 +31,8 @@ extern "C" {
 
 /* Bump on any incompatible change to a type or to stowage_api below. */
 /* 2: the status entry and STOWAGE_HANDLER_STATUS (admission gates). */
-#define STOWAGE_ABI_VERSION 2u
+/* 3: stowage_host_ops.flush (heartbeats of long bulk and SLO requests). */
+#define STOWAGE_ABI_VERSION 3u
 
 /* A borrowed byte string. ptr may be NULL only when len == 0. */
 typedef struct stowage_str {
@@ -194,6 +195,11 @@ typedef struct stowage_host_ops {
     /* Attach a named note to the request for the host's access log
      * (Apache: r->notes, so LogFormat "%{name}n" prints it). */
     void (*set_note)(void *ctx, stowage_str name, stowage_str value);
+    /* Send what earlier write/send_file calls left buffered now, headers
+     * included, instead of when the host would (a long request's heartbeat
+     * must reach the client while the work goes on). Returns 0, or -1 when
+     * the client is gone. May be NULL: a host that buffers nothing. */
+    int (*flush)(void *ctx);
 } stowage_host_ops;
 
 /* A configured virtual host: its storage root, users, limits. Opaque. */

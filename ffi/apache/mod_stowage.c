@@ -941,6 +941,21 @@ static void op_set_note(void *vctx, stowage_str name, stowage_str value)
                                   value.len));
 }
 
+/* A FLUSH bucket makes the core output filter write out what it holds
+ * (and the chunk filter close the chunk) before the next call. */
+static int op_flush(void *vctx)
+{
+    req_ctx *ctx = vctx;
+    request_rec *r = ctx->r;
+
+    if (!output_open(ctx)) {
+        return -1;
+    }
+    APR_BRIGADE_INSERT_TAIL(ctx->out,
+                            apr_bucket_flush_create(r->connection->bucket_alloc));
+    return pass_out(ctx);
+}
+
 static const stowage_host_ops host_ops = {
     op_read_body,
     op_set_status,
@@ -948,7 +963,8 @@ static const stowage_host_ops host_ops = {
     op_write,
     op_send_file,
     op_log,
-    op_set_note
+    op_set_note,
+    op_flush
 };
 
 static int collect_header(void *rec, const char *key, const char *value)

@@ -91,6 +91,19 @@ impl Host for CHost<'_> {
         }
     }
 
+    fn flush(&mut self) -> io::Result<()> {
+        let Some(f) = self.ops.flush else {
+            return Ok(());
+        };
+        self.wrote = true;
+        // SAFETY: ctx is the host's own per-request pointer, valid for the
+        // whole request; the call takes nothing else.
+        match unsafe { f(self.ctx) } {
+            0 => Ok(()),
+            _ => Err(io::Error::new(io::ErrorKind::BrokenPipe, "client gone")),
+        }
+    }
+
     fn log(&mut self, level: LogLevel, message: &str) {
         if let Some(f) = self.ops.log {
             // SAFETY: the view borrows message for the call.

@@ -154,6 +154,12 @@ pub trait Host {
     fn add_header(&mut self, name: &str, value: &[u8]);
     fn write(&mut self, data: &[u8]) -> io::Result<()>;
     fn send_file(&mut self, file: &File, offset: u64, len: u64) -> io::Result<()>;
+    /// Sends what earlier writes left buffered now (a heartbeat must reach
+    /// the client while the work it reports on goes on). A host that
+    /// buffers nothing has nothing to do.
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
     fn log(&mut self, level: LogLevel, message: &str);
     fn set_note(&mut self, name: &str, value: &str);
     /// A point in an object write where it may step back, while the write

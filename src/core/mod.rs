@@ -1,5 +1,6 @@
 //! Core: what every layer above may use and that knows no layer above it.
-//! Host-independent HTTP request and response types (`http`), Swift's
+//! Host-independent HTTP request and response types (`http`) and a request
+//! kept past its call (`owned_request`), Swift's
 //! spelling of header names (`header_case`), the request
 //! log prefix (`request_log`), Swift's size and count limits (`constraints`),
 //! thin OS calls (`os`), hex encoding (`hex`), and the hooks tests use to
@@ -12,5 +13,6 @@ pub mod hex;
 pub mod http;
 #[allow(unsafe_code)]
 pub mod os;
+pub mod owned_request;
 pub mod request_log;
 pub mod test_hooks;

@@ -50,3 +50,19 @@ pub fn past_checkpoint(req: &Request<'_>) {
 #[cfg(not(feature = "test-hooks"))]
 #[inline(always)]
 pub fn past_checkpoint(_req: &Request<'_>) {}
+
+/// `X-Stowage-Test-Yield-Ms: N`: a long request's heartbeat interval in
+/// milliseconds instead of Swift's `yield_frequency` (10 s), so the tests
+/// can see heartbeats without waiting for them.
+#[cfg(feature = "test-hooks")]
+pub fn yield_frequency(req: &Request<'_>) -> Option<std::time::Duration> {
+    req.header("X-Stowage-Test-Yield-Ms")
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(std::time::Duration::from_millis)
+}
+
+#[cfg(not(feature = "test-hooks"))]
+#[inline(always)]
+pub fn yield_frequency(_req: &Request<'_>) -> Option<std::time::Duration> {
+    None
+}

@@ -5,7 +5,8 @@
 //! account, container and object processors (`account`, `container`,
 //! `object`) answer with `core::http::Response`s; listings are rendered by
 //! `listing`, server-side copies by `copy`; the results body of bulk
-//! operations by `bulk_results`; large objects' segments are joined into
+//! operations by `bulk_results`, sent while the work runs with
+//! `heartbeat`s; large objects' segments are joined into
 //! one body by `segments`; a missing object Content-Type is
 //! guessed from the name by `mime`; `wire` gives every answer Swift's
 //! header spelling. Imports: `node`, `gate`,
@@ -21,6 +22,7 @@ pub mod conditional;
 pub mod container;
 pub mod debug;
 pub mod error;
+pub mod heartbeat;
 pub mod info;
 pub mod listing;
 pub mod middleware;

@@ -269,6 +269,7 @@ typedef struct {
     int nhdrs;
     buf_t out;
     int write_calls;
+    int flush_calls;
     int send_file_calls;
     int send_file_errors;       /* pread failures, fd closed, ... */
     int late_headers;           /* set_status/add_header after body bytes went out */
@@ -439,6 +440,13 @@ static void op_set_note(void *ctx, stowage_str name, stowage_str value)
     buf_add(&r->notetext, "\n", 1);
 }
 
+static int op_flush(void *ctx)
+{
+    rec_t *r = ctx;
+    r->flush_calls++;
+    return 0;
+}
+
 static const stowage_host_ops host_ops = {
     .read_body = op_read_body,
     .set_status = op_set_status,
@@ -447,6 +455,7 @@ static const stowage_host_ops host_ops = {
     .send_file = op_send_file,
     .log = op_log,
     .set_note = op_set_note,
+    .flush = op_flush,
 };
 
 /* Vhost-level log sink (no request). */
@@ -1355,6 +1364,44 @@ static void test_swift(stowage_vhost *vh)
 /* ------------------------------------------------------------------------ */
 /* Tests: the panic boundary (test-hooks library)                            */
 
+/* ABI v3's flush: a bulk delete whose heartbeat is due at every step
+ * (X-Stowage-Test-Yield-Ms: 0, test-hooks build) flushes after each beat,
+ * and its body is the beats, a blank line, then the results. */
+static void test_flush(stowage_vhost *vh)
+{
+    char *tok = get_token(vh, 0);
+    if (!check(tok != NULL, "flush: got a token"))
+        return;
+    rec_t r;
+    swift(vh, "PUT", "/v1/AUTH_test/hb", tok, NULL, &r);
+    rec_free(&r);
+    swift(vh, "PUT", "/v1/AUTH_test/hb/a", tok, "x", &r);
+    rec_free(&r);
+    const char *list = "/hb/a\n/hb/b\n/hb/c\n";
+    reqb_t b;
+    req_init(&b, "POST", "/v1/AUTH_test", "bulk-delete");
+    req_header(&b, "X-Auth-Token", tok);
+    req_header(&b, "Content-Type", "text/plain");
+    req_header(&b, "Accept", "application/json");
+    req_header(&b, "X-Stowage-Test-Yield-Ms", "0");
+    char cl[32];
+    snprintf(cl, sizeof cl, "%zu", strlen(list));
+    req_header(&b, "Content-Length", cl);
+    b.r.content_length = (int64_t)strlen(list);
+    rec_init(&r);
+    rec_body(&r, list, strlen(list), NULL);
+    int rc = do_req(vh, STOWAGE_HANDLER_SWIFT, &b, &r);
+    const char *sep = r.out.p ? strstr(r.out.p, "\r\n\r\n") : NULL;
+    check(rc == STOWAGE_OK && r.status == 200, "flush: bulk delete answers 200 (rc=%d status=%d)",
+          rc, r.status);
+    check(r.flush_calls >= 1, "flush: each heartbeat is flushed (%d flushes)", r.flush_calls);
+    if (!check(r.out.p && r.out.p[0] == ' ' && sep && strstr(sep, "\"Number Deleted\": 1"),
+               "flush: body is heartbeats, a blank line, then the results"))
+        dump_response(&r);
+    rec_free(&r);
+    free(tok);
+}
+
 static void test_panic(stowage_vhost *vh)
 {
     reqb_t b;
@@ -1664,8 +1711,10 @@ int main(int argc, char **argv)
             test_fork(vh);
         }
     }
-    if (do_panic && vh)
+    if (do_panic && vh) {
         test_panic(vh);
+        test_flush(vh);
+    }
 
     if (vh)
         api->vhost_free(vh);

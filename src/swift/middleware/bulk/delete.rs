@@ -102,16 +102,13 @@ pub fn delete_path(account: &str, name: &[u8]) -> Option<Vec<u8>> {
 }
 
 /// The whole bulk delete; its results body in `format`.
-/// `given`: the names to delete instead of the request body's list (as
-/// Swift's `handle_delete_iter(objs_to_delete=...)`, which SLO uses).
 pub fn run(
     sub: &SubRequests<'_, '_, '_, '_>,
     target: &Target,
     format: Option<OutFormat>,
-    given: Option<Vec<Vec<u8>>>,
 ) -> Vec<u8> {
     let mut results = Results::delete();
-    if let Err(r) = delete_all(sub, target, format, given, &mut results) {
+    if let Err(r) = delete_all(sub, target, format, &mut results) {
         results.set_status(r.status);
         results.set_body(&r.body);
     }
@@ -122,7 +119,6 @@ fn delete_all(
     sub: &SubRequests<'_, '_, '_, '_>,
     target: &Target,
     format: Option<OutFormat>,
-    given: Option<Vec<Vec<u8>>>,
     results: &mut Results,
 ) -> Result<(), Refusal> {
     if format.is_none() {
@@ -133,15 +129,10 @@ fn delete_all(
     if !incoming.is_empty() && !incoming.starts_with("text/plain") {
         return Err(refusal(406, ""));
     }
-    let names = match given {
-        Some(names) => names,
-        None => {
-            if !has_body_length(sub.req) {
-                return Err(refusal(411, ""));
-            }
-            parse_list(&mut SharedBody::of(sub), MAX_DELETES_PER_REQUEST)?
-        }
-    };
+    if !has_body_length(sub.req) {
+        return Err(refusal(411, ""));
+    }
+    let names = parse_list(&mut SharedBody::of(sub), MAX_DELETES_PER_REQUEST)?;
     let mut failed_status = 400;
     for objects in [true, false] {
         let mut phase = names
@@ -149,6 +140,7 @@ fn delete_all(
             .filter(|n| !n.is_empty() && is_object(n) == objects)
             .peekable();
         while let Some(name) = phase.next() {
+            sub.tick().map_err(|_| refusal(499, ""))?;
             delete_one(sub, account, name, results, &mut failed_status);
             if results.errors.len() >= MAX_FAILED_DELETES {
                 // Swift deletes two at a time: the one still in flight

@@ -241,6 +241,7 @@ fn extract_all(
     let mut accessed: HashSet<Vec<u8>> = HashSet::new();
     let mut seen_any = false;
     for entry in entries {
+        sub.tick().map_err(|_| stop(499, ""))?;
         if results.errors.len() >= MAX_FAILED_EXTRACTIONS {
             break;
         }

@@ -7,8 +7,9 @@
 //! and checked exactly as the caller's own request would be. The real
 //! outcome is in the results body (`swift::bulk_results`).
 //!
-//! Unlike Swift, the body is sent when the work is done (with a
-//! Content-Length), not streamed with whitespace heartbeats meanwhile.
+//! As in Swift, the answer starts at once and the work runs while it is
+//! sent (`swift::heartbeat`): whitespace every `yield_frequency`, then the
+//! results.
 
 mod delete;
 mod extract;
@@ -22,7 +23,9 @@ use crate::core::constraints::{MAX_CONTAINER_NAME_LENGTH, MAX_OBJECT_NAME_LENGTH
 use crate::core::http::{
     HeaderValue, Host, LogLevel, Request, Response, Segment, SWOB_CONTENT_TYPE,
 };
+use crate::core::owned_request::OwnedRequest;
 use crate::swift::bulk_results::OutFormat;
+use crate::swift::heartbeat::{Deferred, Heartbeat, Work};
 use crate::swift::names::Target;
 
 /// Swift's `max_deletes_per_request`.
@@ -72,62 +75,56 @@ impl Middleware for Bulk {
             Some(Some(c)) => Some(c),
             None => None,
         };
-        let shared = RefCell::new(host);
-        let sub = SubRequests {
-            vh: env.vh,
-            next,
-            req,
-            shared: &shared,
-            agent: if compression.is_some() {
-                "BulkExpand"
-            } else {
-                "BulkDelete"
-            },
+        let agent = if compression.is_some() {
+            "BulkExpand"
+        } else {
+            "BulkDelete"
         };
-        let body = match compression {
-            Some(c) => extract::run(&sub, &target, c, format),
-            None => delete::run(&sub, &target, format, None),
-        };
-        results_response(format, body)
+        answer_while_working(req, next, format, agent, move |sub| match compression {
+            Some(c) => extract::run(sub, &target, c, format),
+            None => delete::run(sub, &target, format),
+        })
     }
 }
 
 /// The 200 that carries a results body (swob's default Content-Type when
-/// no format was acceptable).
-fn results_response(format: Option<OutFormat>, body: Vec<u8>) -> Response {
+/// no format was acceptable), made by `work` while it is sent: Swift's
+/// bulk answers at once and sends heartbeats while it works, so a client's
+/// read timeout does not end a long request.
+fn answer_while_working<W>(
+    req: &Request<'_>,
+    next: Next,
+    format: Option<OutFormat>,
+    agent: &'static str,
+    work: W,
+) -> Response
+where
+    W: FnOnce(&SubRequests<'_, '_, '_, '_>) -> Vec<u8> + 'static,
+{
+    let caller = OwnedRequest::of(req);
+    let first = OutFormat::first_heartbeat(format);
     let mut r = Response::new(200);
     r.header(
         "Content-Type",
         format.map_or(SWOB_CONTENT_TYPE, OutFormat::content_type),
     );
-    r.body.push(Segment::Bytes(body));
+    let run: Work = Box::new(move |host, vh| {
+        let req = caller.as_request();
+        let shared = RefCell::new(host);
+        let sub = SubRequests {
+            vh,
+            next,
+            req: &req,
+            shared: &shared,
+            agent,
+            heartbeat: RefCell::new(Heartbeat::new(&req, first)),
+        };
+        let body = work(&sub);
+        let heartbeat = sub.heartbeat.into_inner();
+        heartbeat.finish(shared.into_inner(), &body)
+    });
+    r.body.push(Segment::Stream(Box::new(Deferred::new(run))));
     r
-}
-
-/// Deletes `names` (unquoted `/container/object` or `/container` paths of
-/// `target`'s account) as the caller, through `next`, as Swift's
-/// `Bulk.handle_delete_iter` does for a list it is given (SLO's
-/// `?multipart-manifest=delete`, with `agent` `MultipartDELETE`): objects
-/// first, the results body in the Accept header's format, answered 200.
-pub fn delete_listed(
-    env: &mut Env<'_>,
-    req: &Request<'_>,
-    host: &mut dyn Host,
-    next: Next,
-    target: &Target,
-    names: Vec<Vec<u8>>,
-    agent: &str,
-) -> Response {
-    let format = OutFormat::from_accept(req.header("Accept"));
-    let shared = RefCell::new(host);
-    let sub = SubRequests {
-        vh: env.vh,
-        next,
-        req,
-        shared: &shared,
-        agent,
-    };
-    results_response(format, delete::run(&sub, target, format, Some(names)))
 }
 
 /// Runs requests through the stages after `bulk`, as the caller.
@@ -140,12 +137,21 @@ struct SubRequests<'r, 'v, 's, 'h> {
     shared: &'s RefCell<&'h mut dyn Host>,
     /// What the sub-requests add to the caller's User-Agent.
     agent: &'r str,
+    /// Beats between the steps of the work (`tick`).
+    heartbeat: RefCell<Heartbeat>,
 }
 
 /// One sub-request's own headers (beyond those taken from the caller's).
 type Headers = Vec<(String, Vec<u8>)>;
 
 impl SubRequests<'_, '_, '_, '_> {
+    /// Between two steps of the work: a heartbeat when one is due. An
+    /// error means the client is gone: the work stops.
+    fn tick(&self) -> io::Result<()> {
+        let mut host = self.shared.borrow_mut();
+        self.heartbeat.borrow_mut().tick(&mut **host)
+    }
+
     /// `method` on the decoded `path` (`/v1/account/...`), with the
     /// caller's credentials and identity headers (what Swift's
     /// `make_subrequest` keeps) plus `extra`; `body` is what the

@@ -3,16 +3,20 @@
 //! the rest of the pipeline), its segments are deleted one by one, nested
 //! manifests' segments before the nested manifest, and the manifest last;
 //! the answer is 200 with the bulk results body (`bulk_results`) in the
-//! Accept header's format, the real status inside. A plain DELETE (no
+//! Accept header's format, the real status inside, sent while the deletes
+//! run with heartbeats between them (`swift::heartbeat`), as Swift's. A plain DELETE (no
 //! parameter) deletes only the manifest: it never comes here.
 
 use super::manifest::{self, Stored, MAX_MANIFEST_SEGMENTS};
-use super::{is_slo, read_body, sub_request, subrequest, Unsized};
+use super::{is_slo, read_body, sub_request, subrequest};
 use crate::core::http::{Host, Request, Response, Segment};
+use crate::core::owned_request::OwnedRequest;
 use crate::swift::bulk_results::{
     self, OutFormat, Results, Value, NUMBER_DELETED, NUMBER_NOT_FOUND, RESPONSE_BODY,
 };
+use crate::swift::heartbeat::{Deferred, Heartbeat, Work};
 use crate::swift::middleware::{Env, Next};
+use std::io;
 
 /// One entry still to handle: a name (`/container/object`), whether it is
 /// a manifest whose segments come first, and the error met reading it.
@@ -33,21 +37,33 @@ pub(super) fn handle(
         return async_delete(env, req, (account, container, object), host, next);
     }
     let format = OutFormat::from_accept(req.header("Accept"));
-    let mut results = Results::delete();
-    match format {
-        None => {
-            results.set_status(406);
+    let caller_req = OwnedRequest::of(req);
+    let caller = env.caller.clone();
+    let (account, container, object) = (
+        account.to_string(),
+        container.to_string(),
+        object.to_string(),
+    );
+    let work: Work = Box::new(move |host, vh| {
+        let req = caller_req.as_request();
+        let mut env = Env::new(vh);
+        env.caller = caller;
+        let mut heartbeat = Heartbeat::new(&req, OutFormat::first_heartbeat(format));
+        let mut results = Results::delete();
+        match format {
+            None => results.set_status(406),
+            Some(_) => run(
+                &env,
+                &req,
+                &account,
+                (&container, &object),
+                &mut results,
+                (host, next),
+                &mut heartbeat,
+            )?,
         }
-        Some(_) => run(
-            env,
-            req,
-            account,
-            (container, object),
-            &mut results,
-            host,
-            next,
-        ),
-    }
+        heartbeat.finish(host, &results.render(format, "delete"))
+    });
     let mut r = Response::new(200);
     r.header(
         "Content-Type",
@@ -56,20 +72,21 @@ pub(super) fn handle(
             OutFormat::content_type,
         ),
     );
-    let body = results.render(format, "delete");
-    r.body.push(Segment::Stream(Box::new(Unsized(body))));
+    r.body.push(Segment::Stream(Box::new(Deferred::new(work))));
     r
 }
 
+/// The deletes, a heartbeat between two when one is due; an error is the
+/// client gone.
 fn run(
     env: &Env<'_>,
     req: &Request<'_>,
     account: &str,
     (container, object): (&str, &str),
     results: &mut Results,
-    host: &mut dyn Host,
-    next: Next,
-) {
+    (host, next): (&mut dyn Host, Next),
+    heartbeat: &mut Heartbeat,
+) -> io::Result<()> {
     let mut queue = std::collections::VecDeque::from([Item {
         name: format!("/{container}/{object}"),
         sub_slo: true,
@@ -77,10 +94,11 @@ fn run(
     }]);
     let mut failed_5xx = false;
     while let Some(mut item) = queue.pop_front() {
+        heartbeat.tick(host)?;
         if queue.len() + 1 > MAX_MANIFEST_SEGMENTS * 10 {
             results.set_status(400);
             results.set_body("Too many buffered slo segments to delete.");
-            return;
+            return Ok(());
         }
         if item.sub_slo {
             match segments_of(env, req, account, &item.name, host, next) {
@@ -127,6 +145,7 @@ fn run(
         results.set_status(400);
         results.set(RESPONSE_BODY, Value::Str("Invalid bulk delete.".into()));
     }
+    Ok(())
 }
 
 /// A manifest's segments, read as the caller with

@@ -5,20 +5,21 @@
 //! pipeline (so access, the container, metadata and expiry are checked as
 //! for any PUT). Nothing is stored when anything fails.
 //!
-//! `heartbeat=on`: Swift answers 202 at once, sends a space every
-//! `yield_frequency` seconds while it checks, then the results body
-//! (`Response Status`, ...). Stowage sends the same body, all at the end:
-//! checking a manifest here takes well under `yield_frequency`.
+//! `heartbeat=on`: as Swift, 202 and a space at once, the checks while the
+//! body is sent with a space every `yield_frequency` (`swift::heartbeat`),
+//! then the results body (`Response Status`, ...).
 
 use super::manifest::{self, Input, Stored, MAX_MANIFEST_SEGMENTS, MAX_MANIFEST_SIZE};
 use super::{
     header, is_slo, sub_request, subrequest, Unsized, WithBody, SYSMETA_SLO_ETAG, SYSMETA_SLO_SIZE,
 };
 use crate::core::http::{reason, swob_page, Host, Request, Response, Segment};
+use crate::core::owned_request::OwnedRequest;
 use crate::store::objects::LISTING_ETAG_OVERRIDE;
 use crate::store::Timestamp;
 use crate::swift::bulk_results::{self, OutFormat, Results, Value};
 use crate::swift::conditional::normalize_etag;
+use crate::swift::heartbeat::{Deferred, Heartbeat, Work};
 use crate::swift::middleware::{Env, Next};
 use crate::swift::mime;
 use crate::swift::object::CONTENT_TYPE_OVERRIDDEN;
@@ -74,8 +75,30 @@ pub(super) fn handle(
     }
     let format = OutFormat::from_accept(req.header("Accept")).unwrap_or(OutFormat::Plain);
     let heartbeat = env.query(req).is_ok_and(|q| q.flag("heartbeat"));
-    let checked = check_segments(env, req, account, &input, host, next);
-    let answer = match checked {
+    if heartbeat {
+        return answer_while_checking(env, req, (account, object), input, format, next);
+    }
+    match decide(env, req, (account, object), &input, host, next, &mut None) {
+        Ok(answer) => plain_answer(answer, format),
+        // Only a heartbeat's write fails here, and there is none.
+        Err(_) => Response::swob(499),
+    }
+}
+
+/// Checks the segments and, when they all check out, stores the manifest.
+/// With a heartbeat, one goes out after each segment's HEAD when it is
+/// due; an error is the client gone.
+fn decide(
+    env: &mut Env<'_>,
+    req: &Request<'_>,
+    (account, object): (&str, &str),
+    input: &[Input],
+    host: &mut dyn Host,
+    next: Next,
+    heartbeat: &mut Option<Heartbeat>,
+) -> io::Result<Outcome> {
+    let checked = check_segments(env, req, account, input, host, next, heartbeat)?;
+    Ok(match checked {
         Err(problems) => Outcome::Problems(problems),
         Ok(segments) => {
             let slo_etag = manifest::slo_etag(&segments);
@@ -86,13 +109,56 @@ pub(super) fn handle(
                 Outcome::Stored(store(env, req, object, &segments, &slo_etag, host, next))
             }
         }
-    };
-    if heartbeat {
-        heartbeat_answer(answer, format)
-    } else {
-        plain_answer(answer, format)
-    }
+    })
 }
+
+/// `heartbeat=on`, as Swift: 202 and a space at once, the checks and the
+/// manifest's PUT while the body is sent (a space after a segment's HEAD
+/// every `yield_frequency`), then the results with the real status inside.
+fn answer_while_checking(
+    env: &Env<'_>,
+    req: &Request<'_>,
+    (account, object): (&str, &str),
+    input: Vec<Input>,
+    format: OutFormat,
+    next: Next,
+) -> Response {
+    let caller_req = OwnedRequest::of(req);
+    let caller = env.caller.clone();
+    let refused = env.refused_once_authorized;
+    let (account, object) = (account.to_string(), object.to_string());
+    let work: Work = Box::new(move |host, vh| {
+        let req = caller_req.as_request();
+        let mut env = Env::new(vh);
+        env.caller = caller;
+        env.refused_once_authorized = refused;
+        let mut beat = Heartbeat::new(&req, b" ");
+        beat.beat(host)?;
+        let mut heartbeat = Some(beat);
+        let outcome = decide(
+            &mut env,
+            &req,
+            (&account, &object),
+            &input,
+            host,
+            next,
+            &mut heartbeat,
+        )?;
+        let body = heartbeat_results(outcome, format);
+        match heartbeat {
+            Some(beat) => beat.finish(host, &body),
+            None => host.write(&body),
+        }
+    });
+    let mut r = Response::new(202);
+    r.header("Content-Type", format.content_type());
+    r.body.push(Segment::Stream(Box::new(Deferred::new(work))));
+    r
+}
+
+/// The segments to store, or those that did not check out: (quoted path,
+/// what was wrong).
+type Checked = Result<Vec<Stored>, Vec<(String, String)>>;
 
 enum Outcome {
     /// Segments that did not check out: (quoted path, what was wrong).
@@ -119,9 +185,8 @@ fn plain_answer(outcome: Outcome, format: OutFormat) -> Response {
     }
 }
 
-/// Swift's heartbeat answer: 202, then (after its first space and a
-/// blank line) the results body with the real status inside.
-fn heartbeat_answer(outcome: Outcome, format: OutFormat) -> Response {
+/// The results body of a heartbeat answer, the real status inside.
+fn heartbeat_results(outcome: Outcome, format: OutFormat) -> Vec<u8> {
     let mut results = Results::empty();
     let page_text = |status: u16| {
         swob_page(status).map_or_else(String::new, |_| {
@@ -156,12 +221,7 @@ fn heartbeat_answer(outcome: Outcome, format: OutFormat) -> Response {
             results.set_body(&body);
         }
     }
-    let mut out = b" \r\n\r\n".to_vec();
-    out.extend(results.render(Some(format), "upload"));
-    let mut r = Response::new(202);
-    r.header("Content-Type", format.content_type());
-    r.body.push(Segment::Stream(Box::new(Unsized(out))));
-    r
+    results.render(Some(format), "upload")
 }
 
 /// The explanation line of swob's page for a status.
@@ -212,13 +272,17 @@ fn check_segments(
     input: &[Input],
     host: &mut dyn Host,
     next: Next,
-) -> Result<Vec<Stored>, Vec<(String, String)>> {
+    heartbeat: &mut Option<Heartbeat>,
+) -> io::Result<Checked> {
     let mut heads: Vec<(String, Head)> = Vec::new();
     for seg in input {
         if let Input::Object { path, .. } = seg {
             if !heads.iter().any(|(p, _)| p == path) {
                 let head = head(env, req, account, path, host, next);
                 heads.push((path.clone(), head));
+                if let Some(beat) = heartbeat.as_mut() {
+                    beat.tick(host)?;
+                }
             }
         }
     }
@@ -280,11 +344,11 @@ fn check_segments(
             sub_slo: h.sub_slo,
         });
     }
-    if problems.is_empty() {
+    Ok(if problems.is_empty() {
         Ok(out)
     } else {
         Err(problems)
-    }
+    })
 }
 
 fn head(
