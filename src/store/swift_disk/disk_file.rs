@@ -239,6 +239,28 @@ impl DiskFile {
         Writer::open(&self.loc, &self.name, TOMBSTONE, &self.settings)?.put(metadata)
     }
 
+    /// Takes back a file `Writer::put_keeping_older` committed (the
+    /// suffix is invalidated again, as for any change).
+    pub fn discard(&self, committed: &Path) -> Result<(), DiskError> {
+        if committed.parent() != Some(self.loc.hash_dir().as_path()) {
+            return Err(DiskError::io(
+                "discarding",
+                committed,
+                io::Error::from(io::ErrorKind::InvalidInput),
+            ));
+        }
+        super::invalidations::invalidate(
+            &self.loc.partition_dir(),
+            super::layout::suffix(&self.loc.hash),
+            self.settings.lock_timeout,
+        )?;
+        match std::fs::remove_file(committed) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(DiskError::io("discarding", committed, e)),
+        }
+    }
+
     /// Swift's `cleanup_ondisk_files` of the hash directory, now.
     pub fn cleanup(&self) -> Result<Cleaned, DiskError> {
         file_set::cleanup(

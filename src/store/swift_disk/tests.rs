@@ -260,3 +260,46 @@ fn a_writer_dropped_before_put_leaves_nothing() {
         0
     );
 }
+
+#[test]
+fn a_two_step_write_keeps_the_older_version_until_cleanup_or_discard() {
+    let dev = tempfile::tempdir().expect("tempdir");
+    let df = object(dev.path(), "two-step");
+    put(&df, "1700000000.00000", b"old", &[]);
+    let write = |ts: &str| {
+        let mut w = df.create().expect("writer");
+        w.write(b"new").expect("write");
+        let m = md(&[
+            ("X-Timestamp", ts),
+            ("Content-Length", "3"),
+            ("ETag", &w.etag()),
+        ]);
+        w.put_keeping_older(m).expect("put")
+    };
+    let newer = write("1700000001.00000");
+    assert_eq!(
+        file_set::list(&df.location().hash_dir())
+            .expect("list")
+            .len(),
+        2
+    );
+    df.discard(&newer).expect("discard");
+    let opened = df.open(now_secs(), false).expect("open");
+    assert_eq!(
+        opened.data_timestamp(),
+        OffsetTimestamp::parse("1700000000")
+    );
+    write("1700000002.00000");
+    assert_eq!(
+        file_set::list(&df.location().hash_dir())
+            .expect("list")
+            .len(),
+        2
+    );
+    let cleaned = df.cleanup().expect("cleanup");
+    assert_eq!(cleaned.remaining, ["1700000002.00000.data"]);
+    assert!(
+        df.discard(Path::new("/etc/passwd")).is_err(),
+        "only the object's own files"
+    );
+}

@@ -84,8 +84,20 @@ impl Writer {
     }
 
     /// Commits: the file becomes `<hash dir>/<X-Timestamp><ext>` with
-    /// `metadata` (plus `name`). Returns its path.
-    pub fn put(mut self, mut metadata: Metadata) -> Result<PathBuf, DiskError> {
+    /// `metadata` (plus `name`), and the files it made obsolete are
+    /// removed. Returns its path.
+    pub fn put(self, metadata: Metadata) -> Result<PathBuf, DiskError> {
+        self.commit(metadata, true)
+    }
+
+    /// `put` that leaves the obsolete files (Swift's `_put(cleanup=False)`):
+    /// the older version stays until `DiskFile::cleanup`, so a write taken
+    /// back (`DiskFile::discard`) leaves the object as it was.
+    pub fn put_keeping_older(self, metadata: Metadata) -> Result<PathBuf, DiskError> {
+        self.commit(metadata, false)
+    }
+
+    fn commit(mut self, mut metadata: Metadata, cleanup: bool) -> Result<PathBuf, DiskError> {
         let timestamp =
             timestamp_of(&metadata, "X-Timestamp")?.ok_or(DiskError::InvalidTimestamp {
                 key: "X-Timestamp",
@@ -111,6 +123,9 @@ impl Writer {
         let target = hash_dir.join(&file_name);
         rename_into(&self.tmp_path, &target)?;
         self.done = true;
+        if !cleanup {
+            return Ok(target);
+        }
         // As Swift, a failed cleanup leaves obsolete files for the next one
         // (or the replicator); the write itself has succeeded.
         let _ = file_set::cleanup(&hash_dir, self.settings.reclaim_age_secs, super::now_secs());
