@@ -303,3 +303,34 @@ fn a_two_step_write_keeps_the_older_version_until_cleanup_or_discard() {
         "only the object's own files"
     );
 }
+
+// /tmp is ext4 without ea_inode here: Swift's full metadata does not fit
+// in one inode's xattrs. The PUT fails with NoSpace (Swift's 507) and
+// leaves neither a temp file nor an object behind.
+#[test]
+fn metadata_that_does_not_fit_fails_the_put_cleanly() {
+    let dev = tempfile::tempdir_in("/tmp").expect("tempdir");
+    let df = object(dev.path(), "big");
+    let mut w = df.create().expect("writer");
+    w.write(b"x").expect("write");
+    let mut m = md(&[
+        ("X-Timestamp", "1700000000.00000"),
+        ("Content-Length", "1"),
+        ("ETag", &w.etag()),
+    ]);
+    for i in 0..90 {
+        m.insert(format!("X-Object-Meta-{i:0>100}"), "v".repeat(256));
+    }
+    let e = w.put(m).expect_err("does not fit on ext4");
+    assert!(matches!(e, DiskError::NoSpace { .. }), "{e}");
+    assert!(e.is_insufficient_storage());
+    assert_eq!(
+        fs::read_dir(df.location().tmp_dir()).expect("tmp").count(),
+        0
+    );
+    assert!(!df.location().hash_dir().exists());
+    assert!(matches!(
+        df.open(now_secs(), false),
+        Err(DiskError::NotFound)
+    ));
+}
