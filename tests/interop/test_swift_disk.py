@@ -47,7 +47,8 @@ storage_policy.reload_storage_policies()
 from swift.common.storage_policy import POLICIES  # noqa: E402
 from swift.obj import diskfile  # noqa: E402
 from swift.obj.auditor import AuditorWorker  # noqa: E402
-from swift.common.exceptions import DiskFileDeleted, DiskFileExpired  # noqa: E402
+from swift.common.exceptions import (  # noqa: E402
+    DiskFileDeleted, DiskFileExpired, DiskFileQuarantined)
 
 for ring_name in ("object", "object-1"):
     b = RingBuilder(PART_POWER, 1, 0)
@@ -301,6 +302,106 @@ class SameTracesForTheReplicator(unittest.TestCase):
             hashes = [d.mgr.get_hashes("sda", part, [], POLICIES[0]) for d in (swift, stowage)]
             self.assertEqual(hashes[0], hashes[1], f"partition {part}")
             self.assertTrue(all(hashes[0].values()))
+
+
+def py2_pickle(metadata):
+    """The protocol-2 pickle Swift on Python 2 wrote: every key and value a
+    py2 str (SHORT_BINSTRING / BINSTRING), no _codecs.encode."""
+    out = bytearray(b"\x80\x02}q\x01(")
+    for k, v in metadata.items():
+        for item in (k, v):
+            if len(item) < 256:
+                out += b"U" + bytes([len(item)]) + item
+            else:
+                out += b"T" + len(item).to_bytes(4, "little") + item
+    return bytes(out + b"u.")
+
+
+class OlderFormsReadAlike(unittest.TestCase):
+    def _hand_made(self, devs, obj, body, pickled, checksum):
+        """An object file whose xattrs were written by an older Swift."""
+        part = devs.part(obj)
+        h = utils.hash_path(ACCOUNT, CONTAINER, obj)
+        d = os.path.join(devs.device, "objects", str(part), h[-3:], h)
+        os.makedirs(d)
+        path = os.path.join(d, now().internal + ".data")
+        with open(path, "wb") as f:
+            f.write(body)
+        os.setxattr(path, "user.swift.metadata", pickled)
+        if checksum:
+            os.setxattr(path, "user.swift.metadata_checksum",
+                        utils.md5(pickled, usedforsecurity=False).hexdigest().encode())
+        return path
+
+    def test_python2_pickles_and_missing_checksums(self):
+        devs = Devices("old")
+        body = b"written by python 2"
+        name = f"/{ACCOUNT}/{CONTAINER}/py2-\u00e9".encode("utf-8")
+        raw = {b"name": name, b"X-Timestamp": now().internal.encode(),
+               b"Content-Length": str(len(body)).encode(),
+               b"ETag": utils.md5(body, usedforsecurity=False).hexdigest().encode(),
+               b"Content-Type": b"text/plain",
+               b"X-Object-Meta-Old": "caf\u00e9".encode("utf-8")}
+        for obj, checksum in (("py2-\u00e9", False), ("py2-\u00e9", True)):
+            shutil.rmtree(os.path.join(devs.device, "objects"), ignore_errors=True)
+            raw[b"name"] = f"/{ACCOUNT}/{CONTAINER}/{obj}".encode("utf-8")
+            self._hand_made(devs, obj, body, py2_pickle(raw), checksum)
+            df = devs.swift_df(obj)
+            df.open()
+            swift_md = swift_metadata_as_headers(df.get_metadata())
+            ours = devs.tool("get", obj)
+            self.assertEqual(ours["status"], "ok", ours.get("detail"))
+            self.assertEqual(ours["metadata"], swift_md)
+            self.assertEqual(bytes.fromhex(ours["body_hex"]), body)
+            self.assertEqual(swift_md["name"], f"/{ACCOUNT}/{CONTAINER}/{obj}")
+            self.assertEqual(swift_md["X-Object-Meta-Old"], "caf\u00e9")
+
+    def test_a_wrong_checksum_is_quarantined_by_both(self):
+        for reader in ("swift", "stowage"):
+            devs = Devices("badsum-" + reader)
+            devs.stowage_put("o", b"abc", {"X-Timestamp": now().internal, "Content-Type": "a/b"})
+            data = devs.tool("get", "o")["data_file"]
+            os.setxattr(data, "user.swift.metadata_checksum", b"0" * 32)
+            if reader == "swift":
+                with self.assertRaises(DiskFileQuarantined):
+                    devs.swift_df("o").open()
+            else:
+                self.assertEqual(devs.tool("get", "o")["status"], "quarantined")
+            self.assertEqual(devs.quarantined(), [os.path.basename(os.path.dirname(data))])
+
+
+class MixedHistory(unittest.TestCase):
+    def test_swift_and_stowage_take_turns_on_one_object(self):
+        devs = Devices("mixed")
+        t = [now(i) for i in range(5)]
+        devs.stowage_put("o", b"one", {"X-Timestamp": t[0].internal, "Content-Type": "a/b",
+                                       "X-Object-Meta-Who": "stowage"})
+        devs.swift_df("o").write_metadata({"X-Timestamp": t[1].internal,
+                                           "X-Object-Meta-Who": "swift"})
+        ours = devs.tool("get", "o")
+        self.assertEqual(ours["metadata"]["X-Object-Meta-Who"], "swift")
+        df = devs.swift_df("o")
+        with df.create() as w:
+            w.write(b"two")
+            w.put({"X-Timestamp": t[2].internal, "Content-Length": "3", "Content-Type": "c/d",
+                   "ETag": utils.md5(b"two", usedforsecurity=False).hexdigest()})
+        ours = devs.tool("get", "o")
+        self.assertEqual(bytes.fromhex(ours["body_hex"]), b"two")
+        self.assertNotIn("X-Object-Meta-Who", ours["metadata"])
+        hash_dir = os.path.dirname(ours["data_file"])
+        self.assertEqual(os.listdir(hash_dir), [t[2].internal + ".data"],
+                         "Swift's cleanup removed Stowage's older files")
+        self.assertEqual(devs.tool("delete", "o", timestamp=t[3].internal)["status"], "ok")
+        self.assertEqual(os.listdir(hash_dir), [t[3].internal + ".ts"],
+                         "Stowage's cleanup removed Swift's older files")
+        with self.assertRaises(DiskFileDeleted) as ctx:
+            devs.swift_df("o").open()
+        self.assertEqual(ctx.exception.timestamp, t[3])
+        devs.stowage_put("o", b"three", {"X-Timestamp": t[4].internal, "Content-Type": "e/f"})
+        df = devs.swift_df("o")
+        df.open()
+        self.assertEqual(b"".join(df.reader()), b"three")
+        self.assertEqual(os.listdir(hash_dir), [t[4].internal + ".data"])
 
 
 if __name__ == "__main__":
