@@ -267,6 +267,17 @@ mod tests {
     }
 
     #[test]
+    fn reads_a_pickled_header_key_dict_as_swift_does() {
+        // Python (Swift 2.38): pickle.dumps(HeaderKeyDict({'name': '/a/c/o',
+        // 'X-Timestamp': '1700000000.00000'}), 2); Swift's unpickler allows
+        // the class, and HeaderKeyDict title-cases its keys.
+        let hkd: &[u8] = b"\x80\x02cswift.common.header_key_dict\nHeaderKeyDict\nq\x00)\x81q\x01(X\x04\x00\x00\x00Nameq\x02X\x06\x00\x00\x00/a/c/oq\x03X\x0b\x00\x00\x00X-Timestampq\x04X\x10\x00\x00\x001700000000.00000q\x05u.";
+        let md = from_pickle(hkd).expect("readable");
+        assert_eq!(md["Name"], "/a/c/o");
+        assert_eq!(md["X-Timestamp"], "1700000000.00000");
+    }
+
+    #[test]
     fn unreadable_pickles_are_errors() {
         for bad in [
             &b""[..],
