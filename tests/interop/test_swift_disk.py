@@ -404,5 +404,58 @@ class MixedHistory(unittest.TestCase):
         self.assertEqual(os.listdir(hash_dir), [t[4].internal + ".data"])
 
 
+class SwiftsObjectServer(unittest.TestCase):
+    """Swift's object server (its WSGI app, in process) on the same device."""
+
+    def request(self, devs, method, obj, headers=None, body=None):
+        from swift.common.swob import Request
+        from swift.obj.server import ObjectController
+        app = ObjectController(dict(devs.conf), logger=devs.logger)
+        path = "/sda/%d/%s/%s/%s" % (devs.part(obj), ACCOUNT, CONTAINER, str_to_wsgi(obj))
+        req = Request.blank(path, method=method, body=body,
+                            headers={k: str_to_wsgi(v) for k, v in (headers or {}).items()})
+        return req.get_response(app)
+
+    def test_headers_stored_by_swifts_server_read_by_stowage_and_back(self):
+        devs = Devices("server")
+        t0, t1, t2 = now(), now(1), now(2)
+        resp = self.request(devs, "PUT", OBJ, {
+            "X-Timestamp": t0.internal, "Content-Type": "text/plain", "Content-Length": "5",
+            "X-Object-Meta-Color": "bl\u00e9", "Content-Disposition": "inline"}, b"hello")
+        self.assertEqual(resp.status_int, 201, resp.body)
+        ours = devs.tool("get", OBJ)
+        self.assertEqual(ours["metadata"]["X-Object-Meta-Color"], "bl\u00e9",
+                         "Swift's server stores header values as WSGI strings")
+        self.assertEqual(ours["metadata"]["Content-Disposition"], "inline")
+        self.assertEqual(bytes.fromhex(ours["body_hex"]), b"hello")
+        resp = self.request(devs, "POST", OBJ, {"X-Timestamp": t1.internal,
+                                                "Content-Type": "image/png"})
+        self.assertEqual(resp.status_int, 202, resp.body)
+        ours = devs.tool("get", OBJ)
+        self.assertEqual(ours["metadata"]["Content-Type"], "image/png")
+        self.assertEqual(ours["metadata"]["Content-Type-Timestamp"], t1.internal)
+
+        # Stowage writes; Swift's server answers GET, HEAD and 404 from it.
+        devs.stowage_put("s", b"from stowage", {
+            "X-Timestamp": t0.internal, "Content-Type": "text/csv",
+            "X-Object-Meta-Color": "bl\u00e9", "Content-Encoding": "gzip"})
+        resp = self.request(devs, "GET", "s")
+        self.assertEqual(resp.status_int, 200)
+        self.assertEqual(resp.body, b"from stowage")
+        self.assertEqual(wsgi_to_str(resp.headers["X-Object-Meta-Color"]), "bl\u00e9")
+        self.assertEqual(resp.headers["Content-Type"], "text/csv")
+        self.assertEqual(resp.headers["Content-Encoding"], "gzip")
+        self.assertEqual(resp.headers["X-Backend-Timestamp"], t0.internal)
+        self.assertEqual(resp.etag, utils.md5(b"from stowage", usedforsecurity=False).hexdigest())
+        devs.tool("delete", "s", timestamp=Timestamp(t2, offset=1).internal)
+        resp = self.request(devs, "HEAD", "s")
+        self.assertEqual(resp.status_int, 404)
+        self.assertEqual(resp.headers["X-Backend-Timestamp"], Timestamp(t2, offset=1).internal)
+        # Swift's server refuses a write older than Stowage's tombstone.
+        resp = self.request(devs, "PUT", "s", {"X-Timestamp": t1.internal, "Content-Length": "1",
+                                               "Content-Type": "a/b"}, b"x")
+        self.assertEqual(resp.status_int, 409)
+
+
 if __name__ == "__main__":
     unittest.main()
