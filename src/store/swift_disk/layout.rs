@@ -59,9 +59,10 @@ pub fn partition(hash: &str, part_power: u8) -> Option<u32> {
     Some((u64::from(top) >> (32 - u32::from(part_power))) as u32)
 }
 
-/// The suffix directory of a hash: its last three characters.
+/// The suffix directory of a hash: its last three characters (the whole
+/// of a hash too short or not ASCII, which no `HashPath` makes).
 pub fn suffix(hash: &str) -> &str {
-    &hash[hash.len().saturating_sub(3)..]
+    hash.get(hash.len().saturating_sub(3)..).unwrap_or(hash)
 }
 
 /// One object's place on one device.
@@ -209,6 +210,9 @@ mod tests {
             two.quarantine_dir(),
             Path::new("/srv/node/sda/quarantined/objects-2/a157cb6603418d26488daa9a702477a0")
         );
+        assert_eq!(suffix("a157cb6603418d26488daa9a702477a0"), "7a0");
+        assert_eq!(suffix("ab"), "ab");
+        assert_eq!(suffix("xxé"), "xxé", "never a panic");
         assert_eq!(parse_policy_dir("objects", "objects"), Some(0));
         assert_eq!(parse_policy_dir("objects", "objects-2"), Some(2));
         for bad in ["objects-0", "objects-02", "objects-", "objectsx", "tmp"] {
