@@ -51,6 +51,12 @@ test-e2e: all
 test-diff: all
 	@tests/diff/run.sh
 
+# Swift's on-disk format (src/store/swift_disk) against Swift's own DiskFile,
+# swift-object-info and auditor (Swift installed into build/swift-venv when missing).
+.PHONY: test-interop
+test-interop:
+	@tests/interop/run.sh
+
 # cargo-fuzz targets, FUZZ_SECONDS (30) each; installs cargo-fuzz when missing.
 test-fuzz:
 	@tests/fuzz/run.sh

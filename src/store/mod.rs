@@ -18,6 +18,7 @@ pub mod objects;
 pub mod perms;
 pub mod quarantine;
 pub mod small_file;
+pub mod swift_disk;
 pub mod timestamp;
 pub mod tokens;
 pub mod turns;

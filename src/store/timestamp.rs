@@ -95,6 +95,76 @@ impl fmt::Display for Timestamp {
     }
 }
 
+/// Swift's `Timestamp` with its offset (`ts_offset`): the time, then a
+/// 64-bit counter that orders writes made "at" the same time (the
+/// reconciler's, an object server's internal ones). It sorts by time, then
+/// by offset. Without an offset its forms are the normal form; with one,
+/// `internal` appends `_` and 16 hex digits
+/// ("1700000000.12345_000000000000000a"), as on-disk file names and
+/// `X-Backend-Timestamp` carry it, and `short` appends `_` and the hex
+/// digits alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct OffsetTimestamp {
+    pub time: Timestamp,
+    pub offset: u64,
+}
+
+impl OffsetTimestamp {
+    pub fn new(time: Timestamp, offset: u64) -> Self {
+        OffsetTimestamp { time, offset }
+    }
+
+    /// Parses the internal form, the short form and the normal forms
+    /// `Timestamp::parse` accepts: "1700000000.12345_a",
+    /// "1700000000.12345_000000000000000a", "1700000000.12345". As Swift's,
+    /// the part after `_` is at most 16 hex digits (either case), and an
+    /// empty one is offset 0.
+    pub fn parse(s: &str) -> Option<Self> {
+        let (time, hex) = match s.split_once('_') {
+            Some((t, h)) => (t, h),
+            None => (s, ""),
+        };
+        if hex.len() > 16 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return None;
+        }
+        let offset = if hex.is_empty() {
+            0
+        } else {
+            u64::from_str_radix(hex, 16).ok()?
+        };
+        Some(OffsetTimestamp {
+            time: Timestamp::parse(time)?,
+            offset,
+        })
+    }
+
+    /// Swift's `Timestamp.internal`: the normal form, and with an offset
+    /// `_` and the offset as 16 hex digits.
+    pub fn internal(self) -> String {
+        if self.offset == 0 {
+            self.time.normal()
+        } else {
+            format!("{}_{:016x}", self.time.normal(), self.offset)
+        }
+    }
+
+    /// Swift's `Timestamp.short`: as `internal`, the offset's hex digits
+    /// without leading zeros.
+    pub fn short(self) -> String {
+        if self.offset == 0 {
+            self.time.normal()
+        } else {
+            format!("{}_{:x}", self.time.normal(), self.offset)
+        }
+    }
+}
+
+impl From<Timestamp> for OffsetTimestamp {
+    fn from(time: Timestamp) -> Self {
+        OffsetTimestamp { time, offset: 0 }
+    }
+}
+
 /// Days since 1970-01-01 to (year, month, day) in the proleptic Gregorian
 /// calendar (Howard Hinnant's algorithm).
 fn civil_from_days(z: i64) -> (i64, u32, u32) {
@@ -154,5 +224,28 @@ mod tests {
         assert_eq!(t.http_date(), "Tue, 14 Nov 2023 22:13:21 GMT");
         let whole = Timestamp::parse("1700000000").expect("valid");
         assert_eq!(whole.http_date(), "Tue, 14 Nov 2023 22:13:20 GMT");
+    }
+
+    #[test]
+    fn offset_timestamps_have_swifts_forms_and_order() {
+        // Python (Swift 2.38): Timestamp('1700000000.12345', offset=10).internal
+        // == '1700000000.12345_000000000000000a', .short == '1700000000.12345_a'
+        let t = OffsetTimestamp::parse("1700000000.12345_000000000000000a").expect("valid");
+        assert_eq!(t.offset, 10);
+        assert_eq!(t.internal(), "1700000000.12345_000000000000000a");
+        assert_eq!(t.short(), "1700000000.12345_a");
+        assert_eq!(OffsetTimestamp::parse("1700000000.12345_a"), Some(t));
+        assert_eq!(OffsetTimestamp::parse("1700000000.12345_A"), Some(t));
+        let plain = OffsetTimestamp::parse("1700000000.12345").expect("valid");
+        assert_eq!(plain.internal(), "1700000000.12345");
+        assert_eq!(plain.short(), "1700000000.12345");
+        assert_eq!(OffsetTimestamp::parse("1700000000.12345_"), Some(plain));
+        assert!(plain < t);
+        let later = OffsetTimestamp::parse("1700000000.12346").expect("valid");
+        assert!(t < later);
+        assert!(t.internal() < later.internal(), "sorts as text too");
+        for bad in ["1_0000000000000000a", "1_g", "1_1_1", "_1", "x_1"] {
+            assert_eq!(OffsetTimestamp::parse(bad), None, "{bad}");
+        }
     }
 }
