@@ -87,10 +87,13 @@ NODE_DAEMONS = {
     "account-replicator": ("swift-account-replicator", "account-server.conf"),
     "account-auditor": ("swift-account-auditor", "account-server.conf"),
 }
-# One replication pass, in this order, each step on every node at once:
-# async_pending container updates first, then objects, then container rows
-# and container stats into the accounts, then accounts.
-REPLICATION_PASS = ("object-updater", "object-replicator", "container-replicator",
+# One replication pass, in this order, each step on every node at once.
+# Containers first: a container created while a node was down has no
+# database there yet, and its server answers 404 to the async_pending
+# updates meant for it (the updater keeps them) until the container
+# replicator has copied the database over. Then those updates, objects,
+# container stats into the accounts, accounts.
+REPLICATION_PASS = ("container-replicator", "object-updater", "object-replicator",
                     "container-updater", "account-replicator")
 
 
@@ -650,12 +653,11 @@ def cluster_from_env(args) -> Cluster:
 
 def cmd_run(args) -> int:
     c = cluster_from_env(args)
-    stopping = []
 
     def on_signal(signum, frame):
-        stopping.append(signum)
         raise KeyboardInterrupt
-    for s in (signal.SIGTERM, signal.SIGHUP):
+    # SIGINT too: a shell that starts us in the background leaves it ignored.
+    for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(s, on_signal)
     try:
         c.start(daemons=True)
@@ -673,6 +675,10 @@ def cmd_run(args) -> int:
         print(f"cluster: {e}", file=sys.stderr)
         return 1
     finally:
+        # A second Ctrl-C must not cut the stop short (it is bounded: 15 s,
+        # then SIGKILL).
+        for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(s, signal.SIG_IGN)
         c.stop()
         print("cluster: stopped", file=sys.stderr)
 

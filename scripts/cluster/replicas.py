@@ -11,7 +11,10 @@ DEVICES_JSON: {"sdb1": "/path/node1", ...}, the devices directory holding
 each ring device.
 Prints JSON: for each object "a/c/o" and each of its primary devices, the
 files of its hash directory on that device (the ring's partition, Swift's
-hash_path), e.g. ["1796691692.25950.data"]; for each container "a/c" and
+hash_path) as Swift's DiskFileManager.get_ondisk_files sorts them:
+{"current": ["1796691692.25950.data"], "obsolete": [...], "all": [...]}.
+Obsolete files (an older .data beside a newer .ts a replicator just copied
+in) stay until Swift next rehashes that suffix; for each container "a/c" and
 account "a", on each primary device, the names its server lists (a direct
 GET to that node's container or account server, which reads its database),
 or the HTTP status when it has none.
@@ -24,17 +27,25 @@ import sys
 from swift.common import direct_client
 from swift.common.exceptions import ClientException
 from swift.common.ring import Ring
-from swift.common.utils import hash_path
+from swift.common.storage_policy import POLICIES
+from swift.common.utils import hash_path, get_logger
+from swift.obj.diskfile import DiskFileManager
 
 
-def object_files(ring, devices, account, container, obj):
+def object_files(ring, manager, devices, account, container, obj):
     part, nodes = ring.get_nodes(account, container, obj)
     name_hash = hash_path(account, container, obj)
     out = {}
     for node in nodes:
         d = os.path.join(devices[node["device"]], node["device"], "objects", str(part),
                          name_hash[-3:], name_hash)
-        out[node["device"]] = sorted(os.listdir(d)) if os.path.isdir(d) else []
+        files = sorted(os.listdir(d)) if os.path.isdir(d) else []
+        sets = manager.get_ondisk_files(files, d, policy=POLICIES.legacy)
+        current = sorted({os.path.basename(sets[k]) for k in ("data_file", "ts_file",
+                                                              "meta_file", "ctype_file")
+                          if sets.get(k)})
+        obsolete = sorted(os.path.basename(i["filename"]) for i in sets.get("obsolete", []))
+        out[node["device"]] = {"current": current, "obsolete": obsolete, "all": files}
     return out
 
 
@@ -58,9 +69,10 @@ def main():
     obj_ring = Ring(etc, ring_name="object")
     cont_ring = Ring(etc, ring_name="container")
     acct_ring = Ring(etc, ring_name="account")
+    manager = DiskFileManager({"mount_check": "false"}, get_logger({}, log_route="replicas"))
     result = {"objects": {}, "containers": {}, "accounts": {}}
     for a, c, o in query.get("objects", []):
-        result["objects"][f"{a}/{c}/{o}"] = object_files(obj_ring, devices, a, c, o)
+        result["objects"][f"{a}/{c}/{o}"] = object_files(obj_ring, manager, devices, a, c, o)
     for a, c in query.get("containers", []):
         result["containers"][f"{a}/{c}"] = listing(
             cont_ring, (a, c),
