@@ -272,7 +272,8 @@ class Cluster:
                                       self.ports[f"object-replication{n}"], "true")):
                 daemons = ""
                 if repl == "true":
-                    daemons = (f"[object-replicator]\nrsync_module = {self._rsync_module('object')}\n"
+                    daemons = ("[object-replicator]\n"
+                               f"rsync_module = {self._rsync_module('object')}\n"
                                "[object-auditor]\n[object-updater]\n")
                 (etc / name).write_text(
                     self._common(n, port)
@@ -586,7 +587,8 @@ class Cluster:
                             str(self.ports[f"object{n}"]), str(outdir / "root"), str(extra)],
                            capture_output=True, text=True)
         if r.returncode != 0:
-            raise ClusterError(f"OBJECT_SERVER=stowage: scripts/apache-config.sh failed:\n{r.stderr}")
+            raise ClusterError("OBJECT_SERVER=stowage: scripts/apache-config.sh failed:\n"
+                               + r.stderr)
         conf = Path(r.stdout.strip())
         t = subprocess.run([apache, "-t", "-f", str(conf)], capture_output=True, text=True)
         if t.returncode != 0:
