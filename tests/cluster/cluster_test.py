@@ -25,6 +25,7 @@ import argparse
 import hashlib
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -366,6 +367,12 @@ def main() -> int:
     ap.add_argument("--object-server", default=os.environ.get("OBJECT_SERVER")
                     or cl.DEFAULT_OBJECT_SERVER, choices=cl.OBJECT_SERVERS)
     args = ap.parse_args()
+
+    def on_signal(signum, frame):
+        raise KeyboardInterrupt
+    # Ctrl-C, kill or a closed terminal still stop every process (finally).
+    for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(s, on_signal)
     t0 = time.monotonic()
     data = Path(tempfile.mkdtemp(prefix="stowage-cluster-"))
     c = cl.Cluster(data, cl.random_ports(), object_server=args.object_server)
@@ -391,7 +398,11 @@ def main() -> int:
         print(f"cluster-test: FAILED: {e}", file=sys.stderr)
         if not isinstance(e, CheckFailed):
             print(c.logs(tail=15)[-6000:], file=sys.stderr)
+    except KeyboardInterrupt:
+        print("cluster-test: interrupted", file=sys.stderr)
     finally:
+        for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(s, signal.SIG_IGN)
         c.stop()
     times["total"] = time.monotonic() - t0
     print(f"\ncluster-test: {'PASS' if ok else 'FAIL'} "
