@@ -44,6 +44,7 @@ PART_POWER = 5  # 32 partitions: every node holds every partition
 REPO = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 OBJECT_SERVERS = ("swift", "stowage")
+SYNC_METHODS = ("rsync", "ssync")  # the object replicator's sync_method
 DEFAULT_OBJECT_SERVER = "swift"  # until Stowage's backend vhost exists (issue 20)
 
 # tempauth users (the first is make run's default user).
@@ -148,10 +149,14 @@ class Proc:
 class Cluster:
     def __init__(self, data: Path, ports: dict, object_server: str = DEFAULT_OBJECT_SERVER,
                  venv: Optional[Path] = None, client_venv: Optional[Path] = None,
-                 log_level: str = "INFO"):
+                 log_level: str = "INFO", sync_method: str = "rsync"):
         if object_server not in OBJECT_SERVERS:
             raise ClusterError(f"OBJECT_SERVER must be one of {', '.join(OBJECT_SERVERS)}, "
                                f"got {object_server!r}")
+        if sync_method not in SYNC_METHODS:
+            raise ClusterError(f"SYNC_METHOD must be one of {', '.join(SYNC_METHODS)}, "
+                               f"got {sync_method!r}")
+        self.sync_method = sync_method
         self.data = Path(data).resolve()
         self.etc, self.log, self.run = self.data / "etc", self.data / "log", self.data / "run"
         self.ports = ports
@@ -272,7 +277,10 @@ class Cluster:
                                       self.ports[f"object-replication{n}"], "true")):
                 daemons = ""
                 if repl == "true":
+                    # ssync: the replicator sends objects to the remote
+                    # replication server's SSYNC verb instead of rsync.
                     daemons = ("[object-replicator]\n"
+                               f"sync_method = {self.sync_method}\n"
                                f"rsync_module = {self._rsync_module('object')}\n"
                                "[object-auditor]\n[object-updater]\n")
                 (etc / name).write_text(
@@ -630,10 +638,11 @@ def banner(c: Cluster) -> str:
         f"{p[f'container{n}']:>9} {p[f'account{n}']:>7}   {c.device(n)}" for n in NODES)
     data_server = ("Swift's swift-object-server" if c.object_server == "swift"
                    else "Apache + mod_stowage")
+    sync = f"objects replicate by {c.sync_method} (SYNC_METHOD)"
     return f"""
 Swift cluster (3 nodes, 3 replicas) behind {c.url}
   object data servers: {data_server} (OBJECT_SERVER={c.object_server}; the default stays
-  swift until Stowage's backend object-server vhost lands, issue 20)
+  swift until Stowage's backend object-server vhost lands, issue 20); {sync}
   swift -A {c.url}/auth/v1.0 -U test:tester -K testing stat
          object  replication  container  account   device
 {rows}
@@ -650,7 +659,8 @@ def cluster_from_env(args) -> Cluster:
     base = int(os.environ.get("CLUSTER_PORT_BASE") or 6200)
     object_server = os.environ.get("OBJECT_SERVER") or DEFAULT_OBJECT_SERVER
     return Cluster(data, ports_from_base(base, proxy), object_server=object_server,
-                   venv=Path(os.environ["SWIFT_VENV"]) if os.environ.get("SWIFT_VENV") else None)
+                   venv=Path(os.environ["SWIFT_VENV"]) if os.environ.get("SWIFT_VENV") else None,
+                   sync_method=os.environ.get("SYNC_METHOD") or "rsync")
 
 
 def cmd_run(args) -> int:

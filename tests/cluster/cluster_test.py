@@ -16,7 +16,7 @@ free loopback ports with a temporary CLUSTER_DATA, checked end to end.
 Prints a table of what was checked and the times. Everything is stopped by
 PID at the end, on failure too. Run by tests/cluster/run.sh.
 
-    tests/cluster/run.sh [--keep] [--object-server swift|stowage]
+    tests/cluster/run.sh [--keep] [--object-server swift|stowage] [--sync-method rsync|ssync]
 """
 
 from __future__ import annotations
@@ -366,6 +366,8 @@ def main() -> int:
     ap.add_argument("--keep", action="store_true", help="keep the temp CLUSTER_DATA")
     ap.add_argument("--object-server", default=os.environ.get("OBJECT_SERVER")
                     or cl.DEFAULT_OBJECT_SERVER, choices=cl.OBJECT_SERVERS)
+    ap.add_argument("--sync-method", default=os.environ.get("SYNC_METHOD") or "rsync",
+                    choices=cl.SYNC_METHODS, help="the object replicator's (rsync or ssync)")
     args = ap.parse_args()
 
     def on_signal(signum, frame):
@@ -375,14 +377,16 @@ def main() -> int:
         signal.signal(s, on_signal)
     t0 = time.monotonic()
     data = Path(tempfile.mkdtemp(prefix="stowage-cluster-"))
-    c = cl.Cluster(data, cl.random_ports(), object_server=args.object_server)
+    c = cl.Cluster(data, cl.random_ports(), object_server=args.object_server,
+                   sync_method=args.sync_method)
     t, times, ok = Table(), {}, False
     try:
         if args.object_server == "swift":
             stowage_refuses(t)
         c.start(daemons=True)
         times["start (3 nodes, daemons, proxy)"] = time.monotonic() - t0
-        t.check("start", "cluster up", True, f"proxy {c.url}, OBJECT_SERVER={c.object_server}")
+        t.check("start", "cluster up", True, f"proxy {c.url}, OBJECT_SERVER={c.object_server}, "
+                f"objects replicate by {c.sync_method}")
         t1 = time.monotonic()
         client_checks(c, t, data)
         times["client checks"] = time.monotonic() - t1

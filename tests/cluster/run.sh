@@ -2,7 +2,7 @@
 # `make cluster-test`: the three-node Swift cluster (scripts/cluster) on free
 # loopback ports with a temporary CLUSTER_DATA, the client checks, the
 # node-failure and wiped-device proofs (tests/cluster/cluster_test.py).
-#   tests/cluster/run.sh [--keep] [--object-server swift|stowage]
+#   tests/cluster/run.sh [--keep] [--object-server swift|stowage] [--sync-method rsync|ssync]
 # About 1.5 to 2 minutes on 2 cores. Not part of `make test`.
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/../.." && pwd)"
