@@ -149,7 +149,8 @@ class Proc:
 class Cluster:
     def __init__(self, data: Path, ports: dict, object_server: str = DEFAULT_OBJECT_SERVER,
                  venv: Optional[Path] = None, client_venv: Optional[Path] = None,
-                 log_level: str = "INFO", sync_method: str = "rsync"):
+                 log_level: str = "INFO", sync_method: str = "rsync",
+                 error_suppression_interval: Optional[float] = None):
         if object_server not in OBJECT_SERVERS:
             raise ClusterError(f"OBJECT_SERVER must be one of {', '.join(OBJECT_SERVERS)}, "
                                f"got {object_server!r}")
@@ -157,6 +158,9 @@ class Cluster:
             raise ClusterError(f"SYNC_METHOD must be one of {', '.join(SYNC_METHODS)}, "
                                f"got {sync_method!r}")
         self.sync_method = sync_method
+        # The proxy skips a node for this long after errors (Swift's default
+        # 60 s when None): tests that stop two nodes in turn shorten it.
+        self.error_suppression_interval = error_suppression_interval
         self.data = Path(data).resolve()
         self.etc, self.log, self.run = self.data / "etc", self.data / "log", self.data / "run"
         self.ports = ports
@@ -310,7 +314,9 @@ class Cluster:
             f"user = {self.user}\nswift_dir = {self.etc}\nlog_level = {self.log_level}\n"
             f"[pipeline:main]\npipeline = {STOCK_PIPELINE}\n"
             "[app:proxy-server]\nuse = egg:swift#proxy\naccount_autocreate = true\n"
-            "[filter:tempauth]\nuse = egg:swift#tempauth\n" + users + filters)
+            + (f"error_suppression_interval = {self.error_suppression_interval}\n"
+               if self.error_suppression_interval is not None else "")
+            + "[filter:tempauth]\nuse = egg:swift#tempauth\n" + users + filters)
         # The expirer's own config doubles as its internal client's pipeline.
         (self.etc / "object-expirer.conf").write_text(
             f"[DEFAULT]\nuser = {self.user}\nswift_dir = {self.etc}\n"
@@ -451,14 +457,17 @@ class Cluster:
                                    + self.logs(names=[n for n, _ in pending]))
             time.sleep(0.2)
 
-    def stop_node(self, n: int):
+    def stop_node(self, n: int, roles: Optional[tuple] = None):
         """A node failure: every process of node n (its servers and, when
-        running, its daemons) stopped."""
-        self._stop([p for p in self.procs if p.node == n])
+        running, its daemons) stopped; with `roles`, only those (e.g. its
+        two object servers)."""
+        self._stop([p for p in self.procs if p.node == n and (roles is None or p.role in roles)])
 
     def start_node(self, n: int, daemons: bool = False, timeout: float = 60.0):
+        """Node n's servers that are not running started again."""
         for role in NODE_SERVERS:
-            self._spawn_node_server(n, role)
+            if not any(p.node == n and p.role == role for p in self.procs):
+                self._spawn_node_server(n, role)
         self.wait_ready(timeout)
         if daemons:
             self.start_node_daemons(n)
