@@ -404,7 +404,7 @@ class Cluster:
     def _check_tools(self):
         missing = [t for t in ("memcached", "rsync") if shutil.which(t) is None]
         if not (self.venv / "bin" / "swift-proxy-server").exists():
-            missing.append(f"Swift in {self.venv} (scripts/cluster/swift-venv.sh)")
+            missing.append(f"Swift in {self.venv} (scripts/cluster/venvs.sh)")
         if not list(self.client_venv.glob("lib/python3*/site-packages/swiftclient")):
             missing.append(f"python-swiftclient in {self.client_venv} (tests/e2e/requirements.txt)")
         if missing:
@@ -426,6 +426,8 @@ class Cluster:
 
     def start_node_daemons(self, n: int):
         for role, (program, conf) in NODE_DAEMONS.items():
+            if any(p.node == n and p.role == role for p in self.procs):
+                continue
             self.spawn(f"{role}{n}", self.swift_cmd(program, str(self.etc / f"node{n}" / conf),
                                                     "-v"), node=n, role=role)
 
