@@ -653,13 +653,14 @@ def banner(c: Cluster) -> str:
     return f"""
 Swift cluster (3 nodes, 3 replicas) behind {c.url}
   object data servers: {data_server} (OBJECT_SERVER={c.object_server}; the default stays
-  swift until Stowage's backend object-server vhost lands, issue 20); {sync}
+  swift until Stowage's backend object-server vhost lands, issue 20)
+  {sync}
   swift -A {c.url}/auth/v1.0 -U test:tester -K testing stat
          object  replication  container  account   device
 {rows}
   proxy {p['proxy']}  memcached {p['memcached']}  rsyncd {p['rsync']}
 Data: {c.data}   Logs: {c.log}/*.log   Configs: {c.etc}
-One replication pass by hand: scripts/cluster/cluster.py pass
+One replication pass by hand: CLUSTER_DATA={c.data} scripts/cluster/cluster.py pass
 Ctrl-C stops everything.
 """
 
