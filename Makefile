@@ -10,7 +10,7 @@ CARGO ?= cargo
 LIB := target/release/libstowage.so
 SHIM := build/mod_stowage.so
 
-.PHONY: all deps lib shim run test test-lint test-unit test-abi test-e2e test-diff test-fuzz diff bench soak clean
+.PHONY: all deps lib shim run test test-lint test-unit test-abi test-e2e test-diff test-fuzz diff bench soak cluster cluster-test clean
 
 all: lib shim
 
@@ -73,6 +73,17 @@ diff: deps all
 # A load (minutes; REQUESTS=500000 by default): niced, and not part of `make test`.
 soak: deps all
 	@nice -n 10 bench/soak.sh
+
+# A three-node Swift cluster on loopback in the foreground (docs/cluster.md):
+# proxy on 127.0.0.1:$(PORT), data in CLUSTER_DATA (var/cluster),
+# OBJECT_SERVER=swift (default) | stowage. Ctrl-C stops it.
+cluster: deps all
+	@scripts/cluster/run.sh
+
+# The cluster on free ports: client checks, node failure and wiped-device
+# heal by one replication pass (about 2 minutes; not part of `make test`).
+cluster-test: deps all
+	@nice -n 10 tests/cluster/run.sh
 
 clean:
 	$(CARGO) clean

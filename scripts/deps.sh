@@ -6,7 +6,8 @@ set -euo pipefail
 PACKAGES=(apache2 apache2-dev libclang-dev wrk python3-venv python3-pip curl
           rclone gcc g++ make pkg-config
           e2fsprogs mount   # mkfs.ext4 + loop mount: tests/e2e/test_full_disk.py
-          xfsprogs)         # mkfs.xfs: scripts/storage-fs.sh (docs/storage-fs.md)
+          xfsprogs          # mkfs.xfs: scripts/storage-fs.sh (docs/storage-fs.md)
+          memcached rsync)  # make cluster: the proxy's cache, Swift's replication
 
 missing=()
 for p in "${PACKAGES[@]}"; do
