@@ -6,12 +6,16 @@
 #     waits until 127.0.0.1:PORT answers, sets APACHE_PID. With STATIC_ONLY=1
 #     (or when Stowage is not built) it writes a minimal conf itself with no
 #     Stowage module, so the baselines can be measured on their own.
+#     APACHE_WRAPPER (e.g. "valgrind --tool=callgrind ...") runs apache2 under
+#     it; START_WAIT (10) is how many seconds it may take to answer.
 # stop_apache            stops the Apache started above (by its PID)
 # free_port              prints a free TCP port on 127.0.0.1
 # get_token PORT         prints an X-Auth-Token for test:tester
 # wrk_parse FILE         prints "rps p99_ms non2xx/sockerr" from `wrk --latency` output
 # ab_parse FILE          the same from `ab` output (HEAD cases)
 # result_file NAME       prints bench/results/NAME-<date>.tsv (creates the dir)
+# static_vhost_conf FILE PORT DIR  writes FILE: a vhost on PORT where Apache's own
+#                        static handler serves DIR (the baselines' side)
 # one_prefork_child CONF  a BENCH_CONF_HOOK: appends prefork limits so that one
 #                        child serves every request (its RSS is the one to watch)
 # make_workdir NAME      sets WORK to a new /tmp/stowage-NAME-XXXXXX (mode 755, so
@@ -93,11 +97,12 @@ start_apache() { # OUTDIR PORT DATADIR [EXTRA]
     # process group, which would otherwise include this script. (A background
     # job of a script is no group leader, so setsid execs in place and $! is
     # Apache's own PID.)
-    setsid apache2 -f "$conf" -DFOREGROUND >"$out/apache.out" 2>&1 &
+    # shellcheck disable=SC2086 # the wrapper is a command line
+    setsid ${APACHE_WRAPPER:-} apache2 -f "$conf" -DFOREGROUND >"$out/apache.out" 2>&1 &
     APACHE_PID=$!
     APACHE_CONF=$conf
     APACHE_OUT=$out
-    for i in $(seq 1 100); do
+    for i in $(seq 1 $((${START_WAIT:-10} * 10))); do
         if ! kill -0 "$APACHE_PID" 2>/dev/null; then
             echo "bench: apache2 exited at start-up:" >&2
             cat "$out/apache.out" >&2
@@ -129,7 +134,7 @@ apache_children() {
     [ -n "$APACHE_PID" ] || return 0
     for f in /proc/[0-9]*/stat; do
         # pid (comm) state ppid ...; apache2's comm has no spaces
-        read -r pid _ _ ppid rest <"$f" 2>/dev/null || continue
+        read -r pid _ _ ppid rest 2>/dev/null <"$f" || continue
         [ "$ppid" = "$APACHE_PID" ] && echo "$pid"
     done
     return 0
@@ -190,6 +195,22 @@ print_table() {
             print line
         }
     }' "$1"
+}
+
+static_vhost_conf() { # FILE PORT DIR
+    cat >"$1" <<EOF
+# bench: Apache's own static handler on the same disk.
+Listen 127.0.0.1:$2
+<VirtualHost 127.0.0.1:$2>
+    ServerName 127.0.0.1
+    DocumentRoot "$3"
+    <Directory "$3">
+        Require all granted
+        Options None
+        AllowOverride None
+    </Directory>
+</VirtualHost>
+EOF
 }
 
 one_prefork_child() { # CONF

@@ -56,19 +56,7 @@ chmod -R a+rX "$STATIC"
 PORT=$(free_port)
 PORT2=$(free_port)
 while [ "$PORT2" = "$PORT" ]; do PORT2=$(free_port); done
-cat >"$WORK/static-vhost.conf" <<EOF
-# bench/throughput.sh: Apache's own static handler on the same disk.
-Listen 127.0.0.1:$PORT2
-<VirtualHost 127.0.0.1:$PORT2>
-    ServerName 127.0.0.1
-    DocumentRoot "$STATIC"
-    <Directory "$STATIC">
-        Require all granted
-        Options None
-        AllowOverride None
-    </Directory>
-</VirtualHost>
-EOF
+static_vhost_conf "$WORK/static-vhost.conf" "$PORT2" "$STATIC"
 
 HAVE_STOWAGE=0
 if stowage_built; then
