@@ -1,0 +1,341 @@
+"""Stowage's backend object node (StowageObjectServer) against Swift 2.38's own
+code, no mocks: Apache + mod_stowage on a free loopback port serving one
+device, driven by Swift's swift.common.direct_client (what the proxy's
+backend requests are); Swift's ObjectController, in process, reading what
+Stowage wrote on the same device and writing what Stowage then reads; a
+container update that fails leaving Swift's async_pending pickle, which
+Swift's own `swift-object-updater once` delivers to Swift's container
+server. Run by tests/cluster/object_node.sh with build/swift-venv's Python,
+as root (Apache's workers run as www-data, so Swift's code here writes as
+www-data too: the devices are shared by one user, as on a real node)."""
+import os
+import pwd
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+import warnings
+
+warnings.simplefilter("ignore")
+
+from swift.common import utils  # noqa: E402
+from swift.common import storage_policy  # noqa: E402
+from swift.common.utils import Timestamp, hash_path  # noqa: E402
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+VENV = os.environ.get("SWIFT_VENV", os.path.join(REPO, "build", "swift-venv"))
+PREFIX, SUFFIX = "objnode-prefix", "objnode-suffix"
+ACCOUNT, CONTAINER = "AUTH_test", "c"
+PART = 3
+
+TOP = tempfile.mkdtemp(prefix="stowage-objnode-", dir="/tmp")
+ETC = os.path.join(TOP, "etc")
+DEVICES = os.path.join(TOP, "devices")
+DEVICE = os.path.join(DEVICES, "sda")
+os.makedirs(ETC)
+os.makedirs(DEVICE)
+SWIFT_CONF = os.path.join(ETC, "swift.conf")
+with open(SWIFT_CONF, "w") as f:
+    f.write(f"[swift-hash]\nswift_hash_path_prefix = {PREFIX}\n"
+            f"swift_hash_path_suffix = {SUFFIX}\n"
+            "[storage-policy:0]\nname = gold\ndefault = yes\n"
+            "[storage-policy:1]\nname = silver\n")
+utils.SWIFT_CONF_FILE = SWIFT_CONF
+utils.set_swift_dir(ETC)
+utils.validate_hash_conf()
+storage_policy.reload_storage_policies()
+
+from swift.common import direct_client  # noqa: E402
+from swift.common.direct_client import DirectClientException  # noqa: E402
+from swift.common.swob import Request  # noqa: E402
+from swift.common.ring import RingBuilder  # noqa: E402
+from swift.obj import server as object_server  # noqa: E402
+
+WWW = pwd.getpwnam("www-data")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port, proc, timeout=30.0):
+    end = time.time() + timeout
+    while time.time() < end:
+        if proc.poll() is not None:
+            raise RuntimeError(f"exited with {proc.returncode}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"port {port} never opened")
+
+
+def stop(proc):
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+class AsWww:
+    """Swift's in-process code writes as Apache's workers do."""
+
+    def __enter__(self):
+        os.setegid(WWW.pw_gid)
+        os.seteuid(WWW.pw_uid)
+
+    def __exit__(self, *exc):
+        os.seteuid(0)
+        os.setegid(0)
+
+
+PORT = free_port()
+APACHE = None
+
+
+def setUpModule():
+    global APACHE
+    subprocess.run(["chown", "-R", "www-data:www-data", TOP], check=True)
+    os.chmod(TOP, 0o755)
+    out = os.path.join(TOP, "apache")
+    os.makedirs(out)
+    extra = os.path.join(out, "backend.conf")
+    with open(extra, "w") as f:
+        f.write(f"StowageObjectServer {DEVICES}\nStowageSwiftConf {SWIFT_CONF}\n")
+    r = subprocess.run([os.path.join(REPO, "scripts", "apache-config.sh"), out, str(PORT),
+                        os.path.join(TOP, "root"), extra],
+                       capture_output=True, text=True, check=True)
+    conf = r.stdout.strip()
+    apache = shutil.which("apache2") or "/usr/sbin/apache2"
+    APACHE = subprocess.Popen([apache, "-f", conf, "-DFOREGROUND"], start_new_session=True)
+    wait_port(PORT, APACHE)
+
+
+def tearDownModule():
+    if APACHE is not None:
+        stop(APACHE)
+    if os.environ.get("KEEP") != "1":
+        shutil.rmtree(TOP, ignore_errors=True)
+    else:
+        sys.stderr.write(f"kept {TOP}\n")
+
+
+def node(device="sda"):
+    return {"ip": "127.0.0.1", "port": PORT, "device": device}
+
+
+def ts(offset=0.0):
+    return Timestamp(time.time() + offset)
+
+
+def put(obj, body=b"hello", t=None, headers=None, device="sda"):
+    h = {"X-Timestamp": (t or ts()).internal}
+    h.update(headers or {})
+    return direct_client.direct_put_object(node(device), PART, ACCOUNT, CONTAINER, obj, body,
+                                           content_type="text/plain", headers=h)
+
+
+def status_of(call):
+    try:
+        call()
+    except DirectClientException as e:
+        return e.http_status, e.http_headers
+    return None, {}
+
+
+def swift_controller():
+    conf = {"devices": DEVICES, "mount_check": "false", "swift_dir": ETC}
+    return object_server.ObjectController(conf, logger=utils.get_logger({}, log_route="t"))
+
+
+class ObjectNodeProtocol(unittest.TestCase):
+
+    def test_put_head_get_post_delete(self):
+        t1, t2, t3 = ts(-30), ts(-20), ts(-10)
+        etag = put("o1", b"hello", t1, {"X-Object-Meta-Color": "blue",
+                                         "X-Object-Sysmeta-Thing": "kept",
+                                         "X-Object-Transient-Sysmeta-T": "tt",
+                                         "Content-Disposition": "inline"})
+        self.assertEqual(etag, "5d41402abc4b2a76b9719d911017c592")
+        h = direct_client.direct_head_object(node(), PART, ACCOUNT, CONTAINER, "o1")
+        self.assertEqual(h["Content-Length"], "5")
+        self.assertEqual(h["X-Object-Meta-Color"], "blue")
+        self.assertEqual(h["X-Object-Sysmeta-Thing"], "kept")
+        self.assertEqual(h["X-Object-Transient-Sysmeta-T"], "tt")
+        self.assertEqual(h["Content-Disposition"], "inline")
+        self.assertEqual(h["X-Backend-Timestamp"], t1.internal)
+        self.assertEqual(h["X-Backend-Data-Timestamp"], t1.internal)
+        self.assertEqual(h["X-Timestamp"], t1.normal)
+        hdrs, body = direct_client.direct_get_object(node(), PART, ACCOUNT, CONTAINER, "o1")
+        self.assertEqual(body, b"hello")
+        hdrs, body = direct_client.direct_get_object(node(), PART, ACCOUNT, CONTAINER, "o1",
+                                                     headers={"Range": "bytes=1-2"})
+        self.assertEqual(body, b"el")
+        self.assertEqual(hdrs["Content-Range"], "bytes 1-2/5")
+        direct_client.direct_post_object(node(), PART, ACCOUNT, CONTAINER, "o1",
+                                         {"X-Timestamp": t2.internal,
+                                          "X-Object-Meta-Size": "big",
+                                          "X-Object-Sysmeta-Thing": "ignored"})
+        h = direct_client.direct_head_object(node(), PART, ACCOUNT, CONTAINER, "o1")
+        self.assertEqual(h["X-Object-Meta-Size"], "big")
+        self.assertNotIn("X-Object-Meta-Color", h)
+        self.assertEqual(h["X-Object-Sysmeta-Thing"], "kept")
+        self.assertEqual(h["X-Backend-Timestamp"], t2.internal)
+        self.assertEqual(h["X-Backend-Data-Timestamp"], t1.internal)
+        direct_client.direct_delete_object(node(), PART, ACCOUNT, CONTAINER, "o1",
+                                           headers={"X-Timestamp": t3.internal})
+        status, headers = status_of(lambda: direct_client.direct_head_object(
+            node(), PART, ACCOUNT, CONTAINER, "o1"))
+        self.assertEqual(status, 404)
+        self.assertEqual(headers["X-Backend-Timestamp"], t3.internal)
+        status, headers = status_of(lambda: direct_client.direct_get_object(
+            node(), PART, ACCOUNT, CONTAINER, "o1"))
+        self.assertEqual((status, headers["X-Backend-Timestamp"]), (404, t3.internal))
+
+    def test_older_or_equal_writes_conflict(self):
+        t = ts(-50)
+        put("o2", b"new", t)
+        for older in (t, ts(-60)):
+            status, headers = status_of(lambda: put("o2", b"old", older))
+            self.assertEqual(status, 409)
+            self.assertEqual(headers["X-Backend-Timestamp"], t.internal)
+        status, _ = status_of(lambda: direct_client.direct_delete_object(
+            node(), PART, ACCOUNT, CONTAINER, "o2", headers={"X-Timestamp": ts(-70).internal}))
+        self.assertEqual(status, 409)
+        status, _ = status_of(lambda: direct_client.direct_post_object(
+            node(), PART, ACCOUNT, CONTAINER, "o2", {"X-Timestamp": ts(-70).internal}))
+        self.assertEqual(status, 409)
+        # The offset form is newer than the same time without one.
+        offset = Timestamp(t, offset=1)
+        put("o2", b"offset", offset)
+        h = direct_client.direct_head_object(node(), PART, ACCOUNT, CONTAINER, "o2")
+        self.assertEqual(h["X-Backend-Timestamp"], offset.internal)
+
+    def test_if_none_match_missing_timestamp_and_device(self):
+        put("o3")
+        status, _ = status_of(lambda: put("o3", headers={"If-None-Match": "*"}))
+        self.assertEqual(status, 412)
+        # direct_client always adds an X-Timestamp: a bare request.
+        import http.client
+        conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=10)
+        conn.request("PUT", f"/sda/{PART}/{ACCOUNT}/{CONTAINER}/o3", body=b"x",
+                     headers={"Content-Type": "a/b"})
+        resp = conn.getresponse()
+        self.assertEqual((resp.status, resp.read()), (400, b"Missing X-Timestamp header"))
+        conn.close()
+        status, _ = status_of(lambda: put("o3", device="sdz"))
+        self.assertEqual(status, 507)
+        status, _ = status_of(lambda: put("o3", headers={"X-Backend-Storage-Policy-Index": "9"}))
+        self.assertEqual(status, 503)
+
+    def test_policy_1_goes_to_objects_1(self):
+        put("o4", b"silver", headers={"X-Backend-Storage-Policy-Index": "1"})
+        self.assertTrue(os.path.isdir(os.path.join(DEVICE, "objects-1", str(PART))))
+        _, body = direct_client.direct_get_object(
+            node(), PART, ACCOUNT, CONTAINER, "o4",
+            headers={"X-Backend-Storage-Policy-Index": "1"})
+        self.assertEqual(body, b"silver")
+        status, _ = status_of(lambda: direct_client.direct_head_object(
+            node(), PART, ACCOUNT, CONTAINER, "o4"))
+        self.assertEqual(status, 404)
+
+    def test_swift_reads_what_stowage_wrote_and_the_reverse(self):
+        t = ts(-5)
+        put("shared", b"by stowage", t, {"X-Object-Meta-Who": "stowage"})
+        ctl = swift_controller()
+        path = f"/sda/{PART}/{ACCOUNT}/{CONTAINER}/shared"
+        with AsWww():
+            resp = Request.blank(path, method="GET").get_response(ctl)
+        self.assertEqual(resp.status_int, 200)
+        self.assertEqual(resp.body, b"by stowage")
+        self.assertEqual(resp.headers["X-Object-Meta-Who"], "stowage")
+        self.assertEqual(resp.headers["X-Backend-Timestamp"], t.internal)
+        t2 = ts(-1)
+        with AsWww():
+            req = Request.blank(path.replace("shared", "by-swift"), method="PUT", body=b"by swift",
+                                headers={"X-Timestamp": t2.internal,
+                                         "Content-Type": "text/x-swift",
+                                         "X-Object-Meta-Who": "swift"})
+            self.assertEqual(req.get_response(ctl).status_int, 201)
+        h, body = direct_client.direct_get_object(node(), PART, ACCOUNT, CONTAINER, "by-swift")
+        self.assertEqual(body, b"by swift")
+        self.assertEqual(h["X-Object-Meta-Who"], "swift")
+        self.assertEqual(h["Content-Type"], "text/x-swift")
+        # A Swift tombstone hides Stowage's object from Stowage.
+        with AsWww():
+            req = Request.blank(path, method="DELETE", headers={"X-Timestamp": ts().internal})
+            self.assertEqual(req.get_response(ctl).status_int, 204)
+        status, _ = status_of(lambda: direct_client.direct_get_object(
+            node(), PART, ACCOUNT, CONTAINER, "shared"))
+        self.assertEqual(status, 404)
+
+
+class AsyncPending(unittest.TestCase):
+    """Container server down: the update is pickled; Swift's updater sends it."""
+
+    def test_updater_delivers_the_pickle(self):
+        cport = free_port()
+        b = RingBuilder(4, 1, 0)
+        b.add_dev({"id": 0, "region": 1, "zone": 1, "ip": "127.0.0.1", "port": cport,
+                   "device": "sda", "weight": 1})
+        b.rebalance()
+        b.get_ring().save(os.path.join(ETC, "container.ring.gz"))
+        from swift.common.ring import Ring
+        ring = Ring(ETC, ring_name="container")
+        cpart, cnodes = ring.get_nodes(ACCOUNT, CONTAINER)
+        t = ts(-3)
+        put("pending", b"later", t, {
+            "X-Container-Host": f"127.0.0.1:{cport}",
+            "X-Container-Device": "sda",
+            "X-Container-Partition": str(cpart),
+        })
+        ohash = hash_path(ACCOUNT, CONTAINER, "pending")
+        pickle_path = os.path.join(DEVICE, "async_pending", ohash[-3:], f"{ohash}-{t.internal}")
+        self.assertTrue(os.path.isfile(pickle_path), os.listdir(DEVICE))
+        conf = os.path.join(ETC, "container-server.conf")
+        with open(conf, "w") as f:
+            f.write(f"[DEFAULT]\nbind_ip = 127.0.0.1\nbind_port = {cport}\nworkers = 0\n"
+                    f"devices = {DEVICES}\nmount_check = false\nswift_dir = {ETC}\n"
+                    "user = www-data\n"
+                    "[pipeline:main]\npipeline = container-server\n"
+                    "[app:container-server]\nuse = egg:swift#container\n"
+                    "[object-updater]\ninterval = 1\n")
+        subprocess.run(["chown", "-R", "www-data:www-data", ETC], check=True)
+        py = os.path.join(VENV, "bin", "python")
+        exec_ = os.path.join(REPO, "scripts", "cluster", "swift_exec.py")
+        env = dict(os.environ, PYTHONWARNINGS="ignore")
+        server = subprocess.Popen([py, exec_, SWIFT_CONF, "swift-container-server", conf],
+                                  start_new_session=True, env=env,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            wait_port(cport, server)
+            direct_client.direct_put_container(cnodes[0], cpart, ACCOUNT, CONTAINER,
+                                               headers={"X-Timestamp": ts(-100).internal})
+            _, listing = direct_client.direct_get_container(cnodes[0], cpart, ACCOUNT, CONTAINER)
+            self.assertEqual(listing, [])
+            r = subprocess.run([py, exec_, SWIFT_CONF, "swift-object-updater", conf, "once"],
+                               env=env, capture_output=True, text=True, timeout=120)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            _, listing = direct_client.direct_get_container(cnodes[0], cpart, ACCOUNT, CONTAINER)
+            etag = direct_client.direct_head_object(
+                node(), PART, ACCOUNT, CONTAINER, "pending")["Etag"].strip('"')
+            self.assertEqual([(o["name"], o["bytes"], o["hash"], o["content_type"])
+                              for o in listing],
+                             [("pending", 5, etag, "text/plain")])
+            self.assertFalse(os.path.exists(pickle_path))
+        finally:
+            stop(server)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
