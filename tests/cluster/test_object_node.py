@@ -182,8 +182,10 @@ class ObjectNodeProtocol(unittest.TestCase):
                                                      headers={"Range": "bytes=1-2"})
         self.assertEqual(body, b"el")
         self.assertEqual(hdrs["Content-Range"], "bytes 1-2/5")
+        # As the proxy sends it: an empty Content-Type changes nothing.
         direct_client.direct_post_object(node(), PART, ACCOUNT, CONTAINER, "o1",
                                          {"X-Timestamp": t2.internal,
+                                          "Content-Type": "",
                                           "X-Object-Meta-Size": "big",
                                           "X-Object-Sysmeta-Thing": "ignored"})
         h = direct_client.direct_head_object(node(), PART, ACCOUNT, CONTAINER, "o1")
@@ -192,6 +194,7 @@ class ObjectNodeProtocol(unittest.TestCase):
         self.assertEqual(h["X-Object-Sysmeta-Thing"], "kept")
         self.assertEqual(h["X-Backend-Timestamp"], t2.internal)
         self.assertEqual(h["X-Backend-Data-Timestamp"], t1.internal)
+        self.assertEqual(h["Content-Type"], "text/plain")
         direct_client.direct_delete_object(node(), PART, ACCOUNT, CONTAINER, "o1",
                                            headers={"X-Timestamp": t3.internal})
         status, headers = status_of(lambda: direct_client.direct_head_object(

@@ -9,7 +9,8 @@
 //! Swift's `async_pending` fallback). One concern per file: the path
 //! (`path`), the headers read and stored (`headers`), each method (`put`,
 //! `read` for GET/HEAD, `post`, `delete`), the answers to disk errors
-//! (`answer`). REPLICATE and SSYNC stay Swift's (its replication server
+//! (`answer`). `/healthcheck` answers 200 `OK` (Swift's healthcheck
+//! middleware). REPLICATE and SSYNC stay Swift's (its replication server
 //! on the same devices).
 
 pub mod answer;
@@ -47,6 +48,11 @@ impl Target {
 /// Serves one backend request.
 pub fn handle(vh: &Vhost, node: &ObjectNode, req: &Request<'_>, host: &mut dyn Host) -> Response {
     let method = req.method;
+    // Swift's healthcheck middleware, first in an object server's
+    // pipeline: what the proxy's and an operator's checks ask.
+    if req.uri == "/healthcheck" && matches!(method, "GET" | "HEAD") {
+        return Response::text(200, "OK");
+    }
     if !matches!(method, "PUT" | "GET" | "HEAD" | "POST" | "DELETE") {
         return Response::swob(405).with_header("Allow", "DELETE, GET, HEAD, POST, PUT");
     }

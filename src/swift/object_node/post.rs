@@ -31,9 +31,11 @@ pub fn handle(req: &Request<'_>, t: &Target, host: &mut dyn Host) -> Response {
     ) {
         return Response::error(400, &body);
     }
+    // An empty Content-Type (the proxy sends one) sets nothing, as Swift.
     let req_ctype = req
         .header_value("Content-Type")
-        .map(|v| native_from_header(v.bytes()));
+        .map(|v| native_from_header(v.bytes()))
+        .filter(|c| !c.is_empty());
     let req_ctype_ts = match &req_ctype {
         None => OffsetTimestamp::default(),
         Some(_) => match req.header("Content-Type-Timestamp") {
