@@ -224,6 +224,30 @@ class ObjectNodeProtocol(unittest.TestCase):
         h = direct_client.direct_head_object(node(), PART, ACCOUNT, CONTAINER, "o2")
         self.assertEqual(h["X-Backend-Timestamp"], offset.internal)
 
+    def test_expect_100_continue_decides_409_before_the_body(self):
+        t = ts(-40)
+        put("o5", b"there", t)
+
+        def expect(older_or_newer):
+            sock = socket.create_connection(("127.0.0.1", PORT), timeout=10)
+            sock.sendall((f"PUT /sda/{PART}/{ACCOUNT}/{CONTAINER}/o5 HTTP/1.1\r\n"
+                          f"Host: x\r\nX-Timestamp: {older_or_newer.internal}\r\n"
+                          "Content-Type: text/plain\r\nContent-Length: 5\r\n"
+                          "Expect: 100-continue\r\n\r\n").encode())
+            first = sock.recv(4096).decode("latin1")
+            return sock, first
+
+        sock, first = expect(ts(-45))
+        self.assertTrue(first.startswith("HTTP/1.1 409 "), first)
+        self.assertIn(f"X-Backend-Timestamp: {t.internal}", first)
+        sock.close()
+        sock, first = expect(ts(-35))
+        self.assertTrue(first.startswith("HTTP/1.1 100 Continue"), first)
+        sock.sendall(b"newer")
+        rest = first[first.index("\r\n\r\n") + 4:] or sock.recv(4096).decode("latin1")
+        self.assertTrue(rest.startswith("HTTP/1.1 201 "), rest)
+        sock.close()
+
     def test_if_none_match_missing_timestamp_and_device(self):
         put("o3")
         status, _ = status_of(lambda: put("o3", headers={"If-None-Match": "*"}))
