@@ -307,6 +307,56 @@ class ObjectNodeProtocol(unittest.TestCase):
         self.assertEqual(status, 404)
 
 
+class ExpirerQueue(unittest.TestCase):
+    """X-Delete-At queues a task for Swift's expirer; its container server is
+    down here, so the PUT of the task and the DELETE of the old one are
+    Swift's async_pending pickles, as Swift's object server writes them."""
+
+    def test_tasks_for_set_and_replaced_delete_at(self):
+        import pickle
+        from swift.obj.expirer import ExpirerConfig, build_task_obj
+        cfg = ExpirerConfig({}, logger=utils.get_logger({}, log_route="t"))
+        closed = free_port()
+        at1, at2 = int(time.time()) + 86400 * 3, int(time.time()) + 86400 * 9
+        t1 = ts(-8)
+        c1 = cfg.get_expirer_container(at1, ACCOUNT, CONTAINER, "exp")
+        put("exp", b"12345", t1, {"X-Delete-At": str(at1), "X-Delete-At-Host": f"127.0.0.1:{closed}",
+                                 "X-Delete-At-Device": "sda", "X-Delete-At-Partition": "1",
+                                 "X-Delete-At-Container": c1})
+
+        def pending(container, task, t):
+            h = hash_path(".expiring_objects", container, task)
+            p = os.path.join(DEVICE, "async_pending", h[-3:], f"{h}-{t.internal}")
+            self.assertTrue(os.path.isfile(p), p)
+            with open(p, "rb") as f:
+                return pickle.load(f)
+
+        task1 = build_task_obj(at1, ACCOUNT, CONTAINER, "exp")
+        d = pending(c1, task1, t1)
+        self.assertEqual((d["op"], d["account"], d["container"], d["obj"]),
+                         ("PUT", ".expiring_objects", c1, task1))
+        self.assertEqual(d["headers"]["X-Content-Type"], "text/plain;swift_expirer_bytes=5")
+        self.assertEqual(d["headers"]["X-Content-Type-Timestamp"], t1.internal)
+        self.assertEqual(d["headers"]["X-Backend-Storage-Policy-Index"], "0")
+        # A POST that moves X-Delete-At: the new task, and the old one's DELETE.
+        t2 = ts(-6)
+        c2 = cfg.get_expirer_container(at2, ACCOUNT, CONTAINER, "exp")
+        direct_client.direct_post_object(node(), PART, ACCOUNT, CONTAINER, "exp", {
+            "X-Timestamp": t2.internal, "X-Delete-At": str(at2),
+            "X-Delete-At-Host": f"127.0.0.1:{closed}", "X-Delete-At-Device": "sda",
+            "X-Delete-At-Partition": "1", "X-Delete-At-Container": c2})
+        task2 = build_task_obj(at2, ACCOUNT, CONTAINER, "exp")
+        self.assertEqual(pending(c2, task2, t2)["op"], "PUT")
+        self.assertEqual(pending(c1, task1, t2)["op"], "DELETE")
+        h = direct_client.direct_head_object(node(), PART, ACCOUNT, CONTAINER, "exp")
+        self.assertEqual(h["X-Delete-At"], str(at2))
+        # A DELETE removes the current task.
+        t3 = ts(-4)
+        direct_client.direct_delete_object(node(), PART, ACCOUNT, CONTAINER, "exp",
+                                           headers={"X-Timestamp": t3.internal})
+        self.assertEqual(pending(c2, task2, t3)["op"], "DELETE")
+
+
 class AsyncPending(unittest.TestCase):
     """Container server down: the update is pickled; Swift's updater sends it."""
 

@@ -165,7 +165,12 @@ pub fn send(update: Update, targets: Targets) -> Vec<Outcome> {
                 let _ = tx2.send(send_one(&u, &ts, &to));
             });
         if let Err(e) = spawned {
-            let _ = tx.send(save(&update, &targets, &target, format!("no thread: {e}")));
+            let _ = tx.send(save(
+                &update,
+                &targets,
+                &target.host,
+                format!("no thread: {e}"),
+            ));
         }
     }
     drop(tx);
@@ -180,6 +185,17 @@ pub fn send(update: Update, targets: Targets) -> Vec<Outcome> {
         }
     }
     done
+}
+
+/// An update with nowhere to send it (Swift's `async_update` without a
+/// host: the expirer queue's DELETEs) goes straight to `async_pending`.
+pub fn save_now(update: &Update) -> Outcome {
+    save(
+        update,
+        &Targets::default(),
+        "-",
+        "no container host given".into(),
+    )
 }
 
 fn send_one(update: &Update, targets: &Targets, target: &Target) -> Outcome {
@@ -209,14 +225,14 @@ fn send_one(update: &Update, targets: &Targets, target: &Target) -> Outcome {
             host: target.host.clone(),
             status,
         },
-        Ok(status) => save(update, targets, target, format!("{status} response")),
-        Err(e) => save(update, targets, target, e.to_string()),
+        Ok(status) => save(update, targets, &target.host, format!("{status} response")),
+        Err(e) => save(update, targets, &target.host, e.to_string()),
     }
 }
 
 /// Swift's fallback: the update as an `async_pending` pickle, named by
 /// the update's `X-Meta-Timestamp` (a POST's) or `X-Timestamp`.
-fn save(update: &Update, targets: &Targets, target: &Target, why: String) -> Outcome {
+fn save(update: &Update, targets: &Targets, to: &str, why: String) -> Outcome {
     let mut headers = update.headers.clone();
     headers.push((
         "User-Agent".into(),
@@ -230,7 +246,7 @@ fn save(update: &Update, targets: &Targets, target: &Target, why: String) -> Out
     };
     let Some(timestamp) = stamp("X-Meta-Timestamp").or_else(|| stamp("X-Timestamp")) else {
         return Outcome::Lost {
-            host: target.host.clone(),
+            host: to.to_string(),
             why: format!("{why}; the update has no timestamp to be saved under"),
         };
     };
@@ -251,12 +267,12 @@ fn save(update: &Update, targets: &Targets, target: &Target, why: String) -> Out
         &pending,
     ) {
         Ok(path) => Outcome::Saved {
-            host: target.host.clone(),
+            host: to.to_string(),
             why,
             path,
         },
         Err(e) => Outcome::Lost {
-            host: target.host.clone(),
+            host: to.to_string(),
             why: format!("{why}; saving it failed: {e}"),
         },
     }

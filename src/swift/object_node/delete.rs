@@ -57,6 +57,15 @@ pub fn handle(req: &Request<'_>, t: &Target, host: &mut dyn Host) -> Response {
         }
         status = 204;
     }
+    // As Swift: the old task goes whatever this DELETE's outcome.
+    super::expirer_queue::conditional_update(
+        req,
+        t,
+        super::put::stored_delete_at(&orig),
+        0,
+        None,
+        host,
+    );
     if orig_ts < ts {
         if let Err(e) = t.disk.delete(ts) {
             return answer::disk_error(host, &t.path.device, &e);

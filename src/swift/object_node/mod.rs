@@ -8,7 +8,8 @@
 //! update after each write (`container_update`, over `client`, with
 //! Swift's `async_pending` fallback). One concern per file: the path
 //! (`path`), the headers read and stored (`headers`), each method (`put`,
-//! `read` for GET/HEAD, `post`, `delete`), the answers to disk errors
+//! `read` for GET/HEAD, `post`, `delete`), the expirer queue updates
+//! (`expirer_queue`), the answers to disk errors
 //! (`answer`). `/healthcheck` answers 200 `OK` (Swift's healthcheck
 //! middleware). REPLICATE and SSYNC stay Swift's (its replication server
 //! on the same devices).
@@ -17,6 +18,7 @@ pub mod answer;
 pub mod client;
 pub mod container_update;
 pub mod delete;
+pub mod expirer_queue;
 pub mod headers;
 pub mod path;
 pub mod post;
@@ -37,6 +39,8 @@ pub struct Target {
     pub device_dir: PathBuf,
     pub policy: u32,
     pub disk: DiskFile,
+    /// The cluster's salt (for the expirer queue's names).
+    pub hash_path: crate::store::hash_path::HashPath,
 }
 
 impl Target {
@@ -109,6 +113,7 @@ fn locate(node: &ObjectNode, req: &Request<'_>) -> Result<Target, Response> {
         device_dir,
         policy,
         disk,
+        hash_path: node.hash_path().clone(),
     })
 }
 

@@ -69,6 +69,17 @@ pub fn handle(req: &Request<'_>, t: &Target, host: &mut dyn Host) -> Response {
     let mut metadata = if ts > orig_ts {
         let mut m = headers::stored_from_request(req, false);
         m.insert("X-Timestamp".into(), ts.internal());
+        let data_md = opened.datafile_metadata();
+        let length = data_md.get("Content-Length").cloned().unwrap_or_default();
+        let stamp = data_md.get("X-Timestamp").cloned().unwrap_or_default();
+        super::expirer_queue::conditional_update(
+            req,
+            t,
+            super::put::stored_delete_at(&orig),
+            new_delete_at,
+            Some((&length, &stamp)),
+            host,
+        );
         m
     } else {
         opened.metafile_metadata().cloned().unwrap_or_default()

@@ -51,8 +51,9 @@ pub fn handle(vh: &Vhost, req: &Request<'_>, t: &Target, host: &mut dyn Host) ->
     if orig_ts >= ts {
         return Response::swob(409).with_header("X-Backend-Timestamp", orig_ts.internal());
     }
+    let orig_delete_at = stored_delete_at(&orig_metadata);
     gate::admission::serve(&vh.gates, req, (Kind::ObjectWrite, 0), host, |host| {
-        write(req, t, ts, size, host)
+        write(req, t, ts, size, orig_delete_at, host)
     })
 }
 
@@ -89,6 +90,7 @@ fn write(
     t: &Target,
     ts: OffsetTimestamp,
     size: Option<u64>,
+    orig_delete_at: u64,
     host: &mut dyn Host,
 ) -> Response {
     let mut writer = match t.disk.create() {
@@ -131,6 +133,16 @@ fn write(
     if let Err(e) = writer.put(metadata) {
         return answer::disk_error(host, &t.path.device, &e);
     }
+    let new_delete_at = headers::delete_at(req).unwrap_or(0);
+    let (length, stamp) = (written.to_string(), ts.internal());
+    super::expirer_queue::conditional_update(
+        req,
+        t,
+        orig_delete_at,
+        new_delete_at,
+        Some((&length, &stamp)),
+        host,
+    );
     let mut listing = vec![
         ("X-Size".to_string(), written.to_string()),
         ("X-Content-Type".to_string(), content_type),
@@ -140,6 +152,15 @@ fn write(
     apply_overrides(&mut listing, req);
     update_containers(req, t, "PUT", listing, host);
     Response::swob(201).with_header("ETag", etag)
+}
+
+/// An object's stored `X-Delete-At` as Swift reads it back (`int(...)`;
+/// 0: none or unreadable).
+pub fn stored_delete_at(metadata: &Metadata) -> u64 {
+    metadata
+        .get("X-Delete-At")
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .map_or(0, |v| v.max(0.0) as u64)
 }
 
 /// Swift's `_check_container_override`: `X-Backend-Container-Update-
