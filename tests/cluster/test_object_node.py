@@ -307,6 +307,49 @@ class ObjectNodeProtocol(unittest.TestCase):
         self.assertEqual(status, 404)
 
 
+class Auditor(unittest.TestCase):
+    """Swift's object auditor over what Stowage wrote: nothing quarantined;
+    a bit-flipped .data quarantined, and then Stowage answers 404."""
+
+    def audit_once(self):
+        from swift.obj.auditor import AuditorWorker
+        for name in ("object", "object-1"):
+            ring = os.path.join(ETC, name + ".ring.gz")
+            if not os.path.exists(ring):
+                b = RingBuilder(4, 1, 0)
+                b.add_dev({"id": 0, "region": 1, "zone": 1, "ip": "127.0.0.1", "port": PORT,
+                           "device": "sda", "weight": 1})
+                b.rebalance()
+                b.get_ring().save(ring)
+        conf = {"devices": DEVICES, "mount_check": "false", "swift_dir": ETC}
+        with AsWww():
+            worker = AuditorWorker(conf, utils.get_logger({}, log_route="audit"),
+                                   os.path.join(TOP, "recon"), ["sda"])
+            worker.audit_all_objects(mode="once")
+        return worker.total_files_processed, worker.quarantines
+
+    def test_audit_finds_nothing_then_the_flipped_bit(self):
+        for i in range(3):
+            put(f"aud{i}", b"audited %d" % i, headers={"X-Object-Meta-N": str(i)})
+        put("aud-silver", b"silver", headers={"X-Backend-Storage-Policy-Index": "1"})
+        processed, quarantines = self.audit_once()
+        self.assertGreaterEqual(processed, 4)
+        self.assertEqual(quarantines, 0)
+        ohash = hash_path(ACCOUNT, CONTAINER, "aud0")
+        hdir = os.path.join(DEVICE, "objects", str(PART), ohash[-3:], ohash)
+        data = [f for f in os.listdir(hdir) if f.endswith(".data")][0]
+        with open(os.path.join(hdir, data), "r+b") as f:
+            first = f.read(1)
+            f.seek(0)
+            f.write(bytes([first[0] ^ 1]))
+        _, quarantines = self.audit_once()
+        self.assertEqual(quarantines, 1)
+        self.assertFalse(os.path.exists(hdir))
+        status, _ = status_of(lambda: direct_client.direct_get_object(
+            node(), PART, ACCOUNT, CONTAINER, "aud0"))
+        self.assertEqual(status, 404)
+
+
 class ExpirerQueue(unittest.TestCase):
     """X-Delete-At queues a task for Swift's expirer; its container server is
     down here, so the PUT of the task and the DELETE of the old one are
