@@ -103,22 +103,28 @@ PORT = free_port()
 APACHE = None
 
 
+def start_backend(name, port, extra_lines=""):
+    """Apache + mod_stowage as a backend object server for DEVICES."""
+    out = os.path.join(TOP, name)
+    os.makedirs(out)
+    extra = os.path.join(out, "backend.conf")
+    with open(extra, "w") as f:
+        f.write(f"StowageObjectServer {DEVICES}\nStowageSwiftConf {SWIFT_CONF}\n" + extra_lines)
+    r = subprocess.run([os.path.join(REPO, "scripts", "apache-config.sh"), out, str(port),
+                        os.path.join(TOP, name + "-root"), extra],
+                       capture_output=True, text=True, check=True)
+    conf = r.stdout.strip()
+    apache = shutil.which("apache2") or "/usr/sbin/apache2"
+    proc = subprocess.Popen([apache, "-f", conf, "-DFOREGROUND"], start_new_session=True)
+    wait_port(port, proc)
+    return proc
+
+
 def setUpModule():
     global APACHE
     subprocess.run(["chown", "-R", "www-data:www-data", TOP], check=True)
     os.chmod(TOP, 0o755)
-    out = os.path.join(TOP, "apache")
-    os.makedirs(out)
-    extra = os.path.join(out, "backend.conf")
-    with open(extra, "w") as f:
-        f.write(f"StowageObjectServer {DEVICES}\nStowageSwiftConf {SWIFT_CONF}\n")
-    r = subprocess.run([os.path.join(REPO, "scripts", "apache-config.sh"), out, str(PORT),
-                        os.path.join(TOP, "root"), extra],
-                       capture_output=True, text=True, check=True)
-    conf = r.stdout.strip()
-    apache = shutil.which("apache2") or "/usr/sbin/apache2"
-    APACHE = subprocess.Popen([apache, "-f", conf, "-DFOREGROUND"], start_new_session=True)
-    wait_port(PORT, APACHE)
+    APACHE = start_backend("apache", PORT)
 
 
 def tearDownModule():
@@ -138,10 +144,11 @@ def ts(offset=0.0):
     return Timestamp(time.time() + offset)
 
 
-def put(obj, body=b"hello", t=None, headers=None, device="sda"):
+def put(obj, body=b"hello", t=None, headers=None, device="sda", port=None):
     h = {"X-Timestamp": (t or ts()).internal}
     h.update(headers or {})
-    return direct_client.direct_put_object(node(device), PART, ACCOUNT, CONTAINER, obj, body,
+    to = dict(node(device), port=port or PORT)
+    return direct_client.direct_put_object(to, PART, ACCOUNT, CONTAINER, obj, body,
                                            content_type="text/plain", headers=h)
 
 
@@ -305,6 +312,35 @@ class ObjectNodeProtocol(unittest.TestCase):
         status, _ = status_of(lambda: direct_client.direct_get_object(
             node(), PART, ACCOUNT, CONTAINER, "shared"))
         self.assertEqual(status, 404)
+
+
+class Gate(unittest.TestCase):
+    """A full write gate sheds with 503 and Retry-After before the body is
+    read: the status Swift's proxy answers by trying another node."""
+
+    def test_full_write_gate_sheds_503(self):
+        port = free_port()
+        proc = start_backend("gated", port, "StowageGate object-write limit=1 queue=0\n")
+        try:
+            path = f"/sda/{PART}/{ACCOUNT}/{CONTAINER}/gated"
+            size = 4 * 1024 * 1024
+            holder = socket.create_connection(("127.0.0.1", port), timeout=10)
+            holder.sendall((f"PUT {path} HTTP/1.1\r\nHost: x\r\n"
+                            f"X-Timestamp: {ts(-2).internal}\r\nContent-Type: a/b\r\n"
+                            f"Content-Length: {size}\r\n\r\n").encode() + b"x" * 65536)
+            time.sleep(0.5)  # admitted, writing, waiting for the rest
+            status, headers = status_of(lambda: put("gated2", b"x" * 100000, port=port))
+            self.assertEqual(status, 503)
+            self.assertEqual(headers.get("Retry-After"), "1")
+            holder.sendall(b"x" * (size - 65536))
+            self.assertTrue(holder.recv(4096).startswith(b"HTTP/1.1 201 "))
+            holder.close()
+            h = direct_client.direct_head_object(
+                {"ip": "127.0.0.1", "port": port, "device": "sda"},
+                PART, ACCOUNT, CONTAINER, "gated")
+            self.assertEqual(h["Content-Length"], str(size))
+        finally:
+            stop(proc)
 
 
 class Auditor(unittest.TestCase):
