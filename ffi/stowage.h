@@ -137,7 +137,13 @@ typedef void (*stowage_log_fn)(void *host_data, int level, stowage_str message);
       "(default On, Swift's strict_cors_mode)")                            \
     X("StowageStoragePolicy", RAW_ARGS, 0,                                     \
       "StowageStoragePolicy <index> <name> [aliases=NAME,...] [default] "     \
-      "[deprecated]: a storage policy, as swift.conf's [storage-policy:N]")
+      "[deprecated]: a storage policy, as swift.conf's [storage-policy:N]") \
+    X("StowageObjectServer", TAKE1, 0,                                         \
+      "StowageObjectServer <absolute path>: serve Swift's object-server "      \
+      "protocol for the devices in this directory (a backend object node)")    \
+    X("StowageSwiftConf", TAKE1, 0,                                            \
+      "StowageSwiftConf <absolute path>: the swift.conf a backend object "     \
+      "server reads (hash path prefix/suffix, storage policies)")
 
 /* One configuration directive as the host parsed it: argv[0] is the
  * directive name (e.g. "StowageRoot"), argv[1..argc) its arguments. */

@@ -45,7 +45,11 @@ REPO = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 OBJECT_SERVERS = ("swift", "stowage")
 SYNC_METHODS = ("rsync", "ssync")  # the object replicator's sync_method
-DEFAULT_OBJECT_SERVER = "swift"  # until Stowage's backend vhost exists (issue 20)
+DEFAULT_OBJECT_SERVER = "swift"
+# Apache's workers run as www-data when it starts as root: with
+# OBJECT_SERVER=stowage every Swift process of the cluster runs as that user
+# too, so that both sides of a device can write what the other made.
+STOWAGE_USER = "www-data"
 
 # tempauth users (the first is make run's default user).
 USERS = {
@@ -171,6 +175,8 @@ class Cluster:
         self.log_level = log_level
         self.procs: list = []
         self.user = getpass.getuser()
+        if object_server == "stowage" and os.getuid() == 0:
+            self.user = STOWAGE_USER
 
     # ---- layout -------------------------------------------------------------
 
@@ -220,6 +226,8 @@ class Cluster:
             self.ports = dict(saved, proxy=proxy)
         (self.etc / "ports.json").write_text(json.dumps(self.ports, indent=1) + "\n")
         for n in NODES:
+            if self.object_server == "stowage":
+                self._ensure_storage_fs(n)
             self.device(n).mkdir(parents=True, exist_ok=True)
             (self.run / f"recon{n}").mkdir(parents=True, exist_ok=True)
         if not self.swift_conf.exists():
@@ -235,6 +243,10 @@ class Cluster:
                 self._build_ring(kind)
         self._write_node_configs()
         self._write_shared_configs()
+        if self.user != getpass.getuser():
+            # Everything Swift's processes and Apache's workers touch.
+            subprocess.run(["chown", "-R", f"{self.user}:{self.user}", str(self.data)],
+                           check=True)
 
     def _build_ring(self, kind: str):
         builder = self.etc / f"{kind}.builder"
@@ -335,8 +347,9 @@ class Cluster:
         # rsync_module template expands (kind + the ring's replication port).
         ids = ""
         if os.getuid() == 0:
-            ids = (f"uid = {pwd.getpwuid(os.getuid()).pw_name}\n"
-                   f"gid = {grp.getgrgid(os.getgid()).gr_name}\n")
+            user = pwd.getpwnam(self.user)
+            ids = (f"uid = {user.pw_name}\n"
+                   f"gid = {grp.getgrgid(user.pw_gid).gr_name}\n")
         mods = ""
         for n in NODES:
             for kind, port in (("object", self.ports[f"object-replication{n}"]),
@@ -480,6 +493,8 @@ class Cluster:
             raise ClusterError(f"wipe_node({n}): stop the node first")
         shutil.rmtree(self.device(n))
         self.device(n).mkdir()
+        if self.user != getpass.getuser():
+            shutil.chown(self.device(n), self.user, self.user)
 
     def replication_pass(self) -> dict:
         """One pass of Swift's own daemons in `--once` mode on every node
@@ -573,6 +588,17 @@ class Cluster:
         procs = sorted(self.procs, key=lambda p: order.get(p.role, 1 if p.node else 2))
         self._stop(procs)
 
+    def release_storage(self, delete_images: bool = False):
+        """Unmount the nodes' XFS images (OBJECT_SERVER=stowage); the data
+        stays in them unless delete_images."""
+        if self.object_server != "stowage":
+            return
+        for n in NODES:
+            args = [str(REPO / "scripts" / "storage-fs.sh"), "release", str(self.devices(n))]
+            if delete_images:
+                args.append("--delete-image")
+            subprocess.run(args, capture_output=True, text=True)
+
     def logs(self, names: Optional[list] = None, tail: int = 25) -> str:
         out = []
         for f in sorted(self.log.glob("*.log")):
@@ -584,12 +610,26 @@ class Cluster:
 
     # ---- OBJECT_SERVER=stowage ----------------------------------------------
 
+    def _ensure_storage_fs(self, n: int):
+        """Node n's devices directory on a filesystem that holds Swift's
+        full xattr metadata (scripts/storage-fs.sh: an XFS image when the
+        one under it does not), as Swift recommends for its devices."""
+        d = self.devices(n)
+        d.mkdir(parents=True, exist_ok=True)
+        r = subprocess.run([str(REPO / "scripts" / "storage-fs.sh"), "ensure", str(d), "4G"],
+                           capture_output=True, text=True)
+        if r.returncode != 0:
+            raise ClusterError(f"scripts/storage-fs.sh ensure {d} failed:\n{r.stderr}")
+        self.storage_fs = getattr(self, "storage_fs", {})
+        self.storage_fs[n] = r.stdout.strip()
+
     def _stowage_config(self, n: int) -> Path:
         """Node n's data object server as Apache + mod_stowage: a backend
-        vhost on the node's object port for the node's devices. The
-        directives that make a vhost a Swift object server are issue 20's
-        next piece; until mod_stowage knows them `apache2 -t` rejects the
-        config, and the cluster refuses to start (never a silent Swift)."""
+        vhost on the node's object port for the node's devices
+        (StowageObjectServer) reading the cluster's swift.conf
+        (StowageSwiftConf); its own StowageRoot holds only the vhost's
+        state (gate figures). `apache2 -t` must accept it before anything
+        starts."""
         apache = shutil.which("apache2") or "/usr/sbin/apache2"
         for f in (REPO / "build" / "mod_stowage.so", REPO / "target" / "release" / "libstowage.so"):
             if not f.exists():
@@ -612,11 +652,9 @@ class Cluster:
         t = subprocess.run([apache, "-t", "-f", str(conf)], capture_output=True, text=True)
         if t.returncode != 0:
             raise ClusterError(
-                "OBJECT_SERVER=stowage: this mod_stowage cannot be a Swift object node yet: "
+                "OBJECT_SERVER=stowage: "
                 f"`apache2 -t` rejects the backend vhost of node {n} ({extra}):\n"
-                + (t.stderr or t.stdout).strip() + "\n"
-                "The backend object-server vhost is issue 20's next piece. Nothing was started; "
-                "use OBJECT_SERVER=swift (the default) meanwhile.")
+                + (t.stderr or t.stdout).strip() + "\nNothing was started.")
         return conf
 
     def _spawn_stowage_node(self, n: int):
@@ -704,6 +742,7 @@ def cmd_run(args) -> int:
         for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             signal.signal(s, signal.SIG_IGN)
         c.stop()
+        c.release_storage()
         print("cluster: stopped", file=sys.stderr)
 
 

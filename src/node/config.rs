@@ -53,6 +53,9 @@ pub struct VhostConfig {
     pub cors: crate::node::cors::CorsConfig,
     /// Storage policies (StowageStoragePolicy; none: Policy-0 alone).
     pub policies: crate::node::policy::Policies,
+    /// A backend Swift object node (StowageObjectServer + StowageSwiftConf):
+    /// the vhost serves Swift's object-server protocol, not the v1 API.
+    pub object_node: Option<crate::node::object_node::ObjectNode>,
 }
 
 /// One parsed directive.
@@ -70,6 +73,8 @@ enum Directive {
     CorsExposeHeaders(Vec<String>),
     StrictCorsMode(bool),
     StoragePolicy(crate::node::policy::Policy),
+    ObjectServer(PathBuf),
+    SwiftConf(PathBuf),
 }
 
 /// Names of every directive this library understands: the same list as
@@ -88,6 +93,8 @@ pub const DIRECTIVES: &[&str] = &[
     "StowageCorsExposeHeaders",
     "StowageStrictCorsMode",
     "StowageStoragePolicy",
+    "StowageObjectServer",
+    "StowageSwiftConf",
 ];
 
 /// Checks one directive (argv[0] is its name) on its own.
@@ -126,6 +133,12 @@ fn parse_directive(argv: &[&str]) -> Result<Directive, ConfigError> {
         "StowageStoragePolicy" => crate::node::policy::parse_directive(args)
             .map(Directive::StoragePolicy)
             .map_err(ConfigError),
+        "StowageObjectServer" => {
+            parse_path(name, args, "the devices directory").map(Directive::ObjectServer)
+        }
+        "StowageSwiftConf" => {
+            parse_path(name, args, "the swift.conf file").map(Directive::SwiftConf)
+        }
         _ => err(format!("unknown directive {name}")),
     }
 }
@@ -142,6 +155,20 @@ fn parse_root(args: &[&str]) -> Result<Directive, ConfigError> {
         return err(format!("StowageRoot {path}: exists and is not a directory"));
     }
     Ok(Directive::Root(p))
+}
+
+/// One absolute path (StowageObjectServer, StowageSwiftConf).
+fn parse_path(name: &str, args: &[&str], what: &str) -> Result<PathBuf, ConfigError> {
+    let [path] = args else {
+        return err(format!(
+            "{name} takes one argument: the absolute path of {what}"
+        ));
+    };
+    let p = PathBuf::from(path);
+    if !p.is_absolute() {
+        return err(format!("{name} {path}: the path must be absolute"));
+    }
+    Ok(p)
 }
 
 fn parse_user(args: &[&str]) -> Result<Directive, ConfigError> {
@@ -262,6 +289,7 @@ pub fn build(directives: &[Vec<&str>]) -> Result<VhostConfig, ConfigError> {
     let (mut prefix, mut suffix) = (String::new(), String::new());
     let mut cors = crate::node::cors::CorsConfig::default();
     let mut policies = Vec::new();
+    let (mut devices, mut swift_conf) = (None, None);
     for argv in directives {
         match parse_directive(argv)? {
             Directive::Root(p) => root = Some(p),
@@ -291,8 +319,18 @@ pub fn build(directives: &[Vec<&str>]) -> Result<VhostConfig, ConfigError> {
                 policies.retain(|old: &crate::node::policy::Policy| old.index != p.index);
                 policies.push(p);
             }
+            Directive::ObjectServer(p) => devices = Some(p),
+            Directive::SwiftConf(p) => swift_conf = Some(p),
         }
     }
+    let object_node = match (devices, swift_conf) {
+        (None, None) => None,
+        (Some(devices), Some(conf)) => Some(
+            crate::node::object_node::ObjectNode::load(&devices, &conf).map_err(ConfigError)?,
+        ),
+        (Some(_), None) => return err("StowageObjectServer needs StowageSwiftConf: the swift.conf with the cluster's hash path salt"),
+        (None, Some(_)) => return err("StowageSwiftConf without StowageObjectServer: it is only read by a backend object server"),
+    };
     let Some(root) = root else {
         return err("StowageRoot is not set for this virtual host");
     };
@@ -305,6 +343,7 @@ pub fn build(directives: &[Vec<&str>]) -> Result<VhostConfig, ConfigError> {
         hash_path: HashPath::salted(&prefix, &suffix),
         cors,
         policies: crate::node::policy::Policies::build(policies).map_err(ConfigError)?,
+        object_node,
     })
 }
 
@@ -376,6 +415,37 @@ mod tests {
         assert_eq!(tester.account, "AUTH_test");
         assert!(build(&[vec!["StowageUser", "a:b", "k"]]).is_err());
         assert!(!cfg.hash_path.is_salted());
+    }
+
+    #[test]
+    fn a_backend_object_server_needs_its_devices_and_swift_conf() {
+        let dir = tempfile::tempdir().unwrap();
+        let conf = dir.path().join("swift.conf");
+        std::fs::write(&conf, "[swift-hash]\nswift_hash_path_suffix = s3cr3t\n").unwrap();
+        let conf = conf.to_str().unwrap();
+        let devices = dir.path().to_str().unwrap();
+        let cfg = build(&[
+            vec!["StowageRoot", "/srv/s"],
+            vec!["StowageObjectServer", devices],
+            vec!["StowageSwiftConf", conf],
+        ])
+        .unwrap();
+        let node = cfg.object_node.unwrap();
+        assert_eq!(node.devices, dir.path());
+        assert_eq!(*node.hash_path(), HashPath::salted("", "s3cr3t"));
+        assert!(check_directive(&["StowageObjectServer", "relative"]).is_err());
+        assert!(check_directive(&["StowageSwiftConf"]).is_err());
+        let alone = build(&[
+            vec!["StowageRoot", "/srv/s"],
+            vec!["StowageObjectServer", devices],
+        ]);
+        assert!(alone.unwrap_err().0.contains("StowageSwiftConf"));
+        let missing = build(&[
+            vec!["StowageRoot", "/srv/s"],
+            vec!["StowageObjectServer", devices],
+            vec!["StowageSwiftConf", "/nonexistent/swift.conf"],
+        ]);
+        assert!(missing.unwrap_err().0.contains("/nonexistent/swift.conf"));
     }
 
     #[test]

@@ -13,6 +13,7 @@ pub mod config;
 pub mod cors;
 pub mod expiry;
 pub mod integrity;
+pub mod object_node;
 pub mod policy;
 pub mod recovery;
 pub mod storage_fs;

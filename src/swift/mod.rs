@@ -29,6 +29,7 @@ pub mod middleware;
 pub mod mime;
 pub mod names;
 pub mod object;
+pub mod object_node;
 pub mod query;
 pub mod range;
 pub mod router;

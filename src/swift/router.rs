@@ -14,6 +14,13 @@ use crate::swift::{access, account, admission, container, object, wire};
 
 /// Serves one Swift request: through the middleware pipeline, into `app`.
 pub fn handle(vh: &Vhost, req: &Request<'_>, host: &mut dyn Host) -> Response {
+    // A backend object node speaks Swift's object-server protocol to the
+    // proxy, not the v1 API: no middleware (no auth, no gatekeeper).
+    if let Some(node) = &vh.config.object_node {
+        let mut resp = crate::swift::object_node::handle(vh, node, req, host);
+        wire::finish(&mut resp);
+        return resp;
+    }
     let mut resp = middleware::run(vh, req, host, app);
     wire::finish(&mut resp);
     resp

@@ -18,6 +18,7 @@
 //! Not yet used by the object store (`store::objects` keeps its own
 //! format until the switch, docs/swift-disk-format.md).
 
+pub mod async_pending;
 pub mod disk_file;
 pub mod error;
 pub mod file_name;

@@ -160,7 +160,7 @@ fn timestamp_of(
 }
 
 /// A new file `tmpXXXXXXXX` in `dir`, as mkstemp makes them (owner-only).
-fn temp_file(dir: &Path) -> Result<(File, PathBuf), DiskError> {
+pub(super) fn temp_file(dir: &Path) -> Result<(File, PathBuf), DiskError> {
     for _ in 0..16 {
         let mut random = [0u8; 6];
         getrandom::fill(&mut random)
@@ -186,7 +186,7 @@ fn temp_file(dir: &Path) -> Result<(File, PathBuf), DiskError> {
 
 /// Swift's `renamer`: makes the target's missing directories, renames,
 /// then fsyncs the target's directory and each directory made above it.
-fn rename_into(from: &Path, to: &Path) -> Result<(), DiskError> {
+pub(super) fn rename_into(from: &Path, to: &Path) -> Result<(), DiskError> {
     let dir = to.parent().unwrap_or(Path::new("/"));
     let made = make_dirs_counted(dir)?;
     if let Err(e) = fs::rename(from, to) {
