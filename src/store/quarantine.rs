@@ -20,9 +20,9 @@ use std::path::{Path, PathBuf};
 /// What was found wrong with one `.data` file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Evidence {
-    /// "MD5 mismatch", or what was wrong with the trailer.
+    /// "MD5 mismatch", or what was wrong with the metadata.
     pub reason: String,
-    /// The ETag the trailer promised ("" when the trailer is unreadable).
+    /// The ETag the metadata promised ("" when it is unreadable).
     pub expected: String,
     /// The MD5 of the bytes on disk ("" when not computed).
     pub actual: String,
