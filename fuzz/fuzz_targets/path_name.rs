@@ -3,15 +3,16 @@
 //! target's names pass the length check only within Swift's limits (the
 //! router checks lengths where Swift does, after access), put back together give the
 //! decoded path, survive a re-encode, and hash to a fixed-shape storage
-//! name (so `..` in a name can never climb out of the storage root).
+//! name (so `..` in a name can never climb out of the storage root), and an
+//! object's directory is Swift's `objects/<partition>/<suffix>/<hash>`.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use stowage::core::constraints::{
     MAX_ACCOUNT_NAME_LENGTH, MAX_CONTAINER_NAME_LENGTH, MAX_OBJECT_NAME_LENGTH,
 };
+use stowage::store::objects::{name_hash, ObjectStore};
 use stowage::swift::names::{self, Target};
-use stowage::store::objects::name_hash;
 use stowage_fuzz::percent_encode_all;
 
 fuzz_target!(|data: &[u8]| {
@@ -98,4 +99,28 @@ fn check_target(target: &Target, rest: &str) {
     // Storage names are 32 hex digits whatever the name holds.
     let hash = name_hash(&parts);
     assert!(hash.len() == 32 && hash.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')));
+
+    // An object's files go to Swift's layout under the root, whatever
+    // the name: objects/<partition>/<suffix>/<hash>, four plain components.
+    if let [a, c, o] = parts.as_slice() {
+        let root = std::path::Path::new("/srv/node/d");
+        let dir = ObjectStore::new(root).object_dir(a, c, o);
+        let rel = dir.strip_prefix(root).expect("object dir outside the root");
+        let comps: Vec<_> = rel.components().collect();
+        assert_eq!(comps.len(), 4, "{dir:?}");
+        assert!(comps
+            .iter()
+            .all(|c| matches!(c, std::path::Component::Normal(_))));
+        assert_eq!(
+            rel.to_str(),
+            Some(
+                format!(
+                    "objects/{}/{}/{hash}",
+                    u32::from_str_radix(&hash[..8], 16).unwrap_or(0) >> 22,
+                    &hash[29..]
+                )
+                .as_str()
+            )
+        );
+    }
 }

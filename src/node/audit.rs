@@ -11,7 +11,9 @@ use crate::node::integrity;
 use crate::store::catalog::Catalog;
 use crate::store::hash_path::{self, HashPath};
 use crate::store::objects::{content_md5, ObjectStore};
+use crate::store::part_power;
 use crate::store::quarantine::{Evidence, Quarantine};
+use crate::store::swift_disk::layout;
 use crate::store::StoreError;
 use rusqlite::{Connection, OpenFlags};
 use std::collections::HashMap;
@@ -58,6 +60,7 @@ pub fn run(
     say: &mut dyn FnMut(&str),
 ) -> Result<Report, StoreError> {
     hash_path::check_root(root, hash_path)?;
+    part_power::check_root(root, part_power::DEFAULT_PART_POWER)?;
     let mut report = Report::default();
     let mut names = HashMap::new();
     for db in db_files(&root.join("containers"))? {
@@ -75,7 +78,7 @@ pub fn run(
     }
     let catalog = Catalog::with_hash_path(root, hash_path.clone())?;
     let quarantine = Quarantine::new(root);
-    for dir in object_dirs(&root.join("objects"))? {
+    for dir in object_dirs(root)? {
         let hash = dir.file_name().and_then(|n| n.to_str()).unwrap_or("");
         let mut name = names.get(hash).cloned();
         let found = match ObjectStore::open_dir(&dir) {
@@ -190,12 +193,31 @@ fn db_files(dir: &Path) -> Result<Vec<PathBuf>, StoreError> {
     Ok(out)
 }
 
-/// `<dir>/<suffix>/<hash>/`, sorted.
-fn object_dirs(dir: &Path) -> Result<Vec<PathBuf>, StoreError> {
-    let mut out: Vec<PathBuf> = two_levels(dir)?
-        .into_iter()
-        .filter(|p| p.is_dir())
-        .collect();
+/// Every hash directory, `<root>/objects[-N]/<partition>/<suffix>/<hash>/`,
+/// sorted.
+fn object_dirs(root: &Path) -> Result<Vec<PathBuf>, StoreError> {
+    let mut out = Vec::new();
+    for data_dir in list(root)? {
+        let is_data_dir = data_dir
+            .file_name()
+            .and_then(|n| n.to_str())
+            .and_then(|n| layout::parse_policy_dir(layout::DATADIR_BASE, n))
+            .is_some();
+        if !is_data_dir || !data_dir.is_dir() {
+            continue;
+        }
+        // <objects[-N]>/<partition>/<suffix>/<hash>
+        for partition in list(&data_dir)? {
+            if !partition.is_dir() {
+                continue;
+            }
+            for suffix in list(&partition)? {
+                if suffix.is_dir() {
+                    out.extend(list(&suffix)?.into_iter().filter(|p| p.is_dir()));
+                }
+            }
+        }
+    }
     out.sort();
     Ok(out)
 }

@@ -52,7 +52,7 @@ pub struct Suspect {
     pub object: String,
     /// The `.data` file.
     pub path: PathBuf,
-    /// The ETag its trailer holds.
+    /// The ETag its metadata holds.
     pub etag: String,
 }
 
@@ -150,7 +150,7 @@ impl Pending {
     }
 }
 
-/// A `.data` file whose trailer cannot be read is quarantined too (Swift
+/// A `.data` file whose metadata cannot be read is quarantined too (Swift
 /// quarantines on bad metadata). The object's names are known, its ETag not.
 pub fn quarantine_unreadable(
     vh: &Vhost,

@@ -68,7 +68,9 @@ fn node_turn(vh: &Vhost, now: u64, host: &mut dyn Host) -> bool {
 }
 
 /// Reconciles up to `max` orphaned intents; returns how many it settled.
+/// Temp files of dead writers go first (a writer holds a lock on its own).
 pub fn recover(vh: &Vhost, max: usize) -> Result<usize, StoreError> {
+    vh.objects.sweep_abandoned_temp_files()?;
     let mut settled = 0;
     for orphan in vh.intents.orphans(max)? {
         match orphan.names.as_slice() {

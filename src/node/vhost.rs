@@ -10,6 +10,7 @@ use crate::store::expiring::ExpiringIndex;
 use crate::store::hash_path;
 use crate::store::intents::IntentLog;
 use crate::store::objects::ObjectStore;
+use crate::store::part_power;
 use crate::store::quarantine::Quarantine;
 use crate::store::tokens::TokenStore;
 use crate::store::write::Writer;
@@ -38,12 +39,15 @@ impl Vhost {
     /// parent process (as the workers' user when it starts as root). Each
     /// store makes its other directories on first use. Err
     /// (`StoreError::WrongSalt`) when the configured salt is not the one
-    /// the root was written with: nothing stored would be found.
+    /// the root was written with: nothing stored would be found; and
+    /// (`StoreError::WrongLayout`) for a root in Stowage's old object
+    /// format or of another part power (`store::part_power`).
     pub fn new(config: VhostConfig) -> Result<Vhost, StoreError> {
         let root = &config.root;
         let hash_path = &config.hash_path;
         let catalog = Catalog::with_hash_path(root, hash_path.clone())?;
         hash_path::bind_root(root, hash_path)?;
+        part_power::bind_root(root, part_power::DEFAULT_PART_POWER)?;
         Ok(Vhost {
             objects: ObjectStore::with_hash_path(root, hash_path.clone()),
             catalog,

@@ -1,5 +1,6 @@
 //! The one error type of the storage layer: what failed, and on which path.
 
+use super::swift_disk::DiskError;
 use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -35,6 +36,10 @@ pub enum StoreError {
     /// The configured hash-path salt is not the one the storage root was
     /// written with (`hash_path::bind_root`): nothing stored would be found.
     WrongSalt { path: PathBuf, detail: String },
+    /// The storage root's object layout is not the one this server
+    /// stores (`part_power::bind_root`): Stowage's old format, or another
+    /// part power than the one recorded. Nothing is served from it.
+    WrongLayout { path: PathBuf, detail: String },
 }
 
 impl StoreError {
@@ -84,7 +89,8 @@ impl StoreError {
             StoreError::Corrupt { .. }
             | StoreError::MetadataLimit { .. }
             | StoreError::NameCollision { .. }
-            | StoreError::WrongSalt { .. } => false,
+            | StoreError::WrongSalt { .. }
+            | StoreError::WrongLayout { .. } => false,
         }
     }
 
@@ -153,6 +159,62 @@ impl StoreError {
                 path: path.clone(),
                 detail: detail.clone(),
             },
+            StoreError::WrongLayout { path, detail } => StoreError::WrongLayout {
+                path: path.clone(),
+                detail: detail.clone(),
+            },
+        }
+    }
+}
+
+impl From<DiskError> for StoreError {
+    /// The object store's view of a disk-format error: no room stays a
+    /// no-room I/O error (507), a name collision stays one, damage is
+    /// `Corrupt`.
+    fn from(e: DiskError) -> Self {
+        match e {
+            DiskError::Io {
+                context,
+                path,
+                source,
+            } => StoreError::Io {
+                context,
+                path,
+                source,
+            },
+            DiskError::NoSpace { path, source } => {
+                // E2BIG: metadata too large for the filesystem's xattrs.
+                let source = match source.raw_os_error() {
+                    Some(libc::E2BIG) => io::Error::from_raw_os_error(libc::ENOSPC),
+                    _ => source,
+                };
+                StoreError::io(
+                    "no room for an object file or its metadata in",
+                    path,
+                    source,
+                )
+            }
+            DiskError::XattrNotSupported { path } => StoreError::io(
+                "storing metadata in extended attributes (not supported) on",
+                path,
+                io::Error::from_raw_os_error(libc::ENOTSUP),
+            ),
+            DiskError::StateChanged { path } => StoreError::io(
+                "reading (a concurrent write changed the object)",
+                path,
+                io::Error::from(io::ErrorKind::NotFound),
+            ),
+            DiskError::Collision { stored, wanted } => StoreError::NameCollision {
+                path: PathBuf::new(),
+                stored,
+                wanted,
+            },
+            DiskError::Quarantined { to, reason } => StoreError::corrupt(to, reason),
+            DiskError::BadMetadata { path, detail } => StoreError::corrupt(path, detail),
+            DiskError::LockTimeout { path } => {
+                StoreError::io("locking", path, io::Error::from(io::ErrorKind::TimedOut))
+            }
+            other => StoreError::corrupt(PathBuf::new(), other.to_string()),
         }
     }
 }
@@ -197,6 +259,9 @@ impl fmt::Display for StoreError {
                 path.display()
             ),
             StoreError::WrongSalt { detail, .. } => write!(f, "wrong hash-path salt: {detail}"),
+            StoreError::WrongLayout { detail, .. } => {
+                write!(f, "wrong object layout: {detail}")
+            }
         }
     }
 }
@@ -209,7 +274,8 @@ impl std::error::Error for StoreError {
             StoreError::Corrupt { .. }
             | StoreError::MetadataLimit { .. }
             | StoreError::NameCollision { .. }
-            | StoreError::WrongSalt { .. } => None,
+            | StoreError::WrongSalt { .. }
+            | StoreError::WrongLayout { .. } => None,
         }
     }
 }

@@ -1,10 +1,12 @@
 //! The index of objects that expire (`X-Delete-At`): one small marker file
 //! per write that sets an expiry, in hour buckets named by due time, and a
-//! second name (a hard link) for the same file in the object's directory:
+//! second name (a hard link) for the same file in a directory of the
+//! object's own, beside (never inside) its hash directory: Swift's tools
+//! must never find a foreign file among an object's files:
 //!
 //! ```text
 //! <root>/expiring/<hour:010>/<delete_at:010>-<hash>-<ts>    JSON ["a","c","o"]
-//! <root>/objects/<hash[29..32]>/<hash>/<ts>-<delete_at:010>.expiry   same file
+//! <root>/expiring-links/<hash[29..32]>/<hash>/<ts>-<delete_at:010>.expiry   same file
 //! <root>/expiring/.sweep                                    lock of the sweeper
 //! ```
 //! `hour` is `delete_at` rounded down to a multiple of 3600 and `ts` the
@@ -23,7 +25,7 @@
 //! no link) are still swept when due.
 
 use super::hash_path::HashPath;
-use super::objects::{object_dir_in, FileState, ObjectStore};
+use super::objects::{FileState, ObjectStore};
 use super::turns::Turns;
 use super::{StoreError, Timestamp};
 use std::fs::{self, File, OpenOptions};
@@ -34,6 +36,15 @@ use std::path::{Path, PathBuf};
 /// Width of a bucket directory, in seconds of due time.
 pub const BUCKET_SECS: u64 = 3600;
 const LINK_SUFFIX: &str = ".expiry";
+/// `<root>/<LINKS_DIR>`: the markers' second names, by object hash.
+pub const LINKS_DIR: &str = "expiring-links";
+
+/// The directory of the object whose hash is `hash` (32 hex digits;
+/// anything shorter gets a directory of its own, never a panic) under
+/// `links`.
+pub fn object_dir_in(links: &Path, hash: &str) -> PathBuf {
+    links.join(hash.get(29..).unwrap_or(hash)).join(hash)
+}
 
 /// One due entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,7 +69,8 @@ pub struct Marker {
 
 pub struct ExpiringIndex {
     dir: PathBuf,
-    objects: PathBuf,
+    /// `<root>/expiring-links`: where the markers' second names are.
+    links: PathBuf,
     /// Markers are named by the object's hash, salted as its directory.
     hash_path: HashPath,
     /// When this process may next try a sweep.
@@ -126,7 +138,7 @@ impl ExpiringIndex {
     pub fn with_hash_path(root: &Path, hash_path: HashPath) -> ExpiringIndex {
         ExpiringIndex {
             dir: root.join("expiring"),
-            objects: root.join("objects"),
+            links: root.join(LINKS_DIR),
             hash_path,
             next_sweep: Turns::default(),
         }
@@ -149,7 +161,7 @@ impl ExpiringIndex {
             .bucket(delete_at)
             .join(format!("{delete_at:010}-{hash}-{ts}"));
         let link =
-            object_dir_in(&self.objects, hash).join(format!("{ts}-{delete_at:010}{LINK_SUFFIX}"));
+            object_dir_in(&self.links, hash).join(format!("{ts}-{delete_at:010}{LINK_SUFFIX}"));
         (path, link)
     }
 
@@ -216,7 +228,7 @@ impl ExpiringIndex {
         object: &str,
     ) -> Result<usize, StoreError> {
         let hash = self.hash_path.object(account, container, object);
-        let dir = object_dir_in(&self.objects, &hash);
+        let dir = object_dir_in(&self.links, &hash);
         let links = links_in(&dir)?;
         if links.is_empty() {
             return Ok(0);

@@ -15,6 +15,7 @@ pub mod hash_path;
 pub mod intents;
 pub mod lazy_dirs;
 pub mod objects;
+pub mod part_power;
 pub mod perms;
 pub mod quarantine;
 pub mod small_file;

@@ -3,6 +3,7 @@
 //!
 //! ```text
 //! <root>/quarantined/objects/<hash>/<ts>.data   the bad file, moved by rename
+//!                                               (its xattrs, Swift's metadata, go along)
 //! <root>/quarantined/objects/<hash>/<ts>.meta   its POSTed metadata, if any
 //! <root>/quarantined/objects/<hash>/<ts>.json   why: names, expected/actual MD5
 //! ```
@@ -19,9 +20,9 @@ use std::path::{Path, PathBuf};
 /// What was found wrong with one `.data` file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Evidence {
-    /// "MD5 mismatch", or what was wrong with the trailer.
+    /// "MD5 mismatch", or what was wrong with the metadata.
     pub reason: String,
-    /// The ETag the trailer promised ("" when the trailer is unreadable).
+    /// The ETag the metadata promised ("" when it is unreadable).
     pub expected: String,
     /// The MD5 of the bytes on disk ("" when not computed).
     pub actual: String,
@@ -54,6 +55,17 @@ impl Quarantine {
             .file_name()
             .and_then(|n| n.to_str())
             .ok_or_else(|| StoreError::corrupt(data, "object directory has no name"))?;
+        if obj_dir.starts_with(&self.dir) {
+            // Already moved here by the disk format's own quarantine
+            // (`swift_disk`, on metadata it cannot read): only the record
+            // is missing.
+            if !data.exists() {
+                return Ok(None);
+            }
+            write_record(obj_dir, ts, data, evidence)?;
+            sync_dir(obj_dir)?;
+            return Ok(Some(data.to_path_buf()));
+        }
         let moving = belonging_files(obj_dir, ts)?;
         if !moving.iter().any(|p| p == data) {
             return Ok(None);
@@ -81,6 +93,7 @@ impl Quarantine {
         write_record(&target, ts, data, evidence)?;
         sync_dir(&target)?;
         sync_dir(obj_dir)?;
+        invalidate_suffix(obj_dir)?;
         Ok(Some(moved))
     }
 
@@ -107,6 +120,24 @@ impl Quarantine {
             "no free quarantine directory",
         ))
     }
+}
+
+/// Tells Swift's replicator that the hash directory changed (its suffix
+/// in the partition's `hashes.invalid`), so a good replica comes back.
+fn invalidate_suffix(obj_dir: &Path) -> Result<(), StoreError> {
+    let (Some(suffix_dir), Some(hash)) = (obj_dir.parent(), obj_dir.file_name()) else {
+        return Ok(());
+    };
+    let Some(partition_dir) = suffix_dir.parent() else {
+        return Ok(());
+    };
+    let suffix = super::swift_disk::layout::suffix(hash.to_str().unwrap_or(""));
+    super::swift_disk::invalidations::invalidate(
+        partition_dir,
+        suffix,
+        super::swift_disk::lock::DEFAULT_TIMEOUT,
+    )
+    .map_err(StoreError::from)
 }
 
 /// The timestamp in a `<ts>.<ext>` file name.

@@ -180,6 +180,16 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
     (if m <= 2 { y + 1 } else { y }, m, d)
 }
 
+/// For tests: `units` after a fixed moment of this test run, an hour
+/// ago. Object files keep Swift's rules, which reclaim tombstones older
+/// than a week, so tests need timestamps of about now.
+#[cfg(test)]
+pub fn recent(units: u64) -> Timestamp {
+    static BASE: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    let base = *BASE.get_or_init(|| Timestamp::now().units() - 3600 * 100_000);
+    Timestamp::from_units(base + units)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

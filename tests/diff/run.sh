@@ -60,5 +60,35 @@ for f in target/release/libstowage.so build/mod_stowage.so; do
     [ -e "$repo/$f" ] || { echo "tests/diff: $f is missing; run 'make all' first" >&2; exit 2; }
 done
 
+# Stowage keeps objects in Swift's format, metadata in xattrs: its storage
+# goes on a filesystem that holds Swift's full metadata (scripts/storage-fs.sh,
+# as tests/e2e/run.sh does), else the metadata-limit sequences answer 507.
+if [ -z "${STOWAGE_TEST_ROOT:-}" ] && [ "$(id -u)" = 0 ]; then
+    storage_fs="$repo/scripts/storage-fs.sh"
+    fs_base=/tmp/stowage-diff-fs
+    mkdir -p "$fs_base"
+    chmod 0755 "$fs_base"
+    for left in "$fs_base"/run-*; do
+        left="${left%.img}"
+        pid="${left##*/run-}"
+        [ -e "$left" ] || [ -e "$left.img" ] || continue
+        kill -0 "$pid" 2>/dev/null && continue
+        "$storage_fs" release "$left" --delete-image || true
+        rmdir "$left" 2>/dev/null || true
+    done
+    fs_root="$fs_base/run-$$"
+    release_fs() {
+        "$storage_fs" release "$fs_root" --delete-image || true
+        rmdir "$fs_root" 2>/dev/null || true
+    }
+    trap release_fs EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+    if fs="$("$storage_fs" ensure "$fs_root")"; then
+        echo "tests/diff: Stowage's storage root $fs_root ($fs)" >&2
+        export STOWAGE_TEST_ROOT="$fs_root"
+    fi
+fi
+
 export STOWAGE_DIFF_SWIFT_VENV="$venv" PYTHONWARNINGS=ignore
-exec python3 "$here/difftest.py" "$@"
+python3 "$here/difftest.py" "$@"

@@ -19,10 +19,12 @@ def _run(*cmd):
 
 
 @contextlib.contextmanager
-def mounted_ext4(size_mib: int, journal: bool = True):
+def mounted_ext4(size_mib: int, journal: bool = True, inode_size: int = 256):
     """Yields the mount point of a fresh `size_mib` ext4 filesystem (with a
-    journal, or without one: mkfs -O ^has_journal); unmounts it afterwards
-    whatever happened (lazily if a server still holds files open)."""
+    journal, or without one: mkfs -O ^has_journal; `inode_size` bytes per
+    inode, whose room beyond 256 holds extended attributes in the inode);
+    unmounts it afterwards whatever happened (lazily if a server still holds
+    files open)."""
     if os.geteuid() != 0:
         pytest.skip("needs root to mount a small filesystem")
     if not shutil.which("mkfs.ext4"):
@@ -34,7 +36,8 @@ def mounted_ext4(size_mib: int, journal: bool = True):
     with open(image, "wb") as f:
         f.truncate(size_mib * MIB)
     features = [] if journal else ["-O", "^has_journal"]
-    made = _run("mkfs.ext4", "-q", "-F", "-m", "0", "-b", "4096", *features,
+    made = _run("mkfs.ext4", "-q", "-F", "-m", "0", "-b", "4096", "-I", str(inode_size),
+                *features,
                 "-E", "lazy_itable_init=0,lazy_journal_init=0", str(image))
     assert made.returncode == 0, made.stderr
     mounted = _run("mount", "-o", "loop", str(image), str(mnt))

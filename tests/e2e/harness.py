@@ -125,6 +125,17 @@ def stored_hash(datadir: Path, account: str, container: Optional[str] = None,
     return hashlib.md5(text.encode()).hexdigest()
 
 
+PART_POWER = 10  # what a Stowage root records in object-part-power
+
+
+def object_hash_dir(datadir: Path, account: str, container: str, obj: str) -> Path:
+    """<root>/objects/<partition>/<suffix>/<hash>: the partition is the
+    hash's top PART_POWER bits (Swift's Ring.get_part)."""
+    h = stored_hash(datadir, account, container, obj)
+    part = int(h[:8], 16) >> (32 - PART_POWER)
+    return datadir / "objects" / str(part) / h[29:] / h
+
+
 def quote(name: str) -> str:
     """Percent-encode a name for a URL path, keeping '/' as is."""
     return urllib.parse.quote(name, safe="/")
@@ -485,8 +496,9 @@ class ApacheServer:
         self.stdout_path = tmp / "apache.stdout"
 
     def object_dir(self, container: str, name: str, account: str = DEFAULT_ACCOUNT) -> Path:
-        h = stored_hash(self.datadir, account, container, name)
-        return self.datadir / "objects" / h[29:] / h
+        """The object's hash directory in Swift's layout
+        (<root>/objects/<partition>/<suffix>/<hash>, docs/on-disk-format.md)."""
+        return object_hash_dir(self.datadir, account, container, name)
 
     def container_db(self, container: str, account: str = DEFAULT_ACCOUNT) -> Path:
         h = stored_hash(self.datadir, account, container)

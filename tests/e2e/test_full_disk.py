@@ -20,8 +20,10 @@ DISK_MIB = 16
 
 @pytest.fixture
 def small_disk():
-    """A mounted DISK_MIB ext4 filesystem (disk_support)."""
-    with mounted_ext4(DISK_MIB) as mnt:
+    """A mounted DISK_MIB ext4 filesystem (disk_support), with 1 KiB inodes:
+    a tombstone's Swift metadata (its pickled xattrs, about 150 bytes) fits
+    in its inode, as in XFS's, so a DELETE needs no free block."""
+    with mounted_ext4(DISK_MIB, inode_size=1024) as mnt:
         yield mnt
 
 
@@ -161,8 +163,10 @@ def test_full_disk_keeps_serving_reads_and_recovers(disk_server, small_disk):
     r = swift.request("PUT", "c/new", body=os.urandom(10_000))
     assert_507(r, disk_server, log_from)
     assert_507(swift.request("PUT", "c/new0", body=b""), disk_server, log_from)
-    assert_507(swift.request("POST", "c/big0", {"X-Object-Meta-N": "changed"}),
-               disk_server, log_from)
+    # (A POST's .meta is an empty file whose Swift metadata fits in its
+    # inode: it needs no free block, so it is accepted, as on XFS.)
+    r = swift.request("POST", "c/big0", {"X-Object-Meta-N": "changed"})
+    assert r.status == 202, r
     assert_507(swift.request("PUT", "c2"), disk_server, log_from)
     # A container whose DB would go into an existing prefix directory: the
     # DB file gets made, cannot get its schema, and must be removed again.
@@ -182,7 +186,7 @@ def test_full_disk_keeps_serving_reads_and_recovers(disk_server, small_disk):
     assert swift.request("HEAD", "c2").status == 404
     assert [c["name"] for c in swift.listing()] == ["c"]
     assert swift.request("HEAD", "c").header("X-Container-Meta-Color") == "blue"
-    assert swift.request("HEAD", "c/big0").header("X-Object-Meta-N") == "0"
+    assert swift.request("HEAD", "c/big0").header("X-Object-Meta-N") == "changed"
     for name, data in stored.items():
         got = swift.request("GET", f"c/{name}")
         assert got.status == 200, (name, got)

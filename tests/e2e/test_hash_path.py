@@ -85,7 +85,8 @@ def test_paths_are_swifts_hash_path_with_the_generated_salt(salted):
     obj = md5(f"/AUTH_test/{c}/dir/o{suffix}")
     cont = md5(f"/AUTH_test/{c}{suffix}")
     acct = md5(f"/AUTH_test{suffix}")
-    assert (srv.datadir / "objects" / obj[29:] / obj).is_dir()
+    # Swift's layout: objects/<partition>/<suffix>/<hash>, part power 10.
+    assert (srv.datadir / "objects" / str(int(obj[:8], 16) >> 22) / obj[29:] / obj).is_dir()
     assert (srv.datadir / "containers" / cont[:3] / f"{cont}.db").is_file()
     assert (srv.datadir / "accounts" / acct[:3] / f"{acct}.db").is_file()
     # Nothing under the unsalted names, and the salt itself nowhere but its conf.
@@ -153,7 +154,7 @@ def test_an_unsalted_root_keeps_working_and_takes_no_salt(work):
         swift.put_container(c)
         swift.put_object(c, "o", b"plain")
         h = md5(f"/AUTH_test/{c}/o")
-        assert (datadir / "objects" / h[29:] / h).is_dir()
+        assert (datadir / "objects" / str(int(h[:8], 16) >> 22) / h[29:] / h).is_dir()
         # A root from before salts has no fingerprint: its names say unsalted.
         srv.stop()
         (datadir / FINGERPRINT).unlink()

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import pickle
 import pwd
 import shutil
 import stat
@@ -55,8 +56,9 @@ def markers(srv) -> list:
 
 
 def marker_links(srv) -> list:
-    """The markers' second names, in object directories."""
-    return list((srv.datadir / "objects").glob("*/*/*.expiry"))
+    """The markers' second names, by object hash (beside, never inside, the
+    objects' hash directories)."""
+    return list((srv.datadir / "expiring-links").glob("*/*/*.expiry"))
 
 
 def as_nobody(*cmd) -> subprocess.CompletedProcess:
@@ -69,6 +71,16 @@ def plant(path: Path, text: str):
     path.write_text(text)
     os.chown(path, WWW.pw_uid, WWW.pw_gid)
     os.chmod(path, 0o600)
+
+
+def plant_swift(path: Path, metadata: dict):
+    """An empty object file with Swift's metadata (a pickled dict of bytes in
+    user.swift.metadata, its MD5 in user.swift.metadata_checksum), as the
+    server would have written it."""
+    plant(path, "")
+    raw = pickle.dumps({k.encode(): v.encode() for k, v in metadata.items()}, 2)
+    os.setxattr(path, "user.swift.metadata", raw)
+    os.setxattr(path, "user.swift.metadata_checksum", hashlib.md5(raw).hexdigest().encode())
 
 
 # --------------------------------------------------------------------------
@@ -212,13 +224,14 @@ def test_expiry_markers_stay_one_per_object(server_factory):
     # POSTs that fail with 409 (a newer metadata write is on disk) and PUTs
     # that lose to a newer tombstone (202) leave nothing.
     c.put_object(cont, "p", b"p")
-    plant(object_dir(srv, cont, "p") / "9999999990.00000.meta",
-          json.dumps({"ts": "9999999990.00000", "meta": []}))
+    plant_swift(object_dir(srv, cont, "p") / "9999999990.00000.meta",
+                {"name": f"/{ACCOUNT}/{cont}/p", "X-Timestamp": "9999999990.00000"})
     for i in range(50):
         r = c.request("POST", f"{cont}/p", {"X-Delete-At": str(9999999999 - i)})
         assert r.status == 409, r
     c.put_object(cont, "q", b"q")
-    plant(object_dir(srv, cont, "q") / "9999999990.00000.ts", "")
+    plant_swift(object_dir(srv, cont, "q") / "9999999990.00000.ts",
+                {"name": f"/{ACCOUNT}/{cont}/q", "X-Timestamp": "9999999990.00000"})
     for i in range(20):
         r = c.request("PUT", f"{cont}/q", {"X-Delete-At": str(9999999999 - i)}, body=b"q")
         assert r.status == 202, r

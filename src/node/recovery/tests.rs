@@ -14,7 +14,7 @@ fn vhost(dir: &tempfile::TempDir) -> Vhost {
 
 fn new_obj(ts: u64) -> NewObject {
     NewObject {
-        timestamp: Timestamp::from_units(ts),
+        timestamp: crate::store::timestamp::recent(ts),
         content_type: "text/plain".into(),
         meta: vec![],
         expected_etag: None,
@@ -53,7 +53,7 @@ fn with_container(dir: &tempfile::TempDir) -> Vhost {
         .container_create(
             "a",
             "c",
-            Timestamp::from_units(1),
+            crate::store::timestamp::recent(1),
             &[],
             crate::store::catalog::PolicyChoice::default(),
         )
@@ -108,7 +108,7 @@ fn a_tombstone_without_its_row_removes_the_row() {
     assert!(vh.catalog.object_put("a", "c", &rec).unwrap());
     let intent = vh.intents.begin(&["a", "c", "o"]).unwrap();
     vh.objects
-        .delete("a", "c", "o", Timestamp::from_units(20))
+        .delete("a", "c", "o", crate::store::timestamp::recent(20))
         .unwrap();
     drop(intent);
     assert_eq!(listed(&vh).len(), 1, "the listed row has no live file");
@@ -151,7 +151,7 @@ fn an_object_of_a_deleted_container_is_taken_back() {
     crashed_put(&vh, "o", b"hello", 10);
     // The DB still counts no object, so the container can go.
     vh.catalog
-        .container_delete("a", "c", Timestamp::from_units(30))
+        .container_delete("a", "c", crate::store::timestamp::recent(30))
         .unwrap();
     assert_eq!(recover(&vh, 100).unwrap(), 1);
     assert!(matches!(
@@ -184,7 +184,7 @@ fn an_older_file_never_overrides_a_newer_row() {
     // A newer version wrote its row (its file is not there yet).
     let newer = ObjectRecord {
         name: "o".into(),
-        timestamp: Timestamp::from_units(20),
+        timestamp: crate::store::timestamp::recent(20),
         size: 9,
         content_type: "text/plain".into(),
         etag: "x".into(),
@@ -214,15 +214,17 @@ fn a_put_killed_before_retiring_the_old_version_loses_it_in_recovery() {
     assert_eq!(recover(&vh, 100).unwrap(), 1);
     crashed_put(&vh, "o", b"newer", 20);
     let data_files = || {
-        let mut n = 0;
-        for suffix in std::fs::read_dir(dir.path().join("objects")).unwrap() {
-            for hash in std::fs::read_dir(suffix.unwrap().path()).unwrap() {
-                for f in std::fs::read_dir(hash.unwrap().path()).unwrap() {
-                    n += f.unwrap().path().extension().is_some_and(|e| e == "data") as usize;
-                }
-            }
-        }
-        n
+        let hash_dir = vh.objects.object_dir("a", "c", "o");
+        std::fs::read_dir(hash_dir)
+            .unwrap()
+            .filter(|f| {
+                f.as_ref()
+                    .unwrap()
+                    .path()
+                    .extension()
+                    .is_some_and(|e| e == "data")
+            })
+            .count()
     };
     assert_eq!(
         data_files(),

@@ -6,7 +6,7 @@ fn names(due: &[Due]) -> Vec<&str> {
 }
 
 fn ts(secs: u64) -> Timestamp {
-    Timestamp::from_units(secs * 100_000)
+    crate::store::timestamp::recent(secs * 100_000)
 }
 
 fn count(dir: &Path) -> usize {
@@ -48,11 +48,7 @@ fn markers_come_back_due_and_in_order() {
     assert_eq!(idx.due(100, 10).unwrap().len(), 1);
     // Removal takes both names.
     assert_eq!(
-        links_in(&object_dir_in(
-            &idx.objects,
-            &name_hash(&["a", "c", "early"])
-        ))
-        .unwrap(),
+        links_in(&object_dir_in(&idx.links, &name_hash(&["a", "c", "early"]))).unwrap(),
         vec![]
     );
     // Hours that are over and empty go; the others are not even read.
@@ -167,7 +163,7 @@ fn an_object_keeps_only_its_current_versions_marker() {
     // A failed first PUT leaves no directory behind.
     let first = idx.add(9_000_000_000, ts(4_000), "a", "c", "new").unwrap();
     idx.withdraw(&store, &first, ["a", "c", "new"]);
-    assert!(!object_dir_in(&idx.objects, &name_hash(&["a", "c", "new"])).exists());
+    assert!(!object_dir_in(&idx.links, &name_hash(&["a", "c", "new"])).exists());
 }
 
 #[test]

@@ -326,6 +326,11 @@ impl OpenedObject {
         &self.file
     }
 
+    /// The open `.data`, keeping nothing else (to hand to a reader).
+    pub fn into_file(self) -> File {
+        self.file
+    }
+
     pub fn data_path(&self) -> &Path {
         &self.data_path
     }

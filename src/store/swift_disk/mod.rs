@@ -15,8 +15,8 @@
 //! - `writer`, `disk_file`: writing (temp file, fsync, rename) and opening
 //!   (merge, checks, quarantine), `quarantine`: moving damage aside.
 //!
-//! Not yet used by the object store (`store::objects` keeps its own
-//! format until the switch, docs/swift-disk-format.md).
+//! The object store (`store::objects`) keeps every object in this format
+//! (docs/swift-disk-format.md, "The switch").
 
 pub mod async_pending;
 pub mod disk_file;

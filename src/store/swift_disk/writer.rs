@@ -45,7 +45,7 @@ impl Writer {
     ) -> Result<Writer, DiskError> {
         let tmp_dir = loc.tmp_dir();
         perms::create_dir_all(&tmp_dir).map_err(|e| DiskError::io("making", &tmp_dir, e))?;
-        let (file, tmp_path) = temp_file(&tmp_dir)?;
+        let (file, tmp_path) = locked_temp_file(&tmp_dir)?;
         Ok(Writer {
             file,
             tmp_path,
@@ -157,6 +157,70 @@ fn timestamp_of(
                 })
         }
     }
+}
+
+/// `temp_file`, holding an exclusive `flock` on it for as long as the
+/// writer has it open: a temp file nobody holds is a dead writer's, which
+/// `sweep_abandoned` removes. A sweep that removed the file between its
+/// creation and the lock is noticed (the name no longer is this inode) and
+/// another file is made.
+fn locked_temp_file(dir: &Path) -> Result<(File, PathBuf), DiskError> {
+    use std::os::unix::fs::MetadataExt;
+    for _ in 0..4 {
+        let (file, path) = temp_file(dir)?;
+        file.lock()
+            .map_err(|e| DiskError::io("locking a temp file", &path, e))?;
+        let ours = file
+            .metadata()
+            .map_err(|e| DiskError::io("checking a temp file", &path, e))?;
+        match fs::symlink_metadata(&path) {
+            Ok(named) if named.ino() == ours.ino() && named.dev() == ours.dev() => {
+                return Ok((file, path))
+            }
+            _ => continue,
+        }
+    }
+    Err(DiskError::io(
+        "creating a temp file in",
+        dir,
+        io::Error::other("temp files kept being swept away"),
+    ))
+}
+
+/// Removes the temp files in `tmp_dir` that no writer holds (their
+/// writers died: a killed process), as Swift's replicator removes stale
+/// temp files. Returns how many it removed. A live writer's file is
+/// locked and left alone.
+pub fn sweep_abandoned(tmp_dir: &Path) -> io::Result<usize> {
+    let entries = match fs::read_dir(tmp_dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(0),
+        Err(e) => return Err(e),
+    };
+    let mut removed = 0;
+    for entry in entries {
+        let path = entry?.path();
+        let is_temp = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with("tmp"));
+        if !is_temp {
+            continue;
+        }
+        let Ok(file) = File::open(&path) else {
+            continue;
+        };
+        match file.try_lock() {
+            Ok(()) => {
+                if fs::remove_file(&path).is_ok() {
+                    removed += 1;
+                }
+            }
+            Err(fs::TryLockError::WouldBlock) => {}
+            Err(fs::TryLockError::Error(e)) => return Err(e),
+        }
+    }
+    Ok(removed)
 }
 
 /// A new file `tmpXXXXXXXX` in `dir`, as mkstemp makes them (owner-only).

@@ -489,8 +489,8 @@ fn a_delete_repairs_a_row_whose_object_is_gone() {
     f.req("PUT", "/v1/AUTH_test/c", b"");
     f.req("PUT", "/v1/AUTH_test/c/o", b"hello");
     f.req("PUT", "/v1/AUTH_test/c/o2", b"other");
-    let hash = crate::store::objects::name_hash(&["AUTH_test", "c", "o"]);
-    let odir = f._dir.path().join("objects").join(&hash[29..]).join(&hash);
+    let odir =
+        crate::store::objects::ObjectStore::new(f._dir.path()).object_dir("AUTH_test", "c", "o");
     std::fs::remove_dir_all(&odir).unwrap();
     let count = |f: &Fixture| {
         let c = f.req("HEAD", "/v1/AUTH_test/c", b"");

@@ -104,13 +104,22 @@ fn head_and_good_objects_are_untouched() {
 }
 
 #[test]
-fn an_unreadable_trailer_is_quarantined_too() {
+fn unreadable_metadata_is_quarantined_too() {
     let f = fixture();
     let data = stored(&f, b"bytes");
-    let len = fs::metadata(&data).unwrap().len();
-    flip(&data, len as usize - 1); // the trailer's magic
+    // Swift's metadata checksum no longer matches the pickle.
+    xattr::set(
+        &data,
+        "user.swift.metadata_checksum",
+        b"0123456789abcdef0123456789abcdef",
+    )
+    .unwrap();
     assert_eq!(f.req("GET", "/v1/AUTH_test/c/o", b"").status, 404);
     assert_gone(&f, &data);
+    // The format moved the whole hash directory; the record is beside it.
+    let record = quarantined(&f, &data).with_extension("json");
+    let text = fs::read_to_string(record).unwrap();
+    assert!(text.contains("checksum"), "{text}");
 }
 
 #[test]
