@@ -5,7 +5,8 @@ set -euo pipefail
 
 PACKAGES=(apache2 apache2-dev libclang-dev wrk python3-venv python3-pip curl
           rclone gcc g++ make pkg-config
-          e2fsprogs mount)  # mkfs.ext4 + loop mount: tests/e2e/test_full_disk.py
+          e2fsprogs mount   # mkfs.ext4 + loop mount: tests/e2e/test_full_disk.py
+          memcached)        # the real Swift beside Stowage: tests/diff
 
 missing=()
 for p in "${PACKAGES[@]}"; do
