@@ -7,13 +7,15 @@
 #   venvs        deps                  .venv (tests/e2e) and build/swift-venv (tests/diff)
 #   build        deps                  make all, then the seed of target/test-hooks
 #   fuzz-build   deps                  cargo-fuzz (installed when missing), the targets
-#   lint         build                 make test-lint  (fmt, clippy, check-layers)
-#   unit         build                 make test-unit  (cargo test --release)
+#   lint         build                 make test-lint (fmt, clippy, check-layers)
+#   unit         build                 make test-unit (cargo test --release)
 #   hooks        build                 scripts/build-test-hooks.sh
-#   abi          hooks                 make test-abi
-#   e2e          build hooks venvs     tests/e2e/run.sh, part 1 (parallel workers)
-#   diff         build venvs           make test-diff
-#   fuzz         fuzz-build            make test-fuzz (FUZZ_SECONDS per target)
+#   abi          hooks                 tests/abi/run.sh
+#   e2e          build venvs           tests/e2e/run.sh, part 1 (parallel workers;
+#                                      a worker that needs the hooks build waits)
+#   diff         build venvs           tests/diff/run.sh
+#   fuzz         fuzz-build            tests/fuzz/run.sh --no-build (FUZZ_SECONDS
+#                                      CPU seconds per target)
 #   e2e-serial   build hooks venvs,    tests/e2e/run.sh, part 2 (the tests marked
 #                after all the others  serial, which measure time: run alone)
 #
@@ -89,19 +91,25 @@ report() {
     ) 9>"$LOGS/.print.lock"
 }
 
+# The path to the end is build, then e2e part 1, then part 2: the stages
+# beside it run at a lower CPU priority, so they take what it leaves idle
+# (the e2e suite mostly waits) rather than slow it down. The fuzz budget is
+# CPU seconds, so this does not shorten the fuzzing.
+LOW="nice -n 10"
+
 echo "make test: stages run side by side; logs in $LOGS/ (load: $(cut -d' ' -f1-3 /proc/loadavg))"
 stage deps "" scripts/deps.sh
 stage venvs "deps" sh -c 'scripts/python-venv.sh .venv tests/e2e/requirements.txt &&
     scripts/python-venv.sh build/swift-venv tests/diff/requirements-swift.txt'
 stage build "deps" sh -c 'make all && scripts/build-test-hooks.sh --seed'
-stage fuzz-build "deps" tests/fuzz/run.sh --build-only
-stage lint "build" make test-lint
-stage unit "build" make test-unit
+stage fuzz-build "deps" $LOW tests/fuzz/run.sh --build-only
+stage lint "build" $LOW make test-lint
+stage unit "build" $LOW make test-unit
 stage hooks "build" scripts/build-test-hooks.sh
-stage abi "hooks" tests/abi/run.sh
-stage e2e "build hooks venvs" env E2E_PART=parallel tests/e2e/run.sh
-stage diff "build venvs" tests/diff/run.sh
-stage fuzz "fuzz-build" tests/fuzz/run.sh --no-build
+stage abi "hooks" $LOW tests/abi/run.sh
+stage e2e "build venvs" env E2E_PART=parallel tests/e2e/run.sh
+stage diff "build venvs" $LOW tests/diff/run.sh
+stage fuzz "fuzz-build" $LOW tests/fuzz/run.sh --no-build
 ALL="deps venvs build fuzz-build lint unit hooks abi e2e diff fuzz"
 stage e2e-serial "build hooks venvs $(printf 'after:%s ' $ALL)" \
     env E2E_PART=serial tests/e2e/run.sh

@@ -30,7 +30,7 @@ for f in target/release/libstowage.so build/mod_stowage.so; do
 done
 
 cd "$repo"
-py=("$venv/bin/python" -m pytest -q)
+py=("$venv/bin/python" -m pytest -q --durations=10)
 ncpu=$(nproc 2>/dev/null || echo 2)
 workers=${E2E_WORKERS:-$((2 * ncpu))}
 spread=()
