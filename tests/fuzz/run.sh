@@ -4,19 +4,21 @@
 # Builds every target and the unit tests of the targets' checkers, runs
 # those tests, then runs each target for FUZZ_SECONDS of CPU time (default
 # 30) from its committed seeds (fuzz/seeds/<target>/) plus the working
-# corpus (fuzz/corpus/<target>/, ignored by git, kept between runs),
-# FUZZ_JOBS targets at a time. A crash, a failed property (a panic) or a
-# hang (FUZZ_TIMEOUT seconds on one input) fails the target; libFuzzer
+# corpus (fuzz/corpus/<target>/, ignored by git, kept between runs), all
+# targets at once (FUZZ_JOBS at a time if set). A crash, a failed property
+# (a panic) or a hang (FUZZ_TIMEOUT seconds on one input) fails the target; libFuzzer
 # saves the input under fuzz/artifacts/<target>/.
 #
 # The budget is CPU seconds, not wall seconds, so a target gets the same
 # fuzzing work whether it runs alone on an idle machine or beside other
 # targets and tests (make test runs it beside the e2e suite): the run is
-# stopped (SIGINT: libFuzzer prints its stats and exits 0) once its
+# stopped (SIGINT: libFuzzer prints its stats and exits 72, here a pass) once its
 # process has used FUZZ_SECONDS of CPU, or after FUZZ_WALL_LIMIT seconds.
 #
 #   FUZZ_SECONDS=30        CPU seconds per target
-#   FUZZ_JOBS=N            targets fuzzed at once (default: the CPU count)
+#   FUZZ_JOBS=N            targets fuzzed at once (default: all of them; with a
+#                          CPU budget each, rounds of fewer would leave CPUs idle
+#                          in the last round)
 #   FUZZ_WALL_LIMIT=S      wall seconds a target may take at most (default
 #                          20 x FUZZ_SECONDS); reaching it fails the target
 #   FUZZ_TARGETS="a b"     only these targets (default: all)
@@ -32,7 +34,6 @@ set -uo pipefail
 cd "$(dirname "$0")/../.."
 
 SECS=${FUZZ_SECONDS:-30}
-JOBS=${FUZZ_JOBS:-$(nproc 2>/dev/null || echo 1)}
 WALL_LIMIT=${FUZZ_WALL_LIMIT:-$((20 * SECS))}
 SAN=${FUZZ_SANITIZER:-none}
 TIMEOUT=${FUZZ_TIMEOUT:-10}
@@ -51,6 +52,7 @@ OPTS=(--fuzz-dir fuzz --sanitizer "$SAN" --debug-assertions)
 # test-fuzz, bench/fuzz-long.sh) does not rebuild everything each time.
 [ "$SAN" = none ] || OPTS+=(--target-dir "fuzz/target/san-$SAN")
 targets=${FUZZ_TARGETS:-$("${FUZZ[@]}" list --fuzz-dir fuzz)}
+JOBS=${FUZZ_JOBS:-$(echo $targets | wc -w)}
 
 # The checkers (fuzz/src/) use only std: their test binary is built by
 # rustc alone, in seconds; `cargo test` would first compile every dependency
@@ -94,7 +96,7 @@ INTERRUPTED=72  # libFuzzer's exit code after SIGINT (-interrupted_exit_code)
 # fuzz_one TARGET: fuzz it for SECS CPU seconds; the outcome (the TAP line
 # and any detail lines) goes to LOGS/TARGET.result.
 fuzz_one() {
-    local t=$1 log=$LOGS/$1.log out=$LOGS/$1.result pid rc ticks=0 stopped=0
+    local t=$1 log=$LOGS/$1.log out=$LOGS/$1.result pid rc stat ticks=0 stopped=0
     mkdir -p "fuzz/corpus/$t" "fuzz/seeds/$t" "fuzz/artifacts/$t"
     "$bindir/$t" -artifact_prefix="fuzz/artifacts/$t/" -max_total_time="$WALL_LIMIT" \
         -timeout="$TIMEOUT" -print_final_stats=1 "fuzz/corpus/$t" "fuzz/seeds/$t" \
@@ -103,8 +105,10 @@ fuzz_one() {
     while kill -0 $pid 2>/dev/null; do
         # utime + stime (fields 14 and 15 of /proc/PID/stat, after the
         # command name in parentheses)
-        ticks=$(sed 's/^.*) //' /proc/$pid/stat 2>/dev/null | awk '{ print $12 + $13 }')
-        if [ "${ticks:-0}" -ge $((SECS * HZ)) ]; then
+        read -r stat 2>/dev/null </proc/$pid/stat || break
+        set -- ${stat##*) }
+        ticks=$((${12} + ${13}))
+        if [ "$ticks" -ge $((SECS * HZ)) ]; then
             kill -INT $pid 2>/dev/null
             stopped=1
             break
@@ -116,7 +120,7 @@ fuzz_one() {
     [ $stopped = 1 ] && [ $rc = $INTERRUPTED ] && rc=0
     local execs cov corpus artifact
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
-    cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)
+    cov=$(grep -a -o 'cov: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)
     corpus=$(find "fuzz/corpus/$t" -type f | wc -l)
     if [ $rc -eq 0 ] && [ $stopped = 1 ]; then
         echo "ok - fuzz $t: ${execs:-?} execs in ${SECS} CPU s, cov ${cov:-?}, corpus $corpus inputs" >"$out"
@@ -124,7 +128,7 @@ fuzz_one() {
         echo "not ok - fuzz $t: only $((ticks / HZ)) of $SECS CPU s in the ${WALL_LIMIT} s wall limit, log $log" >"$out"
     else
         {
-            grep -E -A12 'panicked at|ERROR: libFuzzer|SUMMARY' "$log" | head -40 | sed 's/^/#   /'
+            grep -a -E -A12 'panicked at|ERROR: libFuzzer|SUMMARY' "$log" | head -40 | sed 's/^/#   /'
             artifact=$(sed -n 's/.*Test unit written to \(.*\)$/\1/p' "$log" | tail -1)
             echo "not ok - fuzz $t: exit $rc, input ${artifact:-(none saved)}, log $log"
             [ -n "$artifact" ] && echo "#   replay: RUSTC_BOOTSTRAP=1 cargo fuzz run --fuzz-dir fuzz $t $artifact"
