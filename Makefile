@@ -10,7 +10,7 @@ CARGO ?= cargo
 LIB := target/release/libstowage.so
 SHIM := build/mod_stowage.so
 
-.PHONY: all deps lib shim run test test-lint test-unit test-abi test-e2e test-diff test-fuzz diff bench soak cluster cluster-test clean
+.PHONY: all deps lib shim hooks run test test-lint test-unit test-abi test-e2e test-diff test-fuzz diff bench soak cluster cluster-test clean
 
 all: lib shim
 
@@ -23,10 +23,17 @@ lib:
 shim: lib
 	@scripts/build-shim.sh
 
+# The library's test-hooks variant and its shim (tests only, never served).
+hooks: lib
+	@scripts/build-test-hooks.sh
+
 run: deps all
 	@scripts/run.sh
 
-test: deps all test-lint test-unit test-abi test-e2e test-diff test-fuzz
+# The whole suite: deps, all, the stages below, stages that do not need
+# each other side by side (scripts/test-suite.sh; logs in build/test-logs/).
+test:
+	@scripts/test-suite.sh
 
 # The tree's shape: formatting, clippy's lints, imports only downward
 # through src/'s layers with no circle (docs/architecture.md).
@@ -38,10 +45,11 @@ test-lint:
 test-unit:
 	$(CARGO) test --release
 
-test-abi: lib
+test-abi: lib hooks
 	@tests/abi/run.sh
 
-test-e2e: all
+# E2E_WORKERS parallel workers (default 2 per CPU), then the `serial` tests.
+test-e2e: all hooks
 	@tests/e2e/run.sh
 
 # The differential harness, bounded set: the same generated requests against a
@@ -57,7 +65,8 @@ test-diff: all
 test-interop:
 	@tests/interop/run.sh
 
-# cargo-fuzz targets, FUZZ_SECONDS (30) each; installs cargo-fuzz when missing.
+# cargo-fuzz targets, FUZZ_SECONDS (30) CPU seconds each, FUZZ_JOBS at a
+# time (the CPU count); installs cargo-fuzz when missing.
 test-fuzz:
 	@tests/fuzz/run.sh
 

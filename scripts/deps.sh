@@ -7,7 +7,7 @@ PACKAGES=(apache2 apache2-dev libclang-dev wrk python3-venv python3-pip curl
           rclone gcc g++ make pkg-config
           e2fsprogs mount   # mkfs.ext4 + loop mount: tests/e2e/test_full_disk.py
           xfsprogs          # mkfs.xfs: scripts/storage-fs.sh (docs/storage-fs.md)
-          memcached rsync)  # make cluster: the proxy's cache, Swift's replication
+          memcached rsync)  # tests/diff's Swift and make cluster: the proxy's cache; Swift's replication
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -17,31 +17,13 @@ here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
 venv="${STOWAGE_DIFF_SWIFT_VENV:-$repo/build/swift-venv}"
 req="$here/requirements-swift.txt"
-stamp="$venv/.requirements.sha256"
 
-want="$(sha256sum "$req" | cut -d' ' -f1)"
-if [ "$(cat "$stamp" 2>/dev/null || true)" != "$want" ]; then
-    echo "tests/diff: installing Swift into $venv" >&2
-    rm -rf "$venv"
-    python3 -m venv "$venv"
-    "$venv/bin/python" -m pip install -q --disable-pip-version-check -r "$req"
-    echo "$want" > "$stamp"
-fi
+"$repo/scripts/python-venv.sh" "$venv" "$req"
 
 # The `swift` CLI step (cli.py): tests/e2e's venv, which pins python-swiftclient.
 case " $* " in *" --no-cli "*|*" --list "*) ;; *)
-    e2e_venv="$repo/.venv" e2e_req="$repo/tests/e2e/requirements.txt"
-    e2e_stamp="$e2e_venv/.e2e-requirements.sha256"
-    if [ ! -x "$e2e_venv/bin/python" ] || ! "$e2e_venv/bin/python" -c 'import sys' >/dev/null 2>&1; then
-        rm -rf "$e2e_venv"
-        python3 -m venv "$e2e_venv"
-    fi
-    e2e_want="$(sha256sum "$e2e_req" | cut -d' ' -f1)"
-    if [ "$(cat "$e2e_stamp" 2>/dev/null || true)" != "$e2e_want" ]; then
-        echo "tests/diff: installing tests/e2e/requirements.txt (python-swiftclient) into $e2e_venv" >&2
-        "$e2e_venv/bin/python" -m pip install -q --disable-pip-version-check -r "$e2e_req"
-        echo "$e2e_want" > "$e2e_stamp"
-    fi
+    e2e_venv="$repo/.venv"
+    "$repo/scripts/python-venv.sh" "$e2e_venv" "$repo/tests/e2e/requirements.txt"
     # the CLI step's own parsing and normalisation, without servers (1 s)
     "$e2e_venv/bin/python" -m pytest -q -p no:cacheprovider "$here/test_cli.py" >/dev/null ||
         { "$e2e_venv/bin/python" -m pytest -q -p no:cacheprovider "$here/test_cli.py"; exit 1; } ;;

@@ -40,6 +40,13 @@ from harness import (DEFAULT_KEY, DEFAULT_USER, EXTRA_USERS, IO_TIMEOUT, Externa
 EXTERNAL_URL = os.environ.get("STOWAGE_E2E_URL")
 
 
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "serial: measures latency or the machine's load, so runs alone: "
+        "tests/e2e/run.sh runs these after the others, one at a time, not beside "
+        "the parallel workers")
+
+
 def pytest_collection_modifyitems(config, items):
     if EXTERNAL_URL:
         skip = pytest.mark.skip(reason="needs a server this suite starts (STOWAGE_E2E_URL is set)")

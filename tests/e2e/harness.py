@@ -624,6 +624,12 @@ class ApacheServer:
                 raise ServerStartError(
                     f"apache2 exited with {self.proc.returncode} during start-up "
                     f"(conf {self.conf})\n{self.diagnostics()}")
+            if not self._pid_file_is_ours():
+                # Not listening yet: whatever answers on the port now is
+                # not this server (a parallel worker's may hold the port).
+                last = "no pid file of this apache2 yet"
+                time.sleep(0.05)
+                continue
             try:
                 status, _, body = self.http_get("/healthcheck", timeout=2)
                 if status == 200:
@@ -637,6 +643,14 @@ class ApacheServer:
         raise ServerStartError(
             f"server on port {self.port} not healthy after {START_TIMEOUT}s ({last}); "
             f"conf {self.conf}\n{self.diagnostics()}")
+
+    def _pid_file_is_ours(self) -> bool:
+        """Apache writes its PidFile after binding its Listen ports: holding
+        our child's pid, the ports are this server's."""
+        try:
+            return (self.outdir / "httpd.pid").read_text().strip() == str(self.proc.pid)
+        except OSError:
+            return False
 
     def kill_all(self):
         """SIGKILL the parent and every worker at once (a crash of the whole
@@ -763,6 +777,30 @@ def start_server(mpm: str = "event", extra_conf: Union[str, Callable, None] = No
     a context (tmp, port, extra_ports, datadir) and returning the text.
     data_dir: the StowageRoot to use instead of a fresh <tmp>/data (the
     caller owns it: it is not removed)."""
+    for attempt in range(PORT_ATTEMPTS):
+        try:
+            srv = _start_once(mpm, extra_conf, extra_server_conf, extra_ports, loglevel,
+                              data_dir)
+        except ServerStartError as e:
+            # Another process (a parallel worker's server, a client's
+            # ephemeral port) took a port between free_ports() and Apache's
+            # bind: try again on fresh ports.
+            if PORT_TAKEN in str(e) and attempt + 1 < PORT_ATTEMPTS:
+                continue
+            raise
+        _LIVE_SERVERS.append(srv)
+        return srv
+    raise AssertionError("unreachable")
+
+
+# Apache's words when a Listen port is in use, and how often start_server
+# tries fresh ports before giving up.
+PORT_TAKEN = "Address already in use"
+PORT_ATTEMPTS = 3
+
+
+def _start_once(mpm, extra_conf, extra_server_conf, extra_ports, loglevel,
+                data_dir) -> ApacheServer:
     tmp = Path(tempfile.mkdtemp(prefix="stowage-e2e-", dir=storage_tmp_root()))
     os.chmod(tmp, 0o755)  # www-data children must traverse it
     ports = free_ports(1 + extra_ports)
@@ -779,7 +817,6 @@ def start_server(mpm: str = "event", extra_conf: Union[str, Callable, None] = No
         srv.stop()
         srv.cleanup()
         raise
-    _LIVE_SERVERS.append(srv)
     return srv
 
 

@@ -19,7 +19,7 @@ from gates_support import (MANY_CHILDREN, Held, gate_status, serving_child, star
 from harness import (ConnectionClosed, RawConnection, build_request, chunked, tmp_files,
                      unique)
 
-pytestmark = pytest.mark.apache
+pytestmark = [pytest.mark.apache, pytest.mark.serial]
 
 PIDLOG = ('LogFormat "%P %{begin:msec}t %D %{stowage-wait-us}n %>s %m %U" gatelog\n'
           'CustomLog "{log}" gatelog\n')

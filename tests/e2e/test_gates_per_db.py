@@ -16,7 +16,7 @@ import pytest
 from gates_support import Held, gate_status, start_gated, stop_server, wait_for
 from harness import unique
 
-pytestmark = pytest.mark.apache
+pytestmark = [pytest.mark.apache, pytest.mark.serial]
 
 LANES = 64  # src/gate/table.rs
 # One permit for all the vhost's containers; three may queue per database

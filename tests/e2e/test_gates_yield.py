@@ -21,7 +21,7 @@ from gates_support import (CHECKPOINT_DELAY, MANY_CHILDREN, Held, gate_status, s
                            start_gated, stop_after_kills, wait_for)
 from harness import ConnectionClosed, data_files, unique
 
-pytestmark = pytest.mark.apache
+pytestmark = [pytest.mark.apache, pytest.mark.serial]
 
 
 @contextmanager

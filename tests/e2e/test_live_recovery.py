@@ -17,7 +17,7 @@ from gates_support import (CHECKPOINT_DELAY, MANY_CHILDREN, Held, serving_child,
                            stop_after_kills, wait_for)
 from harness import ConnectionClosed, data_files, md5hex, unique
 
-pytestmark = pytest.mark.apache
+pytestmark = [pytest.mark.apache, pytest.mark.serial]
 
 
 def test_survivors_reconcile_a_write_killed_before_its_catalog_row():

@@ -257,6 +257,7 @@ def test_expiry_markers_stay_one_per_object(server_factory):
                       poke=lambda: srv.http_get("/healthcheck")), "stale marker not swept"
 
 
+@pytest.mark.serial  # the sweep's timing, measured
 def test_expired_tokens_are_removed_without_being_presented(server_factory):
     srv = server_factory(extra_conf="StowageTokenLife 2\nStowageUser test:two twokey\n")
     tokens = srv.datadir / "tokens"

@@ -15,7 +15,7 @@ import pytest
 
 from harness import HOST, md5hex
 
-pytestmark = pytest.mark.apache
+pytestmark = [pytest.mark.apache, pytest.mark.serial]
 
 BIG = 48 << 20  # well above the 8 MiB verify-first limit
 VERIFIED = "verified object /AUTH_test/pub/big"

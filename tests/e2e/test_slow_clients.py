@@ -31,7 +31,7 @@ import pytest
 from gates_support import gate_status, wait_for
 from harness import HOST, build_request, tmp_files, unique
 
-pytestmark = pytest.mark.apache
+pytestmark = [pytest.mark.apache, pytest.mark.serial]
 
 # One child of 32 threads: fewer workers than tricklers.
 SMALL_POOL = """
