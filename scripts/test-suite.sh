@@ -14,6 +14,11 @@
 #   e2e          build venvs           tests/e2e/run.sh, part 1 (parallel workers;
 #                                      a worker that needs the hooks build waits)
 #   diff         build venvs           tests/diff/run.sh
+#   interop      build venvs           tests/interop/run.sh (Swift's on-disk format
+#                                      against Swift's own code)
+#   object-node  build venvs           tests/cluster/object_node.sh (the backend
+#                                      vhost against Swift's direct_client, object
+#                                      server, auditor and updater)
 #   fuzz         fuzz-build            tests/fuzz/run.sh --no-build (FUZZ_SECONDS
 #                                      CPU seconds per target)
 #   e2e-serial   build hooks venvs,    tests/e2e/run.sh, part 2 (the tests marked
@@ -109,8 +114,10 @@ stage hooks "build" scripts/build-test-hooks.sh
 stage abi "hooks" $LOW tests/abi/run.sh
 stage e2e "build venvs" env E2E_PART=parallel tests/e2e/run.sh
 stage diff "build venvs" $LOW tests/diff/run.sh
+stage interop "build venvs" $LOW tests/interop/run.sh
+stage object-node "build venvs" $LOW tests/cluster/object_node.sh
 stage fuzz "fuzz-build" $LOW tests/fuzz/run.sh --no-build
-ALL="deps venvs build fuzz-build lint unit hooks abi e2e diff fuzz"
+ALL="deps venvs build fuzz-build lint unit hooks abi e2e diff interop object-node fuzz"
 stage e2e-serial "build hooks venvs $(printf 'after:%s ' $ALL)" \
     env E2E_PART=serial tests/e2e/run.sh
 wait

@@ -8,25 +8,15 @@
 #   tests/interop/run.sh            # make test-interop
 #   tests/interop/run.sh -k auditor # one test (unittest -k)
 #
-# Installs Swift 2.38.3 into build/swift-venv when missing, with the same
-# pinned requirements and stamp as tests/diff/run.sh (pip needs PyPI).
+# Installs Swift 2.38.3 into build/swift-venv when missing
+# (scripts/python-venv.sh, as tests/diff/run.sh; pip needs PyPI).
 # Builds the test-only driver examples/swift_disk_tool.rs. Devices live in
 # a temp dir under /tmp (Swift's metadata needs user xattrs).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
 venv="${STOWAGE_DIFF_SWIFT_VENV:-$repo/build/swift-venv}"
-req="$repo/tests/diff/requirements-swift.txt"
-stamp="$venv/.requirements.sha256"
-
-want="$(sha256sum "$req" | cut -d' ' -f1)"
-if [ "$(cat "$stamp" 2>/dev/null || true)" != "$want" ]; then
-    echo "tests/interop: installing Swift into $venv" >&2
-    rm -rf "$venv"
-    python3 -m venv "$venv"
-    "$venv/bin/python" -m pip install -q --disable-pip-version-check -r "$req"
-    echo "$want" > "$stamp"
-fi
+"$repo/scripts/python-venv.sh" "$venv" "$repo/tests/diff/requirements-swift.txt"
 
 (cd "$repo" && cargo build --release --quiet --example swift_disk_tool)
 export STOWAGE_SWIFT_DISK_TOOL="$repo/target/release/examples/swift_disk_tool"
