@@ -5,6 +5,9 @@
 #   scripts/storage-fs.sh probe DIR           exit 0 if DIR's filesystem holds it, 1 if too small
 #   scripts/storage-fs.sh ensure DIR [SIZE]   DIR holds it afterwards (see below)
 #   scripts/storage-fs.sh release DIR [--delete-image]
+#   scripts/storage-fs.sh reap BASE           release and delete BASE/run-PID images
+#                                             whose PID is gone (test runs killed
+#                                             before their cleanup)
 #
 # Swift keeps an object's metadata as a pickled dict in the
 # user.swift.metadata* extended attributes of its .data file, in chunks of up
@@ -36,7 +39,7 @@ FS_TYPE="${STORAGE_FS_TYPE:-xfs}"
 say() { echo "$PROG: $*" >&2; }
 die() { say "$*"; exit 1; }
 usage() {
-    echo "usage: $0 probe DIR | ensure DIR [SIZE] | release DIR [--delete-image]" >&2
+    echo "usage: $0 probe DIR | ensure DIR [SIZE] | release DIR [--delete-image] | reap BASE" >    echo "usage: $0 probe DIR | ensure DIR [SIZE] | release DIR [--delete-image]" >&22
     exit 2
 }
 
@@ -229,7 +232,22 @@ cmd_release() {
 }
 
 [ $# -ge 2 ] || usage
+# What test runs (tests/e2e, tests/diff: BASE/run-PID) killed before their
+# cleanup left behind.
+cmd_reap() {
+    local left pid
+    for left in "$1"/run-*; do
+        left="${left%.img}"
+        pid="${left##*/run-}"
+        [ -e "$left" ] || [ -e "$left.img" ] || continue
+        kill -0 "$pid" 2>/dev/null && continue
+        cmd_release "$left" --delete-image || true
+        rmdir "$left" 2>/dev/null || true
+    done
+}
+
 case "$1" in
+    reap) [ $# -eq 2 ] || usage; cmd_reap "$2" ;;
     probe) [ $# -eq 2 ] || usage; cmd_probe "$2" ;;
     ensure) [ $# -le 3 ] || usage; cmd_ensure "$2" "${3:-}" ;;
     release) [ $# -le 3 ] || usage; cmd_release "$2" "${3:-}" ;;

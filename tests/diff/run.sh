@@ -50,14 +50,7 @@ if [ -z "${STOWAGE_TEST_ROOT:-}" ] && [ "$(id -u)" = 0 ]; then
     fs_base=/tmp/stowage-diff-fs
     mkdir -p "$fs_base"
     chmod 0755 "$fs_base"
-    for left in "$fs_base"/run-*; do
-        left="${left%.img}"
-        pid="${left##*/run-}"
-        [ -e "$left" ] || [ -e "$left.img" ] || continue
-        kill -0 "$pid" 2>/dev/null && continue
-        "$storage_fs" release "$left" --delete-image || true
-        rmdir "$left" 2>/dev/null || true
-    done
+    "$storage_fs" reap "$fs_base"
     fs_root="$fs_base/run-$$"
     release_fs() {
         "$storage_fs" release "$fs_root" --delete-image || true

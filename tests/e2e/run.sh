@@ -43,15 +43,7 @@ if [ -z "${STOWAGE_TEST_ROOT:-}" ]; then
     fs_base=/tmp/stowage-e2e-fs
     mkdir -p "$fs_base"
     chmod 0755 "$fs_base"  # www-data children reach their dirs through it
-    # What runs killed before their cleanup left behind.
-    for left in "$fs_base"/run-*; do
-        left="${left%.img}"
-        pid="${left##*/run-}"
-        [ -e "$left" ] || [ -e "$left.img" ] || continue
-        kill -0 "$pid" 2>/dev/null && continue
-        "$storage_fs" release "$left" --delete-image || true
-        rmdir "$left" 2>/dev/null || true
-    done
+    "$storage_fs" reap "$fs_base"
     fs_root="$fs_base/run-$$"
     release_fs() {
         if [ -n "${STOWAGE_E2E_KEEP:-}" ]; then
