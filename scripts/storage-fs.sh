@@ -39,7 +39,7 @@ FS_TYPE="${STORAGE_FS_TYPE:-xfs}"
 say() { echo "$PROG: $*" >&2; }
 die() { say "$*"; exit 1; }
 usage() {
-    echo "usage: $0 probe DIR | ensure DIR [SIZE] | release DIR [--delete-image] | reap BASE" >    echo "usage: $0 probe DIR | ensure DIR [SIZE] | release DIR [--delete-image]" >&22
+    echo "usage: $0 probe DIR | ensure DIR [SIZE] | release DIR [--delete-image] | reap BASE" >&2
     exit 2
 }
 
