@@ -290,7 +290,7 @@ pub(crate) fn partial(
     if let [br] = ranges {
         let mut r = Response::new(206);
         r.header("Content-Type", meta.content_type.clone());
-        r.header("Content-Range", content_range(*br, meta.size));
+        r.header("Content-Range", range::content_range(*br, meta.size));
         r.body.push(Segment::File {
             file,
             offset: br.start,
@@ -310,37 +310,15 @@ fn is_data_file(path: &std::path::Path) -> bool {
     path.extension().is_some_and(|e| e == "data")
 }
 
-fn content_range(br: ByteRange, size: u64) -> String {
-    format!("bytes {}-{}/{size}", br.start, br.end - 1)
-}
-
-/// A multipart/byteranges body: each part is framed by a small header and
-/// still sent from the file through the host.
+/// A multipart/byteranges answer (`range::multipart_body`).
 fn multipart(ranges: &[ByteRange], meta: &ObjectMeta, file: Arc<std::fs::File>) -> Response {
-    let mut raw = [0u8; 16];
-    let _ = getrandom::fill(&mut raw);
-    let boundary = crate::core::hex::hex(&raw);
+    let (boundary, body) = range::multipart_body(ranges, meta.size, &meta.content_type, &file);
     let mut r = Response::new(206);
     r.header(
         "Content-Type",
         format!("multipart/byteranges;boundary={boundary}"),
     );
-    for (i, br) in ranges.iter().enumerate() {
-        let lead = if i == 0 { "" } else { "\r\n" };
-        let head = format!(
-            "{lead}--{boundary}\r\nContent-Type: {}\r\nContent-Range: {}\r\n\r\n",
-            meta.content_type,
-            content_range(*br, meta.size)
-        );
-        r.body.push(Segment::Bytes(head.into_bytes()));
-        r.body.push(Segment::File {
-            file: Arc::clone(&file),
-            offset: br.start,
-            len: br.len(),
-        });
-    }
-    r.body
-        .push(Segment::Bytes(format!("\r\n--{boundary}--").into_bytes()));
+    r.body = body;
     r
 }
 

@@ -145,6 +145,42 @@ fn egregious(ranges: &[ByteRange]) -> bool {
     !ascending && ranges.len() >= MAX_NONASCENDING_RANGES
 }
 
+/// A satisfied range as Content-Range states it: `bytes a-b/size`.
+pub fn content_range(br: ByteRange, size: u64) -> String {
+    format!("bytes {}-{}/{size}", br.start, br.end - 1)
+}
+
+/// A multipart/byteranges body of `file`'s `ranges`, framed as swob frames
+/// it: the boundary (for the answer's Content-Type) and the body's pieces,
+/// each part still sent from the file through the host.
+pub fn multipart_body(
+    ranges: &[ByteRange],
+    size: u64,
+    content_type: &str,
+    file: &std::sync::Arc<std::fs::File>,
+) -> (String, Vec<crate::core::http::Segment>) {
+    use crate::core::http::Segment;
+    let mut raw = [0u8; 16];
+    let _ = getrandom::fill(&mut raw);
+    let boundary = crate::core::hex::hex(&raw);
+    let mut body = Vec::with_capacity(ranges.len() * 2 + 1);
+    for (i, br) in ranges.iter().enumerate() {
+        let lead = if i == 0 { "" } else { "\r\n" };
+        let head = format!(
+            "{lead}--{boundary}\r\nContent-Type: {content_type}\r\nContent-Range: {}\r\n\r\n",
+            content_range(*br, size)
+        );
+        body.push(Segment::Bytes(head.into_bytes()));
+        body.push(Segment::File {
+            file: std::sync::Arc::clone(file),
+            offset: br.start,
+            len: br.len(),
+        });
+    }
+    body.push(Segment::Bytes(format!("\r\n--{boundary}--").into_bytes()));
+    (boundary, body)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -159,15 +159,11 @@ fn conditional_etag(req: &Request<'_>, md: &Metadata) -> String {
     md.get("ETag").cloned().unwrap_or_default()
 }
 
-fn content_range(br: ByteRange, size: u64) -> String {
-    format!("bytes {}-{}/{size}", br.start, br.end - 1)
-}
-
 /// 206: one range, or a multipart/byteranges body as swob frames it.
 fn partial(mut r: Response, ranges: &[ByteRange], size: u64, file: Arc<std::fs::File>) -> Response {
     r.status = 206;
     if let [br] = ranges {
-        r.header("Content-Range", content_range(*br, size));
+        r.header("Content-Range", range::content_range(*br, size));
         r.header("Content-Length", br.len().to_string());
         r.body.push(Segment::File {
             file,
@@ -177,28 +173,12 @@ fn partial(mut r: Response, ranges: &[ByteRange], size: u64, file: Arc<std::fs::
         return r;
     }
     let ctype = r.get_header("Content-Type").unwrap_or("").to_string();
-    let mut raw = [0u8; 16];
-    let _ = getrandom::fill(&mut raw);
-    let boundary = crate::core::hex::hex(&raw);
+    let (boundary, body) = range::multipart_body(ranges, size, &ctype, &file);
     r.remove_header("Content-Type");
     r.header(
         "Content-Type",
         format!("multipart/byteranges;boundary={boundary}"),
     );
-    for (i, br) in ranges.iter().enumerate() {
-        let lead = if i == 0 { "" } else { "\r\n" };
-        let head = format!(
-            "{lead}--{boundary}\r\nContent-Type: {ctype}\r\nContent-Range: {}\r\n\r\n",
-            content_range(*br, size)
-        );
-        r.body.push(Segment::Bytes(head.into_bytes()));
-        r.body.push(Segment::File {
-            file: Arc::clone(&file),
-            offset: br.start,
-            len: br.len(),
-        });
-    }
-    r.body
-        .push(Segment::Bytes(format!("\r\n--{boundary}--").into_bytes()));
+    r.body.extend(body);
     r
 }
