@@ -85,7 +85,7 @@ soak: deps all
 
 # A three-node Swift cluster on loopback in the foreground (docs/cluster.md):
 # proxy on 127.0.0.1:$(PORT), data in CLUSTER_DATA (var/cluster),
-# OBJECT_SERVER=swift (default) | stowage. Ctrl-C stops it.
+# OBJECT_SERVER=stowage (default) | swift. Ctrl-C stops it.
 cluster: deps all
 	@scripts/cluster/run.sh
 

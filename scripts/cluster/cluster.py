@@ -45,7 +45,7 @@ REPO = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 OBJECT_SERVERS = ("swift", "stowage")
 SYNC_METHODS = ("rsync", "ssync")  # the object replicator's sync_method
-DEFAULT_OBJECT_SERVER = "swift"
+DEFAULT_OBJECT_SERVER = "stowage"
 # Apache's workers run as www-data when it starts as root: with
 # OBJECT_SERVER=stowage every Swift process of the cluster runs as that user
 # too, so that both sides of a device can write what the other made.
@@ -690,8 +690,8 @@ def banner(c: Cluster) -> str:
     sync = f"objects replicate by {c.sync_method} (SYNC_METHOD)"
     return f"""
 Swift cluster (3 nodes, 3 replicas) behind {c.url}
-  object data servers: {data_server} (OBJECT_SERVER={c.object_server}; the default stays
-  swift until Stowage's backend object-server vhost lands, issue 20)
+  object data servers: {data_server} (OBJECT_SERVER={c.object_server}; swift for
+  Swift's own, to compare)
   {sync}
   swift -A {c.url}/auth/v1.0 -U test:tester -K testing stat
          object  replication  container  account   device

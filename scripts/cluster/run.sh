@@ -4,7 +4,7 @@
 #   PORT               the proxy's port (default 8080)
 #   CLUSTER_DATA       devices, configs, rings, logs (default <repo>/var/cluster)
 #   CLUSTER_PORT_BASE  node N's servers on BASE+10N .. BASE+10N+5 (default 6200)
-#   OBJECT_SERVER      swift (default) | stowage: who serves the nodes' object
+#   OBJECT_SERVER      stowage (default) | swift: who serves the nodes' object
 #                      data port; stowage fails at start until mod_stowage can be
 #                      a Swift object node (issue 20)
 # Installs Swift and python-swiftclient when missing (scripts/cluster/venvs.sh);

@@ -50,9 +50,12 @@ def fill_up(mnt: Path):
                     os.write(fd, block)
             except OSError as e:
                 assert e.errno == 28, e  # ENOSPC
+        os.fsync(fd)
     finally:
         os.close(fd)
-    assert free_bytes(mnt) < 4096
+    # Even one byte more found no room. ext4 may still count one block free
+    # that it keeps for its own metadata (seen under parallel e2e workers).
+    assert free_bytes(mnt) <= 4096
 
 
 def db_path(root: Path, account: str, container: str) -> Path:
