@@ -19,6 +19,9 @@
 #   object-node  build venvs           tests/cluster/object_node.sh (the backend
 #                                      vhost against Swift's direct_client, object
 #                                      server, auditor and updater)
+#   cluster      build venvs           tests/cluster/run.sh (make cluster-test: three
+#                                      Stowage object nodes behind Swift's proxy, a
+#                                      node down, healed, wiped and healed)
 #   fuzz         fuzz-build            tests/fuzz/run.sh --no-build (FUZZ_SECONDS
 #                                      CPU seconds per target)
 #   e2e-serial   build hooks venvs,    tests/e2e/run.sh, part 2 (the tests marked
@@ -116,8 +119,9 @@ stage e2e "build venvs" env E2E_PART=parallel tests/e2e/run.sh
 stage diff "build venvs" $LOW tests/diff/run.sh
 stage interop "build venvs" $LOW tests/interop/run.sh
 stage object-node "build venvs" $LOW tests/cluster/object_node.sh
+stage cluster "build venvs" $LOW tests/cluster/run.sh
 stage fuzz "fuzz-build" $LOW tests/fuzz/run.sh --no-build
-ALL="deps venvs build fuzz-build lint unit hooks abi e2e diff interop object-node fuzz"
+ALL="deps venvs build fuzz-build lint unit hooks abi e2e diff interop object-node cluster fuzz"
 stage e2e-serial "build hooks venvs $(printf 'after:%s ' $ALL)" \
     env E2E_PART=serial tests/e2e/run.sh
 wait
