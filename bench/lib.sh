@@ -16,6 +16,9 @@
 # result_file NAME       prints bench/results/NAME-<date>.tsv (creates the dir)
 # static_vhost_conf FILE PORT DIR  writes FILE: a vhost on PORT where Apache's own
 #                        static handler serves DIR (the baselines' side)
+# same_bytes_both_sides  in $WORK: STATIC (random obj4k, obj1m) and DATA dirs, free
+#                        PORT and PORT2, and $WORK/static-vhost.conf serving STATIC
+#                        on PORT2 (the baselines' side of a Stowage comparison)
 # one_prefork_child CONF  a BENCH_CONF_HOOK: appends prefork limits so that one
 #                        child serves every request (its RSS is the one to watch)
 # make_workdir NAME      sets WORK to a new /tmp/stowage-NAME-XXXXXX (mode 755, so
@@ -211,6 +214,19 @@ Listen 127.0.0.1:$2
     </Directory>
 </VirtualHost>
 EOF
+}
+
+same_bytes_both_sides() {
+    STATIC=$WORK/static
+    DATA=$WORK/data
+    mkdir -p "$STATIC" "$DATA"
+    head -c 4096 /dev/urandom >"$STATIC/obj4k"
+    head -c 1048576 /dev/urandom >"$STATIC/obj1m"
+    chmod -R a+rX "$STATIC"
+    PORT=$(free_port)
+    PORT2=$(free_port)
+    while [ "$PORT2" = "$PORT" ]; do PORT2=$(free_port); done
+    static_vhost_conf "$WORK/static-vhost.conf" "$PORT2" "$STATIC"
 }
 
 one_prefork_child() { # CONF

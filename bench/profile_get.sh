@@ -37,16 +37,7 @@ RAW=${TSV%.tsv}.raw
 mkdir -p "$RAW"
 make_workdir profile
 
-STATIC=$WORK/static
-DATA=$WORK/data
-mkdir -p "$STATIC" "$DATA"
-head -c 4096 /dev/urandom >"$STATIC/obj4k"
-head -c 1048576 /dev/urandom >"$STATIC/obj1m"
-chmod -R a+rX "$STATIC"
-PORT=$(free_port)
-PORT2=$(free_port)
-while [ "$PORT2" = "$PORT" ]; do PORT2=$(free_port); done
-static_vhost_conf "$WORK/static-vhost.conf" "$PORT2" "$STATIC"
+same_bytes_both_sides
 OBJ=/v1/AUTH_test/bench
 
 start_apache "$WORK/apache" "$PORT" "$DATA" "$WORK/static-vhost.conf" || exit 1

@@ -45,18 +45,7 @@ mkdir -p "$REPO_DIR/build"
 gcc -O2 -std=c11 -Wall -Wextra -o "$FSYNC_LOOP" "$BENCH_DIR/fsync_loop.c" -lpthread ||
     { echo "bench: cannot build fsync_loop" >&2; exit 1; }
 
-# Same bytes for both sides.
-STATIC=$WORK/static
-DATA=$WORK/data
-mkdir -p "$STATIC" "$DATA"
-head -c 4096 /dev/urandom >"$STATIC/obj4k"
-head -c 1048576 /dev/urandom >"$STATIC/obj1m"
-chmod -R a+rX "$STATIC"
-
-PORT=$(free_port)
-PORT2=$(free_port)
-while [ "$PORT2" = "$PORT" ]; do PORT2=$(free_port); done
-static_vhost_conf "$WORK/static-vhost.conf" "$PORT2" "$STATIC"
+same_bytes_both_sides
 
 HAVE_STOWAGE=0
 if stowage_built; then
